@@ -1,0 +1,157 @@
+// /images/* endpoints.
+
+import { PassThrough, type Readable } from "node:stream";
+import { createGunzip, createZstdDecompress } from "node:zlib";
+import { InvalidParameterError } from "../../engine/errors.ts";
+import type { ImageRecord, ImageService } from "../../engine/images/service.ts";
+import { checkFilterKeys, type Filters, matchAny, matchLabels, parseFilters } from "../../util/filters.ts";
+import type { RequestContext } from "../context.ts";
+import { type Route, route } from "../router.ts";
+
+/** Import bodies may be gzip or zstd compressed, as with `docker import file.tar.gz`. */
+async function decompressed(source: Readable): Promise<Readable> {
+  const first = await new Promise<Buffer | null>((resolve, reject) => {
+    const onReadable = () => {
+      cleanup();
+      resolve(source.read(4) ?? source.read());
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const cleanup = () => {
+      source.off("readable", onReadable);
+      source.off("end", onEnd);
+      source.off("error", reject);
+    };
+    source.on("readable", onReadable);
+    source.on("end", onEnd);
+    source.on("error", reject);
+  });
+  const out = new PassThrough();
+  if (first === null) {
+    out.end();
+    return out;
+  }
+  source.unshift(first);
+  if (first[0] === 0x1f && first[1] === 0x8b) return source.pipe(createGunzip());
+  if (first.readUInt32LE(0) === 0xfd2fb528) return source.pipe(createZstdDecompress());
+  return source;
+}
+
+function imageSummary(images: ImageService, image: ImageRecord, labels: Record<string, string>) {
+  const tags = images.tagsOf(image.id);
+  return {
+    Containers: -1,
+    Created: Math.floor(Date.parse(image.created) / 1000),
+    Id: image.id,
+    Labels: labels,
+    ParentId: "",
+    RepoDigests: [],
+    RepoTags: tags,
+    SharedSize: -1,
+    Size: image.size,
+    VirtualSize: image.size,
+  };
+}
+
+function matchesImage(
+  images: ImageService,
+  image: ImageRecord,
+  labels: Record<string, string>,
+  f: Filters,
+): boolean {
+  const tags = images.tagsOf(image.id);
+  const dangling = f.get("dangling")?.[0];
+  if (dangling !== undefined && (dangling === "true" || dangling === "1") !== (tags.length === 0))
+    return false;
+  return (
+    matchLabels(f.get("label"), labels) &&
+    matchAny(f.get("reference"), (pattern) => tags.some((t) => globMatch(pattern, t))) &&
+    matchAny(f.get("before"), (ref) => {
+      const other = images.find(ref);
+      return other !== undefined && Date.parse(image.created) < Date.parse(other.created);
+    }) &&
+    matchAny(f.get("since"), (ref) => {
+      const other = images.find(ref);
+      return other !== undefined && Date.parse(image.created) > Date.parse(other.created);
+    })
+  );
+}
+
+/** `reference` filters are globs over "repo:tag" (a bare repo pattern matches any tag). */
+function globMatch(pattern: string, tag: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, "[^/]*")
+      .replace(/\?/g, ".")}$`,
+  );
+  return re.test(tag) || re.test(tag.slice(0, tag.lastIndexOf(":")));
+}
+
+export function imageRoutes(images: ImageService): Route[] {
+  const name = (ctx: RequestContext) => ctx.param(0);
+
+  return [
+    route("GET", "/images/json", async (ctx) => {
+      const filters = parseFilters(ctx.str("filters"));
+      checkFilterKeys(filters, ["dangling", "label", "reference", "before", "since"]);
+      const out = [];
+      for (const image of images.all()) {
+        const labels = (await images.config(image.id)).config?.Labels ?? {};
+        if (matchesImage(images, image, labels, filters)) out.push(imageSummary(images, image, labels));
+      }
+      ctx.send(200, out);
+    }),
+
+    route("POST", "/images/create", async (ctx) => {
+      const fromSrc = ctx.str("fromSrc");
+      if (fromSrc === undefined) {
+        const image = ctx.str("fromImage") ?? "";
+        throw Object.assign(new Error(`pulling images is not supported by this wharfd yet: ${image}`), {
+          status: 501,
+        });
+      }
+      if (fromSrc !== "-")
+        throw new InvalidParameterError("importing from a URL is not supported; send the tar as the body");
+      let repo = ctx.str("repo") || undefined;
+      let tag = ctx.str("tag") || undefined;
+      if (repo && !tag) {
+        // The docker CLI sends "name:tag" inside repo.
+        const colon = repo.lastIndexOf(":");
+        if (colon > repo.lastIndexOf("/")) {
+          tag = repo.slice(colon + 1);
+          repo = repo.slice(0, colon);
+        }
+      }
+      const changes = ctx.query.getAll("changes").filter((c) => c !== "");
+      const id = await images.importImage(await decompressed(ctx.req), {
+        repo,
+        tag,
+        message: ctx.str("message"),
+        changes,
+      });
+      const res = ctx.stream("application/json");
+      res.end(`${JSON.stringify({ status: id })}\r\n`);
+    }),
+
+    route("GET", "/images/{name*}/json", async (ctx) => {
+      ctx.send(200, await images.inspect(name(ctx)));
+    }),
+
+    route("POST", "/images/{name*}/tag", (ctx) => {
+      const repo = ctx.str("repo");
+      if (!repo) throw new InvalidParameterError("repository name must have at least one component");
+      images.tag(name(ctx), repo, ctx.str("tag") || undefined);
+      ctx.send(201);
+    }),
+
+    route("DELETE", "/images/{name*}", async (ctx) => {
+      ctx.send(
+        200,
+        await images.remove(name(ctx), { force: ctx.bool("force"), prune: !ctx.bool("noprune") }),
+      );
+    }),
+  ];
+}

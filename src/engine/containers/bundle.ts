@@ -1,0 +1,124 @@
+// Writes a container's OCI bundle before each start: /etc/hostname, /etc/hosts,
+// /etc/resolv.conf and config.json (generated from the record and the image's rootfs).
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import type { CgroupLayout } from "../../platform/host.ts";
+import { writeFileAtomic } from "../../util/fs-atomic.ts";
+import { InvalidParameterError } from "../errors.ts";
+import { buildHostnameFile, buildHostsFile, buildResolvConf } from "../runtime/etc-files.ts";
+import { ociSpecToJson } from "../runtime/oci-spec.ts";
+import { buildRuntimeSpec, type NetworkNamespaceMode } from "../runtime/spec.ts";
+import { readUserFiles, resolveUser } from "../runtime/user.ts";
+import type { ContainerRecord } from "./record.ts";
+
+export interface BundleInput {
+  record: ContainerRecord;
+  rootfs: string;
+  bundle: string;
+  initPath: string;
+  shmSize: number;
+  cgroup: CgroupLayout;
+  hardLimits: Record<string, number>;
+  /** The host's capability bounding set (CAP_ names). */
+  capabilities: readonly string[];
+}
+
+async function hostFile(path: string): Promise<string | null> {
+  return readFile(path, "utf8").catch(() => null);
+}
+
+export async function prepareBundle(input: BundleInput): Promise<void> {
+  const c = input.record;
+  const hc = c.hostConfig;
+  const hostNetwork = hc.NetworkMode === "host";
+  const hostname = c.config.Hostname || c.id.slice(0, 12);
+  // Until bridge networking lands, "default"/"bridge" get a private namespace with loopback only.
+  const network: NetworkNamespaceMode = hostNetwork ? { mode: "host" } : { mode: "none" };
+
+  await writeFile(c.hostnamePath, buildHostnameFile(hostname));
+  await writeFile(
+    c.hostsPath,
+    buildHostsFile({
+      hostname,
+      domainname: c.config.Domainname || undefined,
+      extraHosts: hc.ExtraHosts ?? [],
+      base: hostNetwork ? ((await hostFile("/etc/hosts")) ?? "") : undefined,
+    }),
+  );
+  await writeFile(
+    c.resolvConfPath,
+    buildResolvConf({
+      hostResolvConf: await hostFile("/etc/resolv.conf"),
+      hostNetwork,
+      dns: hc.Dns ?? [],
+      dnsSearch: hc.DnsSearch ?? [],
+      dnsOptions: hc.DnsOptions ?? [],
+    }).content,
+  );
+
+  const files = await readUserFiles(input.rootfs);
+  let user: ReturnType<typeof resolveUser>;
+  try {
+    user = resolveUser(c.config.User ?? "", files.passwd, files.group);
+  } catch (err) {
+    throw new InvalidParameterError((err as Error).message);
+  }
+  const spec = buildRuntimeSpec({
+    id: c.id,
+    rootfs: input.rootfs,
+    readonlyRootfs: hc.ReadonlyRootfs === true,
+    args: [c.path, ...c.args],
+    env: c.config.Env ?? [],
+    cwd: c.config.WorkingDir || "/",
+    user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+    terminal: c.config.Tty === true,
+    hostname,
+    domainname: c.config.Domainname || undefined,
+    privileged: hc.Privileged === true,
+    capAdd: hc.CapAdd ?? [],
+    capDrop: hc.CapDrop ?? [],
+    init: hc.Init ? { hostPath: input.initPath } : undefined,
+    network,
+    pidMode: hc.PidMode === "host" ? "host" : "private",
+    ipcMode: hc.IpcMode === "host" ? "host" : "private",
+    utsMode: hc.UTSMode === "host" ? "host" : "private",
+    etcFiles: { hostname: c.hostnamePath, hosts: c.hostsPath, resolvConf: c.resolvConfPath },
+    mounts: [],
+    tmpfs: hc.Tmpfs ?? {},
+    shmSize: hc.ShmSize || input.shmSize,
+    resources: {
+      memory: hc.Memory,
+      memorySwap: hc.MemorySwap,
+      memoryReservation: hc.MemoryReservation,
+      nanoCpus: hc.NanoCpus,
+      cpuShares: hc.CpuShares,
+      cpuQuota: hc.CpuQuota,
+      cpuPeriod: hc.CpuPeriod,
+      cpusetCpus: hc.CpusetCpus,
+      cpusetMems: hc.CpusetMems,
+      pidsLimit: hc.PidsLimit ?? undefined,
+      blkioWeight: hc.BlkioWeight,
+    },
+    ulimits: hc.Ulimits ?? [],
+    hostHardLimits: input.hardLimits,
+    availableCapabilities: input.capabilities,
+    cgroupsPath: `/wharf/${c.id}`,
+    sysctls: hc.Sysctls ?? {},
+    oomScoreAdj: hc.OomScoreAdj || undefined,
+    securityOpt: hc.SecurityOpt ?? [],
+    cgroupNamespace: input.cgroup.version === 2,
+    swapLimitSupported: input.cgroup.version === 2 || swapAccounting(),
+    consoleSize: Array.isArray(hc.ConsoleSize)
+      ? { height: Number(hc.ConsoleSize[0]) || 24, width: Number(hc.ConsoleSize[1]) || 80 }
+      : undefined,
+  });
+  await writeFileAtomic(`${input.bundle}/config.json`, ociSpecToJson(spec));
+}
+
+let swapAccountingCache: boolean | undefined;
+function swapAccounting(): boolean {
+  if (swapAccountingCache === undefined) {
+    swapAccountingCache = existsSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+  }
+  return swapAccountingCache;
+}

@@ -1,0 +1,98 @@
+// Turning a create request into the container's Config and HostConfig: image defaults merged
+// the way Docker merges them, and HostConfig checked for what Docker refuses.
+import { cpus } from "node:os";
+import type { ContainerConfig, ContainerCreateRequest, HostConfig } from "../../wire/containers.ts";
+import { InvalidParameterError, NotFoundError } from "../errors.ts";
+import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
+
+function mergeEnv(base: string[], overrides: string[]): string[] {
+  const out = [...base];
+  for (const kv of overrides) {
+    const key = kv.split("=")[0];
+    const i = out.findIndex((e) => e.split("=")[0] === key);
+    if (i >= 0) out[i] = kv;
+    else out.push(kv);
+  }
+  return out;
+}
+
+/** Docker's rule: an Entrypoint given at create time drops the image's Cmd. */
+export function mergeImageConfig(body: ContainerCreateRequest, image: ImageContainerConfig): ContainerConfig {
+  const { HostConfig: _h, NetworkingConfig: _n, ...config } = body;
+  const entrypointGiven = Array.isArray(body.Entrypoint) && body.Entrypoint.length > 0;
+  const cmd = body.Cmd && body.Cmd.length > 0 ? body.Cmd : entrypointGiven ? null : (image.Cmd ?? null);
+  return {
+    ...config,
+    Hostname: body.Hostname ?? "",
+    Domainname: body.Domainname ?? "",
+    User: body.User || image.User || "",
+    Env: mergeEnv(image.Env ?? [], body.Env ?? []),
+    Cmd: cmd,
+    Entrypoint: entrypointGiven ? body.Entrypoint : (image.Entrypoint ?? null),
+    WorkingDir: body.WorkingDir || image.WorkingDir || "",
+    Labels: { ...(image.Labels ?? {}), ...(body.Labels ?? {}) },
+    ExposedPorts: { ...(image.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
+    Volumes: { ...(image.Volumes ?? {}), ...(body.Volumes ?? {}) },
+    StopSignal: body.StopSignal || image.StopSignal || undefined,
+    Healthcheck: body.Healthcheck ?? image.Healthcheck ?? undefined,
+    OnBuild: null,
+    Tty: body.Tty === true,
+    OpenStdin: body.OpenStdin === true,
+    StdinOnce: body.StdinOnce === true,
+    AttachStdin: body.AttachStdin === true,
+    AttachStdout: body.AttachStdout === true,
+    AttachStderr: body.AttachStderr === true,
+  };
+}
+
+const restartPolicies = ["", "no", "always", "unless-stopped", "on-failure"];
+const supportedNetworkModes = ["", "default", "bridge", "none", "host"];
+
+export function validateHostConfig(input: HostConfig, runtimes: string[]): HostConfig {
+  const hc: HostConfig = { ...input };
+  const policy = hc.RestartPolicy ?? { Name: "no", MaximumRetryCount: 0 };
+  if (!restartPolicies.includes(policy.Name ?? "")) {
+    throw new InvalidParameterError(`invalid restart policy '${policy.Name}'`);
+  }
+  if ((policy.MaximumRetryCount ?? 0) < 0)
+    throw new InvalidParameterError("maximum retry count cannot be negative");
+  if (policy.MaximumRetryCount && policy.Name !== "on-failure") {
+    throw new InvalidParameterError(
+      `maximum retry count cannot be used with restart policy '${policy.Name}'`,
+    );
+  }
+  if (hc.AutoRemove && policy.Name && policy.Name !== "no") {
+    throw new InvalidParameterError("can't create 'AutoRemove' container with restart policy");
+  }
+  hc.RestartPolicy = { Name: policy.Name || "no", MaximumRetryCount: policy.MaximumRetryCount ?? 0 };
+  if (hc.Memory && hc.Memory > 0 && hc.Memory < 6 * 1024 * 1024) {
+    throw new InvalidParameterError("Minimum memory limit allowed is 6MB");
+  }
+  if (hc.MemorySwap && hc.MemorySwap > 0 && hc.Memory && hc.MemorySwap < hc.Memory) {
+    throw new InvalidParameterError("Minimum memoryswap limit should be larger than memory limit, see usage");
+  }
+  const ncpu = cpus().length;
+  if (hc.NanoCpus && (hc.NanoCpus < 0 || hc.NanoCpus > ncpu * 1e9)) {
+    throw new InvalidParameterError(
+      `Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`,
+    );
+  }
+  if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
+    throw new InvalidParameterError("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+  }
+  const mode = hc.NetworkMode ?? "";
+  if (!supportedNetworkModes.includes(mode)) {
+    if (mode.startsWith("container:")) {
+      throw new InvalidParameterError("network mode container:<id> is not supported yet");
+    }
+    throw new NotFoundError(`network ${mode} not found`);
+  }
+  hc.NetworkMode = mode || "default";
+  if (hc.Runtime && !runtimes.includes(hc.Runtime)) {
+    throw new InvalidParameterError(`unknown or invalid runtime name: ${hc.Runtime}`);
+  }
+  if (hc.Binds?.length || (Array.isArray(hc.Mounts) && hc.Mounts.length > 0)) {
+    throw new InvalidParameterError("bind mounts and volumes are not supported yet");
+  }
+  return hc;
+}

@@ -1,0 +1,178 @@
+// Docker-shaped views of a container record: the `docker ps` summary and `docker inspect`.
+import type { ContainerSummary } from "../../wire/containers.ts";
+import type { ContainerRecord } from "./record.ts";
+
+function networks(c: ContainerRecord): Record<string, unknown> {
+  const mode = c.hostConfig.NetworkMode === "default" ? "bridge" : (c.hostConfig.NetworkMode ?? "bridge");
+  return {
+    [mode]: {
+      IPAMConfig: null,
+      Links: null,
+      Aliases: null,
+      NetworkID: "",
+      EndpointID: "",
+      Gateway: "",
+      IPAddress: "",
+      IPPrefixLen: 0,
+      IPv6Gateway: "",
+      GlobalIPv6Address: "",
+      GlobalIPv6PrefixLen: 0,
+      MacAddress: "",
+      DriverOpts: null,
+    },
+  };
+}
+
+export function containerSummary(c: ContainerRecord): ContainerSummary {
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.config.Image ?? "",
+    ImageID: c.imageId,
+    Command: [c.path, ...c.args].join(" "),
+    Created: Math.floor(Date.parse(c.created) / 1000),
+    Ports: [],
+    Labels: c.config.Labels ?? {},
+    State: c.state.Status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? "default" },
+    NetworkSettings: { Networks: networks(c) },
+    Mounts: [],
+  };
+}
+
+/** The human STATUS of `docker ps`, as the daemon computes it (State.String()). */
+export function statusText(c: ContainerRecord, now = Date.now()): string {
+  const s = c.state;
+  if (s.Running) {
+    if (s.Paused) return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
+    return `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+  }
+  if (s.Restarting) return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+  if (s.Status === "removing") return "Removal In Progress";
+  if (s.Dead) return "Dead";
+  if (s.FinishedAt.startsWith("0001")) return "Created";
+  return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+}
+
+/** go-units HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 1) return "Less than a second";
+  if (seconds === 1) return "1 second";
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes === 1) return "About a minute";
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(seconds / 3600);
+  if (hours === 1) return "About an hour";
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(hours / 24 / 365)} years`;
+}
+
+export function containerInspect(
+  c: ContainerRecord,
+  extra: { graphDriver: Record<string, string>; sizes?: { SizeRw: number; SizeRootFs: number } },
+): Record<string, unknown> {
+  const { conmonPid: _conmon, ...state } = c.state;
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: c.path,
+    Args: c.args,
+    State: { ...state, Status: c.state.Status === "removing" ? "removing" : c.state.Status },
+    Image: c.imageId,
+    ResolvConfPath: c.resolvConfPath,
+    HostnamePath: c.hostnamePath,
+    HostsPath: c.hostsPath,
+    LogPath: c.logPath,
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: "overlay2",
+    Platform: "linux",
+    MountLabel: "",
+    ProcessLabel: "",
+    AppArmorProfile: "",
+    ExecIDs: null,
+    HostConfig: {
+      Binds: null,
+      ContainerIDFile: "",
+      LogConfig: { Type: "k8s-file", Config: {} },
+      NetworkMode: "default",
+      PortBindings: {},
+      RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+      AutoRemove: false,
+      VolumeDriver: "",
+      VolumesFrom: null,
+      CapAdd: null,
+      CapDrop: null,
+      Dns: [],
+      DnsOptions: [],
+      DnsSearch: [],
+      ExtraHosts: null,
+      GroupAdd: null,
+      IpcMode: "private",
+      Cgroup: "",
+      Links: null,
+      OomScoreAdj: 0,
+      PidMode: "",
+      Privileged: false,
+      PublishAllPorts: false,
+      ReadonlyRootfs: false,
+      SecurityOpt: null,
+      UTSMode: "",
+      UsernsMode: "",
+      ShmSize: 67108864,
+      Runtime: c.runtime,
+      Isolation: "",
+      CpuShares: 0,
+      Memory: 0,
+      NanoCpus: 0,
+      CgroupParent: "",
+      BlkioWeight: 0,
+      CpuPeriod: 0,
+      CpuQuota: 0,
+      CpusetCpus: "",
+      CpusetMems: "",
+      MemoryReservation: 0,
+      MemorySwap: 0,
+      PidsLimit: null,
+      Ulimits: null,
+      Init: null,
+      ...c.hostConfig,
+    },
+    GraphDriver: { Data: extra.graphDriver, Name: "overlay2" },
+    ...(extra.sizes ?? {}),
+    Mounts: [],
+    Config: {
+      ...c.config,
+      Cmd: c.config.Cmd ?? null,
+      Entrypoint: c.config.Entrypoint ?? null,
+      Image: c.config.Image,
+      Labels: c.config.Labels ?? {},
+    },
+    NetworkSettings: {
+      Bridge: "",
+      SandboxID: "",
+      HairpinMode: false,
+      LinkLocalIPv6Address: "",
+      LinkLocalIPv6PrefixLen: 0,
+      Ports: {},
+      SandboxKey: "",
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: "",
+      Gateway: "",
+      GlobalIPv6Address: "",
+      GlobalIPv6PrefixLen: 0,
+      IPAddress: "",
+      IPPrefixLen: 0,
+      IPv6Gateway: "",
+      MacAddress: "",
+      Networks: networks(c),
+    },
+  };
+}

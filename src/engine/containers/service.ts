@@ -1,0 +1,766 @@
+// ContainerService: container records and their lifecycle (create, start, stop, kill, wait,
+// remove, restart policies), logs and attach output. Processes run under conmon, so the
+// service only reacts to exit files and never holds a container's stdio itself.
+import { EventEmitter } from "node:events";
+import { existsSync, type FSWatcher, watch } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { hostname as hostHostname } from "node:os";
+import { join } from "node:path";
+import { type CgroupLayout, cgroupOomKilled } from "../../platform/host.ts";
+import { RuntimeCreateError } from "../../platform/oci-runtime.ts";
+import { diskUsage } from "../../util/du.ts";
+import { type Filters, matchAny, matchLabels } from "../../util/filters.ts";
+import { newId, randomName, validContainerName } from "../../util/ids.ts";
+import { log } from "../../util/log.ts";
+import { parseSignal } from "../../util/signals.ts";
+import type { ContainerCreateRequest, ContainerSummary, HostConfig } from "../../wire/containers.ts";
+import { ConflictError, EngineError, InvalidParameterError, NotModifiedError } from "../errors.ts";
+import type { EventBus } from "../events/bus.ts";
+import type { ImageService } from "../images/service.ts";
+import type { Runtimes } from "../runtime/runtimes.ts";
+import type { Snapshotter } from "../snapshots/snapshotter.ts";
+import { prepareBundle } from "./bundle.ts";
+import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
+import { containerInspect, containerSummary } from "./inspect.ts";
+import { type LogEntry, type LogOptions, logSize, readLogs } from "./logs.ts";
+import { type ContainerRecord, type ContainerRepository, initialState } from "./record.ts";
+
+export interface ContainerPaths {
+  containers: string;
+  exits: string;
+  sockets: string;
+}
+
+export interface ContainerDefaults {
+  runtime?: string;
+  logSizeMax: number;
+  initPath: string;
+  shmSize: number;
+}
+
+export interface ContainerServiceDeps {
+  repo: ContainerRepository;
+  images: ImageService;
+  snapshots: Snapshotter;
+  runtimes: Runtimes;
+  events: EventBus;
+  paths: ContainerPaths;
+  defaults: ContainerDefaults;
+  cgroup: CgroupLayout;
+  hardLimits: Record<string, number>;
+  capabilities: readonly string[];
+}
+
+export type WaitCondition = "not-running" | "next-exit" | "removed";
+
+const epoch = "0001-01-01T00:00:00Z";
+
+export class ContainerService {
+  readonly repo: ContainerRepository;
+  private readonly d: ContainerServiceDeps;
+  private readonly lifecycle = new EventEmitter();
+  private readonly busy = new Map<string, Promise<unknown>>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private exitWatcher?: FSWatcher;
+  private exitPoll?: NodeJS.Timeout;
+
+  constructor(deps: ContainerServiceDeps) {
+    this.d = deps;
+    this.repo = deps.repo;
+    this.lifecycle.setMaxListeners(0);
+    deps.images.setUsers((imageId) =>
+      this.repo
+        .all()
+        .filter((c) => c.imageId === imageId)
+        .map((c) => ({ id: c.id, running: c.state.Running })),
+    );
+  }
+
+  // ---- daemon start/stop -------------------------------------------------------------------
+
+  /** Watches exit files and reconciles records with what survived while wharfd was down. */
+  async init(): Promise<void> {
+    for (const dir of [this.d.paths.containers, this.d.paths.exits, this.d.paths.sockets]) {
+      await mkdir(dir, { recursive: true });
+    }
+    this.exitWatcher = watch(this.d.paths.exits, (_event, file) => {
+      if (file) void this.onExitFile(file.toString());
+    });
+    // A safety net for missed inotify events and monitors that died without an exit file.
+    this.exitPoll = setInterval(() => void this.pollRunning(), 2000);
+    this.exitPoll.unref();
+    for (const c of this.repo.all()) {
+      if (c.state.Running) {
+        await this.pollOne(c);
+      } else if (this.d.snapshots.isContainerMounted(c.id)) {
+        await this.d.snapshots.unmountContainer(c.id);
+      }
+    }
+    for (const c of this.repo.all()) {
+      if (c.state.Running) continue;
+      if (c.hostConfig.AutoRemove && c.state.Status === "exited") await this.removeRecord(c);
+      else if (this.shouldRestartOnBoot(c)) void this.start(c.id).catch(() => undefined);
+    }
+  }
+
+  close(): void {
+    this.exitWatcher?.close();
+    if (this.exitPoll) clearInterval(this.exitPoll);
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+  }
+
+  private shouldRestartOnBoot(c: ContainerRecord): boolean {
+    const policy = c.hostConfig.RestartPolicy?.Name;
+    return (policy === "always" || policy === "unless-stopped") && !c.stoppedByUser;
+  }
+
+  /** Serialises lifecycle operations on one container. */
+  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.busy.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.busy.set(id, settled);
+    try {
+      return await next;
+    } finally {
+      if (this.busy.get(id) === settled) this.busy.delete(id);
+    }
+  }
+
+  // ---- create ------------------------------------------------------------------------------
+
+  async create(
+    name: string | undefined,
+    body: ContainerCreateRequest,
+  ): Promise<{ Id: string; Warnings: string[] }> {
+    if (name !== undefined && name !== "") {
+      if (!validContainerName.test(name)) {
+        throw new InvalidParameterError(
+          `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+        );
+      }
+      this.checkNameFree(name);
+    }
+    if (!body.Image) throw new InvalidParameterError("Config.Image must be specified");
+    const image = this.d.images.resolve(body.Image);
+    const imageConfig = (await this.d.images.config(image.id)).config ?? {};
+    const hostConfig: HostConfig = validateHostConfig(body.HostConfig ?? {}, this.d.runtimes.names());
+    const config = mergeImageConfig(body, imageConfig);
+    const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+    if (command.length === 0) throw new InvalidParameterError("No command specified");
+    const id = newId();
+    const finalName = name ? name.replace(/^\//, "") : this.freshName();
+    if (!config.Hostname)
+      config.Hostname = hostConfig.NetworkMode === "host" ? hostHostname() : id.slice(0, 12);
+    const dir = join(this.d.paths.containers, id);
+    const record: ContainerRecord = {
+      id,
+      name: finalName,
+      created: new Date().toISOString(),
+      path: command[0] as string,
+      args: command.slice(1),
+      config,
+      hostConfig,
+      networkingConfig: body.NetworkingConfig ?? {},
+      imageId: image.id,
+      lowerLayers: this.d.images.lowerLayers(image),
+      runtime: hostConfig.Runtime || this.d.runtimes.defaultName,
+      state: initialState(),
+      restartCount: 0,
+      stoppedByUser: false,
+      hostnamePath: join(dir, "hostname"),
+      hostsPath: join(dir, "hosts"),
+      resolvConfPath: join(dir, "resolv.conf"),
+      logPath: join(dir, "ctr.log"),
+    };
+    record.hostConfig.Runtime = record.runtime;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await this.d.snapshots.createContainerLayer(id);
+      this.checkNameFree(finalName); // again: another create may have taken it meanwhile
+      this.repo.insert(record);
+    } catch (err) {
+      await this.d.snapshots.remove(id);
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.publish(record, "create");
+    return { Id: id, Warnings: [] };
+  }
+
+  private checkNameFree(name: string): void {
+    const holder = this.repo.byName(name);
+    if (holder) {
+      throw new ConflictError(
+        `Conflict. The container name "/${name.replace(/^\//, "")}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+  }
+
+  private freshName(): string {
+    for (;;) {
+      const name = randomName();
+      if (!this.repo.byName(name)) return name;
+    }
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const c = this.repo.get(ref);
+    await this.exclusive(c.id, async () => {
+      if (c.state.Paused) throw new ConflictError(`cannot start a paused container, try unpause instead`);
+      if (c.state.Running) throw new NotModifiedError("container already started");
+      c.stoppedByUser = false;
+      this.cancelRestart(c);
+      await this.startRecord(c);
+    });
+  }
+
+  private async startRecord(c: ContainerRecord): Promise<void> {
+    const runtime = this.d.runtimes.get(c.runtime);
+    const exitFile = join(this.d.paths.exits, c.id);
+    try {
+      const rootfs = await this.d.snapshots.mountContainer(c.id, c.lowerLayers);
+      const bundle = join(this.d.paths.containers, c.id);
+      await prepareBundle({
+        record: c,
+        rootfs,
+        bundle,
+        initPath: this.d.defaults.initPath,
+        shmSize: this.d.defaults.shmSize,
+        cgroup: this.d.cgroup,
+        hardLimits: this.d.hardLimits,
+        capabilities: this.d.capabilities,
+      });
+      await rm(exitFile, { force: true });
+      const created = await runtime.create({
+        id: c.id,
+        bundle,
+        logPath: c.logPath,
+        exitDir: this.d.paths.exits,
+        socketDir: this.d.paths.sockets,
+        terminal: c.config.Tty === true,
+        stdin: c.config.OpenStdin === true,
+        logSizeMax: this.d.defaults.logSizeMax,
+      });
+      await runtime.start(c.id);
+      Object.assign(c.state, {
+        Status: "running",
+        Running: true,
+        Restarting: false,
+        OOMKilled: false,
+        Dead: false,
+        Pid: created.pid,
+        conmonPid: created.conmonPid,
+        ExitCode: 0,
+        Error: "",
+        StartedAt: new Date().toISOString(),
+        FinishedAt: epoch,
+      });
+      this.repo.save(c);
+      this.publish(c, "start");
+      // The process may have exited before its record said "running": catch up now.
+      if (existsSync(exitFile)) void this.onExitFile(c.id);
+    } catch (err) {
+      await runtime.delete(c.id).catch(() => undefined);
+      await this.d.snapshots.unmountContainer(c.id).catch(() => undefined);
+      await rm(exitFile, { force: true });
+      const message = err instanceof Error ? err.message : String(err);
+      const notFound = /executable file not found|no such file or directory/.test(message);
+      const denied = /permission denied/.test(message);
+      Object.assign(c.state, {
+        Status: c.state.StartedAt === epoch ? "created" : "exited",
+        Running: false,
+        Restarting: false,
+        Pid: 0,
+        ExitCode: notFound ? 127 : denied ? 126 : 128,
+        Error: err instanceof RuntimeCreateError ? `OCI runtime create failed: ${message}: unknown` : message,
+      });
+      this.repo.save(c);
+      if (err instanceof EngineError) throw err;
+      const wrapped = new EngineError(`failed to create task for container: ${c.state.Error}`);
+      if (notFound || denied) Object.defineProperty(wrapped, "status", { value: 400 });
+      throw wrapped;
+    }
+  }
+
+  // ---- exits -------------------------------------------------------------------------------
+
+  private async onExitFile(id: string): Promise<void> {
+    const c = this.repo.find(id);
+    if (!c?.state.Running) return;
+    if (this.busy.has(c.id) && !c.state.Pid) return;
+    await this.handleExit(c);
+  }
+
+  private handlingExit = new Set<string>();
+
+  private async handleExit(c: ContainerRecord, fallbackCode?: number): Promise<void> {
+    if (this.handlingExit.has(c.id) || !c.state.Running) return;
+    this.handlingExit.add(c.id);
+    try {
+      const raw = await readFile(join(this.d.paths.exits, c.id), "utf8").catch(() => "");
+      const code = raw.trim() === "" ? (fallbackCode ?? 255) : Number(raw.trim());
+      const oom = cgroupOomKilled(`/wharf/${c.id}`, this.d.cgroup);
+      await this.d.runtimes
+        .get(c.runtime)
+        .delete(c.id)
+        .catch((err: Error) => log.warn("runtime delete failed", { id: c.id, err }));
+      await this.d.snapshots
+        .unmountContainer(c.id)
+        .catch((err: Error) => log.warn("unmount failed", { id: c.id, err }));
+      const ranMs = Date.now() - Date.parse(c.state.StartedAt);
+      Object.assign(c.state, {
+        Status: "exited",
+        Running: false,
+        Paused: false,
+        Pid: 0,
+        conmonPid: undefined,
+        ExitCode: code,
+        OOMKilled: oom,
+        FinishedAt: new Date().toISOString(),
+      });
+      this.repo.save(c);
+      if (oom) this.publish(c, "oom");
+      this.publish(c, "die", { exitCode: String(code) });
+      this.lifecycle.emit(`exit:${c.id}`, code);
+      if (this.restartWanted(c, code)) this.scheduleRestart(c, ranMs);
+      else if (c.hostConfig.AutoRemove) await this.removeRecord(c).catch(() => undefined);
+    } finally {
+      this.handlingExit.delete(c.id);
+    }
+  }
+
+  private async pollRunning(): Promise<void> {
+    for (const c of this.repo.all()) if (c.state.Running && !this.busy.has(c.id)) await this.pollOne(c);
+  }
+
+  /** Finds exits that left an exit file, or whose monitor died without writing one. */
+  private async pollOne(c: ContainerRecord): Promise<void> {
+    if (existsSync(join(this.d.paths.exits, c.id))) return this.handleExit(c);
+    if (c.state.conmonPid && !alive(c.state.conmonPid)) {
+      if (c.state.Pid && alive(c.state.Pid)) process.kill(c.state.Pid, "SIGKILL");
+      c.state.Error = "container monitor (conmon) exited unexpectedly";
+      await this.handleExit(c, 137);
+    }
+  }
+
+  // ---- restart policy ----------------------------------------------------------------------
+
+  private restartWanted(c: ContainerRecord, code: number): boolean {
+    if (c.stoppedByUser) return false;
+    const policy = c.hostConfig.RestartPolicy ?? {};
+    switch (policy.Name) {
+      case "always":
+      case "unless-stopped":
+        return true;
+      case "on-failure":
+        return code !== 0 && (!policy.MaximumRetryCount || c.restartCount < policy.MaximumRetryCount);
+      default:
+        return false;
+    }
+  }
+
+  /** Docker's back-off: 100 ms doubling per restart, reset after a run of 10 s or more. */
+  private scheduleRestart(c: ContainerRecord, ranMs: number): void {
+    const delay = ranMs >= 10_000 ? 100 : Math.min(100 * 2 ** c.restartCount, 60_000);
+    c.restartCount++;
+    Object.assign(c.state, { Status: "restarting", Restarting: true });
+    this.repo.save(c);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(c.id);
+      void this.exclusive(c.id, async () => {
+        if (!c.state.Restarting) return;
+        await this.startRecord(c);
+        this.publish(c, "restart");
+      }).catch((err: Error) => {
+        log.warn("restart failed", { id: c.id, err });
+        Object.assign(c.state, { Status: "exited", Restarting: false });
+        this.repo.save(c);
+      });
+    }, delay);
+    this.restartTimers.set(c.id, timer);
+  }
+
+  private cancelRestart(c: ContainerRecord): void {
+    const t = this.restartTimers.get(c.id);
+    if (t) clearTimeout(t);
+    this.restartTimers.delete(c.id);
+    if (c.state.Restarting) {
+      Object.assign(c.state, { Status: "exited", Restarting: false });
+      this.repo.save(c);
+    }
+  }
+
+  // ---- stop / kill / restart ---------------------------------------------------------------
+
+  /** Resolves true once the container's current run has ended, false after `ms`. */
+  private waitExit(c: ContainerRecord, ms: number): Promise<boolean> {
+    if (!c.state.Running) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.lifecycle.off(`exit:${c.id}`, onExit);
+        resolve(ok);
+      };
+      const onExit = () => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      this.lifecycle.on(`exit:${c.id}`, onExit);
+    });
+  }
+
+  private signal(c: ContainerRecord, signal: number): void {
+    try {
+      process.kill(c.state.Pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+    }
+  }
+
+  async stop(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
+    const c = this.repo.get(ref);
+    this.cancelRestart(c);
+    if (!c.state.Running) {
+      if (!c.stoppedByUser) {
+        c.stoppedByUser = true;
+        this.repo.save(c);
+      }
+      throw new NotModifiedError("container already stopped");
+    }
+    c.stoppedByUser = true;
+    this.repo.save(c);
+    const stopSignal = parseSignal(signalName || c.config.StopSignal || "SIGTERM") ?? 15;
+    const timeout = timeoutSeconds ?? c.config.StopTimeout ?? 10;
+    if (c.state.Paused)
+      await this.d.runtimes
+        .get(c.runtime)
+        .resume(c.id)
+        .catch(() => undefined);
+    this.publish(c, "kill", { signal: String(stopSignal) });
+    this.signal(c, stopSignal);
+    if (timeout < 0 ? await this.waitExit(c, 2 ** 31 - 1) : await this.waitExit(c, timeout * 1000)) {
+      this.publish(c, "stop");
+      return;
+    }
+    this.publish(c, "kill", { signal: "9" });
+    this.signal(c, 9);
+    if (!(await this.waitExit(c, 10_000))) {
+      throw new EngineError(
+        `cannot stop container: ${c.id}: tried to kill container, but did not receive an exit event`,
+      );
+    }
+    this.publish(c, "stop");
+  }
+
+  async kill(ref: string, signalName?: string): Promise<void> {
+    const c = this.repo.get(ref);
+    const signal = signalName ? parseSignal(signalName) : 9;
+    if (signal === undefined) throw new InvalidParameterError(`Invalid signal: ${signalName}`);
+    if (!c.state.Running)
+      throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    if (signal === 9 || signal === 15) {
+      c.stoppedByUser = true;
+      this.repo.save(c);
+    }
+    this.publish(c, "kill", { signal: String(signal) });
+    this.signal(c, signal);
+    if (signal === 9) await this.waitExit(c, 10_000);
+  }
+
+  async restart(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
+    const c = this.repo.get(ref);
+    if (c.state.Running) await this.stop(c.id, timeoutSeconds, signalName);
+    await this.start(c.id);
+    this.publish(c, "restart");
+  }
+
+  // ---- wait --------------------------------------------------------------------------------
+
+  /**
+   * Waits for the container per Docker's conditions. `registered` fires once the waiter is in
+   * place (the API flushes its headers then, before the client starts the container).
+   */
+  async wait(ref: string, condition: WaitCondition, signal: AbortSignal): Promise<{ StatusCode: number }> {
+    const c = this.repo.get(ref);
+    if (condition === "not-running" && !c.state.Running && !c.state.Restarting) {
+      return { StatusCode: c.state.ExitCode };
+    }
+    const event = condition === "removed" ? `removed:${c.id}` : `exit:${c.id}`;
+    return new Promise((resolve, reject) => {
+      const onDone = (code: number) => {
+        cleanup();
+        resolve({ StatusCode: code });
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(new Error("client went away"));
+      };
+      const cleanup = () => {
+        this.lifecycle.off(event, onDone);
+        signal.removeEventListener("abort", onAbort);
+      };
+      this.lifecycle.on(event, onDone);
+      signal.addEventListener("abort", onAbort);
+    });
+  }
+
+  // ---- remove / rename / prune -------------------------------------------------------------
+
+  async remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
+    const c = this.repo.get(ref);
+    if (c.state.Running || c.state.Restarting) {
+      if (!opts.force) {
+        throw new ConflictError(
+          `You cannot remove a ${c.state.Paused ? "paused" : "running"} container ${c.id}. Stop the container before attempting removal or force remove`,
+        );
+      }
+      this.cancelRestart(c);
+      if (c.state.Running) {
+        c.stoppedByUser = true;
+        if (c.state.Paused)
+          await this.d.runtimes
+            .get(c.runtime)
+            .resume(c.id)
+            .catch(() => undefined);
+        this.publish(c, "kill", { signal: "9" });
+        this.signal(c, 9);
+        await this.waitExit(c, 10_000);
+        if (c.hostConfig.AutoRemove) {
+          // The exit handler removes it; wait for that instead of racing it.
+          if (this.repo.find(c.id)) await this.waitRemoved(c, 10_000);
+          return;
+        }
+      }
+    }
+    if (!this.repo.find(c.id)) return;
+    await this.exclusive(c.id, () => this.removeRecord(c));
+  }
+
+  private waitRemoved(c: ContainerRecord, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.lifecycle.once(`removed:${c.id}`, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Deletes everything a container owns: runtime state, mounts, layer, bundle, record. */
+  private async removeRecord(c: ContainerRecord): Promise<void> {
+    if (!this.repo.find(c.id)) return;
+    Object.assign(c.state, { Status: "removing" });
+    await this.d.runtimes
+      .get(c.runtime)
+      .delete(c.id)
+      .catch(() => undefined);
+    await this.d.snapshots.remove(c.id);
+    await rm(join(this.d.paths.containers, c.id), { recursive: true, force: true });
+    await rm(join(this.d.paths.exits, c.id), { force: true });
+    await rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true });
+    this.repo.delete(c.id);
+    this.publish(c, "destroy");
+    this.lifecycle.emit(`removed:${c.id}`, c.state.ExitCode);
+  }
+
+  rename(ref: string, newName: string): void {
+    const c = this.repo.get(ref);
+    const bare = newName.replace(/^\//, "");
+    if (!validContainerName.test(bare)) {
+      throw new InvalidParameterError(
+        `Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      );
+    }
+    if (bare === c.name)
+      throw new InvalidParameterError("Renaming a container with the same name as its current name");
+    this.checkNameFree(bare);
+    const oldName = c.name;
+    c.name = bare;
+    this.repo.save(c);
+    this.publish(c, "rename", { oldName: `/${oldName}` });
+  }
+
+  async prune(filters: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    const until = filters.get("until")?.[0];
+    const untilMs = until ? parseUntil(until) : undefined;
+    for (const c of this.repo.all()) {
+      if (c.state.Running || c.state.Restarting) continue;
+      if (!matchLabels(filters.get("label"), c.config.Labels ?? {})) continue;
+      if (untilMs !== undefined && Date.parse(c.created) >= untilMs) continue;
+      reclaimed += await diskUsage(this.d.snapshots.fsDir(c.id));
+      await this.exclusive(c.id, () => this.removeRecord(c));
+      deleted.push(c.id);
+    }
+    this.d.events.publish({
+      Type: "container",
+      Action: "prune",
+      Actor: { ID: "", Attributes: { reclaimed: String(reclaimed) } },
+    });
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  // ---- list / inspect ----------------------------------------------------------------------
+
+  async list(opts: {
+    all: boolean;
+    limit?: number;
+    size: boolean;
+    filters: Filters;
+  }): Promise<ContainerSummary[]> {
+    const f = opts.filters;
+    let list = this.repo
+      .all()
+      .sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || b.id.localeCompare(a.id));
+    const all =
+      opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has("status") || f.has("exited");
+    list = list.filter((c) => {
+      if (!all && !c.state.Running) return false;
+      return (
+        matchAny(f.get("id"), (v) => c.id.startsWith(v)) &&
+        matchAny(f.get("name"), (v) => new RegExp(v.replace(/^\//, "")).test(c.name)) &&
+        matchLabels(f.get("label"), c.config.Labels ?? {}) &&
+        matchAny(f.get("status"), (v) => v === c.state.Status) &&
+        matchAny(f.get("exited"), (v) => c.state.Status === "exited" && Number(v) === c.state.ExitCode) &&
+        matchAny(f.get("ancestor"), (v) => this.isAncestor(c, v)) &&
+        matchAny(f.get("network"), (v) => v === (c.hostConfig.NetworkMode ?? "default")) &&
+        matchAny(f.get("before"), (v) => this.createdBefore(c, v)) &&
+        matchAny(f.get("since"), (v) => this.createdAfter(c, v))
+      );
+    });
+    if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
+    return Promise.all(
+      list.map(async (c) => {
+        const summary = containerSummary(c);
+        if (opts.size) {
+          summary.SizeRw = await diskUsage(this.d.snapshots.fsDir(c.id));
+          summary.SizeRootFs = summary.SizeRw + (this.d.images.find(c.imageId)?.size ?? 0);
+        }
+        return summary;
+      }),
+    );
+  }
+
+  private isAncestor(c: ContainerRecord, ref: string): boolean {
+    const image = this.d.images.find(ref);
+    return image !== undefined && image.id === c.imageId;
+  }
+
+  private createdBefore(c: ContainerRecord, ref: string): boolean {
+    const other = this.repo.find(ref);
+    return other !== undefined && Date.parse(c.created) < Date.parse(other.created);
+  }
+
+  private createdAfter(c: ContainerRecord, ref: string): boolean {
+    const other = this.repo.find(ref);
+    return other !== undefined && Date.parse(c.created) > Date.parse(other.created);
+  }
+
+  async inspect(ref: string, size: boolean): Promise<Record<string, unknown>> {
+    const c = this.repo.get(ref);
+    const image = this.d.images.find(c.imageId);
+    const dir = join(this.d.snapshots.root, c.id);
+    const graphDriver = {
+      LowerDir: image ? this.d.images.snapshotDirs(image).join(":") : "",
+      UpperDir: join(dir, "fs"),
+      WorkDir: join(dir, "work"),
+      MergedDir: join(dir, "merged"),
+    };
+    return containerInspect(c, { graphDriver, sizes: size ? await this.sizes(c) : undefined });
+  }
+
+  private async sizes(c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const rw = await diskUsage(this.d.snapshots.fsDir(c.id));
+    return { SizeRw: rw, SizeRootFs: rw + (this.d.images.find(c.imageId)?.size ?? 0) };
+  }
+
+  counts(): { running: number; paused: number; stopped: number } {
+    const all = this.repo.all();
+    const running = all.filter((c) => c.state.Running && !c.state.Paused).length;
+    const paused = all.filter((c) => c.state.Paused).length;
+    return { running, paused, stopped: all.length - running - paused };
+  }
+
+  // ---- logs / attach -----------------------------------------------------------------------
+
+  logs(
+    ref: string,
+    opts: LogOptions,
+    signal: AbortSignal,
+  ): { tty: boolean; entries: AsyncGenerator<LogEntry> } {
+    const c = this.repo.get(ref);
+    if (!opts.stdout && !opts.stderr) throw new InvalidParameterError("You must choose at least one stream");
+    return {
+      tty: c.config.Tty === true,
+      entries: readLogs(c.logPath, opts, () => !c.state.Running && !c.state.Restarting, signal),
+    };
+  }
+
+  /**
+   * Output half of attach: what the container writes from now on (plus its past logs when
+   * `logs` is set), until its current or next run ends.
+   */
+  async attachOutput(
+    ref: string,
+    opts: { logs: boolean; stream: boolean; stdout: boolean; stderr: boolean },
+    signal: AbortSignal,
+  ): Promise<{ tty: boolean; entries: AsyncGenerator<LogEntry> }> {
+    const c = this.repo.get(ref);
+    const fromOffset = opts.logs ? 0 : await logSize(c.logPath);
+    let ended = false;
+    const onEnd = () => {
+      ended = true;
+    };
+    this.lifecycle.once(`exit:${c.id}`, onEnd);
+    this.lifecycle.once(`removed:${c.id}`, onEnd);
+    signal.addEventListener("abort", () => {
+      this.lifecycle.off(`exit:${c.id}`, onEnd);
+      this.lifecycle.off(`removed:${c.id}`, onEnd);
+    });
+    this.publish(c, "attach");
+    const logOpts: LogOptions = { stdout: opts.stdout, stderr: opts.stderr, follow: opts.stream, fromOffset };
+    return { tty: c.config.Tty === true, entries: readLogs(c.logPath, logOpts, () => ended, signal) };
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  private publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.d.events.publish({
+      Type: "container",
+      Action: action,
+      Actor: {
+        ID: c.id,
+        Attributes: { ...(c.config.Labels ?? {}), image: c.config.Image ?? "", name: c.name, ...extra },
+      },
+    });
+  }
+
+  /** Waits for the exit handler to catch up (tests and shutdown). */
+  hasPendingWork(): boolean {
+    return this.busy.size > 0 || this.handlingExit.size > 0;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `until` in prune filters: unix seconds, RFC 3339, or a Go duration like "24h". */
+export function parseUntil(value: string): number {
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const duration = /^(\d+)(s|m|h)$/.exec(value);
+  if (duration) {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000 }[duration[2] as "s" | "m" | "h"];
+    return Date.now() - Number(duration[1]) * unit;
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid until filter: ${value}`);
+  return t;
+}

@@ -1,0 +1,88 @@
+// Unpacked read-only layers and container writable layers, stacked with overlayfs:
+//   snapshots/<id>/fs      the layer's files (a container's upper dir)
+//   snapshots/<id>/work    overlay work dir (containers only)
+//   snapshots/<id>/merged  the container's mounted root filesystem
+//   snapshots/l/<short>    short links to fs dirs, so deep lowerdir lists fit in one mount call
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { isMounted, mountOverlay, unmount } from "../../platform/mount.ts";
+
+export interface ContainerRootfs {
+  merged: string;
+  upper: string;
+}
+
+export class Snapshotter {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  async init(): Promise<void> {
+    await mkdir(join(this.root, "l"), { recursive: true });
+  }
+
+  fsDir(id: string): string {
+    return join(this.root, id, "fs");
+  }
+
+  /** Creates an empty layer directory; returns the short link name used in lowerdir lists. */
+  async createLayer(id: string): Promise<string> {
+    await rm(join(this.root, id), { recursive: true, force: true });
+    await mkdir(this.fsDir(id), { recursive: true, mode: 0o755 });
+    const short = randomBytes(8).toString("hex");
+    await symlink(join("..", id, "fs"), join(this.root, "l", short));
+    return short;
+  }
+
+  /** Prepares a container's writable layer (nothing is mounted yet). */
+  async createContainerLayer(id: string): Promise<ContainerRootfs> {
+    const dir = join(this.root, id);
+    await mkdir(join(dir, "fs"), { recursive: true, mode: 0o755 });
+    await mkdir(join(dir, "work"), { recursive: true, mode: 0o700 });
+    await mkdir(join(dir, "merged"), { recursive: true, mode: 0o755 });
+    return { merged: join(dir, "merged"), upper: join(dir, "fs") };
+  }
+
+  /** Mounts a container's root: `lowerShorts` lists the image's layers, topmost first. */
+  async mountContainer(id: string, lowerShorts: string[]): Promise<string> {
+    const merged = join(this.root, id, "merged");
+    if (isMounted(merged)) return merged;
+    await mountOverlay({
+      target: merged,
+      lowerDirs: lowerShorts.map((s) => `l/${s}`),
+      upperDir: join(id, "fs"),
+      workDir: join(id, "work"),
+      cwd: this.root,
+    });
+    return merged;
+  }
+
+  async unmountContainer(id: string): Promise<void> {
+    await unmount(join(this.root, id, "merged"));
+  }
+
+  isContainerMounted(id: string): boolean {
+    return isMounted(join(this.root, id, "merged"));
+  }
+
+  /** Removes a snapshot (and its short link, if given). Unmounts first so nothing leaks. */
+  async remove(id: string, short?: string): Promise<void> {
+    await unmount(join(this.root, id, "merged"));
+    if (short) await rm(join(this.root, "l", short), { force: true });
+    await rm(join(this.root, id), { recursive: true, force: true });
+  }
+
+  /** Short links whose target no longer exists (left by a crash between steps). */
+  async danglingLinks(): Promise<string[]> {
+    const out: string[] = [];
+    for (const short of await readdir(join(this.root, "l"))) {
+      const target = await readlink(join(this.root, "l", short)).catch(() => "");
+      if (!existsSync(join(this.root, "l", target))) out.push(short);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,39 @@
+// Overlay mounts for container root filesystems.
+import { readFileSync } from "node:fs";
+import { run } from "./exec.ts";
+
+/**
+ * Mounts an overlay at `target`. `lowerDirs` are relative to `cwd` (short links), which keeps
+ * the option string inside the kernel's one-page limit even for deep images.
+ */
+export async function mountOverlay(opts: {
+  target: string;
+  lowerDirs: string[];
+  upperDir?: string;
+  workDir?: string;
+  cwd: string;
+  readonly?: boolean;
+}): Promise<void> {
+  let data = `lowerdir=${opts.lowerDirs.join(":")}`;
+  if (opts.upperDir && opts.workDir) data += `,upperdir=${opts.upperDir},workdir=${opts.workDir}`;
+  if (opts.readonly) data = `ro,${data}`;
+  if (data.length >= 4096) throw new Error(`overlay mount options too long (${data.length} bytes)`);
+  await run("mount", ["-t", "overlay", "overlay", "-o", data, opts.target], { cwd: opts.cwd });
+}
+
+export function isMounted(target: string): boolean {
+  const escaped = target.replace(/ /g, "\\040");
+  return readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .some((line) => line.split(" ")[1] === escaped);
+}
+
+/** Unmounts `target` if it is mounted; falls back to a lazy unmount when it is busy. */
+export async function unmount(target: string): Promise<void> {
+  if (!isMounted(target)) return;
+  try {
+    await run("umount", [target]);
+  } catch {
+    await run("umount", ["-l", target]);
+  }
+}

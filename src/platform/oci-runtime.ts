@@ -1,0 +1,170 @@
+// The container process lifecycle through conmon and an OCI runtime (runc or crun): conmon
+// runs `<runtime> create`, then stays as the container's monitor (stdio, log file, exit file),
+// so containers outlive wharfd.
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFile, run } from "./exec.ts";
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  logPath: string;
+  exitDir: string;
+  socketDir: string;
+  terminal: boolean;
+  stdin: boolean;
+  logSizeMax: number;
+}
+
+export interface Created {
+  pid: number;
+  conmonPid: number;
+}
+
+export class RuntimeCreateError extends Error {}
+
+/** Turns a runtime's logrus line (`time=… level=error msg="…"`) into its message. */
+export function runtimeMessage(raw: string): string {
+  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(raw);
+  const msg = m?.[1] ? m[1].replace(/\\(.)/g, "$1") : raw.trim();
+  return msg.replace(/^runc create failed: /, "");
+}
+
+export class OciRuntime {
+  readonly name: string;
+  readonly path: string;
+  private readonly stateRoot: string;
+  private readonly conmonPath: string;
+
+  constructor(opts: { name: string; path: string; stateRoot: string; conmonPath?: string }) {
+    this.name = opts.name;
+    this.path = opts.path;
+    this.stateRoot = opts.stateRoot;
+    this.conmonPath = opts.conmonPath ?? "conmon";
+  }
+
+  private args(...rest: string[]): string[] {
+    return [`--root=${this.stateRoot}`, ...rest];
+  }
+
+  /** Creates the container under a new conmon; resolves once the runtime has created it. */
+  async create(opts: CreateOptions): Promise<Created> {
+    const args = [
+      "--api-version",
+      "1",
+      "-c",
+      opts.id,
+      "-u",
+      opts.id,
+      "-n",
+      opts.id,
+      "-r",
+      this.path,
+      "-b",
+      opts.bundle,
+      "-p",
+      join(opts.bundle, "pidfile"),
+      "-P",
+      join(opts.bundle, "conmon.pid"),
+      "-l",
+      `k8s-file:${opts.logPath}`,
+      "--log-size-max",
+      String(opts.logSizeMax),
+      "--exit-dir",
+      opts.exitDir,
+      "--socket-dir-path",
+      opts.socketDir,
+      "--syslog=false",
+      "--runtime-arg",
+      `--root=${this.stateRoot}`,
+    ];
+    if (opts.terminal) args.push("-t");
+    if (opts.stdin) args.push("-i");
+    // conmon's own diagnostics go to a file: a pipe to us would break when wharfd restarts.
+    const errFd = openSync(join(opts.bundle, "conmon.log"), "a");
+    const child = spawn(this.conmonPath, args, {
+      stdio: ["ignore", "ignore", errFd, "pipe"],
+      env: { ...process.env, _OCI_SYNCPIPE: "3" },
+      detached: true,
+    });
+    closeSync(errFd);
+    child.unref();
+    const sync = child.stdio[3];
+    if (!sync) throw new RuntimeCreateError("conmon: no sync pipe");
+    const message = await new Promise<{ data: number; message?: string }>((resolve, reject) => {
+      let buf = "";
+      sync.on("data", (chunk: Buffer) => {
+        buf += chunk.toString("utf8");
+        try {
+          resolve(JSON.parse(buf));
+          sync.destroy();
+        } catch {
+          // wait for the rest of the message
+        }
+      });
+      sync.on("end", () => reject(new RuntimeCreateError(`conmon exited without reporting: ${buf}`)));
+      child.on("error", reject);
+    });
+    if (message.data < 0) throw new RuntimeCreateError(runtimeMessage(message.message ?? "unknown error"));
+    const conmonPid = Number((await readFile(join(opts.bundle, "conmon.pid"), "utf8")).trim());
+    return { pid: message.data, conmonPid };
+  }
+
+  async start(id: string): Promise<void> {
+    await run(this.path, this.args("start", id));
+  }
+
+  /** Removes the runtime's state (and cgroup) of a container; tolerates one that is gone. */
+  async delete(id: string): Promise<void> {
+    const result = await execFile(this.path, this.args("delete", "--force", id));
+    if (result.code !== 0 && !/does not exist|not found/i.test(result.stderr)) {
+      throw new Error(`${this.name} delete ${id}: ${runtimeMessage(result.stderr)}`);
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    await run(this.path, this.args("pause", id));
+  }
+
+  async resume(id: string): Promise<void> {
+    await run(this.path, this.args("resume", id));
+  }
+
+  /** Whether this runtime can run a trivial container on this host (crun 1.8 fails on hybrid cgroups). */
+  async works(): Promise<boolean> {
+    const dir = await mkdtemp(join(tmpdir(), "wharf-probe-"));
+    const id = `wharf-probe-${process.pid}-${Date.now()}`;
+    try {
+      // The rootfs mirrors the host's /usr (read-only binds), so /bin/true runs without an image.
+      const rootfs = join(dir, "rootfs");
+      await mkdir(join(rootfs, "proc"), { recursive: true });
+      const mounts: object[] = [{ destination: "/proc", type: "proc", source: "proc" }];
+      for (const top of ["usr", "bin", "sbin", "lib", "lib64"]) {
+        const st = await lstat(`/${top}`).catch(() => undefined);
+        if (st?.isSymbolicLink()) await symlink(await readlink(`/${top}`), join(rootfs, top));
+        else if (st?.isDirectory()) {
+          await mkdir(join(rootfs, top));
+          mounts.push({ destination: `/${top}`, type: "bind", source: `/${top}`, options: ["rbind", "ro"] });
+        }
+      }
+      const config = {
+        ociVersion: "1.0.2",
+        process: { args: ["/bin/true"], cwd: "/", user: { uid: 0, gid: 0 }, env: ["PATH=/usr/bin:/bin"] },
+        root: { path: "rootfs", readonly: true },
+        mounts,
+        linux: { namespaces: [{ type: "pid" }, { type: "mount" }], cgroupsPath: `/wharf/${id}` },
+      };
+      await writeFile(join(dir, "config.json"), JSON.stringify(config));
+      const result = await execFile(this.path, this.args("run", "--bundle", dir, id));
+      return result.code === 0;
+    } catch {
+      return false;
+    } finally {
+      await execFile(this.path, this.args("delete", "--force", id)).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// The metadata database: one SQLite file (WAL) under the data root. Records are stored as JSON
+// documents with a few indexed columns; multi-object changes go through `transaction`.
+import { DatabaseSync } from "node:sqlite";
+
+const migrations: string[] = [
+  `CREATE TABLE containers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL, record TEXT NOT NULL);
+   CREATE TABLE images (id TEXT PRIMARY KEY, created INTEGER NOT NULL, record TEXT NOT NULL);
+   CREATE TABLE tags (ref TEXT PRIMARY KEY, image_id TEXT NOT NULL);
+   CREATE INDEX tags_image ON tags(image_id);
+   CREATE TABLE layers (chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT, snapshot TEXT NOT NULL, short TEXT NOT NULL,
+                        size INTEGER NOT NULL, blob TEXT NOT NULL, media_type TEXT NOT NULL);`,
+];
+
+export class Database {
+  readonly sql: DatabaseSync;
+
+  constructor(path: string) {
+    this.sql = new DatabaseSync(path);
+    this.sql.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const row = this.sql.prepare("PRAGMA user_version").get() as { user_version: number };
+    for (let v = row.user_version; v < migrations.length; v++) {
+      this.transaction(() => {
+        this.sql.exec(migrations[v] as string);
+        this.sql.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.sql.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.sql.exec("COMMIT");
+      return result;
+    } catch (err) {
+      this.sql.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.sql.close();
+  }
+}
