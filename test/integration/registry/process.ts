@@ -1,0 +1,78 @@
+// Runs `node src/distribution/registry/main.ts …` as a child process, as operators would.
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const MAIN = fileURLToPath(new URL("../../../src/distribution/registry/main.ts", import.meta.url));
+
+export interface RegistryProcess {
+  child: ChildProcess;
+  url: string;
+  pid: number;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  exited: Promise<number | string>;
+  /** Kills the process (if still running) and waits for it. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+export async function spawnRegistry(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RegistryProcess> {
+  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, "serve", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`registry did not start: ${err}`)), 15_000);
+    child.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      const match = err.match(/serving (https?:\/\/[^\s]+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`registry exited (${code}) before serving: ${err}`));
+    });
+  });
+  return {
+    child,
+    url,
+    pid: child.pid!,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs a registry CLI command to completion. */
+export function runRegistryCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
