@@ -1,0 +1,365 @@
+// Container endpoints against a real wharfd (runc, conmon, overlayfs, cgroups).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { demux } from "../../helpers/api.ts";
+import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { importBusybox } from "../../helpers/images.ts";
+
+const skip = !isRoot() && "needs root";
+
+interface InspectShape {
+  Id: string;
+  Name: string;
+  Path: string;
+  Args: string[];
+  Image: string;
+  State: { Status: string };
+  Config: { Image: string; Labels: Record<string, string>; Hostname: string; Env: string[] };
+  HostConfig: { NetworkMode: string };
+  GraphDriver: { Name: string };
+}
+
+describe("containers", { skip }, () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await startDaemon();
+    await importBusybox(d.api);
+  });
+  after(async () => {
+    await d?.stop();
+  });
+
+  const sh = (script: string, extra: Record<string, unknown> = {}) => ({
+    Image: "busybox",
+    Cmd: ["sh", "-c", script],
+    ...extra,
+  });
+
+  test("run, wait and logs: exit code and separate stdout/stderr", async () => {
+    const id = await d.api.run(sh("echo out; echo err >&2; exit 3"));
+    assert.equal(await d.api.waitExit(id), 3);
+    const logs = await d.api.call("GET", `/containers/${id}/logs?stdout=1&stderr=1`);
+    assert.equal(logs.status, 200);
+    assert.deepEqual(demux(logs.body), { stdout: "out\n", stderr: "err\n" });
+    const stdoutOnly = demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1`)).body);
+    assert.deepEqual(stdoutOnly, { stdout: "out\n", stderr: "" });
+    const info = await d.api.ok<{ State: Record<string, unknown> }>("GET", `/containers/${id}/json`);
+    assert.equal(info.State.Status, "exited");
+    assert.equal(info.State.ExitCode, 3);
+    assert.equal(info.State.Running, false);
+    assert.notEqual(info.State.FinishedAt, "0001-01-01T00:00:00Z");
+    await d.api.ok("DELETE", `/containers/${id}`);
+    assert.equal((await d.api.call("GET", `/containers/${id}/json`)).status, 404);
+  });
+
+  test("logs: tail, timestamps, since, and a TTY container's raw stream", async () => {
+    const id = await d.api.run(sh("for i in 1 2 3 4 5; do echo line$i; done"));
+    await d.api.waitExit(id);
+    const tail = demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1&tail=2`)).body).stdout;
+    assert.equal(tail, "line4\nline5\n");
+    const stamped = demux(
+      (await d.api.call("GET", `/containers/${id}/logs?stdout=1&timestamps=1&tail=1`)).body,
+    ).stdout;
+    assert.match(stamped, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line5\n$/);
+    const future = Math.floor(Date.now() / 1000) + 100;
+    assert.equal((await d.api.call("GET", `/containers/${id}/logs?stdout=1&since=${future}`)).body.length, 0);
+    const none = await d.api.call("GET", `/containers/${id}/logs`);
+    assert.equal(none.status, 400);
+
+    const tty = await d.api.run({ Image: "busybox", Cmd: ["sh", "-c", "echo tty"], Tty: true });
+    await d.api.waitExit(tty);
+    const raw = await d.api.call("GET", `/containers/${tty}/logs?stdout=1&stderr=1`);
+    assert.equal(raw.text().trim(), "tty");
+  });
+
+  test("logs follow ends when the container exits", async () => {
+    const id = await d.api.run(sh("echo a; sleep 0.5; echo b"));
+    const res = await d.api.call("GET", `/containers/${id}/logs?stdout=1&follow=1`);
+    assert.equal(demux(res.body).stdout, "a\nb\n");
+  });
+
+  test("create: Docker's errors for bad input", async () => {
+    const missing = await d.api.call("POST", "/containers/create", { Image: "nosuchimage:1" });
+    assert.equal(missing.status, 404);
+    assert.match(missing.json<{ message: string }>().message, /No such image: nosuchimage:1/);
+
+    const badJson = await d.api.call("POST", "/containers/create", Buffer.from("{nope"), {
+      headers: { "Content-Type": "application/json" },
+    });
+    assert.equal(badJson.status, 400);
+    assert.equal(badJson.headers["content-type"], "application/json");
+
+    const wrongType = await d.api.call("POST", "/containers/create", { Image: "busybox", Env: "A=1" });
+    assert.equal(wrongType.status, 400);
+    assert.match(wrongType.json<{ message: string }>().message, /Env/);
+
+    const wrongHost = await d.api.call("POST", "/containers/create", {
+      Image: "busybox",
+      HostConfig: { Memory: "1g" },
+    });
+    assert.equal(wrongHost.status, 400);
+    assert.match(wrongHost.json<{ message: string }>().message, /HostConfig\.Memory/);
+
+    const badName = await d.api.call("POST", "/containers/create?name=-bad", { Image: "busybox" });
+    assert.equal(badName.status, 400);
+
+    await d.api.ok("POST", "/containers/create?name=taken", { Image: "busybox" });
+    const conflict = await d.api.call("POST", "/containers/create?name=taken", { Image: "busybox" });
+    assert.equal(conflict.status, 409);
+    assert.match(
+      conflict.json<{ message: string }>().message,
+      /"\/taken" is already in use by container "[0-9a-f]{64}"/,
+    );
+    await d.api.ok("DELETE", "/containers/taken");
+
+    const tiny = await d.api.call("POST", "/containers/create", {
+      Image: "busybox",
+      HostConfig: { Memory: 1024 },
+    });
+    assert.equal(tiny.status, 400);
+    const rmPolicy = await d.api.call("POST", "/containers/create", {
+      Image: "busybox",
+      HostConfig: { AutoRemove: true, RestartPolicy: { Name: "always" } },
+    });
+    assert.equal(rmPolicy.status, 400);
+  });
+
+  test("a missing executable: 400, state stays created with the error, nothing mounted", async () => {
+    const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
+      Image: "busybox",
+      Cmd: ["nosuchcmd"],
+    });
+    const res = await d.api.call("POST", `/containers/${Id}/start`);
+    assert.equal(res.status, 400);
+    assert.match(
+      res.json<{ message: string }>().message,
+      /exec: "nosuchcmd": executable file not found in \$PATH/,
+    );
+    const info = await d.api.ok<{ State: { Status: string; ExitCode: number; Error: string } }>(
+      "GET",
+      `/containers/${Id}/json`,
+    );
+    assert.equal(info.State.Status, "created");
+    assert.equal(info.State.ExitCode, 127);
+    assert.match(info.State.Error, /executable file not found/);
+    const { readFileSync } = await import("node:fs");
+    assert.ok(
+      !readFileSync("/proc/self/mounts", "utf8").includes(Id),
+      "rootfs still mounted after a failed start",
+    );
+    await d.api.ok("DELETE", `/containers/${Id}`);
+  });
+
+  test("stop: signal first, SIGKILL after the timeout; 304 when already stopped", async () => {
+    const graceful = await d.api.run(sh("trap 'exit 7' TERM; while :; do sleep 0.1; done"));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await d.api.call("POST", `/containers/${graceful}/stop?t=5`)).status, 204);
+    assert.equal(
+      (await d.api.ok<{ State: { ExitCode: number } }>("GET", `/containers/${graceful}/json`)).State.ExitCode,
+      7,
+    );
+    assert.equal((await d.api.call("POST", `/containers/${graceful}/stop`)).status, 304);
+
+    const stubborn = await d.api.run({ Image: "busybox", Cmd: ["sleep", "60"] });
+    const started = Date.now();
+    assert.equal((await d.api.call("POST", `/containers/${stubborn}/stop?t=1`)).status, 204);
+    assert.ok(Date.now() - started >= 900);
+    assert.equal(
+      (await d.api.ok<{ State: { ExitCode: number } }>("GET", `/containers/${stubborn}/json`)).State.ExitCode,
+      137,
+    );
+  });
+
+  test("kill, restart, rename, and removing a running container", async () => {
+    const id = await d.api.run(sh("trap 'echo got-hup' HUP; while :; do sleep 0.1; done"), "killme");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await d.api.call("POST", `/containers/${id}/kill?signal=HUP`)).status, 204);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.match(demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1`)).body).stdout, /got-hup/);
+    assert.equal((await d.api.call("POST", `/containers/${id}/kill?signal=NOPE`)).status, 400);
+
+    const before = (await d.api.ok<{ State: { Pid: number } }>("GET", `/containers/${id}/json`)).State.Pid;
+    assert.equal((await d.api.call("POST", `/containers/${id}/restart?t=0`)).status, 204);
+    const afterInfo = await d.api.ok<{ State: { Pid: number; Running: boolean } }>(
+      "GET",
+      `/containers/${id}/json`,
+    );
+    assert.ok(afterInfo.State.Running);
+    assert.notEqual(afterInfo.State.Pid, before);
+
+    assert.equal((await d.api.call("POST", `/containers/${id}/rename?name=renamed`)).status, 204);
+    assert.equal((await d.api.ok<{ Name: string }>("GET", "/containers/renamed/json")).Name, "/renamed");
+
+    const refused = await d.api.call("DELETE", "/containers/renamed");
+    assert.equal(refused.status, 409);
+    assert.match(refused.json<{ message: string }>().message, /You cannot remove a running container/);
+    assert.equal((await d.api.call("DELETE", "/containers/renamed?force=1")).status, 204);
+    assert.equal((await d.api.call("POST", `/containers/${id}/kill`)).status, 404);
+  });
+
+  test("wait conditions: next-exit before start, removed with AutoRemove", async () => {
+    const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
+      ...sh("exit 5"),
+      HostConfig: { AutoRemove: true },
+    });
+    const removed = d.api.call("POST", `/containers/${Id}/wait?condition=removed`);
+    const nextExit = d.api.call("POST", `/containers/${Id}/wait?condition=next-exit`);
+    await new Promise((r) => setTimeout(r, 100));
+    await d.api.ok("POST", `/containers/${Id}/start`);
+    assert.deepEqual((await nextExit).json(), { Error: null, StatusCode: 5 });
+    assert.deepEqual((await removed).json(), { Error: null, StatusCode: 5 });
+    assert.equal((await d.api.call("GET", `/containers/${Id}/json`)).status, 404);
+    assert.equal((await d.api.call("POST", `/containers/${Id}/wait?condition=bogus`)).status, 400);
+  });
+
+  test("list: all, limit, size and filters", async () => {
+    const a = await d.api.run(
+      { Image: "busybox", Cmd: ["sleep", "60"], Labels: { suite: "list", role: "a" } },
+      "list-a",
+    );
+    const b = await d.api.run({ ...sh("exit 2"), Labels: { suite: "list", role: "b" } }, "list-b");
+    await d.api.waitExit(b);
+    const running = await d.api.ok<Array<{ Id: string }>>("GET", "/containers/json");
+    assert.ok(running.some((c) => c.Id === a) && !running.some((c) => c.Id === b));
+    const q = (f: unknown) => `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(f))}`;
+    const ids = async (f: unknown) =>
+      (await d.api.ok<Array<{ Id: string }>>("GET", q(f))).map((c) => c.Id).sort();
+    assert.deepEqual(await ids({ label: ["suite=list"] }), [a, b].sort());
+    assert.deepEqual(await ids({ label: { "role=b": true } }), [b]);
+    assert.deepEqual(await ids({ status: { exited: true }, label: ["suite=list"] }), [b]);
+    assert.deepEqual(await ids({ exited: ["2"], label: ["suite=list"] }), [b]);
+    assert.deepEqual(await ids({ name: ["list-a"] }), [a]);
+    assert.deepEqual(await ids({ id: [a.slice(0, 10)] }), [a]);
+    assert.deepEqual((await ids({ ancestor: ["busybox"], label: ["suite=list"] })).length, 2);
+    assert.equal(
+      (await d.api.call("GET", `/containers/json?filters=${encodeURIComponent('{"bogus":["x"]}')}`)).status,
+      200,
+    );
+    const limited = await d.api.ok<unknown[]>("GET", "/containers/json?all=1&limit=1");
+    assert.equal(limited.length, 1);
+    const sized = await d.api.ok<
+      Array<{
+        Id: string;
+        SizeRw: number;
+        SizeRootFs: number;
+        Names: string[];
+        State: string;
+        Status: string;
+      }>
+    >("GET", "/containers/json?all=True&size=1");
+    const row = sized.find((c) => c.Id === a);
+    assert.ok(row && typeof row.SizeRw === "number" && row.SizeRootFs > 1_000_000);
+    assert.deepEqual(row.Names, ["/list-a"]);
+    assert.equal(row.State, "running");
+    assert.match(row.Status, /^Up /);
+    await d.api.ok("DELETE", `/containers/${a}?force=1`);
+    await d.api.ok("DELETE", `/containers/${b}`);
+  });
+
+  test("runtime config: env, user, workdir, hostname, limits, read-only rootfs, isolation", async () => {
+    const script = [
+      "echo env=$FOO",
+      "echo user=$(id -u):$(id -g)",
+      "echo pwd=$(pwd)",
+      "echo host=$(hostname)",
+      "echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)",
+      "echo pids=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)",
+      "echo ifaces=$(ls /sys/class/net | tr '\\n' ' ')",
+      "touch /rootfs-write 2>/dev/null && echo rw=yes || echo rw=no",
+      "echo pid1=$(cat /proc/1/comm)",
+    ].join("; ");
+    const id = await d.api.run({
+      ...sh(script),
+      Env: ["FOO=bar"],
+      User: "nobody",
+      WorkingDir: "/tmp",
+      Hostname: "box1",
+      HostConfig: { Memory: 64 * 1024 * 1024, PidsLimit: 50, ReadonlyRootfs: true, NetworkMode: "none" },
+    });
+    assert.equal(await d.api.waitExit(id), 0);
+    const out = demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1&stderr=1`)).body).stdout;
+    assert.match(out, /env=bar/);
+    assert.match(out, /user=65534:65534/);
+    assert.match(out, /pwd=\/tmp/);
+    assert.match(out, /host=box1/);
+    assert.match(out, /mem=67108864/);
+    assert.match(out, /pids=50/);
+    assert.match(out, /ifaces=lo\s*$/m);
+    assert.match(out, /rw=no/);
+    assert.match(out, /pid1=sh/);
+    await d.api.ok("DELETE", `/containers/${id}`);
+
+    const init = await d.api.run({ ...sh("cat /proc/1/cmdline | tr '\\0' ' '"), HostConfig: { Init: true } });
+    await d.api.waitExit(init);
+    assert.match(
+      demux((await d.api.call("GET", `/containers/${init}/logs?stdout=1`)).body).stdout,
+      /docker-init/,
+    );
+    await d.api.ok("DELETE", `/containers/${init}`);
+  });
+
+  test("OOM kills are recorded", async () => {
+    const id = await d.api.run({
+      ...sh("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"),
+      HostConfig: { Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024 },
+    });
+    const code = await d.api.waitExit(id);
+    const info = await d.api.ok<{ State: { OOMKilled: boolean } }>("GET", `/containers/${id}/json`);
+    assert.equal(info.State.OOMKilled, true, `exit ${code}, expected an OOM kill`);
+    await d.api.ok("DELETE", `/containers/${id}`);
+  });
+
+  test("restart policy on-failure:2 restarts twice", async () => {
+    const id = await d.api.run({
+      ...sh("exit 1"),
+      HostConfig: { RestartPolicy: { Name: "on-failure", MaximumRetryCount: 2 } },
+    });
+    const deadline = Date.now() + 15_000;
+    let info = await d.api.ok<{ RestartCount: number; State: { Status: string } }>(
+      "GET",
+      `/containers/${id}/json`,
+    );
+    while (Date.now() < deadline && !(info.RestartCount === 2 && info.State.Status === "exited")) {
+      await new Promise((r) => setTimeout(r, 100));
+      info = await d.api.ok("GET", `/containers/${id}/json`);
+    }
+    assert.equal(info.RestartCount, 2);
+    assert.equal(info.State.Status, "exited");
+    await d.api.ok("DELETE", `/containers/${id}`);
+  });
+
+  test("prune removes stopped containers only", async () => {
+    const stopped = await d.api.run({ ...sh("true"), Labels: { prune: "yes" } });
+    await d.api.waitExit(stopped);
+    const running = await d.api.run({ Image: "busybox", Cmd: ["sleep", "60"], Labels: { prune: "yes" } });
+    const res = await d.api.ok<{ ContainersDeleted: string[] }>(
+      "POST",
+      `/containers/prune?filters=${encodeURIComponent('{"label":["prune=yes"]}')}`,
+    );
+    assert.deepEqual(res.ContainersDeleted, [stopped]);
+    await d.api.ok("DELETE", `/containers/${running}?force=1`);
+  });
+
+  test("inspect shape", async () => {
+    const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create?name=shape", {
+      Image: "busybox",
+      Cmd: ["true"],
+      Labels: { a: "b" },
+    });
+    const info = await d.api.ok<InspectShape>("GET", "/containers/shape/json");
+    assert.equal(info.Id, Id);
+    assert.equal(info.Name, "/shape");
+    assert.equal(info.Path, "true");
+    assert.deepEqual(info.Args, []);
+    assert.equal(info.State.Status, "created");
+    assert.match(info.Image, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(info.Config.Image, "busybox");
+    assert.deepEqual(info.Config.Labels, { a: "b" });
+    assert.equal(info.HostConfig.NetworkMode, "default");
+    assert.equal(info.GraphDriver.Name, "overlay2");
+    assert.equal(info.Config.Hostname, Id.slice(0, 12));
+    assert.ok(Array.isArray(info.Config.Env) && info.Config.Env.some((e) => e.startsWith("PATH=")));
+    assert.equal((await d.api.ok<InspectShape>("GET", `/containers/${Id.slice(0, 8)}/json`)).Id, Id);
+    await d.api.ok("DELETE", `/containers/${Id}`);
+  });
+});

@@ -1,0 +1,163 @@
+// Ping, version negotiation, info, events and image endpoints against a real wharfd.
+import assert from "node:assert/strict";
+import { createReadStream } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { createGzip } from "node:zlib";
+import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { busyboxTar, importBusybox } from "../../helpers/images.ts";
+
+describe("system and images", { skip: !isRoot() && "needs root" }, () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await startDaemon();
+  });
+  after(async () => {
+    await d?.stop();
+  });
+
+  test("ping answers HEAD and GET with Docker's headers", async () => {
+    for (const method of ["HEAD", "GET"]) {
+      const res = await d.api.call(method, "/_ping", undefined, { raw: true });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers["api-version"], "1.50");
+      assert.equal(res.headers.ostype, "linux");
+      assert.equal(res.headers["builder-version"], "1");
+      assert.ok(res.headers.server);
+      if (method === "GET") assert.equal(res.text(), "OK");
+    }
+  });
+
+  test("version prefixes: served from 1.24 to 1.50, refused outside", async () => {
+    assert.equal((await d.api.call("GET", "/version", undefined, { raw: true })).status, 200);
+    const v = await d.api.call("GET", "/v1.24/version", undefined, { raw: true });
+    assert.equal(v.status, 200);
+    assert.equal(v.headers["api-version"], "1.24");
+    const body = v.json<{ ApiVersion: string; MinAPIVersion: string; Os: string }>();
+    assert.equal(body.ApiVersion, "1.50");
+    assert.equal(body.MinAPIVersion, "1.24");
+    const tooNew = await d.api.call("GET", "/v1.99/version", undefined, { raw: true });
+    assert.equal(tooNew.status, 400);
+    assert.match(tooNew.json<{ message: string }>().message, /client version 1.99 is too new/);
+    const tooOld = await d.api.call("GET", "/v1.11/version", undefined, { raw: true });
+    assert.equal(tooOld.status, 400);
+    assert.match(tooOld.text(), /too old/);
+    const unknown = await d.api.call("GET", "/v1.41/nope");
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.json(), { message: "page not found" });
+  });
+
+  test("import: plain and gzip tars, with changes and message; list and inspect", async () => {
+    const id = await importBusybox(d.api, "bb:one");
+    const gz = await d.api.call(
+      "POST",
+      `/images/create?fromSrc=-&repo=bb&tag=gz&message=hello&changes=${encodeURIComponent("ENV A=1")}&changes=${encodeURIComponent("WORKDIR /tmp")}`,
+      undefined,
+      { stream: createReadStream(busyboxTar()).pipe(createGzip()) },
+    );
+    assert.equal(gz.status, 200);
+    const gzId = (gz.json() as { status: string }).status;
+    assert.match(gzId, /^sha256:[0-9a-f]{64}$/);
+    const list = await d.api.ok<Array<{ Id: string; RepoTags: string[]; Size: number; Created: number }>>(
+      "GET",
+      "/images/json",
+    );
+    const one = list.find((i) => i.Id === id);
+    assert.deepEqual(one?.RepoTags, ["bb:one"]);
+    assert.ok((one?.Size ?? 0) > 1_000_000);
+    const info = await d.api.ok<{
+      Id: string;
+      Comment: string;
+      Config: { Env: string[]; WorkingDir: string };
+      RootFS: { Layers: string[] };
+    }>("GET", "/images/bb:gz/json");
+    assert.equal(info.Id, gzId);
+    assert.equal(info.Comment, "hello");
+    assert.ok(info.Config.Env.includes("A=1"));
+    assert.equal(info.Config.WorkingDir, "/tmp");
+    assert.equal(info.RootFS.Layers.length, 1);
+    const missing = await d.api.call("GET", "/images/nothere:1/json");
+    assert.equal(missing.status, 404);
+  });
+
+  test("tag and rmi with Docker's conflict rules", async () => {
+    const id = await importBusybox(d.api, "rmi:a");
+    assert.equal((await d.api.call("POST", `/images/rmi:a/tag?repo=127.0.0.1:5000/rmi&tag=b`)).status, 201);
+    assert.equal((await d.api.call("POST", `/images/rmi:a/tag?repo=Bad`)).status, 400);
+    const byId = await d.api.call("DELETE", `/images/${id}`);
+    assert.equal(byId.status, 409);
+    assert.match(byId.json<{ message: string }>().message, /referenced in multiple repositories/);
+    assert.deepEqual(await d.api.ok("DELETE", "/images/127.0.0.1:5000/rmi:b"), [
+      { Untagged: "127.0.0.1:5000/rmi:b" },
+    ]);
+
+    const { Id: ctr } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
+      Image: "rmi:a",
+      Cmd: ["true"],
+    });
+    const inUse = await d.api.call("DELETE", "/images/rmi:a");
+    assert.equal(inUse.status, 409);
+    assert.match(inUse.json<{ message: string }>().message, /is using its referenced image/);
+    await d.api.ok("DELETE", `/containers/${ctr}`);
+    const removed = await d.api.ok<Array<Record<string, string>>>("DELETE", "/images/rmi:a");
+    assert.deepEqual(removed, [{ Untagged: "rmi:a" }, { Deleted: id }]);
+    assert.equal((await d.api.call("GET", `/images/${id}/json`)).status, 404);
+  });
+
+  test("info reports real figures", async () => {
+    await importBusybox(d.api, "info:1");
+    const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
+      Image: "info:1",
+      Cmd: ["sleep", "30"],
+    });
+    await d.api.ok("POST", `/containers/${Id}/start`);
+    const info = await d.api.ok<Record<string, unknown>>("GET", "/info");
+    assert.ok((info.ContainersRunning as number) >= 1);
+    assert.ok((info.Images as number) >= 1);
+    assert.equal(info.Driver, "overlay2");
+    assert.ok(["1", "2"].includes(info.CgroupVersion as string));
+    assert.ok((info.NCPU as number) >= 1);
+    assert.ok((info.MemTotal as number) > 0);
+    assert.ok(Object.keys(info.Runtimes as object).includes("runc"));
+    await d.api.ok("DELETE", `/containers/${Id}?force=1`);
+  });
+
+  test("events: replay with since/until and filters, live stream", async () => {
+    await importBusybox(d.api, "ev:1");
+    const since = Date.now() / 1000;
+    const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
+      Image: "ev:1",
+      Cmd: ["true"],
+      Labels: { evtest: "yes" },
+    });
+    await d.api.ok("POST", `/containers/${Id}/start`);
+    await d.api.waitExit(Id);
+    await d.api.ok("DELETE", `/containers/${Id}`);
+    const until = Date.now() / 1000 + 0.001;
+    const filters = encodeURIComponent(JSON.stringify({ type: { container: true }, label: ["evtest=yes"] }));
+    const res = await d.api.call(
+      "GET",
+      `/events?since=${since.toFixed(3)}&until=${until.toFixed(3)}&filters=${filters}`,
+    );
+    assert.equal(res.status, 200);
+    const events = res
+      .text()
+      .trim()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            Action: string;
+            status: string;
+            id: string;
+            Actor: { Attributes: Record<string, string> };
+          },
+      );
+    assert.deepEqual(
+      events.map((e) => e.Action),
+      ["create", "start", "die", "destroy"],
+    );
+    assert.equal(events[2]?.Actor.Attributes.exitCode, "0");
+    assert.equal(events[0]?.status, "create");
+    assert.equal(events[0]?.id, Id);
+  });
+});
