@@ -8,6 +8,18 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { lockDataRoot } from "./lock.ts";
 import { buildEngine } from "./wire-up.ts";
 
+// One failed background task (an exit handler, a log follower) must not take every container's
+// API down with it: log it and keep serving.
+process.on("unhandledRejection", (err) => {
+  log.error("unhandled rejection", {
+    err: err instanceof Error ? err.message : String(err),
+    stack: (err as Error)?.stack,
+  });
+});
+process.on("uncaughtException", (err) => {
+  log.error("uncaught exception", { err: err.message, stack: err.stack });
+});
+
 async function main(): Promise<number> {
   const config = loadConfig(process.argv.slice(2));
   if (!config) return 0;

@@ -22,11 +22,12 @@ export function execFile(
   opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
+    const input = opts.input === undefined ? "ignore" : "pipe";
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: [input, "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.stdout?.on("data", (c: Buffer) => out.push(c));
+    child.stderr?.on("data", (c: Buffer) => err.push(c));
     child.on("error", reject);
     child.on("close", (code, signal) => {
       resolve({
@@ -35,7 +36,11 @@ export function execFile(
         stderr: Buffer.concat(err).toString("utf8"),
       });
     });
-    child.stdin.end(opts.input ?? "");
+    if (child.stdin) {
+      // The tool may exit before reading its input; that is its answer, not our crash.
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(opts.input);
+    }
   });
 }
 

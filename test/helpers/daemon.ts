@@ -122,8 +122,17 @@ export async function startDaemon(): Promise<TestDaemon> {
       } catch {
         // the daemon may already be gone
       }
+      const diedEarly = child !== undefined && (child.exitCode !== null || child.signalCode !== null);
       child?.kill("SIGTERM");
       await exited();
+      const errors = this.logs()
+        .split("\n")
+        .filter((l) => l.includes('"level":"error"'));
+      if (diedEarly || errors.length) {
+        process.stderr.write(
+          `wharfd ${diedEarly ? "died during the test" : "logged errors"}:\n${errors.join("\n").slice(-6000)}\n`,
+        );
+      }
       const leaked = leaks(base);
       for (const m of leaked.mounts.reverse()) execFileSync("umount", ["-l", m]);
       for (const pid of leaked.monitors) process.kill(pid, "SIGKILL");
