@@ -2,8 +2,8 @@
 // runs `<runtime> create`, then stays as the container's monitor (stdio, log file, exit file),
 // so containers outlive wharfd.
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { closeSync, constants, existsSync, openSync } from "node:fs";
+import { lstat, mkdir, mkdtemp, open, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile, run } from "./exec.ts";
@@ -113,8 +113,44 @@ export class OciRuntime {
     return { pid: message.data, conmonPid };
   }
 
+  /**
+   * Starts a created container. runc and crun hold the container's init on `exec.fifo` in
+   * their state dir until someone reads it — exactly what `<runtime> start` does; reading it
+   * here saves spawning the runtime (~10 ms on the start path). Falls back to the CLI.
+   */
   async start(id: string): Promise<void> {
-    await run(this.path, this.args("start", id));
+    const fifo = join(this.stateRoot, id, "exec.fifo");
+    let fh: Awaited<ReturnType<typeof open>> | undefined;
+    try {
+      fh = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      await run(this.path, this.args("start", id));
+      return;
+    }
+    try {
+      // Non-blocking open succeeds at once; init is already blocked opening the write end,
+      // so the byte arrives immediately.
+      const buf = Buffer.alloc(1);
+      let started = false;
+      for (let i = 0; i < 2000 && !started; i++) {
+        const { bytesRead } = await fh.read(buf, 0, 1, null).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === "EAGAIN") return { bytesRead: -1 };
+          throw err;
+        });
+        started = bytesRead > 0;
+        if (!started) await new Promise((r) => setTimeout(r, 1));
+      }
+      if (!started)
+        throw new Error(`${this.name} start ${id}: the container's init never signalled readiness`);
+    } finally {
+      await fh.close();
+    }
+    await rm(fifo, { force: true });
+  }
+
+  /** Whether the runtime still holds state for this container (then `delete` has work to do). */
+  hasState(id: string): boolean {
+    return existsSync(join(this.stateRoot, id));
   }
 
   /** Removes the runtime's state (and cgroup) of a container; tolerates one that is gone. */

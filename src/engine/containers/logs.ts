@@ -2,7 +2,7 @@
 // (P = a partial line continued by the next entry). Follow mode tails the file until the
 // container has exited and everything it wrote has been read.
 import { watch } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 
 export interface LogEntry {
   /** RFC3339Nano in UTC, as Docker prints it (…Z). */
@@ -78,6 +78,9 @@ export async function* readLogs(
   let pending = "";
   let backlog: LogEntry[] | undefined = opts.tail !== undefined ? [] : undefined;
   let wake: (() => void) | undefined;
+  // The file stays open while we read: a container removed right after it exits (--rm) must
+  // not take its last output away from an attached client.
+  let fh: FileHandle | undefined;
   const watcher = opts.follow
     ? (() => {
         try {
@@ -91,16 +94,15 @@ export async function* readLogs(
   signal.addEventListener("abort", onAbort);
   try {
     for (;;) {
-      const size = await logSize(path);
-      if (size < offset) offset = 0; // the log was rotated (truncated) by conmon
       const finished = stopped();
-      if (size > offset) {
-        const fh = await open(path, "r");
+      if (!fh) fh = await open(path, "r").catch(() => undefined);
+      const size = fh ? (await fh.stat()).size : 0;
+      if (size < offset) offset = 0; // the log was truncated by conmon's size limit
+      if (fh && size > offset) {
         const buf = Buffer.alloc(size - offset);
-        await fh.read(buf, 0, buf.length, offset);
-        await fh.close();
-        offset = size;
-        const lines = (pending + buf.toString("utf8")).split("\n");
+        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+        offset += bytesRead;
+        const lines = (pending + buf.subarray(0, bytesRead).toString("utf8")).split("\n");
         pending = lines.pop() ?? "";
         for (const line of lines) {
           const entry = parseLogLine(line);
@@ -126,5 +128,6 @@ export async function* readLogs(
   } finally {
     signal.removeEventListener("abort", onAbort);
     watcher?.close();
+    await fh?.close();
   }
 }

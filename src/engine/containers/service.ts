@@ -3,7 +3,7 @@
 // service only reacts to exit files and never holds a container's stdio itself.
 import { EventEmitter } from "node:events";
 import { existsSync, type FSWatcher, watch } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { type CgroupLayout, cgroupOomKilled } from "../../platform/host.ts";
@@ -176,6 +176,8 @@ export class ContainerService {
     record.hostConfig.Runtime = record.runtime;
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      // Exists from the start, so attach and logs -f can hold it open before the first run.
+      await writeFile(record.logPath, "", { mode: 0o600 });
       await this.d.snapshots.createContainerLayer(id);
       this.checkNameFree(finalName); // again: another create may have taken it meanwhile
       this.repo.insert(record);
@@ -302,14 +304,9 @@ export class ContainerService {
     try {
       const raw = await readFile(join(this.d.paths.exits, c.id), "utf8").catch(() => "");
       const code = raw.trim() === "" ? (fallbackCode ?? 255) : Number(raw.trim());
+      // conmon may still be draining the last output into the log: let it finish first.
+      if (c.state.conmonPid) await processGone(c.state.conmonPid, 500);
       const oom = cgroupOomKilled(`/wharf/${c.id}`, this.d.cgroup);
-      await this.d.runtimes
-        .get(c.runtime)
-        .delete(c.id)
-        .catch((err: Error) => log.warn("runtime delete failed", { id: c.id, err }));
-      await this.d.snapshots
-        .unmountContainer(c.id)
-        .catch((err: Error) => log.warn("unmount failed", { id: c.id, err }));
       const ranMs = Date.now() - Date.parse(c.state.StartedAt);
       Object.assign(c.state, {
         Status: "exited",
@@ -322,14 +319,30 @@ export class ContainerService {
         FinishedAt: new Date().toISOString(),
       });
       this.repo.save(c);
+      // Waiters hear of the exit first; runtime state and the mount are cleaned up right after,
+      // under the container's lock, so a start or remove that follows waits for the cleanup.
+      const cleanup = this.exclusive(c.id, () => this.releaseRun(c));
       if (oom) this.publish(c, "oom");
       this.publish(c, "die", { exitCode: String(code) });
       this.lifecycle.emit(`exit:${c.id}`, code);
+      await cleanup;
       if (this.restartWanted(c, code)) this.scheduleRestart(c, ranMs);
-      else if (c.hostConfig.AutoRemove) await this.removeRecord(c).catch(() => undefined);
+      else if (c.hostConfig.AutoRemove)
+        await this.exclusive(c.id, () => this.removeRecord(c)).catch(() => undefined);
     } finally {
       this.handlingExit.delete(c.id);
     }
+  }
+
+  /** Frees what one run of a container held: the runtime's state and cgroup, the rootfs mount. */
+  private async releaseRun(c: ContainerRecord): Promise<void> {
+    const runtime = this.d.runtimes.get(c.runtime);
+    if (runtime.hasState(c.id)) {
+      await runtime.delete(c.id).catch((err: Error) => log.warn("runtime delete failed", { id: c.id, err }));
+    }
+    await this.d.snapshots
+      .unmountContainer(c.id)
+      .catch((err: Error) => log.warn("unmount failed", { id: c.id, err }));
   }
 
   private async pollRunning(): Promise<void> {
@@ -551,10 +564,7 @@ export class ContainerService {
   private async removeRecord(c: ContainerRecord): Promise<void> {
     if (!this.repo.find(c.id)) return;
     Object.assign(c.state, { Status: "removing" });
-    await this.d.runtimes
-      .get(c.runtime)
-      .delete(c.id)
-      .catch(() => undefined);
+    await this.releaseRun(c);
     await this.d.snapshots.remove(c.id);
     await rm(join(this.d.paths.containers, c.id), { recursive: true, force: true });
     await rm(join(this.d.paths.exits, c.id), { force: true });
@@ -740,6 +750,16 @@ export class ContainerService {
   /** Waits for the exit handler to catch up (tests and shutdown). */
   hasPendingWork(): boolean {
     return this.busy.size > 0 || this.handlingExit.size > 0;
+  }
+}
+
+/** Resolves once `pid` has exited (or is a zombie), or after `ms`. */
+async function processGone(pid: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    if (stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return;
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
 
