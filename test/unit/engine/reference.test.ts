@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { familiarName, familiarTag, parseReference, tagKey } from "../../../src/engine/images/reference.ts";
+
+test("familiar names expand to docker.io/library with :latest", () => {
+  assert.deepEqual(parseReference("busybox"), {
+    domain: "docker.io",
+    path: "library/busybox",
+    tag: "latest",
+    digest: undefined,
+  });
+  assert.equal(tagKey(parseReference("busybox")), "docker.io/library/busybox:latest");
+  assert.equal(familiarTag("docker.io/library/busybox:latest"), "busybox:latest");
+  assert.equal(familiarName(parseReference("foo/bar:1")), "foo/bar");
+});
+
+test("registries with ports and localhost are domains", () => {
+  const r = parseReference("127.0.0.1:5000/myapp:1");
+  assert.equal(r.domain, "127.0.0.1:5000");
+  assert.equal(r.path, "myapp");
+  assert.equal(r.tag, "1");
+  assert.equal(parseReference("localhost/x").domain, "localhost");
+  assert.equal(familiarTag(tagKey(r)), "127.0.0.1:5000/myapp:1");
+});
+
+test("digests and invalid references", () => {
+  const digest = `sha256:${"a".repeat(64)}`;
+  const r = parseReference(`busybox@${digest}`);
+  assert.equal(r.digest, digest);
+  assert.equal(r.tag, undefined);
+  assert.throws(() => parseReference("Busybox"), /repository name must be lowercase/);
+  assert.throws(() => parseReference("a:b:c"), /invalid reference format/);
+  assert.throws(() => parseReference("busybox@sha256:zz"), /invalid reference format/);
+  assert.throws(() => parseReference(""), /invalid reference format/);
+});
