@@ -21,3 +21,6 @@ if [ ! -x node_modules/node/bin/node ] || [ package-lock.json -nt node_modules/.
 fi
 
 for b in wharf wharfd; do ln -sf "$PWD/bin/$b" "/usr/local/bin/$b"; done
+
+# Type-stripped build for fast start-up (the launchers fall back to src/ whenever it is stale).
+node_modules/node/bin/node --disable-warning=ExperimentalWarning scripts/build.ts
