@@ -1,4 +1,6 @@
 // Docker-shaped views of a container record: the `docker ps` summary and `docker inspect`.
+
+import { humanDuration } from "../../util/human-duration.ts";
 import type { ContainerSummary } from "../../wire/containers.ts";
 import type { ContainerRecord } from "./record.ts";
 
@@ -45,32 +47,15 @@ export function containerSummary(c: ContainerRecord): ContainerSummary {
 export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state;
   if (s.Running) {
-    if (s.Paused) return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
-    return `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+    if (s.Paused) return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)} (Paused)`;
+    return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)}`;
   }
-  if (s.Restarting) return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+  if (s.Restarting)
+    return `Restarting (${s.ExitCode}) ${humanDuration((now - Date.parse(s.FinishedAt)) / 1000)} ago`;
   if (s.Status === "removing") return "Removal In Progress";
   if (s.Dead) return "Dead";
   if (s.FinishedAt.startsWith("0001")) return "Created";
-  return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
-}
-
-/** go-units HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(seconds / 3600);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
+  return `Exited (${s.ExitCode}) ${humanDuration((now - Date.parse(s.FinishedAt)) / 1000)} ago`;
 }
 
 export function containerInspect(
