@@ -106,6 +106,7 @@ export async function startDaemon(): Promise<TestDaemon> {
       else child.once("exit", () => resolve());
     });
 
+  const readLog = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
   await launch();
   return {
     socket,
@@ -113,7 +114,7 @@ export async function startDaemon(): Promise<TestDaemon> {
     execRoot,
     api,
     owned: true,
-    logs: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
+    logs: readLog,
     async stop() {
       // Remove every container through the API so nothing (conmon, mounts, cgroups) outlives the test.
       try {
@@ -125,7 +126,7 @@ export async function startDaemon(): Promise<TestDaemon> {
       const diedEarly = child !== undefined && (child.exitCode !== null || child.signalCode !== null);
       child?.kill("SIGTERM");
       await exited();
-      const errors = this.logs()
+      const errors = readLog()
         .split("\n")
         .filter((l) => l.includes('"level":"error"'));
       if (diedEarly || errors.length) {

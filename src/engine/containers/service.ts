@@ -215,7 +215,13 @@ export class ContainerService {
       if (c.state.Running) throw new NotModifiedError("container already started");
       c.stoppedByUser = false;
       this.cancelRestart(c);
-      await this.startRecord(c);
+      try {
+        await this.startRecord(c);
+      } catch (err) {
+        // As Docker: a --rm container that cannot start is removed (its waiters get the code).
+        if (c.hostConfig.AutoRemove) await this.removeRecord(c).catch(() => undefined);
+        throw err;
+      }
     });
   }
 

@@ -148,6 +148,18 @@ describe("containers", { skip }, () => {
       "rootfs still mounted after a failed start",
     );
     await d.api.ok("DELETE", `/containers/${Id}`);
+
+    // With AutoRemove the failed container is removed, and a waiter on "removed" gets its code.
+    const rm = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
+      Image: "busybox",
+      Cmd: ["nosuchcmd"],
+      HostConfig: { AutoRemove: true },
+    });
+    const removed = d.api.call("POST", `/containers/${rm.Id}/wait?condition=removed`);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await d.api.call("POST", `/containers/${rm.Id}/start`)).status, 400);
+    assert.deepEqual((await removed).json(), { Error: null, StatusCode: 127 });
+    assert.equal((await d.api.call("GET", `/containers/${rm.Id}/json`)).status, 404);
   });
 
   test("stop: signal first, SIGKILL after the timeout; 304 when already stopped", async () => {

@@ -1,0 +1,179 @@
+// The command table: the paths each command answers to and its one-line description. A
+// command's module (flags, behaviour) is loaded only when it runs, which keeps start-up short.
+import type { Command } from "../command.ts";
+
+export interface CommandEntry {
+  /** Every path the command answers to, management form first: ["container run", "run"]. */
+  paths: readonly string[];
+  description: string;
+  load: () => Promise<Command>;
+}
+
+export const commands: readonly CommandEntry[] = [
+  {
+    paths: ["container run", "run"],
+    description: "Create and run a new container from an image",
+    load: async () => (await import("./container-run.ts")).runCommand,
+  },
+  {
+    paths: ["container create", "create"],
+    description: "Create a new container",
+    load: async () => (await import("./container-run.ts")).createCommand,
+  },
+  {
+    paths: ["container start", "start"],
+    description: "Start one or more stopped containers",
+    load: async () => (await import("./container-lifecycle.ts")).startCommand,
+  },
+  {
+    paths: ["container stop", "stop"],
+    description: "Stop one or more running containers",
+    load: async () => (await import("./container-lifecycle.ts")).stopCommand,
+  },
+  {
+    paths: ["container kill", "kill"],
+    description: "Kill one or more running containers",
+    load: async () => (await import("./container-lifecycle.ts")).killCommand,
+  },
+  {
+    paths: ["container restart", "restart"],
+    description: "Restart one or more containers",
+    load: async () => (await import("./container-lifecycle.ts")).restartCommand,
+  },
+  {
+    paths: ["container rm", "container remove", "rm"],
+    description: "Remove one or more containers",
+    load: async () => (await import("./container-lifecycle.ts")).rmCommand,
+  },
+  {
+    paths: ["container wait", "wait"],
+    description: "Block until one or more containers stop, then print their exit codes",
+    load: async () => (await import("./container-lifecycle.ts")).waitCommand,
+  },
+  {
+    paths: ["container rename", "rename"],
+    description: "Rename a container",
+    load: async () => (await import("./container-lifecycle.ts")).renameCommand,
+  },
+  {
+    paths: ["container ls", "container list", "container ps", "ps"],
+    description: "List containers",
+    load: async () => (await import("./container-ps.ts")).psCommand,
+  },
+  {
+    paths: ["container logs", "logs"],
+    description: "Fetch the logs of a container",
+    load: async () => (await import("./container-logs.ts")).logsCommand,
+  },
+  {
+    paths: ["container prune"],
+    description: "Remove all stopped containers",
+    load: async () => (await import("./container-prune.ts")).containerPruneCommand,
+  },
+  {
+    paths: ["inspect"],
+    description: "Return low-level information on Docker objects",
+    load: async () => (await import("./inspect.ts")).inspectCommand,
+  },
+  {
+    paths: ["container inspect"],
+    description: "Display detailed information on one or more containers",
+    load: async () => (await import("./inspect.ts")).containerInspectCommand,
+  },
+  {
+    paths: ["image inspect"],
+    description: "Display detailed information on one or more images",
+    load: async () => (await import("./inspect.ts")).imageInspectCommand,
+  },
+  {
+    paths: ["image ls", "image list", "images"],
+    description: "List images",
+    load: async () => (await import("./image-ls.ts")).imagesCommand,
+  },
+  {
+    paths: ["image import", "import"],
+    description: "Import the contents from a tarball to create a filesystem image",
+    load: async () => (await import("./image-import.ts")).importCommand,
+  },
+  {
+    paths: ["image tag", "tag"],
+    description: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+    load: async () => (await import("./image-tag-rm.ts")).tagCommand,
+  },
+  {
+    paths: ["image rm", "image remove", "rmi"],
+    description: "Remove one or more images",
+    load: async () => (await import("./image-tag-rm.ts")).rmiCommand,
+  },
+  {
+    paths: ["image bootstrap"],
+    description: "Create a base image from the host's static busybox, without a registry",
+    load: async () => (await import("./image-bootstrap.ts")).imageBootstrapCommand,
+  },
+  {
+    paths: ["version"],
+    description: "Show the Docker version information",
+    load: async () => (await import("./system.ts")).versionCommand,
+  },
+  {
+    paths: ["system info", "info"],
+    description: "Display system-wide information",
+    load: async () => (await import("./system.ts")).infoCommand,
+  },
+  {
+    paths: ["system events", "events"],
+    description: "Get real time events from the server",
+    load: async () => (await import("./system.ts")).eventsCommand,
+  },
+];
+
+export interface HelpSection {
+  title: string;
+  commands: Array<{ name: string; description: string }>;
+}
+
+/** The commands listed under a group: "container ls", "container run"… by their first word. */
+function groupSection(group: string): HelpSection[] {
+  const names: Array<{ name: string; description: string }> = [];
+  for (const c of commands) {
+    const own = c.paths.find((p) => p.startsWith(`${group} `));
+    if (own) names.push({ name: own.slice(group.length + 1), description: c.description });
+  }
+  names.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return [{ title: "Commands", commands: names }];
+}
+
+export interface Group {
+  description: string;
+  sections: () => HelpSection[];
+}
+
+export const groups: Readonly<Record<string, Group>> = {
+  container: { description: "Manage containers", sections: () => groupSection("container") },
+  image: { description: "Manage images", sections: () => groupSection("image") },
+  system: { description: "Manage wharf", sections: () => groupSection("system") },
+};
+
+const common = ["run", "ps", "images", "version", "info"];
+
+/** `wharf --help`: docker's sections. */
+export function rootSections(): HelpSection[] {
+  const describe = (name: string) => commands.find((c) => c.paths.includes(name))?.description ?? "";
+  const top = commands
+    .flatMap((c) => c.paths.filter((p) => !p.includes(" ")))
+    .filter((p) => !common.includes(p))
+    .sort();
+  return [
+    { title: "Common Commands", commands: common.map((name) => ({ name, description: describe(name) })) },
+    {
+      title: "Management Commands",
+      commands: [
+        { name: "container", description: groups.container?.description ?? "" },
+        { name: "image", description: groups.image?.description ?? "" },
+        { name: "registry", description: "Run an OCI registry (serve, gc)" },
+        { name: "system", description: groups.system?.description ?? "" },
+      ],
+    },
+    { title: "Commands", commands: top.map((name) => ({ name, description: describe(name) })) },
+  ];
+}

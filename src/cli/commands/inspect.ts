@@ -1,0 +1,133 @@
+// inspect (containers first, then images, as docker does), container inspect, image inspect.
+import type { EngineClient } from "../../client/engine-client.ts";
+import { ApiError } from "../../client/errors.ts";
+import { type Command, type CommandContext, describeError, StatusError, writeOut } from "../command.ts";
+import { formatUsageNoTable } from "../container-flags.ts";
+import type { ParsedFlags } from "../flags.ts";
+import type { Template } from "../format/template.ts";
+
+type Kind = "container" | "image";
+type Getter = (client: EngineClient, ref: string, size: boolean) => Promise<unknown>;
+
+const getters: Record<Kind, Getter> = {
+  container: (client, ref, size) => client.containerInspect(ref, { size }),
+  image: (client, ref) => client.imageInspect(ref),
+};
+
+const knownTypes = [
+  "",
+  "config",
+  "container",
+  "image",
+  "network",
+  "node",
+  "plugin",
+  "secret",
+  "service",
+  "task",
+  "volume",
+];
+
+/** One object by reference, trying each allowed kind in docker's order. */
+async function lookup(
+  client: EngineClient,
+  ref: string,
+  kinds: readonly Kind[],
+  size: boolean,
+  constrained: boolean,
+): Promise<unknown> {
+  for (const kind of kinds) {
+    try {
+      return await getters[kind](client, ref, size);
+    } catch (err) {
+      // Without --type, a miss moves on to the next kind.
+      if (!constrained && err instanceof ApiError && err.status === 404) continue;
+      throw err;
+    }
+  }
+  throw new Error(`Error: No such object: ${ref}`);
+}
+
+/** inspect.Inspect: an indented JSON array, or the template once per object. */
+async function inspectObjects(
+  ctx: CommandContext,
+  flags: ParsedFlags,
+  refs: string[],
+  kinds: readonly Kind[],
+  constrained: boolean,
+): Promise<number> {
+  const format = flags.string("format") ?? "";
+  let tmpl: Template | undefined;
+  if (format !== "" && format !== "json") {
+    const { Template } = await import("../format/template.ts");
+    try {
+      tmpl = new Template(format);
+    } catch (err) {
+      throw new StatusError(`template parsing error: ${(err as Error).message}`, 64);
+    }
+  }
+  const client = ctx.client();
+  const size = flags.bool("size");
+  const errors: string[] = [];
+  const found: unknown[] = [];
+  let out = "";
+  for (const ref of refs) {
+    let obj: unknown;
+    try {
+      obj = await lookup(client, ref, kinds, size, constrained);
+    } catch (err) {
+      errors.push(describeError(err));
+      continue;
+    }
+    if (!tmpl) {
+      found.push(obj);
+      continue;
+    }
+    try {
+      out += `${tmpl.execute(obj)}\n`;
+    } catch (err) {
+      errors.push(`template parsing error: ${(err as Error).message}`);
+    }
+  }
+  if (!tmpl) out = found.length === 0 ? "[]\n" : `${JSON.stringify(found, null, 4)}\n`;
+  else if (out === "") out = "\n"; // docker's inspector flushes an empty line when nothing rendered
+  await writeOut(ctx.streams.stdout, out);
+  if (errors.length > 0) throw new StatusError(errors.join("\n"), 1);
+  return 0;
+}
+
+const formatFlag = { name: "format", short: "f", type: "string", usage: formatUsageNoTable };
+
+export const inspectCommand: Command = {
+  usage: "[OPTIONS] NAME|ID [NAME|ID...]",
+  flags: [
+    formatFlag,
+    { name: "size", short: "s", usage: "Display total file sizes if the type is container" },
+    { name: "type", type: "string", usage: "Only inspect objects of the given type" },
+  ],
+  args: { min: 1 },
+  run(ctx, flags, args) {
+    const type = flags.string("type") ?? "";
+    if (!knownTypes.includes(type))
+      throw new Error(`${JSON.stringify(type)} is not a valid value for --type`);
+    if (type !== "" && type !== "container" && type !== "image") {
+      throw new Error(`inspecting objects of type ${JSON.stringify(type)} is not supported yet`);
+    }
+    const kinds: Kind[] = type === "" ? ["container", "image"] : [type as Kind];
+    return inspectObjects(ctx, flags, args, kinds, type !== "");
+  },
+};
+
+export const containerInspectCommand: Command = {
+  usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+  flags: [formatFlag, { name: "size", short: "s", usage: "Display total file sizes" }],
+  args: { min: 1 },
+  run: (ctx, flags, args) => inspectObjects(ctx, flags, args, ["container"], true),
+};
+
+export const imageInspectCommand: Command = {
+  usage: "[OPTIONS] IMAGE [IMAGE...]",
+  flags: [formatFlag],
+  args: { min: 1 },
+  run: (ctx, flags, args) => inspectObjects(ctx, flags, args, ["image"], true),
+};

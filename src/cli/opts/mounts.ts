@@ -1,0 +1,126 @@
+// -v/--volume and --mount as the docker CLI turns them into Binds, Volumes and Mounts.
+import { resolve } from "node:path";
+
+export interface MountSpec {
+  Type: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean };
+  VolumeOptions?: {
+    NoCopy?: boolean;
+    Labels?: Record<string, string>;
+    DriverConfig?: { Name?: string; Options?: Record<string, string> };
+    Subpath?: string;
+  };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
+export interface VolumeConfig {
+  binds: string[];
+  /** Anonymous volumes: Config.Volumes. */
+  volumes: Record<string, Record<string, never>>;
+}
+
+/** Splits -v specs: a spec with a source is a bind (or named volume), a lone path is anonymous. */
+export function parseVolumes(specs: readonly string[]): VolumeConfig {
+  const out: VolumeConfig = { binds: [], volumes: {} };
+  for (const spec of specs) {
+    if (spec.trim() === "") throw new Error("invalid empty volume spec");
+    const parts = spec.split(":");
+    if (parts.length > 3) throw new Error(`invalid spec: ${spec}: too many colons`);
+    if (parts.length === 1) {
+      out.volumes[spec] = {};
+      continue;
+    }
+    const [source = "", target = "", mode] = parts;
+    if (source === "" || target === "") throw new Error(`invalid spec: ${spec}`);
+    // Relative host paths are made absolute on the client, like docker does for "./dir".
+    const host = source.startsWith(".") ? resolve(source) : source;
+    out.binds.push([host, target, ...(mode !== undefined ? [mode] : [])].join(":"));
+  }
+  return out;
+}
+
+function parseBoolish(key: string, value: string | undefined): boolean {
+  if (value === undefined) return true;
+  const v = value.toLowerCase();
+  if (["1", "true"].includes(v)) return true;
+  if (["0", "false"].includes(v)) return false;
+  throw new Error(`invalid value for ${key}: ${value}`);
+}
+
+/** opts.MountOpt: type=bind|volume|tmpfs,source=…,target=…,readonly,… */
+export function parseMount(value: string): MountSpec {
+  const m: MountSpec = { Type: "volume" };
+  const fields = value.split(",").filter((f) => f !== "");
+  for (const field of fields) {
+    const eq = field.indexOf("=");
+    const key = (eq >= 0 ? field.slice(0, eq) : field).toLowerCase().trim();
+    const val = eq >= 0 ? field.slice(eq + 1) : undefined;
+    const need = () => {
+      if (val === undefined) throw new Error(`invalid field '${field}' must be a key=value pair`);
+      return val;
+    };
+    switch (key) {
+      case "type":
+        m.Type = need().toLowerCase();
+        break;
+      case "source":
+      case "src":
+        m.Source = need();
+        break;
+      case "target":
+      case "dst":
+      case "destination":
+        m.Target = need();
+        break;
+      case "readonly":
+      case "ro":
+        m.ReadOnly = parseBoolish(key, val);
+        break;
+      case "consistency":
+        m.Consistency = need();
+        break;
+      case "bind-propagation":
+        m.BindOptions = { ...m.BindOptions, Propagation: need() };
+        break;
+      case "bind-nonrecursive":
+        m.BindOptions = { ...m.BindOptions, NonRecursive: parseBoolish(key, val) };
+        break;
+      case "volume-nocopy":
+        m.VolumeOptions = { ...m.VolumeOptions, NoCopy: parseBoolish(key, val) };
+        break;
+      case "volume-subpath":
+        m.VolumeOptions = { ...m.VolumeOptions, Subpath: need() };
+        break;
+      case "volume-driver":
+        m.VolumeOptions = {
+          ...m.VolumeOptions,
+          DriverConfig: { ...m.VolumeOptions?.DriverConfig, Name: need() },
+        };
+        break;
+      case "tmpfs-size":
+        m.TmpfsOptions = { ...m.TmpfsOptions, SizeBytes: parseTmpfsSize(need()) };
+        break;
+      case "tmpfs-mode":
+        m.TmpfsOptions = { ...m.TmpfsOptions, Mode: Number.parseInt(need(), 8) };
+        break;
+      default:
+        throw new Error(`unexpected key '${key}' in '${field}'`);
+    }
+  }
+  if (!m.Target) throw new Error("target is required");
+  if (m.Type === "tmpfs" && m.Source) throw new Error("source is not supported for tmpfs mounts");
+  return m;
+}
+
+function parseTmpfsSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(value);
+  if (!m) throw new Error(`invalid tmpfs-size: ${value}`);
+  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    (m[2] ?? "").toLowerCase() as "" | "k" | "m" | "g"
+  ];
+  return Math.trunc(Number(m[1]) * mult);
+}

@@ -1,0 +1,134 @@
+// A real wharfd on a temp data root, exec root and socket, plus a runner for bin/wharf.
+// Cleanup removes every container through the API before SIGTERM, so no conmon or mount is
+// left behind, then unmounts anything still under the temp dir and deletes it.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EngineClient } from "../../../src/client/engine-client.ts";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+export const wharfBin = join(root, "bin/wharf");
+export const wharfdBin = join(root, "bin/wharfd");
+
+export interface Daemon {
+  dir: string;
+  host: string;
+  child: ChildProcess;
+  log: () => string;
+  stop(): Promise<void>;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function pingable(client: EngineClient): Promise<boolean> {
+  try {
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((m) => m.startsWith(dir))
+    .sort((a, b) => b.length - a.length);
+}
+
+export async function startDaemon(): Promise<Daemon> {
+  const dir = mkdtempSync(join(tmpdir(), "wharf-cli-it-"));
+  const socket = join(dir, "w.sock");
+  const host = `unix://${socket}`;
+  const child = spawn(
+    wharfdBin,
+    ["-H", host, "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec")],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let log = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    log += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    log += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const client = new EngineClient({ host, env: {} });
+  const stop = async () => {
+    try {
+      if (child.exitCode === null && (await pingable(client))) {
+        for (const c of await client.containerList({ all: true })) {
+          await client.containerRemove(c.Id, { force: true }).catch(() => undefined);
+        }
+      }
+    } finally {
+      client.close();
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await Promise.race([exited, delay(10_000)]);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+      for (const m of mountsUnder(dir)) {
+        await new Promise<void>((resolve) => spawn("umount", ["-l", m]).once("exit", () => resolve()));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const deadline = Date.now() + 20_000;
+  while (!(await pingable(client))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`wharfd did not come up:\n${log}`);
+    }
+    await delay(50);
+  }
+  return { dir, host, child, log: () => log, stop };
+}
+
+/** Runs bin/wharf -H <daemon> …args; kills it after timeoutMs. */
+export function wharf(
+  host: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(wharfBin, ["-H", host, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 + 9 : -1), stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Retries fn until it returns true (logs arrive asynchronously). */
+export async function eventually(fn: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return true;
+    await delay(100);
+  }
+  return false;
+}
