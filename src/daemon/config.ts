@@ -1,6 +1,7 @@
 // wharfd configuration: command-line flags over daemon.json (Docker's key names where they
 // overlap) over embedded defaults. A missing config file at the default path is fine.
 import { readFileSync } from "node:fs";
+import { parseSize } from "../util/size.ts";
 
 export interface DaemonConfig {
   hosts: string[];
@@ -43,12 +44,9 @@ Options:
 `;
 
 function sizeOf(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(value.trim());
-  if (!m) throw new ConfigError(`invalid size: ${value}`);
-  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
-    (m[2] ?? "").toLowerCase() as "" | "k" | "m" | "g"
-  ];
-  return Math.floor(Number(m[1]) * mult);
+  const size = parseSize(value);
+  if (size === undefined) throw new ConfigError(`invalid size: ${value}`);
+  return size;
 }
 
 /** Parses argv; returns undefined when only help was asked for. */

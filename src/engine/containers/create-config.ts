@@ -1,6 +1,7 @@
 // Turning a create request into the container's Config and HostConfig: image defaults merged
 // the way Docker merges them, and HostConfig checked for what Docker refuses.
 import { cpus } from "node:os";
+import { parseSize } from "../../util/size.ts";
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from "../../wire/containers.ts";
 import { InvalidParameterError, NotFoundError } from "../errors.ts";
 import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
@@ -88,6 +89,10 @@ export function validateHostConfig(input: HostConfig, runtimes: string[]): HostC
     throw new NotFoundError(`network ${mode} not found`);
   }
   hc.NetworkMode = mode || "default";
+  const maxSize = hc.LogConfig?.Config?.["max-size"];
+  if (maxSize !== undefined && parseSize(maxSize) === undefined) {
+    throw new InvalidParameterError(`invalid log option max-size: ${maxSize}`);
+  }
   if (hc.Runtime && !runtimes.includes(hc.Runtime)) {
     throw new InvalidParameterError(`unknown or invalid runtime name: ${hc.Runtime}`);
   }

@@ -13,6 +13,7 @@ import { type Filters, matchAny, matchLabels } from "../../util/filters.ts";
 import { newId, randomName, validContainerName } from "../../util/ids.ts";
 import { log } from "../../util/log.ts";
 import { parseSignal } from "../../util/signals.ts";
+import { parseSize } from "../../util/size.ts";
 import type { ContainerCreateRequest, ContainerSummary, HostConfig } from "../../wire/containers.ts";
 import { ConflictError, EngineError, InvalidParameterError, NotModifiedError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
@@ -250,7 +251,8 @@ export class ContainerService {
         socketDir: this.d.paths.sockets,
         terminal: c.config.Tty === true,
         stdin: c.config.OpenStdin === true,
-        logSizeMax: this.d.defaults.logSizeMax,
+        logSizeMax:
+          parseSize(c.hostConfig.LogConfig?.Config?.["max-size"] ?? "") ?? this.d.defaults.logSizeMax,
       });
       await runtime.start(c.id);
       Object.assign(c.state, {

@@ -352,6 +352,25 @@ describe("containers", { skip }, () => {
     await d.api.ok("DELETE", `/containers/${running}?force=1`);
   });
 
+  test("logs are bounded by LogConfig max-size (conmon's log-size-max)", async () => {
+    const bad = await d.api.call("POST", "/containers/create", {
+      Image: "busybox",
+      HostConfig: { LogConfig: { Type: "json-file", Config: { "max-size": "lots" } } },
+    });
+    assert.equal(bad.status, 400);
+    const id = await d.api.run({
+      ...sh("i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); done"),
+      HostConfig: { LogConfig: { Type: "json-file", Config: { "max-size": "8k" } } },
+    });
+    await d.api.waitExit(id);
+    const { LogPath } = await d.api.ok<{ LogPath: string }>("GET", `/containers/${id}/json`);
+    const { statSync } = await import("node:fs");
+    assert.ok(statSync(LogPath).size <= 16 * 1024, `log grew to ${statSync(LogPath).size} bytes`);
+    const lines = demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1`)).body).stdout.split("\n");
+    assert.ok(lines.length < 3000 && lines.includes("line-2999"), "the newest lines are kept");
+    await d.api.ok("DELETE", `/containers/${id}`);
+  });
+
   test("inspect shape", async () => {
     const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create?name=shape", {
       Image: "busybox",
