@@ -1,0 +1,80 @@
+// 7. Network: HTTP through a port published on 127.0.0.1 (-p 127.0.0.1:PORT:80) to busybox httpd,
+// loaded by wrk on this machine: requests/s for a 1 KiB file, MiB/s for an 8 MiB file.
+import { createContainer, resetDaemon, startContainer } from "../lib/engine.ts";
+import { freePort, waitHttp } from "../lib/net.ts";
+import { type BenchContext, interleave, type MetricGroup, prepare } from "../lib/runner.ts";
+import { errorLine, sh, which } from "../lib/sh.ts";
+
+const SERVE = [
+  "mkdir -p /www",
+  "head -c 1024 /dev/zero | tr '\\0' a > /www/small",
+  "dd if=/dev/zero of=/www/big bs=1048576 count=8 2>/dev/null",
+  "exec httpd -f -p 80 -h /www",
+].join(" && ");
+
+const UNITS: Record<string, number> = { B: 1 / 1048576, KB: 1 / 1024, MB: 1, GB: 1024 };
+
+interface WrkResult {
+  reqPerSec: number;
+  mibPerSec: number;
+}
+
+async function wrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
+  const r = await sh("wrk", ["-t2", `-c${connections}`, `-d${seconds}s`, url], {
+    timeoutMs: (seconds + 30) * 1000,
+  });
+  if (r.code !== 0) throw new Error(`wrk exited ${r.code}: ${errorLine(r.stderr)}`);
+  const req = r.stdout.match(/Requests\/sec:\s+([\d.]+)/);
+  const xfer = r.stdout.match(/Transfer\/sec:\s+([\d.]+)(B|KB|MB|GB)/);
+  if (!req || !xfer) throw new Error("could not read wrk's output");
+  const errors = r.stdout.match(/Non-2xx or 3xx responses:\s+(\d+)/);
+  if (errors) throw new Error(`${errors[1]} failed requests`);
+  return { reqPerSec: Number(req[1]), mibPerSec: Number(xfer[1]) * UNITS[xfer[2]!]! };
+}
+
+export const network: MetricGroup = {
+  name: "network",
+  async run(ctx: BenchContext) {
+    const reps = ctx.quick ? 1 : 3;
+    const seconds = ctx.quick ? 3 : 5;
+    const r = ctx.results;
+    const small = r.row(
+      "network",
+      "net.http.small",
+      "HTTP 1 KiB GET via published port (wrk -c16)",
+      "req/s",
+      "higher",
+    );
+    const big = r.row(
+      "network",
+      "net.http.big",
+      "HTTP 8 MiB GET via published port (wrk -c4)",
+      "MiB/s",
+      "higher",
+    );
+    if (!(await which("wrk"))) {
+      for (const t of ctx.targets) {
+        small.na[t.name] = "wrk not installed (bench/docker-reference.sh install)";
+        big.na[t.name] = small.na[t.name];
+      }
+      return;
+    }
+    const ports = new Map<string, number>();
+    const ready = await prepare(ctx, [small, big], async (t) => {
+      const port = await freePort();
+      const id = await createContainer(t.api, {
+        cmd: ["sh", "-c", SERVE],
+        publish: { hostPort: port, containerPort: 80 },
+      });
+      await startContainer(t.api, id);
+      await waitHttp(`http://127.0.0.1:${port}/small`, 10_000);
+      ports.set(t.name, port);
+    });
+    await interleave(ctx, [small, big], reps, async (t, _i, rec) => {
+      const base = `http://127.0.0.1:${ports.get(t.name)}`;
+      rec(small, (await wrk(`${base}/small`, 16, seconds)).reqPerSec);
+      rec(big, (await wrk(`${base}/big`, 4, seconds)).mibPerSec);
+    });
+    for (const t of ready) await resetDaemon(t.api).catch(() => {});
+  },
+};
