@@ -2,6 +2,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { EngineClient } from "../client/engine-client.ts";
 import { ApiError } from "../client/errors.ts";
+import { FilterParseError, parseFilterArgs } from "../client/filters.ts";
 import type { FlagSpec, ParsedFlags } from "./flags.ts";
 
 export interface CliStreams {
@@ -45,6 +46,16 @@ export class StatusError extends Error {
   constructor(message: string, code: number) {
     super(message);
     this.code = code;
+  }
+}
+
+/** The `--filter k=v` flags of a list command; a malformed one exits 125 as in docker. */
+export function filterFlags(flags: ParsedFlags): Map<string, string[]> {
+  try {
+    return parseFilterArgs(flags.list("filter"));
+  } catch (err) {
+    if (err instanceof FilterParseError) throw new StatusError(err.message, 125);
+    throw err;
   }
 }
 

@@ -1,7 +1,6 @@
 // container prune.
 import { createInterface } from "node:readline";
-import { FilterParseError, parseFilterArgs } from "../../client/filters.ts";
-import { type Command, type CommandContext, StatusError, writeOut } from "../command.ts";
+import { type Command, type CommandContext, filterFlags, writeOut } from "../command.ts";
 import { validators } from "../container-flags.ts";
 import { humanSize4 } from "../units.ts";
 
@@ -36,13 +35,7 @@ export const containerPruneCommand: Command = {
   ],
   args: { none: true },
   async run(ctx, flags) {
-    let filters: Map<string, string[]>;
-    try {
-      filters = parseFilterArgs(flags.list("filter"));
-    } catch (err) {
-      if (err instanceof FilterParseError) throw new StatusError(err.message, 125);
-      throw err;
-    }
+    const filters = filterFlags(flags);
     // Declining is not an error: docker exits 0 without a word.
     if (!flags.bool("force") && !(await confirm(ctx, warning))) return 0;
     const report = await ctx.client().containerPrune(filters);

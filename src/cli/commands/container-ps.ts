@@ -1,7 +1,6 @@
 // ps / container ls.
-import { FilterParseError, parseFilterArgs } from "../../client/filters.ts";
 import type { ContainerSummary } from "../../client/types.ts";
-import { type Command, StatusError, writeOut } from "../command.ts";
+import { type Command, filterFlags, writeOut } from "../command.ts";
 import { formatUsage, validators } from "../container-flags.ts";
 import { humanSize, portsColumn, relativeTime, shortenCommand, truncateId } from "../format/humanize.ts";
 import { familiarString, parseNormalizedNamed } from "../reference.ts";
@@ -121,13 +120,7 @@ export const psCommand: Command = {
   ],
   args: { none: true },
   async run(ctx, flags) {
-    let filters: Map<string, string[]>;
-    try {
-      filters = parseFilterArgs(flags.list("filter"));
-    } catch (err) {
-      if (err instanceof FilterParseError) throw new StatusError(err.message, 125);
-      throw err;
-    }
+    const filters = filterFlags(flags);
     const quiet = flags.bool("quiet");
     const format = flags.string("format") ?? "";
     let limit = flags.int("last") ?? -1;

@@ -1,7 +1,6 @@
 // images / image ls.
-import { FilterParseError, parseFilterArgs } from "../../client/filters.ts";
 import type { ImageSummary } from "../../client/types.ts";
-import { type Command, StatusError, writeOut } from "../command.ts";
+import { type Command, filterFlags, writeOut } from "../command.ts";
 import { formatUsage, validators } from "../container-flags.ts";
 import { humanSize, relativeTime, truncateId } from "../format/humanize.ts";
 import { familiarName, parseNormalizedNamed } from "../reference.ts";
@@ -121,13 +120,7 @@ export const imagesCommand: Command = {
   ],
   args: { max: 1 },
   async run(ctx, flags, args) {
-    let filters: Map<string, string[]>;
-    try {
-      filters = parseFilterArgs(flags.list("filter"));
-    } catch (err) {
-      if (err instanceof FilterParseError) throw new StatusError(err.message, 125);
-      throw err;
-    }
+    const filters = filterFlags(flags);
     if (flags.bool("tree")) throw new Error("--tree is not supported by wharf yet");
     if (args[0]) filters.set("reference", [...(filters.get("reference") ?? []), args[0]]);
     const showDigests = flags.bool("digests");

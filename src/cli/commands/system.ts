@@ -1,9 +1,15 @@
 // version, info, events.
-import { FilterParseError, parseFilterArgs } from "../../client/filters.ts";
 import type { EventMessage, InfoResponse, VersionResponse } from "../../client/types.ts";
 import { clientMaxApiVersion } from "../../client/version.ts";
 import { cliVersion } from "../build-info.ts";
-import { type Command, type CommandContext, describeError, StatusError, writeOut } from "../command.ts";
+import {
+  type Command,
+  type CommandContext,
+  describeError,
+  filterFlags,
+  StatusError,
+  writeOut,
+} from "../command.ts";
 import { formatUsageNoTable, validators } from "../container-flags.ts";
 import { bytesSize } from "../format/humanize.ts";
 import type { Template } from "../format/template.ts";
@@ -278,13 +284,7 @@ function eventData(e: EventMessage): EventMessage {
 }
 
 async function runEvents(ctx: CommandContext, flags: import("../flags.ts").ParsedFlags): Promise<number> {
-  let filters: Map<string, string[]>;
-  try {
-    filters = parseFilterArgs(flags.list("filter"));
-  } catch (err) {
-    if (err instanceof FilterParseError) throw new StatusError(err.message, 125);
-    throw err;
-  }
+  const filters = filterFlags(flags);
   const format = flags.string("format");
   let tmpl: Template | undefined;
   if (format) {
