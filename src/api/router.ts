@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { log } from "../util/log.ts";
-import { commonHeaders, maxApiVersion, minApiVersion, RequestContext } from "./context.ts";
+import { maxApiVersion, minApiVersion, RequestContext } from "./context.ts";
 import { errorMessage, errorStatus } from "./errors.ts";
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -94,5 +94,3 @@ export class Router {
     return undefined;
   }
 }
-
-export { commonHeaders };

@@ -754,11 +754,6 @@ export class ContainerService {
       },
     });
   }
-
-  /** Waits for the exit handler to catch up (tests and shutdown). */
-  hasPendingWork(): boolean {
-    return this.busy.size > 0 || this.handlingExit.size > 0;
-  }
 }
 
 /** Resolves once `pid` has exited (or is a zombie), or after `ms`. */

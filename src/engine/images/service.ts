@@ -12,7 +12,7 @@ import { applyLayer } from "../snapshots/apply.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { applyChanges } from "./changes.ts";
 import { type ContainerConfig, type ImageConfig, type Manifest, mediaTypes } from "./oci.ts";
-import { familiarName, familiarTag, parseReference, tagKey } from "./reference.ts";
+import { familiarTag, parseReference, tagKey } from "./reference.ts";
 
 export interface ImageRecord {
   id: string;
@@ -71,7 +71,15 @@ export class ImageService {
   async importImage(source: Readable, opts: ImportOptions): Promise<string> {
     const ref = opts.repo ? parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo) : undefined;
     const blob = await this.content.ingest(source);
-    const layer = await this.addLayer(null, blob.digest, mediaTypes.layerTar);
+    let layer: LayerRow;
+    try {
+      layer = await this.addLayer(null, blob.digest, mediaTypes.layerTar);
+    } catch (err) {
+      // A body that is not a valid tar leaves nothing behind.
+      const used = this.db.sql.prepare("SELECT 1 FROM layers WHERE blob = ?").get(blob.digest);
+      if (!used) await this.content.delete(blob.digest);
+      throw err;
+    }
     const created = new Date().toISOString();
     const baseConfig: ContainerConfig = {
       Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
@@ -403,9 +411,5 @@ export class ImageService {
 
   count(): number {
     return (this.db.sql.prepare("SELECT COUNT(*) AS n FROM images").get() as { n: number }).n;
-  }
-
-  familiar(name: string): string {
-    return familiarName(parseReference(name));
   }
 }

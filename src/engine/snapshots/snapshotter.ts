@@ -4,8 +4,7 @@
 //   snapshots/<id>/merged  the container's mounted root filesystem
 //   snapshots/l/<short>    short links to fs dirs, so deep lowerdir lists fit in one mount call
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
+import { mkdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { isMounted, mountOverlay, unmount } from "../../platform/mount.ts";
 
@@ -74,15 +73,5 @@ export class Snapshotter {
     await unmount(join(this.root, id, "merged"));
     if (short) await rm(join(this.root, "l", short), { force: true });
     await rm(join(this.root, id), { recursive: true, force: true });
-  }
-
-  /** Short links whose target no longer exists (left by a crash between steps). */
-  async danglingLinks(): Promise<string[]> {
-    const out: string[] = [];
-    for (const short of await readdir(join(this.root, "l"))) {
-      const target = await readlink(join(this.root, "l", short)).catch(() => "");
-      if (!existsSync(join(this.root, "l", target))) out.push(short);
-    }
-    return out;
   }
 }

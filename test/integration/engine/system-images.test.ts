@@ -79,6 +79,24 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
     assert.equal(missing.status, 404);
   });
 
+  test("importing something that is not a tar is a 400 and leaves no blob or layer behind", async () => {
+    const { readdirSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const blobs = () => readdirSync(join(d.dataRoot, "content/blobs/sha256")).length;
+    const layers = () => readdirSync(join(d.dataRoot, "snapshots/l")).length;
+    const before = [blobs(), layers()];
+    const res = await d.api.call(
+      "POST",
+      "/images/create?fromSrc=-&repo=garbage",
+      Buffer.from("this is not a tar archive at all".repeat(100)),
+      {
+        headers: { "Content-Type": "application/x-tar" },
+      },
+    );
+    assert.equal(res.status, 400, res.text());
+    assert.deepEqual([blobs(), layers()], before);
+  });
+
   test("tag and rmi with Docker's conflict rules", async () => {
     const id = await importBusybox(d.api, "rmi:a");
     assert.equal((await d.api.call("POST", `/images/rmi:a/tag?repo=127.0.0.1:5000/rmi&tag=b`)).status, 201);
