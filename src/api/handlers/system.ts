@@ -1,5 +1,5 @@
 // /_ping, /version, /info and /events.
-import { type EngineEvent, type EventBus, eventMatches } from "../../engine/events/bus.ts";
+import { type EngineEvent, type EventBus, eventJson, eventMatches } from "../../engine/events/bus.ts";
 import type { SystemService } from "../../engine/system.ts";
 import { checkFilterKeys, parseFilters } from "../../util/filters.ts";
 import { maxApiVersion, minApiVersion } from "../context.ts";
@@ -48,10 +48,10 @@ export function systemRoutes(system: SystemService, events: EventBus): Route[] {
       const until = unixNanos(ctx.str("until"));
       const res = ctx.stream("application/json");
       const send = (e: EngineEvent) => {
-        if (eventMatches(e, filters)) res.write(`${JSON.stringify(e)}\n`);
+        if (eventMatches(e, filters)) res.write(`${eventJson(e)}\n`);
       };
       if (since !== undefined) {
-        for (const e of events.history(Number(since), Number(until ?? nowNs))) send(e);
+        for (const e of events.history(since, until ?? nowNs)) send(e);
       }
       if (until !== undefined && until <= nowNs) {
         res.end();
@@ -59,7 +59,7 @@ export function systemRoutes(system: SystemService, events: EventBus): Route[] {
       }
       await new Promise<void>((resolve) => {
         const unsubscribe = events.subscribe((e) => {
-          if (until !== undefined && BigInt(e.timeNano) > until) return;
+          if (until !== undefined && e.timeNano > until) return;
           send(e);
         });
         const finish = () => {

@@ -15,7 +15,16 @@ export interface EngineEvent {
   Actor: EventActor;
   scope: "local";
   time: number;
-  timeNano: number;
+  /** Exact nanoseconds since the epoch (beyond a JS number's precision; see eventJson). */
+  timeNano: bigint;
+}
+
+/** An event as Docker puts it on the wire, timeNano as an exact integer. */
+export function eventJson(e: EngineEvent): string {
+  return JSON.stringify(e, (key, value) => (key === "timeNano" ? "@@timeNano@@" : value)).replace(
+    '"@@timeNano@@"',
+    e.timeNano.toString(),
+  );
 }
 
 const bufferSize = 1024;
@@ -33,7 +42,7 @@ export class EventBus {
       Actor: e.Actor,
       scope: "local",
       time: Number(nowNs / 1_000_000_000n),
-      timeNano: Number(nowNs),
+      timeNano: nowNs,
     };
     this.buffer.push(event);
     if (this.buffer.length > bufferSize) this.buffer.shift();
@@ -42,7 +51,7 @@ export class EventBus {
   }
 
   /** Buffered events with since <= time <= until (nanoseconds). */
-  history(sinceNs: number, untilNs: number): EngineEvent[] {
+  history(sinceNs: bigint, untilNs: bigint): EngineEvent[] {
     return this.buffer.filter((e) => e.timeNano >= sinceNs && e.timeNano <= untilNs);
   }
 

@@ -175,6 +175,11 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
       ["create", "start", "die", "destroy"],
     );
     assert.equal(events[2]?.Actor.Attributes.exitCode, "0");
+    // timeNano is an exact int64 on the wire (more digits than a double holds), consistent with time.
+    for (const m of res.text().matchAll(/"time":(\d+),"timeNano":(\d+)/g)) {
+      assert.equal(BigInt(m[2] as string) / 1_000_000_000n, BigInt(m[1] as string));
+    }
+    assert.equal([...res.text().matchAll(/"timeNano":\d{19}/g)].length, 4);
     assert.equal(events[0]?.status, "create");
     assert.equal(events[0]?.id, Id);
   });
