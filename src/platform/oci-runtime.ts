@@ -85,7 +85,9 @@ export class OciRuntime {
     if (opts.stdin) args.push("-i");
     // conmon's own diagnostics go to a file: a pipe to us would break when wharfd restarts.
     const errFd = openSync(join(opts.bundle, "conmon.log"), "a");
+    // cwd = the bundle: conmon drops files there (an "oom" marker when the kernel OOM-kills).
     const child = spawn(this.conmonPath, args, {
+      cwd: opts.bundle,
       stdio: ["ignore", "ignore", errFd, "pipe"],
       env: { ...process.env, _OCI_SYNCPIPE: "3" },
       detached: true,
