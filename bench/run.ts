@@ -20,6 +20,7 @@ import { memory } from "./metrics/memory.ts";
 import { network } from "./metrics/network.ts";
 import { parallel } from "./metrics/parallel.ts";
 import { registry } from "./metrics/registry.ts";
+import { registryServer } from "./metrics/registry-server.ts";
 import { absentTarget } from "./targets/absent.ts";
 import { startDocker } from "./targets/docker.ts";
 import type { Target } from "./targets/target.ts";
@@ -34,6 +35,7 @@ const GROUPS: readonly MetricGroup[] = [
   logs,
   images,
   registry,
+  registryServer,
   buildGroup,
   network,
 ];

@@ -4,10 +4,20 @@
 // like real binaries, so gzip in push/pull is neither free nor worst-case.
 import { execFileSync } from "node:child_process";
 import { createCipheriv, createHash } from "node:crypto";
-import { createReadStream, createWriteStream, readFileSync, statSync, unlinkSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
 import { type Pack, pack as tarPack } from "tar-stream";
 
 const MiB = 1024 * 1024;
@@ -207,4 +217,101 @@ export async function buildContext(files: number, variant: number): Promise<Buff
 
 export function fileStream(path: string): Readable {
   return createReadStream(path, { highWaterMark: 1024 * 1024 });
+}
+
+export interface OciLayout {
+  /** the layout directory (oci-layout, index.json, blobs/sha256/…) */
+  dir: string;
+  tag: string;
+  /** sum of all blob sizes (layers, config, manifest): what a push or pull moves */
+  bytes: number;
+}
+
+/**
+ * An OCI image layout of `layers` gzip-compressed tar layers of generated data (each of about
+ * `bytesPerLayer` before compression, about half after), with config, manifest and index.json.
+ */
+export async function writeOciLayout(
+  dir: string,
+  tag: string,
+  layers: number,
+  bytesPerLayer: number,
+  seed: string,
+): Promise<OciLayout> {
+  const blobs = join(dir, "blobs", "sha256");
+  mkdirSync(blobs, { recursive: true });
+  let total = 0;
+  const putBlob = (data: Buffer): { digest: string; size: number } => {
+    const hex = createHash("sha256").update(data).digest("hex");
+    writeFileSync(join(blobs, hex), data);
+    total += data.length;
+    return { digest: `sha256:${hex}`, size: data.length };
+  };
+  const descs: { digest: string; size: number; diffId: string }[] = [];
+  for (let i = 0; i < layers; i++) {
+    const tmp = join(dir, `layer${i}.tmp`);
+    const pack = tarPack();
+    const raw = createHash("sha256");
+    const gz = createHash("sha256");
+    let size = 0;
+    const gzip = createGzip({ level: 1 });
+    pack.on("data", (c: unknown) => {
+      raw.update(c as Buffer);
+    });
+    gzip.on("data", (c: Buffer) => {
+      gz.update(c);
+      size += c.length;
+    });
+    const done = pipeline(pack, gzip, createWriteStream(tmp));
+    await addData(pack, `data${i}`, `${seed}${i}`, bytesPerLayer);
+    pack.finalize();
+    await done;
+    const hex = gz.digest("hex");
+    renameSync(tmp, join(blobs, hex));
+    total += size;
+    descs.push({ digest: `sha256:${hex}`, size, diffId: `sha256:${raw.digest("hex")}` });
+  }
+  const created = "2026-01-01T00:00:00Z";
+  const config = putBlob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        created,
+        config: { Cmd: ["sh"] },
+        rootfs: { type: "layers", diff_ids: descs.map((d) => d.diffId) },
+        history: descs.map(() => ({ created, created_by: "wharf bench" })),
+      }),
+    ),
+  );
+  const manifest = putBlob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+        layers: descs.map((d) => ({
+          mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+          digest: d.digest,
+          size: d.size,
+        })),
+      }),
+    ),
+  );
+  writeFileSync(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  writeFileSync(
+    join(dir, "index.json"),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        {
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          ...manifest,
+          annotations: { "org.opencontainers.image.ref.name": tag },
+        },
+      ],
+    }),
+  );
+  return { dir, tag, bytes: total };
 }

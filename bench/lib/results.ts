@@ -3,7 +3,7 @@
 export type TargetName = "wharf" | "docker";
 export const TARGET_NAMES: readonly TargetName[] = ["wharf", "docker"];
 
-export type Unit = "ms" | "s" | "MiB" | "req/s" | "MiB/s";
+export type Unit = "ms" | "s" | "MiB" | "req/s" | "MiB/s" | "MB/s";
 
 export interface MetricRow {
   key: string;

@@ -33,7 +33,7 @@ async function serve(child: ChildProcess, port: number, what: string): Promise<R
     const last = stderr.trim().split("\n").pop() ?? "";
     throw new Error(`${what} did not start: ${last || (err as Error).message}`);
   }
-  return { address: `127.0.0.1:${port}`, stop };
+  return { address: `127.0.0.1:${port}`, pid: child.pid ?? 0, stop };
 }
 
 export async function startDistribution(root: string, port: number): Promise<Registry> {

@@ -5,6 +5,8 @@ import type { TargetName } from "../lib/results.ts";
 export interface Registry {
   /** host:port, for image references */
   readonly address: string;
+  /** the server's process (for RSS sampling) */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
