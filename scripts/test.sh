@@ -10,6 +10,19 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 echo "== typecheck"; tsc --noEmit -p .
 echo "== lint"; biome check .
 
+# Docker itself against wharf's registry: a reference dockerd (Debian's docker.io, on its own
+# socket, data root and bridge; see bench/docker-reference.sh) pushes to and pulls from it.
+echo "== docker push/pull against wharf's registry (reference dockerd)"
+if bash bench/docker-reference.sh install && bash bench/docker-reference.sh start; then
+  rc=0
+  DOCKER_HOST=unix:///run/wharf-bench/docker.sock node --disable-warning=ExperimentalWarning --test \
+    test/compat/registry/docker.test.ts || rc=$?
+  bash bench/docker-reference.sh stop
+  [ "$rc" -eq 0 ] || exit "$rc"
+else
+  echo "reference dockerd unavailable: docker push/pull check skipped"
+fi
+
 shopt -s globstar nullglob
 files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/compat/**/*.test.ts)
 echo "== tests (${#files[@]} files)"
