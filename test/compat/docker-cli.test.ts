@@ -24,7 +24,7 @@ describe("docker CLI compatibility", {
 
   before(async () => {
     d = await startDaemon();
-    const imported = docker("import", "-c", 'CMD ["sh"]', busyboxTar(), image);
+    const imported = docker("import", "-c", 'CMD ["sh"]', await busyboxTar(), image);
     assert.equal(imported.code, 0, imported.err);
   });
   after(async () => {

@@ -1,40 +1,20 @@
-// Test images made on this machine: a busybox rootfs from the host's busybox-static, imported
-// through the API like `docker import` (no registry needed).
-import { execFileSync } from "node:child_process";
-import {
-  copyFileSync,
-  createReadStream,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+// Test images made on this machine: the busybox rootfs that `wharf image bootstrap` builds from
+// the host's busybox-static, imported through the API like `docker import` (no registry needed).
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { busyboxRootfs } from "../../src/cli/bootstrap/busybox-rootfs.ts";
 import type { TestApi } from "./api.ts";
 
 let cachedTar: string | undefined;
 
-export function busyboxTar(): string {
+/** The rootfs tar `wharf image bootstrap busybox` imports, written once to a temp file. */
+export async function busyboxTar(): Promise<string> {
   if (cachedTar) return cachedTar;
   const dir = mkdtempSync(join(tmpdir(), "wharf-test-bb-"));
-  const root = join(dir, "rootfs");
-  for (const d of ["bin", "etc", "tmp", "root"]) mkdirSync(join(root, d), { recursive: true });
-  copyFileSync("/bin/busybox", join(root, "bin/busybox"));
-  execFileSync("chmod", ["755", join(root, "bin/busybox")]);
-  for (const applet of execFileSync("/bin/busybox", ["--list"], { encoding: "utf8" }).split("\n")) {
-    if (applet && applet !== "busybox") symlinkSync("busybox", join(root, "bin", applet));
-  }
-  writeFileSync(
-    join(root, "etc/passwd"),
-    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-  );
-  writeFileSync(join(root, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
-  execFileSync("chmod", ["1777", join(root, "tmp")]);
   const tar = join(dir, "busybox.tar");
-  execFileSync("tar", ["-C", root, "-cf", tar, "."]);
-  rmSync(root, { recursive: true, force: true });
+  await pipeline(busyboxRootfs("/bin/busybox"), createWriteStream(tar));
   process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   cachedTar = tar;
   return tar;
@@ -48,7 +28,7 @@ export async function importBusybox(api: TestApi, ref = "busybox:latest"): Promi
     undefined,
     {
       headers: { "Content-Type": "application/x-tar" },
-      stream: createReadStream(busyboxTar()),
+      stream: createReadStream(await busyboxTar()),
     },
   );
   if (res.status !== 200) throw new Error(`import failed: ${res.status} ${res.text()}`);

@@ -52,7 +52,7 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
       "POST",
       `/images/create?fromSrc=-&repo=bb&tag=gz&message=hello&changes=${encodeURIComponent("ENV A=1")}&changes=${encodeURIComponent("WORKDIR /tmp")}`,
       undefined,
-      { stream: createReadStream(busyboxTar()).pipe(createGzip()) },
+      { stream: createReadStream(await busyboxTar()).pipe(createGzip()) },
     );
     assert.equal(gz.status, 200);
     const gzId = (gz.json() as { status: string }).status;
