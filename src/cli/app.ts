@@ -211,6 +211,13 @@ async function dispatch(
   }
   const [first, ...others] = rest as [string, ...string[]];
   if (first === "registry") return runRegistry(others);
+  if (first === "compose") {
+    // A client plugin like docker's compose: its own flags and subcommands (src/compose/).
+    const clients = clientFactory(globals, env);
+    factory.close = clients.close;
+    const { composeCommand } = await import("../compose/cli/main.ts");
+    return composeCommand(others, { prog, path: `${prog} compose`, streams, env, client: clients.get });
+  }
   if (first === "help") {
     return dispatch(
       [...argv.slice(0, argv.length - rest.length), ...others, "--help"],

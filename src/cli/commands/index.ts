@@ -168,6 +168,7 @@ export function rootSections(): HelpSection[] {
     {
       title: "Management Commands",
       commands: [
+        { name: "compose", description: "Define and run multi-container applications" },
         { name: "container", description: groups.container?.description ?? "" },
         { name: "image", description: groups.image?.description ?? "" },
         { name: "registry", description: "Run an OCI registry (serve, gc)" },

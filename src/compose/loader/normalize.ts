@@ -104,7 +104,7 @@ function serviceEnvironment(
   return out;
 }
 
-function resourceName(kind: string, key: string, r: Dict, project: string): string {
+function resourceName(key: string, r: Dict, project: string): string {
   if (typeof r.name === "string" && r.name !== "") return r.name;
   return r.external ? key : `${project}_${key}`;
 }
@@ -139,18 +139,18 @@ export function normalizeProject(model: Dict, opts: NormalizeOptions): Project {
   const networks: Record<string, NetworkConfig> = {};
   for (const [key, r] of Object.entries(isDict(model.networks) ? model.networks : {})) {
     const d = isDict(r) ? r : {};
-    networks[key] = { ...(d as Partial<NetworkConfig>), name: resourceName("networks", key, d, project) };
+    networks[key] = { ...(d as Partial<NetworkConfig>), name: resourceName(key, d, project) };
   }
   const volumes: Record<string, VolumeConfig> = {};
   for (const [key, r] of Object.entries(isDict(model.volumes) ? model.volumes : {})) {
     const d = isDict(r) ? r : {};
-    volumes[key] = { ...(d as Partial<VolumeConfig>), name: resourceName("volumes", key, d, project) };
+    volumes[key] = { ...(d as Partial<VolumeConfig>), name: resourceName(key, d, project) };
   }
   const fileObjects = (kind: "secrets" | "configs") => {
     const out: Record<string, FileObjectConfig> = {};
     for (const [key, r] of Object.entries(isDict(model[kind]) ? (model[kind] as Dict) : {})) {
       const d = isDict(r) ? r : {};
-      out[key] = { ...(d as Partial<FileObjectConfig>), name: resourceName(kind, key, d, project) };
+      out[key] = { ...(d as Partial<FileObjectConfig>), name: resourceName(key, d, project) };
       if (!d.external && d.file === undefined && d.environment === undefined && d.content === undefined) {
         throw new ProjectFileError(`${kind}.${key}: one of file, environment or content is required`);
       }
