@@ -2,6 +2,8 @@
 // ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt}, ${VAR+alt}, and $$
 // for a literal $. Defaults and alternatives may themselves hold ${…} (nested).
 
+import { Override } from "./yaml-file.ts";
+
 export type Lookup = (name: string) => string | undefined;
 
 export class InterpolationError extends Error {}
@@ -127,6 +129,7 @@ export function interpolateTree(
       throw err;
     }
   }
+  if (node instanceof Override) return new Override(interpolateTree(node.value, lookup, onMissing, path));
   if (Array.isArray(node))
     return node.map((v, i) => interpolateTree(v, lookup, onMissing, [...path, String(i)]));
   if (node !== null && typeof node === "object") {

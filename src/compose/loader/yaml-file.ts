@@ -18,12 +18,13 @@ export class ComposeFileError extends Error {}
 
 /** Parses YAML text into plain data; errors name the file, line and column. */
 export function parseComposeYaml(text: string, file: string): Record<string, unknown> {
-  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e?.linePos?.[0];
     const where = pos ? ` line ${pos.line}, column ${pos.col}` : "";
-    throw new ComposeFileError(`yaml: ${file}:${where}: ${e?.message.split("\n")[0] ?? "invalid YAML"}`);
+    const text = (e?.message.split("\n")[0] ?? "invalid YAML").replace(/ at line \d+, column \d+:?$/, "");
+    throw new ComposeFileError(`yaml: ${file}:${where}: ${text}`);
   }
   visit(doc, {
     Node(_key, node) {
