@@ -3,13 +3,13 @@
 // and torn down to nothing.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation in the fixtures
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EngineClient } from "../../../src/client/engine-client.ts";
 import type { ContainerSummary } from "../../../src/wire/containers.ts";
-import { type Daemon, startDaemon, wharf } from "../cli/harness.ts";
+import { type Daemon, startDaemon, wharf, wharfBin } from "../cli/harness.ts";
 import { capabilities, compose, projectDir } from "./helpers.ts";
 
 function skipReason(): string | false {
@@ -143,7 +143,7 @@ describe("wharf compose against wharfd", { skip: skipReason(), concurrency: fals
     const same = new Map((await listProject("myapp")).map((c) => [c.Names[0], c.Id]));
     assert.deepEqual(same, before);
     writeFileSync(join(d, ".env"), "GREETING=changed\nTAG=v1\n");
-    const changed = await compose(daemon.host, d, ["up", "-d"]);
+    const changed = await compose(daemon.host, d, ["up", "-d", "-t", "1"]);
     assert.equal(changed.code, 0, changed.stderr);
     const after = new Map((await listProject("myapp")).map((c) => [c.Names[0], c.Id]));
     assert.notEqual(after.get("/myapp-api-1"), before.get("/myapp-api-1"));
@@ -151,7 +151,7 @@ describe("wharf compose against wharfd", { skip: skipReason(), concurrency: fals
     assert.equal(after.get("/myapp-web-1"), before.get("/myapp-web-1"));
     const api = await client.containerInspect("myapp-api-1");
     assert.ok(api.Config.Env?.includes("GREETING=changed"));
-    const forced = await compose(daemon.host, d, ["up", "-d", "--force-recreate", "db"]);
+    const forced = await compose(daemon.host, d, ["up", "-d", "-t", "1", "--force-recreate", "db"]);
     assert.equal(forced.code, 0, forced.stderr);
     assert.notEqual((await client.containerInspect("myapp-db-1")).Id, before.get("/myapp-db-1"));
   });
@@ -166,7 +166,7 @@ describe("wharf compose against wharfd", { skip: skipReason(), concurrency: fals
       webs.map((c) => c.Labels["com.docker.compose.container-number"]),
       ["1", "2", "3"],
     );
-    const down = await compose(daemon.host, d, ["up", "-d", "--scale", "web=1"]);
+    const down = await compose(daemon.host, d, ["up", "-d", "-t", "1", "--scale", "web=1"]);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(
       names((await listProject("myapp")).filter((c) => c.Labels["com.docker.compose.service"] === "web")),
@@ -405,5 +405,53 @@ services:
         "",
       ].join("\n"),
     );
+  });
+
+  test("up in the foreground streams prefixed logs; Ctrl-C stops the project", async () => {
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  talker:
+    image: busybox
+    command: sh -c 'echo started; trap "echo got-term; exit 0" TERM; while true; do sleep 0.2; done'
+  oneshot:
+    image: busybox
+    command: sh -c 'echo once; exit 0'
+`,
+      },
+      "fg",
+    );
+    const child = spawn(wharfBin, ["-H", daemon.host, "compose", "up"], {
+      cwd: d,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      err += b.toString();
+    });
+    const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (
+      !(out.includes("fg-talker-1  | started") && out.includes("fg-oneshot-1 exited with code 0")) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(out, /^fg-oneshot-1 +\| once$/m, err);
+    assert.match(out, /^fg-talker-1 +\| started$/m, err);
+    child.kill("SIGINT");
+    const code = await closed;
+    assert.equal(code, 130, err);
+    assert.match(err, /Gracefully stopping\.\.\./);
+    assert.match(out, /^fg-talker-1 +\| got-term$/m);
+    const talker = await client.containerInspect("fg-talker-1");
+    assert.equal(talker.State.Running, false);
+    assert.equal((await compose(daemon.host, d, ["down"])).code, 0);
+    assert.deepEqual(await listProject("fg"), []);
   });
 });
