@@ -437,7 +437,7 @@ services:
     const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
     const deadline = Date.now() + 30_000;
     while (
-      !(out.includes("fg-talker-1  | started") && out.includes("fg-oneshot-1 exited with code 0")) &&
+      !(/^fg-talker-1 +\| started$/m.test(out) && out.includes("fg-oneshot-1 exited with code 0")) &&
       Date.now() < deadline
     ) {
       await new Promise((r) => setTimeout(r, 100));
