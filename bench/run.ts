@@ -12,6 +12,7 @@ import { renderHeader, renderTable, writeJson } from "./lib/report.ts";
 import { Results, reasonOf, TARGET_NAMES, type TargetName } from "./lib/results.ts";
 import type { BenchContext, MetricGroup } from "./lib/runner.ts";
 import { buildGroup } from "./metrics/build.ts";
+import { composeGroup } from "./metrics/compose.ts";
 import { exec } from "./metrics/exec.ts";
 import { images } from "./metrics/images.ts";
 import { lifecycle } from "./metrics/lifecycle.ts";
@@ -38,6 +39,7 @@ const GROUPS: readonly MetricGroup[] = [
   registryServer,
   buildGroup,
   network,
+  composeGroup,
 ];
 const DEFAULT_JSON = new URL("results/latest.json", import.meta.url).pathname;
 
