@@ -35,7 +35,11 @@ describe("wharf compose: the multi-service project", {
   let d: TestDaemon;
   let dir: string;
   let host: string;
-  let missing: string | undefined;
+  const missing = new Set<string>();
+  const lacking = (...needs: string[]) => {
+    const gone = needs.filter((n) => missing.has(n));
+    return gone.length > 0 ? `the daemon has no ${gone.join(", ")} API yet` : undefined;
+  };
   let port: number;
   const image = `compat-cproj-bb-${suffix}:latest`;
   const up = (...args: string[]) => compose(host, dir, ["-p", project, ...args]);
@@ -56,15 +60,17 @@ describe("wharf compose: the multi-service project", {
       { encoding: "utf8" },
     );
     assert.equal(imported.status, 0, imported.stderr);
-    const lacks: string[] = [];
-    for (const [what, path] of [
+    const lacks = async (path: string) => {
+      const res = await d.api.call("GET", path);
+      return res.status === 404 && /page not found/.test(res.text());
+    };
+    // Health checks arrived with exec (probes run as execs): the exec route stands for both.
+    const gaps: Array<[string, string]> = [
       ["networks", "/networks"],
       ["volumes", "/volumes"],
-    ] as const) {
-      const res = await d.api.call("GET", path);
-      if (res.status === 404 && /page not found/.test(res.text())) lacks.push(what);
-    }
-    missing = lacks.length > 0 ? `the daemon has no ${lacks.join(" or ")} API yet` : undefined;
+      ["exec and health checks", "/exec/0000/json"],
+    ];
+    for (const [what, path] of gaps) if (await lacks(path)) missing.add(what);
     port = await freePort();
     writeFileSync(join(dir, ".env"), `WEB_PORT=${port}\nIMG=${image}\n`);
     writeFileSync(
@@ -104,7 +110,8 @@ volumes:
   });
 
   test("up -d --wait: health-gated start, published port, service-name reachability", async (t) => {
-    if (missing) return t.skip(missing);
+    const why = lacking("networks", "volumes", "exec and health checks");
+    if (why) return t.skip(why);
     const r = await up("up", "-d", "--wait", "--wait-timeout", "60");
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stderr.split("\n");
@@ -126,7 +133,8 @@ volumes:
   });
 
   test("named volume data survives down + up; down -v removes it", async (t) => {
-    if (missing) return t.skip(missing);
+    const why = lacking("networks", "volumes", "exec and health checks");
+    if (why) return t.skip(why);
     const first = (await logsOf("store")).trim();
     assert.match(first, /^[0-9a-f-]{36}$/);
     assert.equal((await up("down", "-t", "1")).code, 0);
@@ -141,7 +149,8 @@ volumes:
   });
 
   test("--scale api=2 runs two numbered replicas", async (t) => {
-    if (missing) return t.skip(missing);
+    const why = lacking("networks", "volumes", "exec and health checks");
+    if (why) return t.skip(why);
     const r = await up("up", "-d", "--scale", "api=2", "api");
     assert.equal(r.code, 0, r.stderr);
     assert.ok((await inspect(`${project}-api-1`)).State.Running);

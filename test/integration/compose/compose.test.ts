@@ -454,4 +454,140 @@ services:
     assert.equal((await compose(daemon.host, d, ["down"])).code, 0);
     assert.deepEqual(await listProject("fg"), []);
   });
+
+  test("health: service_healthy gates the start; an unhealthy dependency fails and leaves the project as it is", async (t) => {
+    if (!(await capabilities(daemon.host)).exec)
+      return t.skip("wharfd has no exec endpoint, so no health checks, yet");
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  db:
+    image: busybox
+    command: sh -c 'sleep 1; touch /tmp/ready; exec sleep 300'
+    healthcheck: {test: ["CMD-SHELL", "test -f /tmp/ready"], interval: 500ms, retries: 20}
+  app:
+    image: busybox
+    command: sleep 300
+    depends_on:
+      db: {condition: service_healthy}
+  sick:
+    image: busybox
+    command: sleep 300
+    profiles: [sick]
+    healthcheck: {test: ["CMD", "false"], interval: 500ms, retries: 2}
+  needs-sick:
+    image: busybox
+    command: sleep 300
+    profiles: [sick]
+    depends_on:
+      sick: {condition: service_healthy}
+`,
+      },
+      "health",
+    );
+    const ok = await compose(daemon.host, d, ["up", "-d"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const lines = ok.stderr.split("\n");
+    assert.ok(
+      lines.indexOf(" Container health-db-1  Healthy") < lines.indexOf(" Container health-app-1  Creating"),
+      ok.stderr,
+    );
+    assert.equal((await client.containerInspect("health-db-1")).State.Health?.Status, "healthy");
+    const bad = await compose(daemon.host, d, ["--profile", "sick", "up", "-d"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /dependency failed to start: container health-sick-1 is unhealthy/);
+    assert.deepEqual(
+      names(await listProject("health")),
+      ["health-app-1", "health-db-1", "health-sick-1"],
+      "nothing torn down",
+    );
+    const wait = await compose(daemon.host, d, [
+      "--profile",
+      "sick",
+      "up",
+      "-d",
+      "--wait",
+      "--wait-timeout",
+      "20",
+      "sick",
+    ]);
+    assert.equal(wait.code, 1);
+    assert.match(wait.stderr, /container health-sick-1 is unhealthy/);
+    assert.equal((await compose(daemon.host, d, ["--profile", "sick", "down", "-t", "1"])).code, 0);
+    assert.deepEqual(await listProject("health"), []);
+  });
+
+  test("networks: the project network, service names resolve, down removes it", async (t) => {
+    if (!(await capabilities(daemon.host)).networks) return t.skip("wharfd has no networks API yet");
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  web:
+    image: busybox
+    command: sh -c 'mkdir -p /www && echo hello-web > /www/index.html && exec httpd -f -p 80 -h /www'
+  probe:
+    image: busybox
+    command: sh -c 'until timeout 3 wget -q -O - http://web/; do sleep 0.5; done; exec sleep 300'
+    depends_on: [web]
+`,
+      },
+      "nets",
+    );
+    const up = await compose(daemon.host, d, ["up", "-d"]);
+    assert.equal(up.code, 0, up.stderr);
+    const net = await client.json<{ Name: string; Labels: Record<string, string> }>(
+      "GET",
+      "/networks/nets_default",
+    );
+    assert.equal(net.Labels["com.docker.compose.project"], "nets");
+    let seen = "";
+    for (let i = 0; i < 60 && !seen.includes("hello-web"); i++) {
+      seen = (await compose(daemon.host, d, ["logs", "--no-log-prefix", "probe"])).stdout;
+      if (!seen.includes("hello-web")) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.match(seen, /hello-web/);
+    assert.equal((await compose(daemon.host, d, ["down", "-t", "1"])).code, 0);
+    await assert.rejects(client.json("GET", "/networks/nets_default"), /not found/i);
+  });
+
+  test("volumes: named volume data survives down + up; only down -v removes it", async (t) => {
+    if (!(await capabilities(daemon.host)).volumes) return t.skip("wharfd has no volumes API yet");
+    const caps = await capabilities(daemon.host);
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  store:
+    image: busybox
+    command: sh -c 'test -f /data/first || cat /proc/sys/kernel/random/uuid > /data/first; cat /data/first; exec sleep 300'
+    volumes: [data:/data]
+${caps.networks ? "" : "    network_mode: bridge\n"}volumes:
+  data: {}
+`,
+      },
+      "vols",
+    );
+    const logs = async () =>
+      (await compose(daemon.host, d, ["logs", "--no-log-prefix", "store"])).stdout.trim();
+    assert.equal((await compose(daemon.host, d, ["up", "-d"])).code, 0);
+    let first = "";
+    for (let i = 0; i < 40 && first === ""; i++) {
+      first = await logs();
+      if (first === "") await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(first, /^[0-9a-f-]{36}$/);
+    assert.equal((await compose(daemon.host, d, ["down", "-t", "1"])).code, 0);
+    assert.equal((await client.json<{ Name: string }>("GET", "/volumes/vols_data")).Name, "vols_data");
+    assert.equal((await compose(daemon.host, d, ["up", "-d"])).code, 0);
+    let again = "";
+    for (let i = 0; i < 40 && again === ""; i++) {
+      again = await logs();
+      if (again === "") await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(again, first);
+    assert.equal((await compose(daemon.host, d, ["down", "-v", "-t", "1"])).code, 0);
+    await assert.rejects(client.json("GET", "/volumes/vols_data"), /no such volume|not found/i);
+  });
 });
