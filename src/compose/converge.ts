@@ -122,7 +122,7 @@ async function stopAndRemove(
   progress.event("Container", c.name, "Removed");
 }
 
-/** Brings the project up; returns the containers of the services it handled. */
+/** Brings the selected services (and, unless noDeps, their dependencies) to the model. */
 export async function converge(
   engine: ComposeEngine,
   project: Project,

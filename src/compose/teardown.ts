@@ -14,6 +14,8 @@ export interface DownOptions {
   /** --rmi all | local */
   rmi?: string;
   timeout?: number;
+  /** Only these services' containers; networks and volumes then stay. */
+  services?: readonly string[];
 }
 
 const isUp = (c: ProjectContainer) =>
@@ -88,9 +90,13 @@ export async function down(
       `Found orphan containers ([${orphaned.map((c) => c.name).join(" ")}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`,
     );
   }
-  const targets = opts.removeOrphans ? all : all.filter((c) => !orphaned.includes(c));
+  const only = opts.services && opts.services.length > 0 ? opts.services : undefined;
+  const targets = (opts.removeOrphans ? all : all.filter((c) => !orphaned.includes(c))).filter(
+    (c) => !only || only.includes(c.service),
+  );
   await stopContainers(engine, project, targets, opts.timeout, progress);
   await removeContainers(engine, targets, opts.volumes ?? false, progress);
+  if (only) return;
 
   // Networks: the ones the model names (not external), else the ones labelled for the project.
   const networkNames = project

@@ -1,7 +1,7 @@
 // What every compose subcommand gets: the CLI context, the compose-level flags (-f, -p,
 // --env-file, --profile, --project-directory) and the project they describe, loaded on demand.
 import type { CommandContext } from "../../cli/command.ts";
-import { StatusError, writeOut } from "../../cli/command.ts";
+import { writeOut } from "../../cli/command.ts";
 import type { ParsedFlags } from "../../cli/flags.ts";
 import { ComposeEngine } from "../engine.ts";
 import { ProjectFileError } from "../loader/files.ts";
@@ -73,9 +73,4 @@ export function composeContext(cli: CommandContext, globals: ParsedFlags): Compo
       return engine;
     },
   };
-}
-
-/** A usage error of a compose subcommand. */
-export function usage(message: string): StatusError {
-  return new StatusError(message, 1);
 }

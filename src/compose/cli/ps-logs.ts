@@ -2,6 +2,7 @@
 import { StatusError, writeOut } from "../../cli/command.ts";
 import { portsColumn, relativeTime, shortenCommand } from "../../cli/format/humanize.ts";
 import { formatRows } from "../../cli/format/table.ts";
+import { getTimestamp } from "../../cli/timestamps.ts";
 import { projectContainers } from "../observe.ts";
 import type { ComposeCommand } from "./command.ts";
 import { LogPrinter } from "./log-printer.ts";
@@ -124,6 +125,9 @@ export const logsCommand: ComposeCommand = {
       if (project && !project.services[s]) throw new StatusError(`no such service: ${s}`, 1);
     const engine = ctx.engine();
     const list = await projectContainers(engine, name, { services: args });
+    const now = new Date();
+    const since = flags.string("since");
+    const until = flags.string("until");
     const printer = new LogPrinter(
       ctx.cli.streams.stdout,
       list.map((c) => c.name),
@@ -138,8 +142,8 @@ export const logsCommand: ComposeCommand = {
           follow: flags.bool("follow"),
           timestamps: flags.bool("timestamps"),
           tail: flags.string("tail") ?? "all",
-          since: flags.string("since"),
-          until: flags.string("until"),
+          since: since ? getTimestamp(since, now) : undefined,
+          until: until ? getTimestamp(until, now) : undefined,
         });
         const sink = printer.sink(c.name, info.Config.Tty === true);
         for await (const chunk of res) sink.push(chunk as Buffer);

@@ -253,7 +253,7 @@ export const downCommand: ComposeCommand = {
     },
     timeoutFlag,
   ],
-  async run(ctx, flags) {
+  async run(ctx, flags, args) {
     const rmi = flags.string("rmi");
     if (rmi !== undefined && rmi !== "all" && rmi !== "local")
       throw new StatusError(`invalid value for --rmi: ${rmi}`, 1);
@@ -268,6 +268,7 @@ export const downCommand: ComposeCommand = {
         volumes: flags.bool("volumes"),
         rmi,
         timeout: timeoutOf(flags),
+        services: args,
       },
       ctx.progress,
     );
