@@ -1,4 +1,5 @@
 // Interpolation and .env parsing as the compose specification describes them.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation syntax is the subject here
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDotEnv } from "../../../src/compose/loader/dotenv.ts";

@@ -1,4 +1,5 @@
 // The compose loader end to end on files in a temp directory: lookup, project names, .env,
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation syntax is the subject here
 // several -f merged, extends, include, profiles, anchors, merge tags, schema errors.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
