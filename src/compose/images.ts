@@ -4,7 +4,7 @@
 // `default` is the function at run time too.)
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import dockerignoreModule from "@balena/dockerignore";
 import { create as tarCreate } from "tar";
 import { apiTag, familiarName, parseNormalizedNamed } from "../cli/reference.ts";
@@ -51,7 +51,8 @@ function contextTar(context: string, dockerfile: string): Readable {
   const ig = dockerignoreModule.default({ ignorecase: false });
   if (existsSync(ignoreFile)) ig.add(readFileSync(ignoreFile, "utf8").split(/\r?\n/));
   const keep = new Set([dockerfile, ".dockerignore"]);
-  return tarCreate(
+  // tar's Pack is a minipass stream; Readable.from makes it the Node stream the transport pipes.
+  const pack = tarCreate(
     {
       cwd: context,
       portable: true,
@@ -61,7 +62,8 @@ function contextTar(context: string, dockerfile: string): Readable {
       },
     },
     ["."],
-  ) as unknown as Readable;
+  );
+  return Readable.from(pack);
 }
 
 export async function buildImage(

@@ -4,7 +4,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation in the fixtures
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EngineClient } from "../../../src/client/engine-client.ts";
@@ -589,5 +589,41 @@ ${caps.networks ? "" : "    network_mode: bridge\n"}volumes:
     assert.equal(again, first);
     assert.equal((await compose(daemon.host, d, ["down", "-v", "-t", "1"])).code, 0);
     await assert.rejects(client.json("GET", "/volumes/vols_data"), /no such volume|not found/i);
+  });
+
+  test("build: the service image built from its context (args, labels, .dockerignore), then run", async (t) => {
+    if (!(await capabilities(daemon.host)).build) return t.skip("wharfd has no builder (POST /build) yet");
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  hello:
+    build:
+      context: ./app
+      args: {GREETING: built-by-compose}
+      labels: {built: "yes"}
+`,
+      },
+      "bld",
+    );
+    mkdirSync(join(d, "app"));
+    writeFileSync(
+      join(d, "app", "Dockerfile"),
+      'FROM busybox\nARG GREETING=none\nCOPY . /ctx\nRUN echo "$GREETING" > /greeting\nCMD ["sh", "-c", "cat /greeting; ls /ctx"]\n',
+    );
+    writeFileSync(join(d, "app", "kept.txt"), "k");
+    writeFileSync(join(d, "app", "secret.txt"), "s");
+    writeFileSync(join(d, "app", ".dockerignore"), "secret.txt\n");
+    const build = await compose(daemon.host, d, ["build"]);
+    assert.equal(build.code, 0, build.stderr);
+    const image = await client.imageInspect("bld-hello");
+    assert.equal(image.Config?.Labels?.built, "yes");
+    const run = await compose(daemon.host, d, ["run", "--rm", "hello"]);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split("\n");
+    assert.equal(lines[0], "built-by-compose");
+    assert.ok(lines.includes("kept.txt") && !lines.includes("secret.txt"), run.stdout);
+    assert.equal((await compose(daemon.host, d, ["down", "--rmi", "local"])).code, 0);
+    await assert.rejects(client.imageInspect("bld-hello"), /no such image/i);
   });
 });

@@ -52,19 +52,21 @@ export async function hasEndpoint(client: EngineClient, method: string, path: st
     await client.send(method, path);
     return true;
   } catch (err) {
-    return !/page not found|method not allowed/.test((err as Error).message);
+    // 405: the path is known for another method (POST /build probed with GET).
+    return !/page not found/.test((err as Error).message);
   }
 }
 
 export async function capabilities(
   host: string,
-): Promise<{ networks: boolean; volumes: boolean; exec: boolean }> {
+): Promise<{ networks: boolean; volumes: boolean; exec: boolean; build: boolean }> {
   const client = new EngineClient({ host, env: {} });
   try {
     return {
       networks: await hasEndpoint(client, "GET", "/networks"),
       volumes: await hasEndpoint(client, "GET", "/volumes"),
       exec: await hasEndpoint(client, "GET", "/exec/0000000000000000/json"),
+      build: await hasEndpoint(client, "GET", "/build"),
     };
   } finally {
     client.close();
