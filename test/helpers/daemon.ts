@@ -102,7 +102,7 @@ export function networkLeaks(defaultBridge: string, networks: NetworkInfo[]): st
 }
 
 /** The default bridge outlives its daemon, as docker0 does; a test daemon's goes with the test. */
-function removeDefaultBridge(bridge: string): void {
+export function removeDefaultBridge(bridge: string): void {
   for (const table of ["filter", "nat"]) {
     for (const r of iptablesRules(table)) {
       if (!r.startsWith("-A ") || !r.includes(`"wharf:${bridge}"`)) continue;
@@ -119,6 +119,11 @@ function removeDefaultBridge(bridge: string): void {
     }
   }
   if (existsSync(`/sys/class/net/${bridge}`)) execFileSync("ip", ["link", "del", bridge]);
+}
+
+/** A default-bridge name of a test daemon's own, so parallel daemons never share one. */
+export function testBridgeName(): string {
+  return `wt${randomBytes(4).toString("hex")}`;
 }
 
 export async function startDaemon(): Promise<TestDaemon> {
@@ -145,7 +150,7 @@ export async function startDaemon(): Promise<TestDaemon> {
   const execRoot = join(base, "run");
   const socket = join(base, "w.sock");
   // Each test daemon has its own default bridge, so parallel daemons never share one.
-  const bridge = `wt${randomBytes(4).toString("hex")}`;
+  const bridge = testBridgeName();
   const logFile = join(base, "wharfd.log");
   const api = new TestApi(socket);
   let child: ChildProcess | undefined;

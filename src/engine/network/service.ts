@@ -822,21 +822,23 @@ export class NetworkService {
     const c = v4[0]!;
     if (!c.Subnet) throw new InvalidParameterError("ip-range and gateway require a subnet");
     const subnet = parseCidr(c.Subnet);
-    if (!subnet) throw new InvalidParameterError(`invalid CIDR address: ${c.Subnet}`);
+    if (!subnet)
+      throw new InvalidParameterError(`Invalid subnet ${c.Subnet} : invalid CIDR address: ${c.Subnet}`);
     if (subnet.prefix > 30) throw new InvalidParameterError(`invalid subnet ${c.Subnet}: prefix too long`);
     const gateway = c.Gateway ? parseIPv4(c.Gateway) : subnet.base + 1;
     if (gateway === undefined) throw new InvalidParameterError(`invalid gateway address: ${c.Gateway}`);
     if (!contains(subnet, gateway)) {
       throw new InvalidParameterError(
-        `Invalid gateway address ${c.Gateway} for subnet ${c.Subnet}: gateway is not in the subnet`,
+        `failed to allocate gateway (${c.Gateway}): Requested address is out of range`,
       );
     }
     if (c.IPRange) {
       const range = parseCidr(c.IPRange);
-      if (!range) throw new InvalidParameterError(`invalid CIDR address: ${c.IPRange}`);
+      if (!range)
+        throw new InvalidParameterError(`Invalid ip-range ${c.IPRange} : invalid CIDR address: ${c.IPRange}`);
       if (!contains(subnet, range.base) || range.prefix < subnet.prefix) {
         throw new InvalidParameterError(
-          `Invalid ip-range ${c.IPRange}: it must be a subset of the subnet ${c.Subnet}`,
+          `Invalid ip-range ${c.IPRange}: ip-range is not in subnet ${c.Subnet}`,
         );
       }
     }
@@ -853,10 +855,8 @@ export class NetworkService {
       throw new ConflictError("Pool overlaps with other one on this address space");
     }
     return {
-      config: [
-        { ...c, Subnet: formatCidr(subnet), Gateway: formatIPv4(gateway) },
-        ...entries.filter((e) => e !== c),
-      ],
+      // Inspect shows what the user gave (Docker leaves out a gateway it chose itself).
+      config: [{ ...c }, ...entries.filter((e) => e !== c)],
       user: true,
     };
   }
