@@ -370,7 +370,7 @@ export const portCommand: Command = {
       const key = `${port}/${proto}`;
       const bindings = ports[key];
       if (!bindings || bindings.length === 0) {
-        throw new StatusError(`Error: No public port '${key}' published for ${ref}`, 1);
+        throw new StatusError(`Error: No public port '${wanted}' published for ${ref}`, 1);
       }
       for (const b of bindings) lines.push(hostPort(b));
     } else {
