@@ -16,7 +16,7 @@ export interface FirewallNetwork {
   internal: boolean;
 }
 
-interface Rule {
+export interface Rule {
   table: Table;
   chain: string;
   rule: string[];

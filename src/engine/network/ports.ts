@@ -48,7 +48,7 @@ export function portRequests(
   const out: PortRequest[] = [];
   const keys = new Set(Object.keys(bindings));
   if (hc.PublishAllPorts) for (const k of Object.keys(exposed ?? {})) keys.add(k);
-  for (const key of [...keys].sort()) {
+  for (const key of [...keys].sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b))) {
     const { port, protocol } = parsePortKey(key);
     const list = bindings[key] && bindings[key]!.length > 0 ? bindings[key]! : [{}];
     for (const b of list) {
