@@ -320,6 +320,58 @@ describe("bridge networking", { skip }, () => {
     assert.ok(pruned.NetworksDeleted.includes(name));
   });
 
+  test("modes and files: container:<id>, -P, --mac-address, --hostname, --add-host host-gateway, --dns*", async () => {
+    const bridge = await d.api.ok<NetInspect>("GET", "/networks/bridge");
+    const gw = bridge.IPAM.Config[0]?.Gateway ?? "";
+    const id = await d.api.run(
+      sleeper({
+        Hostname: "web1",
+        ExposedPorts: { "80/tcp": {}, "53/udp": {} },
+        HostConfig: {
+          PublishAllPorts: true,
+          ExtraHosts: ["hostbox:host-gateway", "fixed:10.1.2.3"],
+          Dns: ["10.9.9.9"],
+          DnsSearch: ["example.test"],
+          DnsOptions: ["ndots:2"],
+        },
+        NetworkingConfig: { EndpointsConfig: { bridge: { MacAddress: "02:42:de:ad:be:ef" } } },
+      }),
+    );
+    const info = await inspect(id);
+    assert.equal(info.NetworkSettings.Networks.bridge?.MacAddress, "02:42:de:ad:be:ef");
+    assert.match((await exec(id, ["cat", "/sys/class/net/eth0/address"])).stdout, /^02:42:de:ad:be:ef$/m);
+    assert.ok(Number(info.NetworkSettings.Ports["80/tcp"]?.[0]?.HostPort) > 0, "-P publishes 80/tcp");
+    assert.ok(Number(info.NetworkSettings.Ports["53/udp"]?.[0]?.HostPort) > 0, "-P publishes 53/udp");
+    const hosts = (await exec(id, ["cat", "/etc/hosts"])).stdout;
+    assert.match(hosts, new RegExp(`^${gw.replace(/\./g, "\\.")}\thostbox$`, "m"));
+    assert.match(hosts, /^10\.1\.2\.3\tfixed$/m);
+    assert.match(hosts, new RegExp(`^${info.NetworkSettings.IPAddress.replace(/\./g, "\\.")}\tweb1$`, "m"));
+    const resolv = (await exec(id, ["cat", "/etc/resolv.conf"])).stdout;
+    assert.match(resolv, /^nameserver 10\.9\.9\.9$/m);
+    assert.match(resolv, /^search example\.test$/m);
+    assert.match(resolv, /^options ndots:2$/m);
+
+    // container:<id> shares the namespace: same address, same hosts file.
+    const joined = await d.api.run(sleeper({ HostConfig: { NetworkMode: `container:${id}` } }));
+    const addr = await exec(joined, ["ip", "-o", "-4", "addr", "show", "eth0"]);
+    assert.match(addr.stdout, new RegExp(` ${info.NetworkSettings.IPAddress.replace(/\./g, "\\.")}/`));
+    assert.match((await exec(joined, ["cat", "/etc/hosts"])).stdout, /hostbox/);
+    const published = await d.api.call("POST", "/containers/create", {
+      ...sleeper({ HostConfig: { NetworkMode: `container:${id}`, PortBindings: { "80/tcp": [{}] } } }),
+    });
+    assert.equal(published.status, 400);
+
+    const staticOnDefault = await d.api.call(
+      "POST",
+      "/containers/create",
+      sleeper({
+        NetworkingConfig: { EndpointsConfig: { bridge: { IPAMConfig: { IPv4Address: "10.209.0.50" } } } },
+      }),
+    );
+    assert.equal(staticOnDefault.status, 400);
+    assert.match(staticOnDefault.json<{ message: string }>().message, /user defined networks only/);
+  });
+
   test("running containers keep their network across a daemon restart; stop tears it down", async () => {
     const net = `r-${uniq()}`;
     await createNetwork({ Name: net });
