@@ -61,6 +61,15 @@ export async function ensureBridge(name: string, address: string, mtu: number): 
   await run("ip", ["link", "set", name, "up"]);
 }
 
+/** Adds an IPv6 address to a link (IPv6 enabled on it, no duplicate address detection). */
+export async function ensureAddress6(name: string, address: string): Promise<void> {
+  await setSysctl(`net.ipv6.conf.${name}.disable_ipv6`, "0").catch(() => undefined);
+  const res = await execFile("ip", ["-6", "addr", "add", address, "dev", name, "nodad"]);
+  if (res.code !== 0 && !/File exists|already assigned/.test(res.stderr)) {
+    throw new Error(`adding ${address} to ${name}: ${res.stderr.trim()}`);
+  }
+}
+
 export async function deleteLink(name: string): Promise<void> {
   if (!linkExists(name)) return;
   const res = await execFile("ip", ["link", "del", name]);

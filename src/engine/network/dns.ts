@@ -7,7 +7,7 @@ import dnsPacket from "dns-packet";
 import { log } from "../../util/log.ts";
 
 export interface DnsNames {
-  /** IPv4 addresses `name` stands for as seen by the client at `clientIp` on `networkId`. */
+  /** IPv4 and IPv6 addresses `name` stands for as seen by the client at `clientIp` on `networkId`. */
   lookup(networkId: string, clientIp: string, name: string): string[] | undefined;
   /** Upstream resolvers for other names asked by `clientIp` (its --dns, else the host's). */
   upstreams(clientIp: string): string[];
@@ -71,16 +71,19 @@ export class EmbeddedDns {
     const name = q.name.replace(/\.$/, "");
     const ips = this.names.lookup(networkId, host, name);
     if (ips !== undefined) {
-      const answers =
+      const wanted =
         q.type === "A"
-          ? shuffle(ips).map((ip) => ({
-              name: q.name,
-              type: "A" as const,
-              class: "IN" as const,
-              ttl: TTL,
-              data: ip,
-            }))
-          : [];
+          ? ips.filter((ip) => !ip.includes(":"))
+          : q.type === "AAAA"
+            ? ips.filter((ip) => ip.includes(":"))
+            : [];
+      const answers = shuffle(wanted).map((ip) => ({
+        name: q.name,
+        type: ip.includes(":") ? ("AAAA" as const) : ("A" as const),
+        class: "IN" as const,
+        ttl: TTL,
+        data: ip,
+      }));
       const reply = dnsPacket.encode({
         id: query.id,
         type: "response",

@@ -111,3 +111,84 @@ export function macFromIPv4(ip: number): string {
   const bytes = [0x02, 0x42, ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255];
   return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
+
+// ---- IPv6 (128-bit values as bigint) ------------------------------------------------------
+
+export interface Cidr6 {
+  base: bigint;
+  prefix: number;
+}
+
+const ALL128 = (1n << 128n) - 1n;
+
+export function parseIPv6(text: string): bigint | undefined {
+  if (!/^[0-9a-fA-F:]+$/.test(text) || text.split("::").length > 2) return undefined;
+  const [head = "", tail] = text.split("::");
+  const groups = (s: string) => (s === "" ? [] : s.split(":"));
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  const missing = 8 - h.length - t.length;
+  if ((tail === undefined && missing !== 0) || missing < 0) return undefined;
+  const all = [...h, ...Array<string>(tail === undefined ? 0 : missing).fill("0"), ...t];
+  if (all.length !== 8 || all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  return all.reduce((acc, g) => (acc << 16n) | BigInt(`0x${g}`), 0n);
+}
+
+/** RFC 5952 text: lower case, the longest run of zero groups as "::". */
+export function formatIPv6(n: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(":");
+  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+}
+
+function mask6(prefix: number): bigint {
+  return prefix === 0 ? 0n : (ALL128 << BigInt(128 - prefix)) & ALL128;
+}
+
+export function parseCidr6(text: string): Cidr6 | undefined {
+  const slash = text.indexOf("/");
+  if (slash < 0) return undefined;
+  const ip = parseIPv6(text.slice(0, slash));
+  const prefixText = text.slice(slash + 1);
+  if (ip === undefined || !/^\d{1,3}$/.test(prefixText) || Number(prefixText) > 128) return undefined;
+  const prefix = Number(prefixText);
+  return { base: ip & mask6(prefix), prefix };
+}
+
+export function formatCidr6(c: Cidr6): string {
+  return `${formatIPv6(c.base)}/${c.prefix}`;
+}
+
+export function contains6(c: Cidr6, ip: bigint): boolean {
+  return (ip & mask6(c.prefix)) === c.base;
+}
+
+export function overlaps6(a: Cidr6, b: Cidr6): boolean {
+  const m = mask6(Math.min(a.prefix, b.prefix));
+  return (a.base & m) === (b.base & m);
+}
+
+/** Lowest free address after the subnet's first (the anycast address) and the gateway. */
+export function allocate6(subnet: Cidr6, gateway: bigint, inUse: ReadonlySet<bigint>): bigint | undefined {
+  const last = subnet.base | (~mask6(subnet.prefix) & ALL128);
+  for (let ip = subnet.base + 1n; ip <= last && ip < subnet.base + 65536n; ip++) {
+    if (ip !== gateway && !inUse.has(ip)) return ip;
+  }
+  return undefined;
+}

@@ -9,6 +9,7 @@ import {
   bridgePorts,
   createNetns,
   deleteLink,
+  ensureAddress6,
   ensureBridge,
   hostAddresses,
   hostRoutes,
@@ -29,14 +30,21 @@ import { addNetworkRules, ensureChains, removeNetworkRules } from "./firewall.ts
 import {
   type AddressPool,
   allocate,
+  allocate6,
   type Cidr,
+  type Cidr6,
   contains,
+  contains6,
   formatCidr,
   formatIPv4,
+  formatIPv6,
   macFromIPv4,
   overlaps,
+  overlaps6,
   parseCidr,
+  parseCidr6,
   parseIPv4,
+  parseIPv6,
   parseIpWithPrefix,
   pickSubnet,
 } from "./ipam.ts";
@@ -315,6 +323,8 @@ export class NetworkService {
   private async setupBridge(n: NetworkRecord): Promise<void> {
     const { subnet, gateway } = ipv4Config(n);
     await ensureBridge(n.bridge, `${formatIPv4(gateway)}/${subnet.prefix}`, n.mtu);
+    const v6 = ipv6Config(n);
+    if (v6) await ensureAddress6(n.bridge, `${formatIPv6(v6.gateway)}/${v6.subnet.prefix}`);
     if (this.cfg.iptables) {
       await addNetworkRules({ bridge: n.bridge, subnet: formatCidr(subnet), internal: n.internal });
     }
@@ -550,6 +560,27 @@ export class NetworkService {
         );
     }
     const mac = s.MacAddress || (ifname === "eth0" ? c.config.MacAddress : "") || macFromIPv4(ip);
+    const v6 = ipv6Config(n);
+    let ip6: bigint | undefined;
+    if (v6) {
+      const used6 = new Set(
+        this.store
+          .endpointsOn(n.id)
+          .map((e) => (e.ipv6 ? parseIPv6(e.ipv6) : undefined))
+          .filter((x): x is bigint => x !== undefined),
+      );
+      const want6 = s.IPAMConfig?.IPv6Address;
+      if (want6) {
+        ip6 = parseIPv6(want6);
+        if (ip6 === undefined || !contains6(v6.subnet, ip6)) {
+          throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${want6}`);
+        }
+        if (used6.has(ip6) || ip6 === v6.gateway) throw new ConflictError("Address already in use");
+      } else {
+        ip6 = allocate6(v6.subnet, v6.gateway, used6);
+        if (ip6 === undefined) throw new EngineError(`no available IPv6 addresses on network ${n.name}`);
+      }
+    }
     return {
       id: newId(),
       networkId: n.id,
@@ -559,6 +590,13 @@ export class NetworkService {
       ipv4: formatIPv4(ip),
       prefixLen: subnet.prefix,
       gateway: defaultRoute ? formatIPv4(gateway) : "",
+      ...(v6 && ip6 !== undefined
+        ? {
+            ipv6: formatIPv6(ip6),
+            ipv6PrefixLen: v6.subnet.prefix,
+            ipv6Gateway: defaultRoute ? formatIPv6(v6.gateway) : "",
+          }
+        : {}),
       aliases: [...(s.Aliases ?? [])],
       ipamConfig: s.IPAMConfig?.IPv4Address ? { IPv4Address: s.IPAMConfig.IPv4Address } : null,
       ports: [],
@@ -570,6 +608,7 @@ export class NetworkService {
     const n = this.store.network(e.networkId);
     if (!n) throw new NotFoundError(`network ${e.networkId} not found`);
     const gateway = formatIPv4(ipv4Config(n).gateway);
+    const v6 = ipv6Config(n);
     const plugins: CniPluginConf[] = [
       {
         type: "bridge",
@@ -581,8 +620,16 @@ export class NetworkService {
         mtu: n.mtu,
         ipam: {
           type: "static",
-          addresses: [{ address: `${e.ipv4}/${e.prefixLen}`, gateway }],
-          routes: e.gateway ? [{ dst: "0.0.0.0/0", gw: e.gateway }] : [],
+          addresses: [
+            { address: `${e.ipv4}/${e.prefixLen}`, gateway },
+            ...(e.ipv6 && v6
+              ? [{ address: `${e.ipv6}/${e.ipv6PrefixLen}`, gateway: formatIPv6(v6.gateway) }]
+              : []),
+          ],
+          routes: [
+            ...(e.gateway ? [{ dst: "0.0.0.0/0", gw: e.gateway }] : []),
+            ...(e.ipv6Gateway ? [{ dst: "::/0", gw: e.ipv6Gateway }] : []),
+          ],
         },
         runtimeConfig: { mac: e.mac },
       },
@@ -672,7 +719,7 @@ export class NetworkService {
         buildHostsFile({
           hostname: c.config.Hostname || c.id.slice(0, 12),
           domainname: c.config.Domainname || undefined,
-          addresses: endpoints.map((e) => e.ipv4),
+          addresses: endpoints.flatMap((e) => (e.ipv6 ? [e.ipv4, e.ipv6] : [e.ipv4])),
           extraHosts: hc.ExtraHosts ?? [],
           hostGateway: this.defaultGateway(),
           base: hostNetwork ? ((await readFile("/etc/hosts", "utf8").catch(() => null)) ?? "") : undefined,
@@ -715,7 +762,8 @@ export class NetworkService {
         const c = this.containers.find(e.containerId);
         if (!c) continue;
         const names = [c.name, c.id.slice(0, 12), ...e.aliases].map((x) => x.toLowerCase());
-        if (names.includes(wanted) && !ips.includes(e.ipv4)) ips.push(e.ipv4);
+        if (!names.includes(wanted)) continue;
+        for (const ip of e.ipv6 ? [e.ipv4, e.ipv6] : [e.ipv4]) if (!ips.includes(ip)) ips.push(ip);
       }
     }
     if (ips.length > 0) return ips;
@@ -764,6 +812,7 @@ export class NetworkService {
       throw new ConflictError(`bridge name ${bridge} is already in use by another network`);
     }
     const ipamConfig = await this.ipamFor(req, id);
+    ipamConfig.config = this.withIPv6(req, id, ipamConfig.config);
     const rec = this.newRecord(name, "bridge", {
       id,
       enableIPv6: req.EnableIPv6 === true,
@@ -789,7 +838,7 @@ export class NetworkService {
       if (ipamConfig.user || attempt >= 5 || !(await this.subnetContested(rec))) break;
       await this.destroyBridge(rec);
       await new Promise((r) => setTimeout(r, Math.random() * 200));
-      rec.ipamConfig = (await this.ipamFor(req, id)).config;
+      rec.ipamConfig = this.withIPv6(req, id, (await this.ipamFor(req, id)).config);
     }
     this.store.insertNetwork(rec);
     this.publish(rec, "create");
@@ -861,6 +910,43 @@ export class NetworkService {
     };
   }
 
+  /** Checks the IPv6 entry of an EnableIPv6 network, or adds a ULA /64 when none was given. */
+  private withIPv6(req: NetworkCreateRequest, id: string, config: IpamConfigEntry[]): IpamConfigEntry[] {
+    const v6 = config.filter((c) => (c.Subnet ?? "").includes(":"));
+    // Without EnableIPv6 an IPv6 entry is kept in the record but not used (Docker 20.10 too).
+    if (!req.EnableIPv6) return config;
+    if (v6.length > 1) throw new InvalidParameterError("wharf supports one IPv6 subnet per network");
+    if (v6.length === 0) {
+      // Docker picks from fd00::/8 too: a /64 from the network ID's bits.
+      const h = id.slice(0, 10);
+      const subnet = `fd${h.slice(0, 2)}:${h.slice(2, 6)}:${h.slice(6, 10)}::/64`;
+      return [
+        ...config,
+        { Subnet: subnet, Gateway: formatIPv6((parseIPv6(subnet.slice(0, -3)) ?? 0n) + 1n) },
+      ];
+    }
+    const c = v6[0]!;
+    const subnet = parseCidr6(c.Subnet ?? "");
+    if (!subnet)
+      throw new InvalidParameterError(`Invalid subnet ${c.Subnet} : invalid CIDR address: ${c.Subnet}`);
+    if (subnet.prefix > 126) throw new InvalidParameterError(`invalid subnet ${c.Subnet}: prefix too long`);
+    if (c.Gateway) {
+      const gw = parseIPv6(c.Gateway);
+      if (gw === undefined || !contains6(subnet, gw)) {
+        throw new InvalidParameterError(
+          `failed to allocate gateway (${c.Gateway}): Requested address is out of range`,
+        );
+      }
+    }
+    for (const n of this.store.allNetworks()) {
+      const other = ipv6Config(n);
+      if (other && n.id !== id && overlaps6(other.subnet, subnet)) {
+        throw new ConflictError("Pool overlaps with other one on this address space");
+      }
+    }
+    return config;
+  }
+
   remove(ref: string): Promise<void> {
     return this.serial(async () => {
       const n = this.get(ref);
@@ -928,7 +1014,7 @@ export class NetworkService {
         EndpointID: e.id,
         MacAddress: e.mac,
         IPv4Address: `${e.ipv4}/${e.prefixLen}`,
-        IPv6Address: "",
+        IPv6Address: e.ipv6 ? `${e.ipv6}/${e.ipv6PrefixLen}` : "",
       };
     }
     return {
@@ -1126,6 +1212,16 @@ function pushCidr(list: Cidr[], text: string): void {
   if (c && c.prefix > 0) list.push(c);
 }
 
+/** The IPv6 subnet and gateway of an EnableIPv6 bridge network. */
+export function ipv6Config(n: NetworkRecord): { subnet: Cidr6; gateway: bigint } | undefined {
+  if (!n.enableIPv6) return undefined;
+  const c = n.ipamConfig.find((x) => x.Subnet?.includes(":"));
+  const subnet = c?.Subnet ? parseCidr6(c.Subnet) : undefined;
+  if (!c || !subnet) return undefined;
+  const gateway = (c.Gateway ? parseIPv6(c.Gateway) : undefined) ?? subnet.base + 1n;
+  return { subnet, gateway };
+}
+
 /** The IPv4 subnet, gateway, allocation range and reserved addresses of a bridge network. */
 export function ipv4Config(n: NetworkRecord): {
   subnet: Cidr;
@@ -1186,9 +1282,9 @@ function endpointView(
     Gateway: e ? gatewayOf(e) : "",
     IPAddress: e?.ipv4 ?? "",
     IPPrefixLen: e?.prefixLen ?? 0,
-    IPv6Gateway: "",
-    GlobalIPv6Address: "",
-    GlobalIPv6PrefixLen: 0,
+    IPv6Gateway: e?.ipv6Gateway ?? "",
+    GlobalIPv6Address: e?.ipv6 ?? "",
+    GlobalIPv6PrefixLen: e?.ipv6PrefixLen ?? 0,
     DNSNames: e ? dnsNames : null,
   };
 }

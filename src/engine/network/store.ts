@@ -48,6 +48,10 @@ export interface EndpointRecord {
   ipv4: string;
   prefixLen: number;
   gateway: string;
+  /** IPv6 address, prefix and default gateway (EnableIPv6 networks). */
+  ipv6?: string;
+  ipv6PrefixLen?: number;
+  ipv6Gateway?: string;
   aliases: string[];
   /** Static address asked for (IPAMConfig.IPv4Address). */
   ipamConfig: { IPv4Address?: string } | null;

@@ -372,6 +372,40 @@ describe("bridge networking", { skip }, () => {
     assert.match(staticOnDefault.json<{ message: string }>().message, /user defined networks only/);
   });
 
+  test("EnableIPv6: containers get an IPv6 address too, reachable by name over IPv6", async () => {
+    const net = `v6-${uniq()}`;
+    const v6net = `fd7e:${randomBytes(2).toString("hex")}:1::`;
+    await createNetwork({
+      Name: net,
+      EnableIPv6: true,
+      IPAM: { Config: [{ Subnet: `${v6net}/64` }] },
+    });
+    const info = await d.api.ok<NetInspect>("GET", `/networks/${net}`);
+    assert.ok(info.IPAM.Config.some((c) => c.Subnet === `${v6net}/64`));
+    const name = `six-${uniq()}`;
+    const a = await d.api.run(sleeper({ HostConfig: { NetworkMode: net } }), name);
+    const b = await d.api.run(sleeper({ HostConfig: { NetworkMode: net } }));
+    const epA = (await inspect(a)).NetworkSettings.Networks[net] as unknown as { GlobalIPv6Address: string };
+    assert.equal(epA.GlobalIPv6Address, `${v6net}2`);
+    assert.match((await exec(a, ["ip", "-6", "route"])).stdout, /^default via/m);
+    const members = (
+      await d.api.ok<NetInspect & { Containers: Record<string, { IPv6Address: string }> }>(
+        "GET",
+        `/networks/${net}`,
+      )
+    ).Containers;
+    assert.equal(members[a]?.IPv6Address, `${v6net}2/64`);
+    const ping = await exec(b, ["ping", "-6", "-c", "1", "-W", "2", name]);
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    const bad = await d.api.call("POST", "/networks/create", {
+      Name: `${net}-bad`,
+      EnableIPv6: true,
+      IPAM: { Config: [{ Subnet: `${v6net}/80` }] },
+    });
+    assert.ok([400, 403, 409].includes(bad.status));
+    assert.match(bad.json<{ message: string }>().message, /overlaps/);
+  });
+
   test("running containers keep their network across a daemon restart; stop tears it down", async () => {
     const net = `r-${uniq()}`;
     await createNetwork({ Name: net });

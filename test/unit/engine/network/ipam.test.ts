@@ -4,13 +4,17 @@ import { describe, test } from "node:test";
 import { networkRules } from "../../../../src/engine/network/firewall.ts";
 import {
   allocate,
+  allocate6,
   contains,
   formatCidr,
   formatIPv4,
+  formatIPv6,
   macFromIPv4,
   overlaps,
   parseCidr,
+  parseCidr6,
   parseIPv4,
+  parseIPv6,
   pickSubnet,
 } from "../../../../src/engine/network/ipam.ts";
 import { portRequests } from "../../../../src/engine/network/ports.ts";
@@ -74,6 +78,31 @@ describe("ipam", () => {
 
   test("MAC addresses follow Docker's 02:42 + IPv4 scheme", () => {
     assert.equal(macFromIPv4(parseIPv4("172.17.0.2") ?? 0), "02:42:ac:11:00:02");
+  });
+});
+
+describe("ipam (IPv6)", () => {
+  test("parse and format round-trip in RFC 5952 form", () => {
+    for (const [text, want] of [
+      ["fd00::1", "fd00::1"],
+      ["FD00:0:0:0:0:0:0:1", "fd00::1"],
+      ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+      ["::", "::"],
+      ["1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"],
+    ]) {
+      assert.equal(formatIPv6(parseIPv6(text as string) ?? -1n), want, text);
+    }
+    for (const bad of ["fd00:::1", "1:2:3:4:5:6:7:8:9", "g::1", "1::2::3"])
+      assert.equal(parseIPv6(bad), undefined, bad);
+  });
+
+  test("allocation skips the subnet address and the gateway", () => {
+    const subnet = parseCidr6("fd00:1::/64");
+    assert.ok(subnet);
+    const gw = subnet.base + 1n;
+    const first = allocate6(subnet, gw, new Set());
+    assert.equal(formatIPv6(first ?? 0n), "fd00:1::2");
+    assert.equal(formatIPv6(allocate6(subnet, gw, new Set([first ?? 0n])) ?? 0n), "fd00:1::3");
   });
 });
 
