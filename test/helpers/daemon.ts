@@ -126,7 +126,8 @@ export function testBridgeName(): string {
   return `wt${randomBytes(4).toString("hex")}`;
 }
 
-export async function startDaemon(): Promise<TestDaemon> {
+/** `extraArgs`: more wharfd flags (e.g. networking options) for a daemon of the test's own. */
+export async function startDaemon(extraArgs: readonly string[] = []): Promise<TestDaemon> {
   const external = process.env.WHARF_TEST_SOCKET;
   if (external) {
     const api = new TestApi(external);
@@ -159,7 +160,17 @@ export async function startDaemon(): Promise<TestDaemon> {
     const fd = openSync(logFile, "a");
     child = spawn(
       join(repoRoot, "bin/wharfd"),
-      ["-H", `unix://${socket}`, "--data-root", dataRoot, "--exec-root", execRoot, "--bridge", bridge],
+      [
+        "-H",
+        `unix://${socket}`,
+        "--data-root",
+        dataRoot,
+        "--exec-root",
+        execRoot,
+        "--bridge",
+        bridge,
+        ...extraArgs,
+      ],
       { stdio: ["ignore", fd, fd], env: { ...process.env, WHARF_LOG_LEVEL: "info" } },
     );
     closeSync(fd);
