@@ -160,6 +160,23 @@ describe("bridge networking", { skip }, () => {
     assert.equal(wget.stdout, "hi-from-b\n", wget.stderr);
   });
 
+  test("containers started in parallel get distinct addresses and all attach", async () => {
+    const net = `par-${uniq()}`;
+    await createNetwork({ Name: net });
+    const ids = await Promise.all(
+      Array.from({ length: 6 }, () => d.api.run(sleeper({ HostConfig: { NetworkMode: net } }))),
+    );
+    const ips = await Promise.all(
+      ids.map(async (id) => (await inspect(id)).NetworkSettings.Networks[net]?.IPAddress),
+    );
+    assert.equal(new Set(ips).size, 6, JSON.stringify(ips));
+    const ping = await exec(ids[0] as string, ["ping", "-c", "1", "-W", "2", ips[5] as string]);
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    await Promise.all(ids.map((id) => d.api.ok("DELETE", `/containers/${id}?force=1`)));
+    const after = await d.api.ok<NetInspect>("GET", `/networks/${net}`);
+    assert.deepEqual(after.Containers, {});
+  });
+
   test("isolation: containers on different user networks cannot reach each other", async () => {
     const n1 = `i1-${uniq()}`;
     const n2 = `i2-${uniq()}`;
@@ -412,8 +429,24 @@ describe("bridge networking", { skip }, () => {
     const a = `ra-${uniq()}`;
     const idA = await d.api.run(sleeper({ HostConfig: { NetworkMode: net } }), a);
     const idB = await d.api.run(sleeper({ HostConfig: { NetworkMode: net } }));
+    const idC = await d.api.run(sleeper({ HostConfig: { NetworkMode: net } }));
+    const c = await d.api.ok<{ State: { Pid: number }; NetworkSettings: { SandboxKey: string } }>(
+      "GET",
+      `/containers/${idC}/json`,
+    );
     await d.crash();
+    // C dies while wharfd is down: its network must be released when wharfd comes back.
+    process.kill(c.State.Pid, "SIGKILL");
     await d.restart();
+    let released = false;
+    for (let i = 0; i < 100 && !released; i++) {
+      const members = (await d.api.ok<NetInspect>("GET", `/networks/${net}`)).Containers;
+      released =
+        members[idC] === undefined &&
+        !readFileSync("/proc/self/mounts", "utf8").includes(c.NetworkSettings.SandboxKey);
+      if (!released) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(released, "the endpoint and netns of a container that died during the crash are released");
     const ping = await exec(idB, ["ping", "-c", "1", "-W", "2", a]);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
     const sandbox = (await inspect(idA)).NetworkSettings.SandboxKey;
