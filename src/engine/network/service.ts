@@ -4,9 +4,8 @@
 // resolv.conf, and the embedded DNS of user-defined networks.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type CniChain, type CniPluginConf, cniAdd, cniDel } from "../../platform/cni.ts";
+import { type CniChain, cniAdd, cniDel } from "../../platform/cni.ts";
 import {
-  bridgePorts,
   createNetns,
   deleteLink,
   ensureAddress6,
@@ -25,6 +24,7 @@ import { ConflictError, EngineError, InvalidParameterError, NotFoundError } from
 import type { EventBus } from "../events/bus.ts";
 import { buildHostsFile, buildResolvConf, EtcFileInputError, parseResolvConf } from "../runtime/etc-files.ts";
 import type { NetworkNamespaceMode } from "../runtime/spec.ts";
+import { endpointChain } from "./cni-chain.ts";
 import { EmbeddedDns } from "./dns.ts";
 import { addNetworkRules, ensureChains, removeNetworkRules } from "./firewall.ts";
 import {
@@ -32,7 +32,6 @@ import {
   allocate,
   allocate6,
   type Cidr,
-  type Cidr6,
   contains,
   contains6,
   formatCidr,
@@ -40,16 +39,16 @@ import {
   formatIPv6,
   macFromIPv4,
   overlaps,
-  overlaps6,
   parseCidr,
-  parseCidr6,
   parseIPv4,
   parseIPv6,
   parseIpWithPrefix,
   pickSubnet,
 } from "./ipam.ts";
+import { ipv4Config, ipv4Request, ipv6Config, withIPv6 } from "./ipam-config.ts";
 import { PortConflictError, PortReservations, portRequests } from "./ports.ts";
 import type { EndpointRecord, IpamConfigEntry, NetworkRecord, NetworkStore, PortMapping } from "./store.ts";
+import { endpointView, networkView } from "./views.ts";
 
 export interface NetworkConfig {
   /** Bridge device of the default network. */
@@ -607,50 +606,7 @@ export class NetworkService {
   private chain(e: EndpointRecord): CniChain {
     const n = this.store.network(e.networkId);
     if (!n) throw new NotFoundError(`network ${e.networkId} not found`);
-    const gateway = formatIPv4(ipv4Config(n).gateway);
-    const v6 = ipv6Config(n);
-    const plugins: CniPluginConf[] = [
-      {
-        type: "bridge",
-        bridge: n.bridge,
-        // wharf owns the bridge's address (set at network create), and masquerades per network.
-        isGateway: false,
-        ipMasq: false,
-        hairpinMode: true,
-        mtu: n.mtu,
-        ipam: {
-          type: "static",
-          addresses: [
-            { address: `${e.ipv4}/${e.prefixLen}`, gateway },
-            ...(e.ipv6 && v6
-              ? [{ address: `${e.ipv6}/${e.ipv6PrefixLen}`, gateway: formatIPv6(v6.gateway) }]
-              : []),
-          ],
-          routes: [
-            ...(e.gateway ? [{ dst: "0.0.0.0/0", gw: e.gateway }] : []),
-            ...(e.ipv6Gateway ? [{ dst: "::/0", gw: e.ipv6Gateway }] : []),
-          ],
-        },
-        runtimeConfig: { mac: e.mac },
-      },
-    ];
-    const mappings = e.ports.filter((p) => p.protocol !== "sctp");
-    if (mappings.length > 0) {
-      plugins.push({
-        type: "portmap",
-        snat: true,
-        capabilities: { portMappings: true },
-        runtimeConfig: {
-          portMappings: mappings.map((p) => ({
-            hostPort: p.hostPort,
-            containerPort: p.containerPort,
-            protocol: p.protocol,
-            ...(p.hostIP ? { hostIP: p.hostIP } : {}),
-          })),
-        },
-      });
-    }
-    return { name: `wharf-${n.id.slice(0, 12)}`, plugins };
+    return endpointChain(n, e);
   }
 
   /** Namespace + CNI ADD for each endpoint. */
@@ -811,8 +767,8 @@ export class NetworkService {
     if (this.store.allNetworks().some((n) => n.bridge === bridge)) {
       throw new ConflictError(`bridge name ${bridge} is already in use by another network`);
     }
-    const ipamConfig = await this.ipamFor(req, id);
-    ipamConfig.config = this.withIPv6(req, id, ipamConfig.config);
+    const ipamConfig = ipv4Request(req, await this.usedSubnets(id), this.cfg.defaultAddressPools);
+    ipamConfig.config = withIPv6(req, id, ipamConfig.config, this.store.allNetworks());
     const rec = this.newRecord(name, "bridge", {
       id,
       enableIPv6: req.EnableIPv6 === true,
@@ -838,113 +794,12 @@ export class NetworkService {
       if (ipamConfig.user || attempt >= 5 || !(await this.subnetContested(rec))) break;
       await this.destroyBridge(rec);
       await new Promise((r) => setTimeout(r, Math.random() * 200));
-      rec.ipamConfig = this.withIPv6(req, id, (await this.ipamFor(req, id)).config);
+      const again = ipv4Request(req, await this.usedSubnets(id), this.cfg.defaultAddressPools);
+      rec.ipamConfig = withIPv6(req, id, again.config, this.store.allNetworks());
     }
     this.store.insertNetwork(rec);
     this.publish(rec, "create");
     return { Id: id, Warning: "" };
-  }
-
-  /** Validated IPAM config: the user's IPv4 entries, or a free pool subnet. */
-  private async ipamFor(
-    req: NetworkCreateRequest,
-    id: string,
-  ): Promise<{ config: IpamConfigEntry[]; user: boolean }> {
-    const entries = (req.IPAM?.Config ?? []).filter((c) => c && (c.Subnet || c.Gateway || c.IPRange));
-    const v4 = entries.filter((c) => !(c.Subnet ?? "").includes(":"));
-    if (v4.length > 1) throw new InvalidParameterError("wharf supports one IPv4 subnet per network");
-    const used = await this.usedSubnets(id);
-    if (v4.length === 0) {
-      if (entries.some((c) => !c.Subnet))
-        throw new InvalidParameterError("ip-range and gateway require a subnet");
-      const subnet = pickSubnet(this.cfg.defaultAddressPools, used);
-      if (!subnet) {
-        throw new EngineError(
-          "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
-        );
-      }
-      return {
-        config: [{ Subnet: formatCidr(subnet), Gateway: formatIPv4(subnet.base + 1) }, ...entries],
-        user: false,
-      };
-    }
-    const c = v4[0]!;
-    if (!c.Subnet) throw new InvalidParameterError("ip-range and gateway require a subnet");
-    const subnet = parseCidr(c.Subnet);
-    if (!subnet)
-      throw new InvalidParameterError(`Invalid subnet ${c.Subnet} : invalid CIDR address: ${c.Subnet}`);
-    if (subnet.prefix > 30) throw new InvalidParameterError(`invalid subnet ${c.Subnet}: prefix too long`);
-    const gateway = c.Gateway ? parseIPv4(c.Gateway) : subnet.base + 1;
-    if (gateway === undefined) throw new InvalidParameterError(`invalid gateway address: ${c.Gateway}`);
-    if (!contains(subnet, gateway)) {
-      throw new InvalidParameterError(
-        `failed to allocate gateway (${c.Gateway}): Requested address is out of range`,
-      );
-    }
-    if (c.IPRange) {
-      const range = parseCidr(c.IPRange);
-      if (!range)
-        throw new InvalidParameterError(`Invalid ip-range ${c.IPRange} : invalid CIDR address: ${c.IPRange}`);
-      if (!contains(subnet, range.base) || range.prefix < subnet.prefix) {
-        throw new InvalidParameterError(
-          `Invalid ip-range ${c.IPRange}: ip-range is not in subnet ${c.Subnet}`,
-        );
-      }
-    }
-    for (const [host, addr] of Object.entries(c.AuxiliaryAddresses ?? {})) {
-      const ip = parseIPv4(addr);
-      if (ip === undefined || !contains(subnet, ip)) {
-        throw new InvalidParameterError(
-          `invalid auxiliary address ${host}=${addr}: not in the subnet ${c.Subnet}`,
-        );
-      }
-    }
-    const clash = used.find((u) => overlaps(u, subnet));
-    if (clash) {
-      throw new ConflictError("Pool overlaps with other one on this address space");
-    }
-    return {
-      // Inspect shows what the user gave (Docker leaves out a gateway it chose itself).
-      config: [{ ...c }, ...entries.filter((e) => e !== c)],
-      user: true,
-    };
-  }
-
-  /** Checks the IPv6 entry of an EnableIPv6 network, or adds a ULA /64 when none was given. */
-  private withIPv6(req: NetworkCreateRequest, id: string, config: IpamConfigEntry[]): IpamConfigEntry[] {
-    const v6 = config.filter((c) => (c.Subnet ?? "").includes(":"));
-    // Without EnableIPv6 an IPv6 entry is kept in the record but not used (Docker 20.10 too).
-    if (!req.EnableIPv6) return config;
-    if (v6.length > 1) throw new InvalidParameterError("wharf supports one IPv6 subnet per network");
-    if (v6.length === 0) {
-      // Docker picks from fd00::/8 too: a /64 from the network ID's bits.
-      const h = id.slice(0, 10);
-      const subnet = `fd${h.slice(0, 2)}:${h.slice(2, 6)}:${h.slice(6, 10)}::/64`;
-      return [
-        ...config,
-        { Subnet: subnet, Gateway: formatIPv6((parseIPv6(subnet.slice(0, -3)) ?? 0n) + 1n) },
-      ];
-    }
-    const c = v6[0]!;
-    const subnet = parseCidr6(c.Subnet ?? "");
-    if (!subnet)
-      throw new InvalidParameterError(`Invalid subnet ${c.Subnet} : invalid CIDR address: ${c.Subnet}`);
-    if (subnet.prefix > 126) throw new InvalidParameterError(`invalid subnet ${c.Subnet}: prefix too long`);
-    if (c.Gateway) {
-      const gw = parseIPv6(c.Gateway);
-      if (gw === undefined || !contains6(subnet, gw)) {
-        throw new InvalidParameterError(
-          `failed to allocate gateway (${c.Gateway}): Requested address is out of range`,
-        );
-      }
-    }
-    for (const n of this.store.allNetworks()) {
-      const other = ipv6Config(n);
-      if (other && n.id !== id && overlaps6(other.subnet, subnet)) {
-        throw new ConflictError("Pool overlaps with other one on this address space");
-      }
-    }
-    return config;
   }
 
   remove(ref: string): Promise<void> {
@@ -1006,34 +861,12 @@ export class NetworkService {
   }
 
   private inspectView(n: NetworkRecord, withContainers: boolean): Record<string, unknown> {
-    const containers: Record<string, unknown> = {};
-    for (const e of this.store.endpointsOn(n.id)) {
-      const c = this.containers.find(e.containerId);
-      containers[e.containerId] = {
-        Name: c?.name ?? "",
-        EndpointID: e.id,
-        MacAddress: e.mac,
-        IPv4Address: `${e.ipv4}/${e.prefixLen}`,
-        IPv6Address: e.ipv6 ? `${e.ipv6}/${e.ipv6PrefixLen}` : "",
-      };
-    }
-    return {
-      Name: n.name,
-      Id: n.id,
-      Created: n.created,
-      Scope: "local",
-      Driver: n.driver,
-      EnableIPv6: n.enableIPv6,
-      IPAM: { Driver: n.ipamDriver, Options: n.ipamOptions, Config: n.ipamConfig },
-      Internal: n.internal,
-      Attachable: n.attachable,
-      Ingress: false,
-      ConfigFrom: { Network: "" },
-      ConfigOnly: false,
-      Containers: withContainers ? containers : {},
-      Options: n.options,
-      Labels: n.labels,
-    };
+    const endpoints = withContainers
+      ? this.store
+          .endpointsOn(n.id)
+          .map((e) => ({ e, name: this.containers.find(e.containerId)?.name ?? "" }))
+      : undefined;
+    return networkView(n, endpoints);
   }
 
   // ---- connect / disconnect -------------------------------------------------------------------
@@ -1193,11 +1026,6 @@ export class NetworkService {
     return Object.keys(c.networkingConfig.EndpointsConfig ?? {});
   }
 
-  /** Checks that a bridge has no ports left (tests, diagnostics). */
-  bridgePorts(ref: string): string[] {
-    return bridgePorts(this.get(ref).bridge);
-  }
-
   private publish(n: NetworkRecord, action: string, extra: Record<string, string> = {}): void {
     this.events.publish({
       Type: "network",
@@ -1210,34 +1038,6 @@ export class NetworkService {
 function pushCidr(list: Cidr[], text: string): void {
   const c = parseCidr(text);
   if (c && c.prefix > 0) list.push(c);
-}
-
-/** The IPv6 subnet and gateway of an EnableIPv6 bridge network. */
-export function ipv6Config(n: NetworkRecord): { subnet: Cidr6; gateway: bigint } | undefined {
-  if (!n.enableIPv6) return undefined;
-  const c = n.ipamConfig.find((x) => x.Subnet?.includes(":"));
-  const subnet = c?.Subnet ? parseCidr6(c.Subnet) : undefined;
-  if (!c || !subnet) return undefined;
-  const gateway = (c.Gateway ? parseIPv6(c.Gateway) : undefined) ?? subnet.base + 1n;
-  return { subnet, gateway };
-}
-
-/** The IPv4 subnet, gateway, allocation range and reserved addresses of a bridge network. */
-export function ipv4Config(n: NetworkRecord): {
-  subnet: Cidr;
-  gateway: number;
-  range: Cidr;
-  reserved: number[];
-} {
-  const c = n.ipamConfig.find((x) => x.Subnet && !x.Subnet.includes(":"));
-  const subnet = c?.Subnet ? parseCidr(c.Subnet) : undefined;
-  if (!c || !subnet) throw new EngineError(`network ${n.name} has no IPv4 subnet`);
-  const gateway = (c.Gateway ? parseIPv4(c.Gateway) : undefined) ?? subnet.base + 1;
-  const range = (c.IPRange ? parseCidr(c.IPRange) : undefined) ?? subnet;
-  const reserved = Object.values(c.AuxiliaryAddresses ?? {})
-    .map(parseIPv4)
-    .filter((x): x is number => x !== undefined);
-  return { subnet, gateway, range, reserved };
 }
 
 function defaultBridgeOptions(bridge: string, mtu: number): Record<string, string> {
@@ -1263,36 +1063,6 @@ function normalizeSettings(s: EndpointSettings): EndpointSettings {
 
 function nextIfname(used: string[]): string {
   for (let i = 0; ; i++) if (!used.includes(`eth${i}`)) return `eth${i}`;
-}
-
-function endpointView(
-  networkId: string,
-  e: EndpointRecord | undefined,
-  s: EndpointSettings,
-  dnsNames: string[] | null = null,
-): Record<string, unknown> {
-  return {
-    IPAMConfig: s.IPAMConfig ?? null,
-    Links: s.Links ?? null,
-    Aliases: s.Aliases ?? null,
-    MacAddress: e?.mac ?? "",
-    DriverOpts: s.DriverOpts ?? null,
-    NetworkID: networkId,
-    EndpointID: e?.id ?? "",
-    Gateway: e ? gatewayOf(e) : "",
-    IPAddress: e?.ipv4 ?? "",
-    IPPrefixLen: e?.prefixLen ?? 0,
-    IPv6Gateway: e?.ipv6Gateway ?? "",
-    GlobalIPv6Address: e?.ipv6 ?? "",
-    GlobalIPv6PrefixLen: e?.ipv6PrefixLen ?? 0,
-    DNSNames: e ? dnsNames : null,
-  };
-}
-
-function gatewayOf(e: EndpointRecord): string {
-  return e.cniResult
-    ? String((e.cniResult.ips as Array<{ gateway?: string }> | undefined)?.[0]?.gateway ?? e.gateway)
-    : e.gateway;
 }
 
 function parseUntilValue(value: string): number {
