@@ -403,6 +403,10 @@ export class NetworkService {
       this.checkEndpointSettings(n, settings ?? {});
       out[n.name] = normalizeSettings(settings ?? {});
     }
+    for (const link of (hc.Links as string[] | null | undefined) ?? []) {
+      const { name } = parseLink(String(link));
+      if (!this.containers.find(name)) throw new NotFoundError(`could not get container for ${name}`);
+    }
     return { EndpointsConfig: out };
   }
 
@@ -679,7 +683,7 @@ export class NetworkService {
           extraHosts: hc.ExtraHosts ?? [],
           hostGateway: this.defaultGateway(),
           base: hostNetwork ? ((await readFile("/etc/hosts", "utf8").catch(() => null)) ?? "") : undefined,
-        }),
+        }) + this.legacyLinkLines(c, endpoints),
       );
       const rc = buildResolvConf({
         hostResolvConf: await readFile("/etc/resolv.conf", "utf8").catch(() => null),
@@ -703,6 +707,23 @@ export class NetworkService {
 
   // ---- embedded DNS ---------------------------------------------------------------------------
 
+  /** --link on the default bridge: "<ip>\t<alias> <short id> <name>" lines in /etc/hosts. */
+  private legacyLinkLines(c: NetworkedContainer, endpoints: EndpointRecord[]): string {
+    const onDefault = endpoints.some((e) => this.store.network(e.networkId)?.isDefault);
+    if (!onDefault) return "";
+    let out = "";
+    for (const link of (c.hostConfig.Links as string[] | null | undefined) ?? []) {
+      const { name, alias } = parseLink(String(link));
+      const target = this.containers.find(name);
+      const ep =
+        target && this.store.endpointsOf(target.id).find((e) => this.store.network(e.networkId)?.isDefault);
+      if (!target || !ep) continue;
+      const names = [alias, target.id.slice(0, 12), target.name].filter((v, i, all) => all.indexOf(v) === i);
+      out += `${ep.ipv4}\t${names.join(" ")}\n`;
+    }
+    return out;
+  }
+
   private dnsLookup(networkId: string, clientIp: string, name: string): string[] | undefined {
     const client = this.store.allEndpoints().find((e) => e.networkId === networkId && e.ipv4 === clientIp);
     const nets = client
@@ -713,6 +734,17 @@ export class NetworkService {
       : [networkId];
     const wanted = name.toLowerCase();
     const ips: string[] = [];
+    // Links on a user network (--link name:alias) are names only their container sees.
+    const clientRec = client ? this.containers.find(client.containerId) : undefined;
+    const net = this.store.network(networkId);
+    const settings = (clientRec?.networkingConfig.EndpointsConfig ?? {}) as Record<string, EndpointSettings>;
+    for (const link of (net && settings[net.name]?.Links) ?? []) {
+      const { name: target, alias } = parseLink(link);
+      if (alias.toLowerCase() !== wanted) continue;
+      const t = this.containers.find(target);
+      const ep = t && this.store.endpointsOf(t.id).find((e) => e.networkId === networkId);
+      if (ep) ips.push(ep.ipv4);
+    }
     for (const netId of nets) {
       for (const e of this.store.endpointsOn(netId)) {
         const c = this.containers.find(e.containerId);
@@ -1059,6 +1091,13 @@ function normalizeSettings(s: EndpointSettings): EndpointSettings {
     MacAddress: s.MacAddress ?? "",
     DriverOpts: s.DriverOpts ?? null,
   };
+}
+
+/** "name:alias" (CLI) or "/name:/self/alias" (API, as Docker stores them). */
+function parseLink(link: string): { name: string; alias: string } {
+  const [name = "", alias] = link.split(":");
+  const bare = name.replace(/^\//, "");
+  return { name: bare, alias: alias ? (alias.split("/").pop() ?? bare) : bare };
 }
 
 function nextIfname(used: string[]): string {

@@ -2,7 +2,7 @@
 // isolation, --internal, published ports, connect/disconnect. All traffic stays on this host.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
@@ -391,7 +391,7 @@ describe("bridge networking", { skip }, () => {
 
   test("EnableIPv6: containers get an IPv6 address too, reachable by name over IPv6", async () => {
     const net = `v6-${uniq()}`;
-    const v6net = `fd7e:${randomBytes(2).toString("hex")}:1::`;
+    const v6net = `fd7e:${(0x1000 + randomInt(0, 0xefff)).toString(16)}:1::`; // canonical: no leading zero
     await createNetwork({
       Name: net,
       EnableIPv6: true,
@@ -421,6 +421,44 @@ describe("bridge networking", { skip }, () => {
     });
     assert.ok([400, 403, 409].includes(bad.status));
     assert.match(bad.json<{ message: string }>().message, /overlaps/);
+  });
+
+  test("--link: /etc/hosts entries on the default bridge, a private DNS alias on a user network", async () => {
+    const target = `lt-${uniq()}`;
+    const targetId = await d.api.run(sleeper(), target);
+    const ip = (await inspect(targetId)).NetworkSettings.IPAddress;
+    const linked = await d.api.run(sleeper({ HostConfig: { Links: [`${target}:db`] } }));
+    const hosts = (await exec(linked, ["cat", "/etc/hosts"])).stdout;
+    assert.match(
+      hosts,
+      new RegExp(`^${ip.replace(/\./g, "\\.")}\tdb ${targetId.slice(0, 12)} ${target}$`, "m"),
+    );
+    const ping = await exec(linked, ["ping", "-c", "1", "-W", "2", "db"]);
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    const missing = await d.api.call(
+      "POST",
+      "/containers/create",
+      sleeper({ HostConfig: { Links: ["nope:x"] } }),
+    );
+    assert.equal(missing.status, 404);
+
+    const net = `ln-${uniq()}`;
+    await createNetwork({ Name: net });
+    const svc = `svc-${uniq()}`;
+    await d.api.run(sleeper({ HostConfig: { NetworkMode: net } }), svc);
+    const withLink = await d.api.run(
+      sleeper({
+        HostConfig: { NetworkMode: net },
+        NetworkingConfig: { EndpointsConfig: { [net]: { Links: [`${svc}:backend`] } } },
+      }),
+    );
+    const other = await d.api.run(sleeper({ HostConfig: { NetworkMode: net, Dns: ["127.0.0.1"] } }));
+    assert.equal((await exec(withLink, ["nslookup", "backend"])).code, 0);
+    assert.notEqual(
+      (await exec(other, ["nslookup", "backend"])).code,
+      0,
+      "a link alias is private to its container",
+    );
   });
 
   test("running containers keep their network across a daemon restart; stop tears it down", async () => {
