@@ -327,7 +327,12 @@ export class NetworkService {
     if (this.cfg.iptables) {
       await addNetworkRules({ bridge: n.bridge, subnet: formatCidr(subnet), internal: n.internal });
     }
-    if (!n.isDefault) await this.dns.listen(n.id, formatIPv4(gateway));
+    if (!n.isDefault) {
+      // Without its DNS server a network still works by address: warn instead of failing.
+      await this.dns
+        .listen(n.id, formatIPv4(gateway))
+        .catch((err: Error) => log.warn("embedded DNS cannot listen", { network: n.name, err }));
+    }
   }
 
   private async destroyBridge(n: NetworkRecord): Promise<void> {

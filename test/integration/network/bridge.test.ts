@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
+import dnsPacket from "dns-packet";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 
@@ -149,6 +151,26 @@ describe("bridge networking", { skip }, () => {
     const resolv = await exec(idA, ["cat", "/etc/resolv.conf"]);
     const gw = (await d.api.ok<NetInspect>("GET", `/networks/${net}`)).IPAM.Config[0]?.Gateway;
     assert.match(resolv.stdout, new RegExp(`^nameserver ${gw?.replace(/\./g, "\\.")}$`, "m"));
+
+    // The same server answers over TCP (clients retry there after a truncated UDP answer).
+    const tcpAnswer = await new Promise<string[]>((resolve, reject) => {
+      const conn = connect({ host: gw ?? "", port: 53 });
+      let buf = Buffer.alloc(0);
+      conn.on("error", reject);
+      conn.on("connect", () =>
+        conn.write(dnsPacket.streamEncode({ type: "query", id: 7, questions: [{ type: "A", name: b }] })),
+      );
+      conn.on("data", (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          conn.destroy();
+          resolve(
+            (dnsPacket.streamDecode(buf).answers ?? []).map((x) => ("data" in x ? String(x.data) : "")),
+          );
+        }
+      });
+    });
+    assert.deepEqual(tcpAnswer, [ipB]);
 
     // HTTP by name: busybox httpd in b, wget from a.
     await exec(idB, [
