@@ -519,7 +519,13 @@ export class NetworkService {
   private allocateEndpoints(c: NetworkedContainer): EndpointRecord[] {
     const wanted = Object.entries(
       (c.networkingConfig.EndpointsConfig ?? {}) as Record<string, EndpointSettings>,
-    );
+    ).map(([name, settings]) => [name === "default" ? "bridge" : name, settings] as const);
+    // Records made before networking existed may have no EndpointsConfig: their NetworkMode's
+    // network. (An empty one is a container disconnected from everything.)
+    if (c.networkingConfig.EndpointsConfig === undefined) {
+      const mode = c.hostConfig.NetworkMode || "default";
+      wanted.push([mode === "default" ? "bridge" : mode, {}]);
+    }
     return this.store.transaction(() => {
       const out: EndpointRecord[] = [];
       let haveGateway = false;
