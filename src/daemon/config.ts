@@ -148,6 +148,12 @@ export function loadConfig(argv: string[]): DaemonConfig | undefined {
   const configFile = flags.configFile ?? defaults.configFile;
   const file = readConfigFile(configFile, flags.configFile !== undefined);
   const config: DaemonConfig = { ...defaults, ...file, ...flags, configFile };
+  if (!Number.isInteger(config.mtu) || config.mtu < 68 || config.mtu > 65535) {
+    throw new ConfigError(`invalid MTU: ${config.mtu}`);
+  }
+  if (config.bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip)) {
+    throw new ConfigError(`invalid --bip: ${config.bip} (want an address with a prefix, e.g. 10.209.0.1/24)`);
+  }
   if (!["debug", "info", "warn", "error"].includes(config.logLevel)) {
     throw new ConfigError(`invalid log level: ${config.logLevel}`);
   }
