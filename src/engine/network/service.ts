@@ -919,9 +919,19 @@ export class NetworkService {
       const n = this.get(ref);
       const c = this.containers.get(containerRef);
       const mode = c.hostConfig.NetworkMode || "default";
-      if (mode === "host" || mode === "none" || mode.startsWith("container:")) {
+      if (mode.startsWith("container:")) {
         throw new InvalidParameterError(
-          `container cannot be disconnected from host network or connected to host network`,
+          "container sharing network namespace with another container or host cannot be connected to any other network",
+        );
+      }
+      if (mode === "host") {
+        throw new InvalidParameterError(
+          "container cannot be disconnected from host network or connected to host network",
+        );
+      }
+      if (mode === "none") {
+        throw new InvalidParameterError(
+          "container cannot be connected to multiple networks with one of the networks in private (none) mode",
         );
       }
       if (n.driver !== "bridge") {
