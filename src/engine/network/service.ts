@@ -14,6 +14,7 @@ import {
   hostRoutes,
   netnsExists,
   removeNetns,
+  runInNetns,
   setSysctl,
 } from "../../platform/netns.ts";
 import { type Filters, matchAny, matchLabels } from "../../util/filters.ts";
@@ -992,6 +993,7 @@ export class NetworkService {
       if (ep) {
         await this.detachEndpoint(ep, this.netnsPath(c.id));
         if (ep.ports.length > 0) this.ports.releaseAll(c.id);
+        if (ep.gateway !== "") await this.moveDefaultRoute(c.id);
       }
       delete endpoints[n.name];
       if (c.hostConfig.NetworkMode === n.name || (n.isDefault && c.hostConfig.NetworkMode === "default")) {
@@ -1001,6 +1003,33 @@ export class NetworkService {
       if (c.state.Running) await this.writeEtcFiles(c);
       this.publish(n, "disconnect", { container: c.id });
     });
+  }
+
+  /** After the default-route endpoint left: the next non-internal endpoint becomes the gateway. */
+  private async moveDefaultRoute(containerId: string): Promise<void> {
+    const next = this.store
+      .endpointsOf(containerId)
+      .find((e) => !this.store.network(e.networkId)?.internal && e.gateway === "");
+    const n = next && this.store.network(next.networkId);
+    if (!next || !n) return;
+    const netns = this.netnsPath(containerId);
+    next.gateway = formatIPv4(ipv4Config(n).gateway);
+    await runInNetns(netns, "ip", ["route", "replace", "default", "via", next.gateway, "dev", next.ifname]);
+    const v6 = ipv6Config(n);
+    if (v6 && next.ipv6) {
+      next.ipv6Gateway = formatIPv6(v6.gateway);
+      await runInNetns(netns, "ip", [
+        "-6",
+        "route",
+        "replace",
+        "default",
+        "via",
+        next.ipv6Gateway,
+        "dev",
+        next.ifname,
+      ]);
+    }
+    this.store.saveEndpoint(next);
   }
 
   // ---- container views ------------------------------------------------------------------------

@@ -319,7 +319,12 @@ describe("bridge networking", { skip }, () => {
     const busy = await d.api.call("DELETE", `/networks/${n2}`);
     assert.equal(busy.status, 409);
 
+    // Leaving the network that gave the default route hands it to the other one.
+    await d.api.ok("POST", `/networks/${n1}/disconnect`, { Container: id });
+    assert.match((await exec(id, ["ip", "route"])).stdout, /^default via 10\.231\.77\.1 dev eth1/m);
+    await d.api.ok("POST", `/networks/${n1}/connect`, { Container: id });
     await d.api.ok("POST", `/networks/${n2}/disconnect`, { Container: id });
+    assert.match((await exec(id, ["ip", "route"])).stdout, /^default via /m);
     const after = await inspect(id);
     assert.equal(after.NetworkSettings.Networks[n2], undefined);
     assert.doesNotMatch((await exec(id, ["ip", "-o", "addr"])).stdout, /eth1/);
