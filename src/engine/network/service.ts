@@ -773,6 +773,10 @@ export class NetworkService {
   /** Upstreams for a query from `clientIp` (its --dns servers, else the host's). */
   upstreamsFor(clientIp: string): string[] {
     const e = this.store.allEndpoints().find((x) => x.ipv4 === clientIp);
+    // A container only on --internal networks has no way out: its other names are not forwarded.
+    if (e && this.store.endpointsOf(e.containerId).every((x) => this.store.network(x.networkId)?.internal)) {
+      return [];
+    }
     return (e && this.upstreams.get(e.containerId)) ?? this.hostUpstreams;
   }
 

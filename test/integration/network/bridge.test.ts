@@ -223,6 +223,9 @@ describe("bridge networking", { skip }, () => {
     const ipB = (await inspect(b)).NetworkSettings.Networks[net]?.IPAddress ?? "";
     const ping = await exec(a, ["ping", "-c", "1", "-W", "2", ipB]);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    // Names outside are not forwarded from an internal-only container (nothing leaves the host).
+    const outside = await exec(a, ["nslookup", "example.com"]);
+    assert.notEqual(outside.code, 0, outside.stdout);
   });
 
   test("published port on 127.0.0.1 answers from the host and, via the host address, from a container", async () => {
