@@ -1058,7 +1058,7 @@ export class NetworkService {
         n?.id ?? "",
         e,
         settings ?? {},
-        n && !n.isDefault ? [c.name, c.id.slice(0, 12), ...(settings?.Aliases ?? [])] : null,
+        n && !n.isDefault ? [...new Set([c.name, c.id.slice(0, 12), ...(settings?.Aliases ?? [])])] : null,
       );
     }
     return out;
