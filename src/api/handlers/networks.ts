@@ -1,7 +1,8 @@
 // /networks/* endpoints.
 import { InvalidParameterError } from "../../engine/errors.ts";
-import type { EndpointSettings, NetworkCreateRequest, NetworkService } from "../../engine/network/service.ts";
+import type { NetworkService } from "../../engine/network/service.ts";
 import { checkFilterKeys, parseFilters } from "../../util/filters.ts";
+import type { EndpointSettings, NetworkCreateRequest } from "../../wire/networks.ts";
 import { type Route, route } from "../router.ts";
 
 export function networkRoutes(networks: NetworkService): Route[] {

@@ -1,5 +1,7 @@
 // IPAM configuration of bridge networks: the IPv4 and IPv6 entries of a create request checked
 // (Docker's error texts) or chosen from the address pools, and the addresses a record implies.
+
+import type { NetworkCreateRequest } from "../../wire/networks.ts";
 import { ConflictError, EngineError, InvalidParameterError } from "../errors.ts";
 import {
   type AddressPool,
@@ -18,7 +20,6 @@ import {
   parseIPv6,
   pickSubnet,
 } from "./ipam.ts";
-import type { NetworkCreateRequest } from "./service.ts";
 import type { IpamConfigEntry, NetworkRecord } from "./store.ts";
 
 /** Validated IPAM config: the user's IPv4 entries, or a free pool subnet. */

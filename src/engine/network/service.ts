@@ -21,6 +21,7 @@ import { type Filters, matchAny, matchLabels } from "../../util/filters.ts";
 import { newId } from "../../util/ids.ts";
 import { log } from "../../util/log.ts";
 import type { HostConfig } from "../../wire/containers.ts";
+import type { EndpointSettings, NetworkCreateRequest } from "../../wire/networks.ts";
 import { ConflictError, EngineError, InvalidParameterError, NotFoundError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import { buildHostsFile, buildResolvConf, EtcFileInputError, parseResolvConf } from "../runtime/etc-files.ts";
@@ -85,33 +86,6 @@ export interface ContainerAccess {
   get(ref: string): NetworkedContainer;
   find(id: string): NetworkedContainer | undefined;
   save(c: NetworkedContainer): void;
-}
-
-/** Docker's EndpointSettings as the API sends them in EndpointsConfig and connect. */
-export interface EndpointSettings {
-  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
-  Aliases?: string[] | null;
-  MacAddress?: string;
-  Links?: string[] | null;
-  DriverOpts?: Record<string, string> | null;
-  [key: string]: unknown;
-}
-
-export interface NetworkCreateRequest {
-  Name?: string;
-  CheckDuplicate?: boolean;
-  Driver?: string;
-  Internal?: boolean;
-  Attachable?: boolean;
-  Ingress?: boolean;
-  EnableIPv6?: boolean;
-  IPAM?: {
-    Driver?: string;
-    Config?: IpamConfigEntry[] | null;
-    Options?: Record<string, string> | null;
-  } | null;
-  Options?: Record<string, string> | null;
-  Labels?: Record<string, string> | null;
 }
 
 export interface PreparedNetwork {
@@ -1167,4 +1141,4 @@ function parseUntilValue(value: string): number {
   return t;
 }
 
-export type { PortMapping };
+export type { EndpointSettings, NetworkCreateRequest, PortMapping };

@@ -1,13 +1,7 @@
 // Network and endpoint records in SQLite (write-through, cached in memory). An endpoint exists
 // while its container runs on the network: its row is also the IP address allocation.
 import type { Database } from "../../store/db.ts";
-
-export interface IpamConfigEntry {
-  Subnet?: string;
-  IPRange?: string;
-  Gateway?: string;
-  AuxiliaryAddresses?: Record<string, string>;
-}
+import type { IpamConfigEntry } from "../../wire/networks.ts";
 
 export interface NetworkRecord {
   id: string;
@@ -135,3 +129,5 @@ export class NetworkStore {
     this.endpoints.delete(id);
   }
 }
+
+export type { IpamConfigEntry };

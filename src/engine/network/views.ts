@@ -1,5 +1,5 @@
 // Docker's wire shapes for networks and endpoints (network inspect, NetworkSettings.Networks).
-import type { EndpointSettings } from "./service.ts";
+import type { EndpointSettings } from "../../wire/networks.ts";
 import type { EndpointRecord, NetworkRecord } from "./store.ts";
 
 export function networkView(
