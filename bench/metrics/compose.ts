@@ -1,7 +1,6 @@
 // 8. Compose: `up -d` and `down` of a 5-service project (busybox sleepers, one depending on
 // another) — `wharf compose` on wharfd against Debian's `docker-compose` 1.29 on Docker, each
-// the native compose client for its daemon. The services use network_mode: bridge until wharfd
-// has user networks, so both sides do the same container work (no project network).
+// the native compose client for its daemon. Both create and remove the project network.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BASE_IMAGE, resetDaemon } from "../lib/engine.ts";
@@ -18,7 +17,6 @@ function projectFile(): string {
       `  ${s}:`,
       `    image: ${BASE_IMAGE}`,
       "    command: sh -c 'trap \"exit 0\" TERM; while true; do sleep 1; done'",
-      "    network_mode: bridge",
     );
     if (s === "api") lines.push("    depends_on: [db, cache]");
     if (s === "web") lines.push("    depends_on: [api]");
