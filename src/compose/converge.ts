@@ -40,6 +40,7 @@ export async function waitHealthy(
   engine: ComposeEngine,
   c: { id: string; name: string },
   deadline?: number,
+  prefix = "dependency failed to start: ",
 ): Promise<void> {
   for (;;) {
     const info = await engine.client.containerInspect(c.id);
@@ -48,12 +49,9 @@ export async function waitHealthy(
       throw new DependencyError(`container ${c.name} has no healthcheck configured`);
     }
     if (health === "healthy") return;
-    if (health === "unhealthy")
-      throw new DependencyError(`dependency failed to start: container ${c.name} is unhealthy`);
+    if (health === "unhealthy") throw new DependencyError(`${prefix}container ${c.name} is unhealthy`);
     if (!info.State.Running)
-      throw new DependencyError(
-        `dependency failed to start: container ${c.name} exited (${info.State.ExitCode})`,
-      );
+      throw new DependencyError(`${prefix}container ${c.name} exited (${info.State.ExitCode})`);
     if (deadline !== undefined && Date.now() > deadline) {
       throw new DependencyError(`timeout waiting for container ${c.name} to be healthy`);
     }
@@ -239,7 +237,7 @@ export async function waitRunningOrHealthy(
       progress.event("Container", c.name, "Waiting");
       const info = await engine.client.containerInspect(c.id);
       if (info.Config.Healthcheck && info.Config.Healthcheck.Test?.[0] !== "NONE") {
-        await waitHealthy(engine, c, deadline);
+        await waitHealthy(engine, c, deadline, "");
         progress.event("Container", c.name, "Healthy");
       } else if (!info.State.Running) {
         throw new Error(`container ${c.name} exited (${info.State.ExitCode})`);
