@@ -14,6 +14,12 @@ export interface DaemonConfig {
   logMaxSize: number;
   initPath: string;
   shmSize: number;
+  /** daemon.json "insecure-registries": hosts or CIDRs reached over http / unverified TLS. */
+  insecureRegistries: string[];
+  /** daemon.json "registry-mirrors": mirrors of docker.io. */
+  registryMirrors: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
 }
 
 export const defaults: DaemonConfig = {
@@ -25,6 +31,10 @@ export const defaults: DaemonConfig = {
   logMaxSize: 32 * 1024 * 1024,
   initPath: "/usr/bin/tini-static",
   shmSize: 64 * 1024 * 1024,
+  insecureRegistries: [],
+  registryMirrors: [],
+  maxConcurrentDownloads: 3,
+  maxConcurrentUploads: 5,
 };
 
 export class ConfigError extends Error {}
@@ -124,6 +134,10 @@ function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> 
     "log-opts",
     "init-path",
     "default-shm-size",
+    "insecure-registries",
+    "registry-mirrors",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
   ];
   for (const key of Object.keys(json)) {
     if (!known.includes(key)) throw new ConfigError(`${path}: unknown configuration key: ${key}`);
@@ -135,6 +149,19 @@ function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> 
   if (typeof json["log-level"] === "string") out.logLevel = json["log-level"] as DaemonConfig["logLevel"];
   if (typeof json["init-path"] === "string") out.initPath = json["init-path"];
   if (typeof json["default-shm-size"] === "string") out.shmSize = sizeOf(json["default-shm-size"]);
+  if (Array.isArray(json["insecure-registries"]))
+    out.insecureRegistries = json["insecure-registries"].map(String);
+  if (Array.isArray(json["registry-mirrors"])) out.registryMirrors = json["registry-mirrors"].map(String);
+  for (const [key, field] of [
+    ["max-concurrent-downloads", "maxConcurrentDownloads"],
+    ["max-concurrent-uploads", "maxConcurrentUploads"],
+  ] as const) {
+    const v = json[key];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+      throw new ConfigError(`${path}: ${key} must be a positive integer`);
+    out[field] = v;
+  }
   const logOpts = json["log-opts"] as Record<string, string> | undefined;
   if (logOpts?.["max-size"]) out.logMaxSize = sizeOf(logOpts["max-size"]);
   return out;

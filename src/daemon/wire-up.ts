@@ -5,6 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { containerRoutes } from "../api/handlers/containers.ts";
+import { distributionRoutes, pullImage } from "../api/handlers/distribution.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
@@ -12,6 +13,7 @@ import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { ContentStore } from "../engine/content/store.ts";
 import { EventBus } from "../engine/events/bus.ts";
+import { createDistribution } from "../engine/images/distribution.ts";
 import { ImageService } from "../engine/images/service.ts";
 import { Runtimes } from "../engine/runtime/runtimes.ts";
 import { ALL_CAPABILITIES } from "../engine/runtime/spec.ts";
@@ -90,7 +92,13 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     hostname: hostname(),
   });
   const router = new Router();
-  router.add(...systemRoutes(system, events), ...containerRoutes(containers), ...imageRoutes(images));
+  const distribution = createDistribution(config, { images, content, events });
+  router.add(
+    ...systemRoutes(system, events),
+    ...containerRoutes(containers),
+    ...distributionRoutes(distribution),
+    ...imageRoutes(images, (ctx) => pullImage(ctx, distribution)),
+  );
   return {
     router,
     containers,

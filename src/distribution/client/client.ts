@@ -64,6 +64,11 @@ function isNetworkError(err: unknown): boolean {
   return !(err instanceof DistributionError) && err instanceof Error;
 }
 
+/** "GET" → "Get", as Go's url.Error prints the method. */
+function goMethod(method: string): string {
+  return method.charAt(0) + method.slice(1).toLowerCase();
+}
+
 /** Dropped connections, stalls, truncation and 5xx/429 answers are retried; refusals are not. */
 function retryable(err: unknown): boolean {
   if (err instanceof RegistryResponseError) return err.httpStatus >= 500 || err.httpStatus === 429;
@@ -219,6 +224,10 @@ export class RegistrySession {
   ): Promise<IncomingMessage> {
     await this.ping();
     const url = req.url.startsWith("http") ? req.url : `${this.base}${req.url}`;
+    if (this.authorizer.scheme === "basic" && !this.authorizer.hasCredentials) {
+      // docker/distribution's basic handler refuses before sending anything.
+      throw new DistributionError(`${goMethod(req.method)} "${url}": no basic auth credentials`, 500);
+    }
     const attempt = async () => {
       const auth = await this.authorizer.header(scopes);
       try {

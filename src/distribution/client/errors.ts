@@ -24,10 +24,8 @@ export class RegistryResponseError extends DistributionError {
   readonly errors: RegistryErrorEntry[];
 
   constructor(httpStatus: number, errors: RegistryErrorEntry[], fallback: string) {
-    super(
-      errors.length > 0 ? errcodeText(errors) : fallback,
-      httpStatus === 404 ? 404 : httpStatus === 401 ? 401 : 500,
-    );
+    // Docker answers 404 for what the registry does not have, 500 for the rest (even a 401).
+    super(errors.length > 0 ? errcodeText(errors) : fallback, httpStatus === 404 ? 404 : 500);
     this.httpStatus = httpStatus;
     this.errors = errors;
   }

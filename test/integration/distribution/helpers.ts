@@ -29,6 +29,8 @@ export interface FaultProxy {
   blobGets: Array<{ path: string; range: string | undefined }>;
   /** The fault to apply to the next blob GET without a Range header (then cleared). */
   nextFault: BlobFault | undefined;
+  /** Only blobs larger than this many bytes get the fault (layers, not configs). */
+  faultMinBytes: number;
   close(): Promise<void>;
 }
 
@@ -40,13 +42,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     host: "",
     blobGets: [],
     nextFault: undefined,
+    faultMinBytes: 0,
     close: async () => {},
   };
   const server: Server = createServer((req: IncomingMessage, res) => {
     const isBlobGet = req.method === "GET" && /\/blobs\/sha256:/.test(req.url ?? "");
     if (isBlobGet) state.blobGets.push({ path: req.url ?? "", range: req.headers.range });
-    const fault = isBlobGet && !req.headers.range ? state.nextFault : undefined;
-    if (fault) state.nextFault = undefined;
+    let fault = isBlobGet && !req.headers.range ? state.nextFault : undefined;
     const upstream = request(
       {
         host: t.hostname,
@@ -56,6 +58,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         headers: { ...req.headers, host: t.host },
       },
       (up) => {
+        if (fault && Number(up.headers["content-length"] ?? 0) <= state.faultMinBytes) fault = undefined;
+        if (fault) state.nextFault = undefined;
         if (!fault || up.statusCode !== 200) {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
