@@ -51,6 +51,8 @@ export class ImageServicePullStore implements PullStore {
   }
 
   blobInUse(digest: string): boolean {
+    // A layer unpacked by an earlier (even failed) pull keeps its blob.
+    for (const row of this.rows.values()) if (row.blob === digest) return true;
     for (const image of this.images.all()) {
       if (!this.content.has(image.manifestDigest)) continue;
       const manifest = JSON.parse(readFileSync(this.content.path(image.manifestDigest), "utf8")) as Manifest;

@@ -117,6 +117,27 @@ describe("through wharfd", () => {
     await daemon.api.ok("DELETE", `/images/${name}:1`);
   });
 
+  test("push --all-tags and pull --all-tags (no tag given)", async () => {
+    const name = `${host}/pp/all`;
+    for (const t of ["a", "b"])
+      await daemon.api.ok("POST", `/images/pp/busybox:1/tag?repo=${encodeURIComponent(name)}&tag=${t}`);
+    const pushed = await push(name, undefined);
+    assert.deepEqual(
+      pushed.filter((m) => m.aux).map((m) => m.aux?.Tag),
+      ["a", "b"],
+    );
+    for (const t of ["a", "b"]) await daemon.api.ok("DELETE", `/images/${name}:${t}`);
+    const res = await pull(name, undefined);
+    assert.equal(res.status, 200);
+    const msgs = lines(res.text());
+    assert.deepEqual(
+      msgs.filter((m) => m.status?.startsWith("Pulling from")).map((m) => m.id),
+      ["a", "b"],
+    );
+    assert.equal(msgs.at(-1)?.status, `Status: Downloaded newer image for ${name}`);
+    for (const t of ["a", "b"]) await daemon.api.ok("DELETE", `/images/${name}:${t}`);
+  });
+
   test("unknown tag: 404 before streaming with Docker's text; bad reference: 400", async () => {
     let res = await pull(`${host}/pp/busybox`, "nope");
     assert.equal(res.status, 404);
