@@ -63,6 +63,10 @@ export function distributionRoutes(services: DistributionServices): Route[] {
       res.end();
     }),
 
+    route("GET", "/distribution/{name*}/json", async (ctx) => {
+      ctx.send(200, await services.puller.inspect(ctx.param(0), registryAuth(ctx)));
+    }),
+
     route("POST", "/auth", async (ctx) => {
       const auth = authConfigFromJson(await ctx.json<Record<string, unknown>>());
       const domain = registryDomain(auth.serverAddress ?? "");

@@ -10,6 +10,9 @@ import { DistributionError, RegistryResponseError } from "../../distribution/cli
 import {
   type Descriptor,
   hostPlatform,
+  type ImageManifest,
+  type ManifestIndex,
+  manifestKind,
   type Platform,
   parsePlatform,
 } from "../../distribution/client/manifest.ts";
@@ -19,6 +22,7 @@ import {
   familiarString,
   type ImageRef,
   InvalidReferenceError,
+  parseImageRef,
   refFromPullParams,
 } from "../../distribution/client/reference.ts";
 import { sha256Digest } from "../../util/digest.ts";
@@ -63,6 +67,11 @@ export interface PullerDeps {
   maxConcurrentDownloads: number;
   /** Called for each blob pulled from a repository (cross-repo mounts on later pushes). */
   onBlobSource?: (domain: string, path: string, digest: string) => void;
+}
+
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: Platform[];
 }
 
 export interface PullRequest {
@@ -323,6 +332,30 @@ export class ImagePuller {
       return new PullJob(this.deps, ref, undefined, { repo: async () => repo, tags }, resolveTag);
     }
     return new PullJob(this.deps, ref, await resolveTag(ref), undefined, resolveTag);
+  }
+
+  /** GET /distribution/{name}/json: the descriptor a reference resolves to, and its platforms. */
+  async inspect(name: string, auth: AuthConfig): Promise<DistributionInspect> {
+    let ref: ImageRef;
+    try {
+      ref = parseImageRef(name);
+    } catch (err) {
+      throw new InvalidParameterError((err as Error).message);
+    }
+    const reference = ref.digest ?? ref.tag ?? "latest";
+    const { repo, result } = await this.firstWorking(ref, auth, (r) => r.getManifest(reference));
+    const descriptor = { mediaType: result.mediaType, digest: result.digest, size: result.bytes.length };
+    if (manifestKind(result.mediaType, result.json) === "index") {
+      const entries = (result.json as unknown as ManifestIndex).manifests;
+      return { Descriptor: descriptor, Platforms: entries.flatMap((e) => (e.platform ? [e.platform] : [])) };
+    }
+    const manifest = result.json as unknown as ImageManifest;
+    const config = JSON.parse(
+      (await repo.fetchSmallBlob(manifest.config)).toString("utf8"),
+    ) as Partial<Platform>;
+    const platform: Platform = { architecture: config.architecture ?? "", os: config.os ?? "" };
+    if (config.variant) platform.variant = config.variant;
+    return { Descriptor: descriptor, Platforms: [platform] };
   }
 
   private async resolve(ref: ImageRef, auth: AuthConfig, platform: Platform): Promise<PlannedTag> {

@@ -138,6 +138,23 @@ describe("through wharfd", () => {
     for (const t of ["a", "b"]) await daemon.api.ok("DELETE", `/images/${name}:${t}`);
   });
 
+  test("GET /distribution/{name}/json: descriptor and platform", async () => {
+    const name = `${host}/pp/dist`;
+    await daemon.api.ok("POST", `/images/pp/busybox:1/tag?repo=${encodeURIComponent(name)}&tag=1`);
+    const pushed = await push(name, "1");
+    const res = await daemon.api.call("GET", `/distribution/${name}:1/json`);
+    assert.equal(res.status, 200, res.text());
+    const body = res.json<{
+      Descriptor: { digest: string; size: number };
+      Platforms: Array<{ os: string }>;
+    }>();
+    assert.equal(body.Descriptor.digest, pushed.at(-1)?.aux?.Digest);
+    assert.equal(body.Descriptor.size, pushed.at(-1)?.aux?.Size);
+    assert.equal(body.Platforms[0]?.os, "linux");
+    assert.equal((await daemon.api.call("GET", `/distribution/${name}:nope/json`)).status, 404);
+    await daemon.api.ok("DELETE", `/images/${name}:1`);
+  });
+
   test("unknown tag: 404 before streaming with Docker's text; bad reference: 400", async () => {
     let res = await pull(`${host}/pp/busybox`, "nope");
     assert.equal(res.status, 404);
