@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { helperGet } from "./credential-helper.ts";
 
 export const hubServer = "https://index.docker.io/v1/";
 
@@ -110,6 +111,19 @@ export class DockerConfig {
     return keys.length > 0;
   }
 
+  /** The credential helper for a server: credHelpers[host], else credsStore. */
+  helperFor(server: string): string | undefined {
+    const helpers = this.data.credHelpers as Record<string, string> | undefined;
+    const byHost = helpers?.[convertToHostname(server)] ?? helpers?.[server];
+    const store = this.data.credsStore;
+    return byHost || (typeof store === "string" && store ? store : undefined);
+  }
+
+  /** Marks the server as logged in without secrets (the helper keeps them), as docker does. */
+  setHelperEntry(server: string): void {
+    this.auths[server] = {};
+  }
+
   /** Written to a temp file and renamed, mode 0600, as docker does. */
   save(): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
@@ -119,11 +133,23 @@ export class DockerConfig {
   }
 }
 
+/** A server's credentials: from its credential helper when one is configured, else "auths". */
+export async function storedAuth(config: DockerConfig, server: string): Promise<StoredAuth | undefined> {
+  const helper = config.helperFor(server);
+  if (!helper) return config.get(server);
+  const creds = await helperGet(helper, server);
+  if (!creds) return undefined;
+  // Helpers hold identity tokens under the user name "<token>".
+  return creds.Username === "<token>"
+    ? { identitytoken: creds.Secret, serveraddress: server }
+    : { username: creds.Username, password: creds.Secret, serveraddress: server };
+}
+
 /** X-Registry-Auth for a registry domain: base64url JSON, "e30=" ({}) when not logged in. */
-export function registryAuthHeader(env: NodeJS.ProcessEnv, domain: string): string {
+export async function registryAuthHeader(env: NodeJS.ProcessEnv, domain: string): Promise<string> {
   let stored: StoredAuth | undefined;
   try {
-    stored = DockerConfig.load(env).get(authKey(domain));
+    stored = await storedAuth(DockerConfig.load(env), authKey(domain));
   } catch {
     stored = undefined;
   }

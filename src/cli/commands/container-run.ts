@@ -68,7 +68,11 @@ async function pullImage(
   const ref = withDefaultTag(parseNormalizedNamed(image));
   const stream = await ctx
     .client()
-    .imagePull(fullName(ref), { tag: apiTag(ref), platform, auth: registryAuthHeader(ctx.env, ref.domain) });
+    .imagePull(fullName(ref), {
+      tag: apiTag(ref),
+      platform,
+      auth: await registryAuthHeader(ctx.env, ref.domain),
+    });
   await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stderr);
 }
 

@@ -60,7 +60,7 @@ export const pullCommand: Command = {
     const stream = await ctx.client().imagePull(fullName(ref), {
       tag: all ? undefined : apiTag(ref),
       platform: flags.string("platform"),
-      auth: registryAuthHeader(ctx.env, ref.domain),
+      auth: await registryAuthHeader(ctx.env, ref.domain),
     });
     await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stdout);
     await writeOut(ctx.streams.stdout, `${all ? fullName(ref) : canonical(ref)}\n`);
@@ -93,7 +93,7 @@ export const pushCommand: Command = {
     }
     const stream = await ctx.client().imagePush(familiarName(ref), {
       tag: all ? undefined : ref.tag,
-      auth: registryAuthHeader(ctx.env, ref.domain),
+      auth: await registryAuthHeader(ctx.env, ref.domain),
     });
     await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stdout);
     if (quiet) await writeOut(ctx.streams.stdout, `${canonical(ref)}\n`);

@@ -1,6 +1,7 @@
 // login and logout: credentials checked by the daemon (POST /auth), kept in
 // ~/.docker/config.json exactly where the docker CLI keeps them.
 import { type Command, StatusError, writeOut } from "../command.ts";
+import { helperErase, helperStore } from "../credential-helper.ts";
 import { convertToHostname, DockerConfig, hubServer } from "../docker-config.ts";
 
 /** The server key as docker normalises the login argument. */
@@ -44,12 +45,24 @@ export const loginCommand: Command = {
     }
     const res = await ctx.client().login({ username, password, serveraddress: server });
     const config = DockerConfig.load(ctx.env);
-    config.set(server, username, password, res.IdentityToken || undefined);
-    config.save();
-    await writeOut(
-      ctx.streams.stderr,
-      `\nWARNING! Your credentials are stored unencrypted in '${config.path}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`,
-    );
+    const helper = config.helperFor(server);
+    if (helper) {
+      const token = res.IdentityToken || undefined;
+      await helperStore(helper, {
+        ServerURL: server,
+        Username: token ? "<token>" : username,
+        Secret: token ?? password,
+      });
+      config.setHelperEntry(server);
+      config.save();
+    } else {
+      config.set(server, username, password, res.IdentityToken || undefined);
+      config.save();
+      await writeOut(
+        ctx.streams.stderr,
+        `\nWARNING! Your credentials are stored unencrypted in '${config.path}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`,
+      );
+    }
     await writeOut(ctx.streams.stdout, `${res.Status || "Login Succeeded"}\n`);
     return 0;
   },
@@ -63,7 +76,9 @@ export const logoutCommand: Command = {
     const server = serverKey(args[0]);
     const shown = server === hubServer ? server : convertToHostname(server);
     const config = DockerConfig.load(ctx.env);
-    if (!config.erase(server)) {
+    const helper = config.helperFor(server);
+    const erasedByHelper = helper ? await helperErase(helper, server) : false;
+    if (!config.erase(server) && !erasedByHelper) {
       await writeOut(ctx.streams.stdout, `Not logged in to ${shown}\n`);
       return 0;
     }

@@ -95,6 +95,12 @@ test("docker login, push, pull and logout through wharfd", { skip, timeout: 300_
   const r = await docker(["run", "--rm", name, "echo", "pulled"]);
   assert.equal(r.out, "pulled\n", r.err);
 
+  // run pulls a missing image first, with the stored credentials.
+  assert.equal((await docker(["rmi", name])).code, 0);
+  const implicit = await docker(["run", "--rm", name, "echo", "implicit"]);
+  assert.equal(implicit.out, "implicit\n", implicit.err);
+  assert.match(implicit.err, /Unable to find image '.+' locally/);
+
   const missing = await docker(["pull", `${host}/alice/none-${suffix}:1`]);
   assert.equal(missing.code, 1);
   assert.match(missing.err, /Error response from daemon: /);

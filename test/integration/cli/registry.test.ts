@@ -1,7 +1,7 @@
 // wharf login / logout / push / pull against `wharf registry serve` with htpasswd auth:
 // credentials land in $DOCKER_CONFIG/config.json in docker's format and are sent on push/pull.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -75,4 +75,44 @@ test("push and pull with the stored credentials; logout forgets them", async () 
   assert.match(denied.stderr, /no basic auth credentials/);
   const unknown = await wharf(daemon.host, ["pull", `${host}/alice/none:1`]);
   assert.equal(unknown.code, 1);
+});
+
+test("a credential helper (credsStore) keeps the secret; push uses it; logout erases it", async () => {
+  const helperDir = join(cfg, "bin");
+  mkdirSync(helperDir);
+  const store = join(cfg, "helper-store.json");
+  writeFileSync(
+    join(helperDir, "docker-credential-wharftest"),
+    `#!/bin/sh
+case "$1" in
+  store) cat > "${store}" ;;
+  get) read server; if [ -f "${store}" ]; then cat "${store}"; else echo "credentials not found in native keychain"; exit 1; fi ;;
+  erase) read server; if [ -f "${store}" ]; then rm "${store}"; else echo "credentials not found in native keychain"; exit 1; fi ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  process.env.PATH = `${helperDir}:${process.env.PATH}`;
+  writeFileSync(join(cfg, "config.json"), JSON.stringify({ credsStore: "wharftest" }));
+  const login = await wharf(daemon.host, ["login", host, "-u", "alice", "--password-stdin"], {
+    input: "alice-pw",
+  });
+  assert.equal(login.code, 0, login.stderr);
+  assert.doesNotMatch(login.stderr, /unencrypted/);
+  assert.deepEqual(JSON.parse(readFileSync(store, "utf8")), {
+    ServerURL: host,
+    Username: "alice",
+    Secret: "alice-pw",
+  });
+  const config = JSON.parse(readFileSync(join(cfg, "config.json"), "utf8")) as {
+    auths: Record<string, object>;
+  };
+  assert.deepEqual(config.auths[host], {});
+  const name = `${host}/alice/helper:1`;
+  assert.equal((await wharf(daemon.host, ["tag", "clireg/bb:1", name])).code, 0);
+  const pushed = await wharf(daemon.host, ["push", "-q", name]);
+  assert.equal(pushed.code, 0, pushed.stderr);
+  assert.equal(pushed.stdout, `${name}\n`);
+  assert.equal((await wharf(daemon.host, ["logout", host])).code, 0);
+  assert.equal(existsSync(store), false);
 });
