@@ -50,7 +50,15 @@ export class ImageServicePullStore implements PullStore {
     this.images.tag(imageId, canonicalTag.slice(0, colon), canonicalTag.slice(colon + 1));
   }
 
-  blobInUse(digest: string): boolean {
+  async withLease<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
+  async dropBlobIfUnused(digest: string): Promise<void> {
+    if (!this.blobInUse(digest)) await this.content.delete(digest);
+  }
+
+  private blobInUse(digest: string): boolean {
     // A layer unpacked by an earlier (even failed) pull keeps its blob.
     for (const row of this.rows.values()) if (row.blob === digest) return true;
     for (const image of this.images.all()) {

@@ -42,8 +42,10 @@ export interface PullStore {
   /** The image ID a canonical "repo:tag" points at now. */
   tagged(canonicalTag: string): string | undefined;
   tag(canonicalTag: string, imageId: string): void;
-  /** Whether any stored layer or image still uses the blob (else a failed pull removes it). */
-  blobInUse(digest: string): boolean;
+  /** Deletes a blob a failed pull wrote unless a layer or image uses it. */
+  dropBlobIfUnused(digest: string): Promise<void>;
+  /** Runs the pull with the store's garbage collection of unreferenced layers held off. */
+  withLease<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export interface PulledImage {
@@ -154,7 +156,11 @@ export class PullJob {
   }
 
   /** Pulls one resolved image; returns Docker's final status words. */
-  private async pullOne(plan: PlannedTag, sink: ProgressSink): Promise<string> {
+  private pullOne(plan: PlannedTag, sink: ProgressSink): Promise<string> {
+    return this.deps.store.withLease(() => this.pullLeased(plan, sink));
+  }
+
+  private async pullLeased(plan: PlannedTag, sink: ProgressSink): Promise<string> {
     const { ref, repo, resolved } = plan;
     const { store, content, events } = this.deps;
     sink({
@@ -268,7 +274,7 @@ export class PullJob {
       for (const s of streams) s.destroy(new Error("pull aborted"));
       await Promise.allSettled(wanted);
       // Blobs this pull wrote and nothing uses: gone, so a failed pull leaves the store as before.
-      for (const digest of downloaded) if (!store.blobInUse(digest)) await content.delete(digest);
+      for (const digest of downloaded) await store.dropBlobIfUnused(digest);
       throw err;
     }
   }
