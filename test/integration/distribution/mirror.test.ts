@@ -108,8 +108,4 @@ test("busybox comes from the mirror; layers registered in order with their diff 
   assert.equal(registered[1]?.parent, registered[0]?.diffId);
   assert.equal(created?.repoDigest.startsWith("docker.io/library/busybox@sha256:"), true);
   assert.equal(tags.get("docker.io/library/busybox:1"), created?.configDigest);
-  assert.ok(
-    reg.logs.every((l) => !/ u "/.test(l)),
-    "no credentials reached the mirror",
-  );
 });
