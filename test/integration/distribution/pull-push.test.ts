@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 import { startTestRegistry, type TestRegistry, tempDir } from "../registry/helpers.ts";
-import { startFaultProxy, writeHtpasswd } from "./helpers.ts";
+import { freePort, startFaultProxy, writeHtpasswd } from "./helpers.ts";
 
 interface Msg {
   status?: string;
@@ -264,6 +264,46 @@ describe("with htpasswd auth", () => {
     assert.match(wrong.json<{ message: string }>().message, /^unauthorized: /);
     const res = await pull(name, "1", creds);
     assert.equal(res.status, 200);
+    assert.equal(lines(res.text()).at(-1)?.status, `Status: Downloaded newer image for ${name}:1`);
+    await daemon.api.ok("DELETE", `/images/${name}:1`);
+  });
+});
+
+describe("with token auth (Bearer)", () => {
+  let tokenReg: TestRegistry;
+  let tokenHost: string;
+  let dir: string;
+  before(async () => {
+    dir = await tempDir();
+    await writeHtpasswd(join(dir, "htpasswd"), { alice: "alice-pw" });
+    const port = await freePort();
+    tokenReg = await startTestRegistry({
+      addr: `127.0.0.1:${port}`,
+      htpasswd: join(dir, "htpasswd"),
+      token: {
+        realm: `http://127.0.0.1:${port}/auth/token`,
+        service: "t",
+        issuer: "t",
+        expiresInSeconds: 60,
+      },
+      access: [{ account: "alice", name: "**", actions: ["*"] }],
+    });
+    tokenHost = new URL(tokenReg.url).host;
+  });
+  after(async () => tokenReg?.close());
+
+  test("POST /auth, push and pull with a token from the realm", async () => {
+    const creds = { username: "alice", password: "alice-pw", serveraddress: tokenHost };
+    const ok = await daemon.api.call("POST", "/auth", creds);
+    assert.equal(ok.status, 200, ok.text());
+    const bad = await daemon.api.call("POST", "/auth", { ...creds, password: "x" });
+    assert.equal(bad.status, 401);
+    const name = `${tokenHost}/alice/tok`;
+    await daemon.api.ok("POST", `/images/pp/busybox:1/tag?repo=${encodeURIComponent(name)}&tag=1`);
+    const pushed = await push(name, "1", creds);
+    assert.ok(pushed.at(-1)?.aux?.Digest, JSON.stringify(pushed.at(-1)));
+    await daemon.api.ok("DELETE", `/images/${name}:1`);
+    const res = await pull(name, "1", creds);
     assert.equal(lines(res.text()).at(-1)?.status, `Status: Downloaded newer image for ${name}:1`);
     await daemon.api.ok("DELETE", `/images/${name}:1`);
   });
