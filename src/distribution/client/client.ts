@@ -4,7 +4,7 @@
 // it needs, retrying once with fresh credentials after a 401.
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { Authorizer, type Credentials, repositoryScope } from "./auth.ts";
 import {
   DigestVerificationError,
@@ -492,13 +492,19 @@ export class RepositoryClient {
       u.searchParams.set("digest", desc.digest);
       return u.toString();
     };
+    // Counted through a transform: a "data" listener would start the flow before the request
+    // has taken the body, and bytes would be lost.
     const counted = (stream: Readable, base: number) => {
       let sent = base;
-      stream.on("data", (c: Buffer) => {
-        sent += c.length;
-        opts.onBytes?.(sent);
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          sent += chunk.length;
+          opts.onBytes?.(sent);
+          done(null, chunk);
+        },
       });
-      return stream;
+      stream.on("error", (err) => counter.destroy(err));
+      return stream.pipe(counter);
     };
     if (desc.size <= opts.chunkSize) {
       const res = await this.call("PUT", "", {
@@ -529,6 +535,50 @@ export class RepositoryClient {
       body: Buffer.alloc(0),
     });
     done.resume();
+  }
+
+  /**
+   * Uploads bytes whose digest is not known beforehand (a layer compressed on the fly, as
+   * Docker pushes): one streamed PATCH while hashing, then PUT ?digest=. Returns the blob.
+   */
+  async uploadStream(
+    source: Readable,
+    opts: { location?: string; onBytes?: (sent: number) => void } = {},
+  ): Promise<{ digest: string; size: number }> {
+    let location = opts.location;
+    if (!location) {
+      const started = await this.startUpload();
+      if (started.mounted) throw new DistributionError("registry mounted a blob nobody asked for", 500);
+      location = started.location;
+    }
+    const hash = createHash("sha256");
+    let size = 0;
+    // A transform, not a "data" listener: nothing may flow before the request takes the body.
+    const hashed = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        opts.onBytes?.(size);
+        done(null, chunk);
+      },
+    });
+    source.on("error", (err) => hashed.destroy(err));
+    const res = await this.call("PATCH", "", {
+      absolute: location,
+      headers: { "Content-Type": "application/octet-stream" },
+      body: source.pipe(hashed),
+    });
+    res.resume();
+    const digest = `sha256:${hash.digest("hex")}`;
+    const done = new URL(this.location(res));
+    done.searchParams.set("digest", digest);
+    const put = await this.call("PUT", "", {
+      absolute: done.toString(),
+      headers: { "Content-Length": "0" },
+      body: Buffer.alloc(0),
+    });
+    put.resume();
+    return { digest, size };
   }
 
   /** PUT a manifest under a tag or digest; returns the digest the registry reports. */

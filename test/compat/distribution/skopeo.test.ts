@@ -131,9 +131,11 @@ test("wharfd pushes an image; skopeo copies it out intact", { skip, timeout: 120
   };
   const manifest = JSON.parse(
     await readFile(join(out, "blobs", "sha256", (index.manifests[0]?.digest ?? "").slice(7)), "utf8"),
-  ) as { config: { digest: string }; layers: unknown[] };
+  ) as { config: { digest: string }; layers: Array<{ mediaType: string }> };
   const inspect = await daemon.api.ok<{ Id: string }>("GET", `/images/${name}:1/json`);
   assert.equal(manifest.config.digest, inspect.Id);
   assert.equal(manifest.layers.length, 1);
+  // The imported (plain tar) layer went up gzip-compressed, as Docker pushes it.
+  assert.equal(manifest.layers[0]?.mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
   await daemon.api.ok("DELETE", `/images/${name}:1`);
 });
