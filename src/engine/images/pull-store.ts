@@ -1,19 +1,16 @@
-// The image store as a pull sees it (PullStore), over ImageService's public methods.
-// Interim: until the image-store rework lands (diff IDs apart from blob digests, images keeping
-// the manifest they were pulled with), layers are keyed by their blob, the image record gets
-// ImageService's own manifest, and "already exists" is decided by the blob being present.
-import { readFileSync } from "node:fs";
+// The image store as a pull sees it (PullStore), over ImageService's image-store API: layers
+// stored from their compressed blobs with the config's diff IDs (an existing chain is reused
+// without reading the blob), the image recorded with the config and manifest exactly as
+// pulled (its ID is the config digest, its RepoDigest the registry's).
 import type { Descriptor } from "../../distribution/client/manifest.ts";
 import type { ContentStore } from "../content/store.ts";
-import type { ImageConfig, Manifest } from "./oci.ts";
 import type { PulledImage, PullStore } from "./pull.ts";
-import type { ImageService } from "./service.ts";
-
-type LayerRow = Awaited<ReturnType<ImageService["addLayer"]>>;
+import type { ImageService, LayerRow } from "./service.ts";
 
 export class ImageServicePullStore implements PullStore {
   private readonly images: ImageService;
   private readonly content: ContentStore;
+  /** Layers stored by pulls under way, until their image is recorded (no public lookup yet). */
   private readonly rows = new Map<string, LayerRow>();
 
   constructor(images: ImageService, content: ContentStore) {
@@ -21,24 +18,35 @@ export class ImageServicePullStore implements PullStore {
     this.content = content;
   }
 
-  hasLayer(_chainId: string, _blob: Descriptor): boolean {
-    // The download step skips blobs already in the content store; registering is idempotent.
-    return false;
+  /** A chain ID's row from the images that use it. */
+  private imageRow(chainId: string): LayerRow | undefined {
+    for (const image of this.images.all()) {
+      if (!image.layers.includes(chainId)) continue;
+      return this.images.layersOf(image).find((l) => l.chain_id === chainId);
+    }
+    return undefined;
   }
 
-  async registerLayer(parent: string | null, blob: Descriptor, _diffId: string): Promise<string> {
-    const row = await this.images.addLayer(parent, blob.digest, blob.mediaType);
+  hasLayer(chainId: string, _blob: Descriptor): boolean {
+    return this.imageRow(chainId) !== undefined;
+  }
+
+  async registerLayer(parent: string | null, blob: Descriptor, diffId: string): Promise<string> {
+    const row = await this.images.addLayer(parent, blob.digest, blob.mediaType, { diffId });
     this.rows.set(row.chain_id, row);
     return row.chain_id;
   }
 
   async createImage(image: PulledImage): Promise<string> {
     const rows = image.layers.map((id) => {
-      const row = this.rows.get(id);
-      if (!row) throw new Error(`layer ${id} was not registered by this pull`);
+      const row = this.imageRow(id) ?? this.rows.get(id);
+      if (!row) throw new Error(`layer ${id} is not in the store`);
       return row;
     });
-    return this.images.createImage(JSON.parse(image.config.toString("utf8")) as ImageConfig, rows);
+    const id = await this.images.createImage(image.config, rows, { manifest: image.manifest });
+    this.images.addRepoDigest(id, image.repoDigest);
+    for (const chain of image.layers) this.rows.delete(chain);
+    return id;
   }
 
   tagged(canonicalTag: string): string | undefined {
@@ -50,22 +58,16 @@ export class ImageServicePullStore implements PullStore {
     this.images.tag(imageId, canonicalTag.slice(0, colon), canonicalTag.slice(colon + 1));
   }
 
-  async withLease<T>(fn: () => Promise<T>): Promise<T> {
-    return fn();
-  }
-
   async dropBlobIfUnused(digest: string): Promise<void> {
-    if (!this.blobInUse(digest)) await this.content.delete(digest);
+    for (const row of this.rows.values()) if (row.blob === digest) return;
+    for (const image of this.images.all()) {
+      if (image.id === digest || image.manifestDigest === digest) return;
+      if (this.images.layersOf(image).some((l) => l.blob === digest)) return;
+    }
+    await this.content.delete(digest);
   }
 
-  private blobInUse(digest: string): boolean {
-    // A layer unpacked by an earlier (even failed) pull keeps its blob.
-    for (const row of this.rows.values()) if (row.blob === digest) return true;
-    for (const image of this.images.all()) {
-      if (!this.content.has(image.manifestDigest)) continue;
-      const manifest = JSON.parse(readFileSync(this.content.path(image.manifestDigest), "utf8")) as Manifest;
-      if (manifest.layers.some((l) => l.digest === digest)) return true;
-    }
-    return false;
+  withLease<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
   }
 }

@@ -167,6 +167,7 @@ export class ImagePusher {
       : Buffer.from(JSON.stringify({ ...manifest, layers }));
     const digest = await repo.putManifest(ref.tag as string, mediaType, body);
     for (const l of layers) sources.add(ref.domain, ref.path, l.digest);
+    images.addRepoDigest(record.id, `${repositoryName(ref)}@${digest}`);
     sink({ status: `${ref.tag}: digest: ${digest} size: ${body.length}` });
     sink({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: body.length } });
     this.deps.events.publish({

@@ -73,6 +73,8 @@ describe("through wharfd", () => {
     assert.equal(final?.aux?.Tag, "1");
     assert.match(final?.aux?.Digest ?? "", /^sha256:[a-f0-9]{64}$/);
     assert.equal(pushed.at(-2)?.status, `1: digest: ${final?.aux?.Digest} size: ${final?.aux?.Size}`);
+    const afterPush = await daemon.api.ok<{ RepoDigests: string[] }>("GET", `/images/${name}:1/json`);
+    assert.deepEqual(afterPush.RepoDigests, [`${name}@${final?.aux?.Digest}`]);
     // A second push finds every layer there.
     const again = await push(name, "1");
     assert.ok(again.some((m) => m.status === "Layer already exists"));
@@ -95,11 +97,12 @@ describe("through wharfd", () => {
     assert.match(dl?.progress ?? "", /^\[=*>\s*\]\s+\S+\/\S+$/);
     assert.equal(msgs.at(-2)?.status, `Digest: ${final?.aux?.Digest}`);
     assert.equal(msgs.at(-1)?.status, `Status: Downloaded newer image for ${name}:1`);
-    const inspect = await daemon.api.ok<{ Id: string; RootFS: { Layers: string[] } }>(
+    const inspect = await daemon.api.ok<{ Id: string; RepoDigests: string[] }>(
       "GET",
       `/images/${name}:1/json`,
     );
     assert.equal(inspect.Id, before);
+    assert.deepEqual(inspect.RepoDigests, [`${name}@${final?.aux?.Digest}`]);
     // The pulled image runs.
     const id = await daemon.api.run({ Image: `${name}:1`, Cmd: ["sh", "-c", "echo pulled-ok"] });
     assert.equal(await daemon.api.waitExit(id), 0);
