@@ -66,13 +66,11 @@ async function pullImage(
   quiet: boolean,
 ): Promise<void> {
   const ref = withDefaultTag(parseNormalizedNamed(image));
-  const stream = await ctx
-    .client()
-    .imagePull(fullName(ref), {
-      tag: apiTag(ref),
-      platform,
-      auth: await registryAuthHeader(ctx.env, ref.domain),
-    });
+  const stream = await ctx.client().imagePull(fullName(ref), {
+    tag: apiTag(ref),
+    platform,
+    auth: await registryAuthHeader(ctx.env, ref.domain),
+  });
   await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stderr);
 }
 
