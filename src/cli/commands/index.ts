@@ -215,7 +215,7 @@ export const groups: Readonly<Record<string, Group>> = {
   system: { description: "Manage wharf", sections: () => groupSection("system") },
 };
 
-const common = ["run", "ps", "images", "pull", "push", "login", "logout", "version", "info"];
+const common = ["run", "ps", "pull", "push", "images", "login", "logout", "version", "info"];
 
 /** `wharf --help`: docker's sections. */
 export function rootSections(): HelpSection[] {

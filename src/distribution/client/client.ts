@@ -139,8 +139,7 @@ export class RegistrySession {
       try {
         await this.pingOnce();
       } catch (err) {
-        if (!this.endpoint.fallbackHttp || !isNetworkError(err))
-          throw this.wrap("GET", `${this.base}/v2/`, err);
+        if (!this.endpoint.fallbackHttp || !isNetworkError(err)) throw this.unreachable(err);
         this.endpoint = {
           ...this.endpoint,
           base: this.base.replace(/^https:/, "http:"),
@@ -149,7 +148,7 @@ export class RegistrySession {
         try {
           await this.pingOnce();
         } catch (err2) {
-          throw this.wrap("GET", `${this.base}/v2/`, err2);
+          throw this.unreachable(err2);
         }
       }
     })();
@@ -168,6 +167,12 @@ export class RegistrySession {
     });
     res.resume();
     if (res.statusCode === 401) this.authorizer.learn(res.headers["www-authenticate"], []);
+  }
+
+  /** The registry did not answer its ping: reported at once, not retried. */
+  private unreachable(err: unknown): Error {
+    if (err instanceof DistributionError) return err;
+    return new DistributionError(requestErrorText("GET", `${this.base}/v2/`, err), 500);
   }
 
   private wrap(method: string, url: string, err: unknown): Error {
@@ -315,8 +320,20 @@ export class RepositoryClient {
 
   /** GET a manifest by tag or digest; a digest reference is verified against the bytes. */
   async getManifest(reference: string): Promise<FetchedManifest> {
-    const res = await this.call("GET", `/manifests/${reference}`, { headers: { Accept: manifestAccept } });
-    const bytes = await readBody(res, maxManifestBytes);
+    const retry = this.session.retry;
+    let bytes: Buffer;
+    let res: IncomingMessage;
+    for (let failures = 0; ; failures++) {
+      try {
+        res = await this.call("GET", `/manifests/${reference}`, { headers: { Accept: manifestAccept } });
+        bytes = await readBody(res, maxManifestBytes);
+        break;
+      } catch (err) {
+        // Transient failures (dropped connection, 5xx, 429) are tried again, a few times.
+        if (!retryable(err) || failures >= Math.min(retry.retries, 3)) throw err;
+        await sleep(retry.backoffMs * 2 ** failures);
+      }
+    }
     const digest = sha256(bytes);
     if (reference.startsWith("sha256:") && digest !== reference) {
       throw new DigestVerificationError(`manifest verification failed for digest ${reference}`);

@@ -167,6 +167,21 @@ describe("anonymous registry", () => {
       }
     });
 
+    test("a 503 on the manifest is retried", async () => {
+      const proxy = await startFaultProxy(reg.url);
+      try {
+        const repo = newClient().sessionFor(proxy.host, {}).repository("client/flaky", ["pull", "push"]);
+        const pushed = await pushImage(repo, "v1");
+        proxy.manifestFailures = 2;
+        assert.equal((await repo.getManifest("v1")).digest, pushed.digest);
+        assert.equal(proxy.manifestFailures, 0);
+        proxy.manifestFailures = 10;
+        await assert.rejects(repo.getManifest("v1"), /unavailable: try later/);
+      } finally {
+        await proxy.close();
+      }
+    });
+
     test("a corrupt or oversized blob is refused", async () => {
       const proxy = await startFaultProxy(reg.url);
       try {

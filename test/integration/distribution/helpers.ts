@@ -31,6 +31,8 @@ export interface FaultProxy {
   nextFault: BlobFault | undefined;
   /** Only blobs larger than this many bytes get the fault (layers, not configs). */
   faultMinBytes: number;
+  /** Manifest GETs still to answer with 503 before passing them on. */
+  manifestFailures: number;
   close(): Promise<void>;
 }
 
@@ -43,9 +45,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     blobGets: [],
     nextFault: undefined,
     faultMinBytes: 0,
+    manifestFailures: 0,
     close: async () => {},
   };
   const server: Server = createServer((req: IncomingMessage, res) => {
+    if (req.method === "GET" && /\/manifests\//.test(req.url ?? "") && state.manifestFailures > 0) {
+      state.manifestFailures--;
+      res.writeHead(503, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "try later" }] }));
+      return;
+    }
     const isBlobGet = req.method === "GET" && /\/blobs\/sha256:/.test(req.url ?? "");
     if (isBlobGet) state.blobGets.push({ path: req.url ?? "", range: req.headers.range });
     let fault = isBlobGet && !req.headers.range ? state.nextFault : undefined;
