@@ -122,10 +122,23 @@ export class ImagePusher {
     const manifest = JSON.parse(manifestBytes.toString("utf8")) as ManifestDoc;
     const config = await content.readJson<{ rootfs?: { diff_ids?: string[] } }>(manifest.config.digest);
     const diffIds = config.rootfs?.diff_ids ?? [];
+    // A layer that already existed when the image was pulled keeps the blob it was stored
+    // with (maybe another compression): push that one, and rewrite the manifest to match.
+    const rows = images.layersOf(record);
+    const local = await Promise.all(
+      manifest.layers.map(async (l, i) => {
+        if (content.has(l.digest)) return l;
+        const row = rows[i];
+        if (!row || !content.has(row.blob)) {
+          throw new DistributionError(`layer ${l.digest} is missing from the local store`, 500);
+        }
+        return { mediaType: row.media_type, digest: row.blob, size: await content.size(row.blob) };
+      }),
+    );
     const session = registry.sessionFor(ref.domain, auth);
     // Ask for pull on the repositories we may mount from in the same token.
     const mountFrom = new Set<string>();
-    for (const l of manifest.layers)
+    for (const l of local)
       for (const c of sources.candidates(ref.domain, l.digest, ref.path)) mountFrom.add(c);
     const repo = session.repository(
       ref.path,
@@ -133,9 +146,7 @@ export class ImagePusher {
       [...mountFrom].map((p) => `repository:${p}:pull`),
     );
     // Docker lists layers top first, by their uncompressed (diff) ID.
-    const order = manifest.layers
-      .map((l, i) => ({ layer: l, id: shortId(diffIds[i] ?? l.digest) }))
-      .reverse();
+    const order = local.map((l, i) => ({ layer: l, id: shortId(diffIds[i] ?? l.digest) })).reverse();
     const progress = new Map<string, LayerProgress>();
     for (const { layer, id } of order) {
       if (progress.has(layer.digest)) continue;
@@ -145,7 +156,7 @@ export class ImagePusher {
     }
     const limit = Math.max(1, this.deps.maxConcurrentUploads);
     const queue = [...progress.entries()].map(([digest, p]) => ({
-      layer: manifest.layers.find((l) => l.digest === digest) as Descriptor,
+      layer: local.find((l) => l.digest === digest) as Descriptor,
       p,
     }));
     if (queue.length > limit) for (const q of queue.slice(limit)) q.p.status("Waiting");
@@ -161,8 +172,8 @@ export class ImagePusher {
     await this.pushBlobQuietly(repo, manifest.config);
     const mediaType = manifest.mediaType ?? "application/vnd.oci.image.manifest.v1+json";
     // Layers compressed for the push change the manifest; otherwise it goes out verbatim.
-    const layers = manifest.layers.map((l) => pushed.get(l.digest) ?? l);
-    const body = layers.every((l, i) => l === manifest.layers[i])
+    const layers = local.map((l) => pushed.get(l.digest) ?? l);
+    const body = layers.every((l, i) => l.digest === manifest.layers[i]?.digest)
       ? manifestBytes
       : Buffer.from(JSON.stringify({ ...manifest, layers }));
     const digest = await repo.putManifest(ref.tag as string, mediaType, body);

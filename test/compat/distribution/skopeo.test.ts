@@ -139,3 +139,39 @@ test("wharfd pushes an image; skopeo copies it out intact", { skip, timeout: 120
   assert.equal(manifest.layers[0]?.mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
   await daemon.api.ok("DELETE", `/images/${name}:1`);
 });
+
+test("a pulled image whose base layer already existed (stored plain) pushes whole", {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  await importBusybox(daemon.api, "sk/base:1");
+  const layout = join(work, "layered2");
+  await buildLayeredLayout(layout, "v2");
+  await run("skopeo", [
+    "copy",
+    "--dest-tls-verify=false",
+    `oci:${layout}:v2`,
+    `docker://${host}/sk/layered2:v2`,
+  ]);
+  const msgs = await pull(`${host}/sk/layered2`, "v2");
+  assert.ok(
+    msgs.some((m) => m.status === "Already exists"),
+    "the busybox base layer is reused",
+  );
+  const name = `${host}/sk/repushed`;
+  await daemon.api.ok("POST", `/images/${host}/sk/layered2:v2/tag?repo=${encodeURIComponent(name)}&tag=1`);
+  const res = await daemon.api.call("POST", `/images/${name}/push?tag=1`, undefined, {
+    headers: { "X-Registry-Auth": "e30=" },
+  });
+  const pushed = lines(res.text());
+  assert.equal(pushed.at(-1)?.errorDetail, undefined, JSON.stringify(pushed.at(-1)));
+  // skopeo fetches and verifies every blob the pushed manifest names.
+  await run("skopeo", [
+    "copy",
+    "--src-tls-verify=false",
+    `docker://${name}:1`,
+    `oci:${join(work, "out2")}:1`,
+  ]);
+  for (const n of [`${name}:1`, `${host}/sk/layered2:v2`, "sk/base:1"])
+    await daemon.api.ok("DELETE", `/images/${n}`);
+});
