@@ -3,6 +3,7 @@
 // and a registry that drops or corrupts a blob download.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
@@ -208,7 +209,10 @@ describe("htpasswd (Basic)", () => {
     reg = await startTestRegistry({ htpasswd: join(dir, "htpasswd") });
     host = new URL(reg.url).host;
   });
-  after(async () => reg?.close());
+  after(async () => {
+    await reg?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   test("login succeeds with the right password and fails with 401 otherwise", async () => {
     await newClient().sessionFor(host, { username: "alice", password: "alice-pw" }).login();
@@ -258,7 +262,10 @@ describe("token auth (Bearer)", () => {
     });
     host = new URL(reg.url).host;
   });
-  after(async () => reg?.close());
+  after(async () => {
+    await reg?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   test("login: a token for good credentials, 401 for bad ones", async () => {
     await newClient().sessionFor(host, { username: "alice", password: "alice-pw" }).login();

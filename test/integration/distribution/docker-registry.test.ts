@@ -40,6 +40,8 @@ async function startDistribution(htpasswd?: string): Promise<Distribution> {
     if (up) break;
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill("SIGKILL");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
       throw new Error("docker-registry did not start");
     }
     await new Promise((r) => setTimeout(r, 100));

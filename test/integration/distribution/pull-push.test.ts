@@ -3,6 +3,7 @@
 // X-Registry-Auth and POST /auth, corrupt blobs leaving nothing behind.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
@@ -226,7 +227,10 @@ describe("with htpasswd auth", () => {
     authReg = await startTestRegistry({ htpasswd: join(dir, "htpasswd") });
     authHost = new URL(authReg.url).host;
   });
-  after(async () => authReg?.close());
+  after(async () => {
+    await authReg?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   test("POST /auth: Login Succeeded, or 401 with Docker's message", async () => {
     let res = await daemon.api.call("POST", "/auth", {
@@ -293,7 +297,10 @@ describe("with token auth (Bearer)", () => {
     });
     tokenHost = new URL(tokenReg.url).host;
   });
-  after(async () => tokenReg?.close());
+  after(async () => {
+    await tokenReg?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   test("POST /auth, push and pull with a token from the realm", async () => {
     const creds = { username: "alice", password: "alice-pw", serveraddress: tokenHost };
