@@ -119,14 +119,15 @@ export class PullJob {
   private readonly deps: PullerDeps;
   private readonly ref: ImageRef;
   private readonly planned: PlannedTag | undefined;
-  private readonly allTags: { repo: () => Promise<RepositoryClient>; tags: string[] } | undefined;
+  /** For a pull of every tag (no tag or digest given): the repository's tags. */
+  private readonly allTags: string[] | undefined;
   private readonly resolveTag: (ref: ImageRef) => Promise<PlannedTag>;
 
   constructor(
     deps: PullerDeps,
     ref: ImageRef,
     planned: PlannedTag | undefined,
-    allTags: PullJob["allTags"],
+    allTags: string[] | undefined,
     resolveTag: (ref: ImageRef) => Promise<PlannedTag>,
   ) {
     this.deps = deps;
@@ -143,7 +144,7 @@ export class PullJob {
       return;
     }
     let updated = false;
-    for (const tag of this.allTags?.tags ?? []) {
+    for (const tag of this.allTags ?? []) {
       const plan = await this.resolveTag({ ...this.ref, tag });
       updated = (await this.pullOne(plan, sink)).startsWith("Downloaded") || updated;
     }
@@ -328,14 +329,8 @@ export class ImagePuller {
     }
     const resolveTag = (r: ImageRef) => this.resolve(r, req.auth, platform);
     if (!ref.tag && !ref.digest) {
-      const { repo } = await this.firstWorking(ref, req.auth, async (repo) => repo);
-      let tags: string[];
-      try {
-        tags = await repo.tags();
-      } catch (err) {
-        throw translatePullError(err, ref);
-      }
-      return new PullJob(this.deps, ref, undefined, { repo: async () => repo, tags }, resolveTag);
+      const { result: tags } = await this.firstWorking(ref, req.auth, (repo) => repo.tags());
+      return new PullJob(this.deps, ref, undefined, tags, resolveTag);
     }
     return new PullJob(this.deps, ref, await resolveTag(ref), undefined, resolveTag);
   }
