@@ -109,9 +109,21 @@ export const upCommand: ComposeCommand = {
     },
     { name: "no-log-prefix", usage: "Don't print prefix in logs" },
     { name: "no-color", usage: "Produce monochrome output" },
+    {
+      name: "abort-on-container-exit",
+      usage: "Stops all containers if any container was stopped. Incompatible with -d",
+    },
+    {
+      name: "exit-code-from",
+      type: "string",
+      usage: "Return the exit code of the selected service container. Implies --abort-on-container-exit",
+    },
     timeoutFlag,
   ],
   async run(ctx, flags, args) {
+    if ((flags.bool("abort-on-container-exit") || flags.changed("exit-code-from")) && flags.bool("detach")) {
+      throw new StatusError("--abort-on-container-exit and --detach are incompatible", 1);
+    }
     if (flags.bool("force-recreate") && flags.bool("no-recreate")) {
       throw new StatusError("--force-recreate and --no-recreate are incompatible", 1);
     }
@@ -131,7 +143,28 @@ export const upCommand: ComposeCommand = {
       prefix: !flags.bool("no-log-prefix"),
     });
     const attached: Array<Promise<void>> = [];
-    const attach = async (c: { id: string; name: string }) => {
+    // --abort-on-container-exit / --exit-code-from: the first exit stops the project.
+    const exitCodeFrom = flags.string("exit-code-from");
+    if (exitCodeFrom !== undefined && !project.services[exitCodeFrom]) {
+      throw new StatusError(`no such service: ${exitCodeFrom}`, 1);
+    }
+    const abortOnExit = flags.bool("abort-on-container-exit") || exitCodeFrom !== undefined;
+    let aborting: Promise<void> | undefined;
+    let exitCode: number | undefined;
+    const stopAll = async () => {
+      const containers = await projectContainers(engine, project.name, { services });
+      await stopContainers(engine, project, containers, timeoutOf(flags), ctx.progress);
+    };
+    const onExit = (service: string, code: number) => {
+      if (!abortOnExit) return;
+      if (exitCodeFrom === undefined ? exitCode === undefined : service === exitCodeFrom) exitCode = code;
+      if (!aborting) {
+        ctx.cli.streams.stderr.write("Aborting on container exit...\n");
+        aborting = stopAll();
+        aborting.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+      }
+    };
+    const attach = async (c: { id: string; name: string; service: string }) => {
       const info = await engine.client.containerInspect(c.id);
       const conn = await engine.client.containerAttach(c.id, {
         stream: true,
@@ -148,8 +181,9 @@ export const upCommand: ComposeCommand = {
             engine.client
               .containerInspect(c.id)
               .then((after) => {
-                if (!after.State.Running)
-                  ctx.cli.streams.stdout.write(`${c.name} exited with code ${after.State.ExitCode}\n`);
+                if (after.State.Running) return;
+                ctx.cli.streams.stdout.write(`${c.name} exited with code ${after.State.ExitCode}\n`);
+                onExit(c.service, after.State.ExitCode);
               })
               .catch(() => undefined)
               .finally(resolve);
@@ -173,6 +207,8 @@ export const upCommand: ComposeCommand = {
       },
       ctx.progress,
     );
+    // Containers started after an early exit began the abort are stopped too.
+    if (aborting) aborting = aborting.then(stopAll);
     if (flags.bool("wait")) {
       await waitRunningOrHealthy(engine, project, services, flags.int("wait-timeout"), ctx.progress);
       return 0;
@@ -180,10 +216,6 @@ export const upCommand: ComposeCommand = {
     if (detached) return 0;
     // Foreground: stream until every attached container has ended, or Ctrl-C stops the project.
     let interrupted = 0;
-    const stopAll = async () => {
-      const containers = await projectContainers(engine, project.name, { services });
-      await stopContainers(engine, project, containers, timeoutOf(flags), ctx.progress);
-    };
     const onSigint = () => {
       interrupted++;
       if (interrupted === 1) {
@@ -197,6 +229,10 @@ export const upCommand: ComposeCommand = {
     process.on("SIGTERM", onSigint);
     try {
       await Promise.all(attached);
+      if (aborting) {
+        await aborting;
+        return exitCode ?? 0;
+      }
       if (interrupted > 0) {
         await stopAll();
         return 130;

@@ -626,4 +626,30 @@ services:
     assert.equal((await compose(daemon.host, d, ["down", "--rmi", "local"])).code, 0);
     await assert.rejects(client.imageInspect("bld-hello"), /no such image/i);
   });
+
+  test("up --exit-code-from: the first exit stops the project, the service's code is returned", async () => {
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  runner:
+    image: busybox
+    command: sh -c 'trap "exit 0" TERM; while true; do sleep 0.2; done'
+  tests:
+    image: busybox
+    command: sh -c 'sleep 1; echo testing; exit 5'
+`,
+      },
+      "ci",
+    );
+    const r = await compose(daemon.host, d, ["up", "--exit-code-from", "tests", "-t", "2"]);
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(r.stdout, /^ci-tests-1 +\| testing$/m);
+    assert.match(r.stderr, /Aborting on container exit/);
+    assert.equal((await client.containerInspect("ci-runner-1")).State.Running, false);
+    const bad = await compose(daemon.host, d, ["up", "-d", "--abort-on-container-exit"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--abort-on-container-exit and --detach are incompatible/);
+    assert.equal((await compose(daemon.host, d, ["down"])).code, 0);
+  });
 });
