@@ -51,16 +51,18 @@ export const configCommand: ComposeCommand = {
     const project = await ctx.project(args);
     const out = ctx.cli.streams.stdout;
     if (flags.bool("quiet")) return 0;
-    const lines = (xs: string[]) => writeOut(out, xs.map((x) => `${x}\n`).join(""));
-    if (flags.bool("services")) return void (await lines(Object.keys(project.services)));
-    if (flags.bool("volumes")) return void (await lines(Object.keys(project.volumes)));
-    if (flags.bool("images"))
-      return void (await lines(Object.values(project.services).map((s) => s.image ?? "")));
+    const lines = async (xs: string[]) => {
+      await writeOut(out, xs.map((x) => `${x}\n`).join(""));
+      return 0;
+    };
+    if (flags.bool("services")) return lines(Object.keys(project.services));
+    if (flags.bool("volumes")) return lines(Object.keys(project.volumes));
+    if (flags.bool("images")) return lines(Object.values(project.services).map((s) => s.image ?? ""));
     if (flags.bool("profiles")) {
       const all = new Set<string>();
       for (const s of [...Object.values(project.services), ...Object.values(project.disabledServices)])
         for (const p of s.profiles ?? []) all.add(p);
-      return void (await lines([...all].sort()));
+      return lines([...all].sort());
     }
     const hash = flags.string("hash");
     if (hash !== undefined) {
@@ -72,7 +74,7 @@ export const configCommand: ComposeCommand = {
         if (!svc) throw new StatusError(`no such service: ${n}`, 1);
         rows.push(`${n} ${serviceConfigHash(svc)}`);
       }
-      return void (await lines(rows));
+      return lines(rows);
     }
     const doc = configDocument(project);
     const format = flags.string("format") ?? "yaml";
