@@ -9,6 +9,9 @@ const migrations: string[] = [
    CREATE INDEX tags_image ON tags(image_id);
    CREATE TABLE layers (chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT, snapshot TEXT NOT NULL, short TEXT NOT NULL,
                         size INTEGER NOT NULL, blob TEXT NOT NULL, media_type TEXT NOT NULL);`,
+  // The builder's step cache (engine/build/cache.ts).
+  `CREATE TABLE build_cache (key TEXT PRIMARY KEY, image_id TEXT NOT NULL, created INTEGER NOT NULL);
+   CREATE INDEX build_cache_image ON build_cache(image_id);`,
 ];
 
 export class Database {

@@ -1,0 +1,251 @@
+// COPY / ADD: resolving sources (globs, .dockerignore, no escapes from the source root), a
+// content digest of what will be copied (the cache key), and the copy itself into a mounted
+// root filesystem, with every destination path resolved inside that root (symlinks included).
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import {
+  chmod,
+  copyFile,
+  glob,
+  lchown,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+} from "node:fs/promises";
+import { join, posix } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import * as tar from "tar";
+import { resolveInRoot } from "../runtime/user.ts";
+
+export class CopyError extends Error {}
+
+/** One file system object to copy: `src` on the host, `dest` inside the target root. */
+export interface CopyEntry {
+  src: string;
+  /** Path relative to the source root, for hashing. */
+  rel: string;
+  dest: string;
+  kind: "file" | "dir" | "symlink";
+  mode: number;
+  mtime: Date;
+  /** ADD of a local archive: unpack into `dest` (a directory) instead of copying. */
+  extract?: boolean;
+}
+
+export interface SourceRoot {
+  dir: string;
+  /** .dockerignore for the build context; nothing for stage/image sources. */
+  ignored?: (rel: string) => boolean;
+}
+
+const globChars = /[*?[]/;
+
+async function walk(root: SourceRoot, rel: string, dest: string, out: CopyEntry[]): Promise<void> {
+  const abs = join(root.dir, rel);
+  const names = (await readdir(abs)).sort();
+  for (const name of names) {
+    const childRel = rel === "." ? name : `${rel}/${name}`;
+    if (root.ignored?.(childRel)) continue;
+    const st = await lstat(join(root.dir, childRel));
+    const childDest = posix.join(dest, name);
+    const kind = st.isDirectory()
+      ? "dir"
+      : st.isSymbolicLink()
+        ? "symlink"
+        : st.isFile()
+          ? "file"
+          : undefined;
+    if (!kind) continue;
+    out.push({
+      src: join(root.dir, childRel),
+      rel: childRel,
+      dest: childDest,
+      kind,
+      mode: st.mode & 0o7777,
+      mtime: st.mtime,
+    });
+    if (kind === "dir") await walk(root, childRel, childDest, out);
+  }
+}
+
+async function isArchive(path: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(head, 0, 512, 0);
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
+    return bytesRead >= 262 && head.subarray(257, 262).toString("latin1") === "ustar";
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Expands the sources of one COPY/ADD into entries. `sources` are already variable-expanded;
+ * `dest` is absolute (WORKDIR applied). Docker's rules: a source directory's contents are
+ * copied (not the directory itself); a destination ending in "/" (or several sources) is a
+ * directory.
+ */
+export async function planCopy(
+  root: SourceRoot,
+  sources: string[],
+  dest: string,
+  opts: { add: boolean; keyword: string; destIsDir: boolean },
+): Promise<CopyEntry[]> {
+  const entries: CopyEntry[] = [];
+  const matched: string[] = [];
+  for (const source of sources) {
+    if (opts.add && /^[a-z][a-z0-9+.-]*:\/\//i.test(source))
+      throw new CopyError(
+        `${opts.keyword} failed: downloading ${source} is not supported: this daemon builds without network access`,
+      );
+    const clean = posix.normalize(`/${source}`).slice(1) || ".";
+    if (posix.normalize(source).startsWith("../") || posix.normalize(source) === "..")
+      throw new CopyError(`${opts.keyword} failed: forbidden path outside the build context: ${source} ()`);
+    if (globChars.test(clean)) {
+      const hits: string[] = [];
+      for await (const hit of glob(clean, { cwd: root.dir })) {
+        const rel = hit.replace(/\\/g, "/");
+        if (!root.ignored?.(rel)) hits.push(rel);
+      }
+      hits.sort();
+      matched.push(...hits);
+      continue;
+    }
+    // The source path itself may be a symlink: followed, but only inside the root.
+    const resolved = (await resolveInRoot(root.dir, clean)).replace(/^\//, "") || ".";
+    const exists = await lstat(join(root.dir, resolved)).then(
+      () => true,
+      () => false,
+    );
+    if (!exists || root.ignored?.(clean))
+      throw new CopyError(
+        `${opts.keyword} failed: file not found in build context or excluded by .dockerignore: stat ${source}: file does not exist`,
+      );
+    matched.push(resolved);
+  }
+  if (matched.length === 0) throw new CopyError(`${opts.keyword} failed: no source files were specified`);
+  const destIsDir = opts.destIsDir || matched.length > 1;
+  for (const rel of matched) {
+    const abs = join(root.dir, rel);
+    const st = await lstat(abs);
+    if (st.isDirectory()) {
+      entries.push({ src: abs, rel, dest, kind: "dir", mode: 0o755, mtime: st.mtime });
+      await walk(root, rel, dest, entries);
+    } else if (opts.add && st.isFile() && (await isArchive(abs))) {
+      entries.push({
+        src: abs,
+        rel,
+        dest,
+        kind: "file",
+        mode: st.mode & 0o7777,
+        mtime: st.mtime,
+        extract: true,
+      });
+    } else {
+      const target = destIsDir ? posix.join(dest, posix.basename(rel)) : dest;
+      const kind = st.isSymbolicLink() ? "symlink" : "file";
+      entries.push({ src: abs, rel, dest: target, kind, mode: st.mode & 0o7777, mtime: st.mtime });
+    }
+  }
+  return entries;
+}
+
+/** Digest of names, kinds, modes and contents (not times), as Docker's cache compares. */
+export async function hashEntries(entries: CopyEntry[]): Promise<string> {
+  const hash = createHash("sha256");
+  for (const e of entries) {
+    hash.update(`${e.kind}\0${e.rel}\0${e.dest}\0${e.mode.toString(8)}\0${e.extract ? "x" : ""}\0`);
+    if (e.kind === "symlink") hash.update(await readlink(e.src));
+    else if (e.kind === "file") {
+      await pipeline(createReadStream(e.src), async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) hash.update(chunk);
+      });
+    }
+    hash.update("\n");
+  }
+  return hash.digest("hex");
+}
+
+export interface CopyOwnership {
+  uid: number;
+  gid: number;
+  /** --chmod: applied to every copied file and directory. */
+  mode?: number;
+}
+
+/** Copies `entries` into `rootfs` (a mounted root filesystem). */
+export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOwnership): Promise<void> {
+  const dirs = new Map<string, string>();
+  const chownNew = own.uid !== 0 || own.gid !== 0;
+  // Host path of a directory inside rootfs, created (owned as --chown says) when missing.
+  const ensureDir = async (dir: string): Promise<string> => {
+    const known = dirs.get(dir);
+    if (known) return known;
+    const resolved = await resolveInRoot(rootfs, dir);
+    const host = join(rootfs, resolved);
+    const st = await lstat(host).catch(() => undefined);
+    if (!st) {
+      const parent = await ensureDir(posix.dirname(resolved));
+      const created = join(parent, posix.basename(resolved));
+      await mkdir(created, { mode: 0o755 });
+      if (chownNew) await lchown(created, own.uid, own.gid);
+    } else if (!st.isDirectory()) {
+      throw new CopyError(`cannot copy to non-directory: ${dir}`);
+    }
+    dirs.set(dir, host);
+    return host;
+  };
+  dirs.set("/", rootfs);
+  for (const e of entries) {
+    if (e.kind === "dir") {
+      const host = await ensureDir(e.dest);
+      if (e.rel !== "." && e.dest !== "/") {
+        await chmod(host, own.mode ?? e.mode);
+        await lchown(host, own.uid, own.gid);
+      }
+      continue;
+    }
+    if (e.extract) {
+      const host = await ensureDir(e.dest);
+      await pipeline(
+        createReadStream(e.src),
+        ...(await gunzipIfNeeded(e.src)),
+        tar.x({ cwd: host, strict: true, preserveOwner: true }),
+      );
+      continue;
+    }
+    const parent = await ensureDir(posix.dirname(e.dest));
+    const host = join(parent, posix.basename(e.dest));
+    const existing = await lstat(host).catch(() => undefined);
+    if (existing?.isDirectory())
+      throw new CopyError(`cannot overwrite directory ${e.dest} with non-directory`);
+    if (existing) await rm(host, { force: true });
+    if (e.kind === "symlink") {
+      await symlink(await readlink(e.src), host);
+      await lchown(host, own.uid, own.gid);
+      continue;
+    }
+    await copyFile(e.src, host);
+    await chmod(host, own.mode ?? e.mode);
+    await lchown(host, own.uid, own.gid);
+    await utimes(host, e.mtime, e.mtime);
+  }
+}
+
+async function gunzipIfNeeded(path: string): Promise<NodeJS.ReadWriteStream[]> {
+  const fh = await open(path, "r");
+  try {
+    const head = Buffer.alloc(2);
+    await fh.read(head, 0, 2, 0);
+    return head[0] === 0x1f && head[1] === 0x8b ? [createGunzip()] : [];
+  } finally {
+    await fh.close();
+  }
+}
