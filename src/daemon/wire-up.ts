@@ -4,10 +4,12 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { buildRoutes } from "../api/handlers/build.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
+import { createBuilder } from "../engine/build/setup.ts";
 import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { ContentStore } from "../engine/content/store.ts";
@@ -89,8 +91,10 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     daemonId: id,
     hostname: hostname(),
   });
+  const builder = await createBuilder({ db, images, containers, snapshots, dataRoot: config.dataRoot });
   const router = new Router();
   router.add(...systemRoutes(system, events), ...containerRoutes(containers), ...imageRoutes(images));
+  router.add(...buildRoutes(builder.builder, builder.tmpDir));
   return {
     router,
     containers,

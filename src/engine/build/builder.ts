@@ -3,6 +3,7 @@
 // layer; COPY/ADD copy into a temporary rw layer that is committed the same way), so each step
 // can be a cache hit keyed on its parent image.
 import { createHash, randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
 import { posix } from "node:path";
 import type { ContainerService } from "../containers/service.ts";
 import { EngineError } from "../errors.ts";
@@ -282,12 +283,14 @@ class BuildRun {
         final = done;
         cleanup = done.cleanup;
       }
+      // A step that changed no file adds no layer (an empty diff is not a valid layer tar).
+      const unchanged = final.upperDir !== undefined && (await readdir(final.upperDir)).length === 0;
       const id = await this.d.images.commit({
         parentImage: state.imageId,
         upperDir: final.upperDir ?? "",
         config: state.config,
         createdBy: final.createdBy,
-        emptyLayer: final.emptyLayer,
+        emptyLayer: final.emptyLayer || unchanged,
       });
       this.d.cache.store(key, id);
       state.imageId = id;
