@@ -3,7 +3,7 @@
 // that tries to escape is hostile. .dockerignore rules are applied as Docker's daemon does.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import dockerignore from "@balena/dockerignore";
@@ -113,7 +113,7 @@ export async function receiveContext(
         return allowedTypes.has(e.type ?? "File");
       },
     });
-    await pipeline(source, extract).catch((err: Error) => {
+    await pipeline(source, padTar(), extract).catch((err: Error) => {
       throw new ContextError(`failed to read the build context: ${err.message}`);
     });
     if (refusal) throw new ContextError(refusal);
@@ -140,6 +140,24 @@ export async function receiveContext(
     await dispose();
     throw err;
   }
+}
+
+/**
+ * The docker CLI's `-f -` context ends right after the last file's bytes (no block padding, no
+ * end-of-archive blocks); Go's tar reader tolerates that, node-tar does not. Padding to the
+ * block size and adding the end blocks makes such a tar whole; a whole tar ignores the extra.
+ */
+function padTar(): Transform {
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      done(null, Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
+    },
+  });
 }
 
 function isZeroBlock(buf: Buffer): boolean {
