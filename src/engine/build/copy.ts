@@ -157,19 +157,37 @@ export async function planCopy(
   return entries;
 }
 
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) hash.update(chunk);
+  });
+  return hash.digest("hex");
+}
+
 /** Digest of names, kinds, modes and contents (not times), as Docker's cache compares. */
 export async function hashEntries(entries: CopyEntry[]): Promise<string> {
+  const parts = await mapLimit(entries, 16, async (e) => {
+    const content =
+      e.kind === "symlink" ? await readlink(e.src) : e.kind === "file" ? await fileDigest(e.src) : "";
+    return `${e.kind}\0${e.rel}\0${e.dest}\0${e.mode.toString(8)}\0${e.extract ? "x" : ""}\0${content}\n`;
+  });
   const hash = createHash("sha256");
-  for (const e of entries) {
-    hash.update(`${e.kind}\0${e.rel}\0${e.dest}\0${e.mode.toString(8)}\0${e.extract ? "x" : ""}\0`);
-    if (e.kind === "symlink") hash.update(await readlink(e.src));
-    else if (e.kind === "file") {
-      await pipeline(createReadStream(e.src), async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) hash.update(chunk);
-      });
-    }
-    hash.update("\n");
-  }
+  for (const p of parts) hash.update(p);
   return hash.digest("hex");
 }
 
@@ -203,6 +221,9 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
     return host;
   };
   dirs.set("/", rootfs);
+  // Directories first, in order (parents before children), so that files can then be copied
+  // concurrently into directories that all exist.
+  const files: Array<{ e: CopyEntry; parent: string }> = [];
   for (const e of entries) {
     if (e.kind === "dir") {
       const host = await ensureDir(e.dest);
@@ -210,18 +231,20 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
         await chmod(host, own.mode ?? e.mode);
         await lchown(host, own.uid, own.gid);
       }
-      continue;
-    }
-    if (e.extract) {
+    } else if (e.extract) {
       const host = await ensureDir(e.dest);
       await pipeline(
         createReadStream(e.src),
         ...(await gunzipIfNeeded(e.src)),
         tar.x({ cwd: host, strict: true, preserveOwner: true }),
       );
-      continue;
+    } else {
+      files.push({ e, parent: await ensureDir(posix.dirname(e.dest)) });
     }
-    const parent = await ensureDir(posix.dirname(e.dest));
+  }
+  // Several sources landing on one path: the last one wins, as in Docker.
+  const last = [...new Map(files.map((f) => [f.e.dest, f])).values()];
+  await mapLimit(last, 16, async ({ e, parent }) => {
     const host = join(parent, posix.basename(e.dest));
     const existing = await lstat(host).catch(() => undefined);
     if (existing?.isDirectory())
@@ -230,13 +253,13 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
     if (e.kind === "symlink") {
       await symlink(await readlink(e.src), host);
       await lchown(host, own.uid, own.gid);
-      continue;
+      return;
     }
     await copyFile(e.src, host);
     await chmod(host, own.mode ?? e.mode);
     await lchown(host, own.uid, own.gid);
     await utimes(host, e.mtime, e.mtime);
-  }
+  });
 }
 
 async function gunzipIfNeeded(path: string): Promise<NodeJS.ReadWriteStream[]> {

@@ -179,7 +179,8 @@ export function applyMetadata(
     }
     case "EXPOSE": {
       const ports: string[] = [];
-      for (const word of expandWords(ins.args, env(), esc)) {
+      const words = expandWords(ins.args, env(), esc);
+      for (const word of words) {
         const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(word);
         if (!m) throw new DockerfileError(`Invalid containerPort: ${word}`);
         const proto = (m[3] ?? "tcp").toLowerCase();
@@ -190,7 +191,7 @@ export function applyMetadata(
           c.ExposedPorts = { ...(c.ExposedPorts ?? {}), [`${p}/${proto}`]: {} };
         }
       }
-      return `EXPOSE ${ports.join(" ")}`;
+      return `EXPOSE ${[...words].sort().join(" ")}`;
     }
     case "USER": {
       c.User = expandWord(ins.args, env(), esc);

@@ -179,6 +179,42 @@ describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
     assert.deepEqual(listing.sort(), [".dockerignore", "Dockerfile", "app.txt", "keep.log"]);
   });
 
+  test("ADD unpacks a local tar, COPY --chown/--chmod, USER, ONBUILD triggers in a child build", async () => {
+    const inner = await makeTar([{ name: "inner/file.txt", body: "unpacked\n" }]);
+    const parent = await build(
+      d.api,
+      [
+        {
+          name: "Dockerfile",
+          body: [
+            "FROM busybox",
+            "ADD bundle.tar /opt/",
+            "COPY --chown=1000:1001 --chmod=640 secret.txt /opt/secret.txt",
+            "ONBUILD RUN echo triggered > /tmp/onbuild.txt",
+            "USER 1000",
+          ].join("\n"),
+        },
+        { name: "bundle.tar", body: inner },
+        { name: "secret.txt", body: "s\n" },
+      ],
+      "t=onbuild:parent",
+    );
+    assert.equal(parent.status, 200, parent.output);
+    assert.ok(parent.id, JSON.stringify(parent.lines));
+    const listing = await runOutput(d.api, "onbuild:parent", [
+      "sh",
+      "-c",
+      "cat /opt/inner/file.txt; stat -c '%u:%g %a' /opt/secret.txt; id -u",
+    ]);
+    assert.equal(listing, "unpacked\n1000:1001 640\n1000\n");
+    const child = await build(d.api, { Dockerfile: "FROM onbuild:parent\nUSER 0\n" }, "t=onbuild:child");
+    assert.ok(child.id, JSON.stringify(child.lines));
+    assert.match(child.output, /# Executing 1 build trigger\n/);
+    assert.equal(await runOutput(d.api, "onbuild:child", ["cat", "/tmp/onbuild.txt"]), "triggered\n");
+    const url = await build(d.api, { Dockerfile: "FROM busybox\nADD http://127.0.0.1:1/x /x\n" });
+    assert.match(url.lines.at(-1)?.error ?? "", /not supported/);
+  });
+
   test("a failing RUN: Docker's error with the exit code, no container or mount left", async () => {
     const r = await build(d.api, { Dockerfile: "FROM busybox\nRUN echo before && exit 3\n" }, "t=fail:test");
     const last = r.lines.at(-1);
