@@ -56,6 +56,9 @@ function asClientError(err: unknown): unknown {
 
 export function buildRoutes(builder: Builder, tmpRoot: string): Route[] {
   return [
+    route("POST", "/build/prune", (ctx) => {
+      ctx.send(200, { CachesDeleted: builder.pruneCache(), SpaceReclaimed: 0 });
+    }),
     route("POST", "/build", async (ctx) => {
       const remote = ctx.str("remote");
       if (remote) throw new InvalidParameterError(`remote build contexts are not supported: ${remote}`);

@@ -111,6 +111,11 @@ export class Builder {
     this.d = deps;
   }
 
+  /** Forgets the step cache; returns the keys dropped. */
+  pruneCache(): string[] {
+    return this.d.cache.clear();
+  }
+
   async build(ctx: BuildContext, opts: BuildOptions, out: BuildOutput, signal: AbortSignal): Promise<string> {
     return new BuildRun(this.d, ctx, opts, out, signal).run();
   }

@@ -27,6 +27,13 @@ export class BuildCache {
     return undefined;
   }
 
+  /** `POST /build/prune`: forgets every entry (the step images stay, as images). */
+  clear(): string[] {
+    const rows = this.db.sql.prepare("SELECT key FROM build_cache").all() as Array<{ key: string }>;
+    this.db.sql.prepare("DELETE FROM build_cache").run();
+    return rows.map((r) => r.key);
+  }
+
   store(key: string, imageId: string): void {
     this.db.sql
       .prepare("INSERT OR REPLACE INTO build_cache (key, image_id, created) VALUES (?, ?, ?)")

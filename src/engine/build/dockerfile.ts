@@ -65,6 +65,18 @@ const allowedFlags: Record<string, string[]> = {
   HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
 };
 
+/** Flags only BuildKit implements: the classic builder refuses them, as Docker's does. */
+const buildkitOnly = new Set([
+  "mount",
+  "network",
+  "security",
+  "link",
+  "parents",
+  "exclude",
+  "checksum",
+  "keep-git-dir",
+]);
+
 /** Instructions that need at least one argument. */
 const needsArgs = new Set([...known].filter((k) => k !== "HEALTHCHECK"));
 
@@ -98,6 +110,10 @@ function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
     const allowed = allowedFlags[keyword] ?? [];
     if (!allowed.includes(name))
       throw new DockerfileError(`dockerfile parse error on line ${line}: Unknown flag: ${name}`);
+    if (buildkitOnly.has(name))
+      throw new DockerfileError(
+        `dockerfile parse error on line ${line}: the --${name} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`,
+      );
     flags.set(name, f.getValue());
   }
   const args = (i.getArgumentsContent() ?? "").trim();

@@ -135,6 +135,17 @@ describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
     assert.match(changed.output, /Running in [0-9a-f]{12}\ntwo\n/);
     const nocache = await build(d.api, files, "nocache=1");
     assert.doesNotMatch(nocache.output, /Using cache/);
+    if (d.owned) {
+      // The cache lives in SQLite: it survives a daemon restart.
+      await d.crash();
+      await d.restart();
+      const afterRestart = await build(d.api, files, "t=cache:test");
+      assert.equal(afterRestart.output.match(/---> Using cache/g)?.length, 3, afterRestart.output);
+      const pruned = await d.api.ok<{ CachesDeleted: string[] }>("POST", "/build/prune");
+      assert.ok(pruned.CachesDeleted.length > 0);
+      const afterPrune = await build(d.api, files, "t=cache:test");
+      assert.doesNotMatch(afterPrune.output, /Using cache/);
+    }
   });
 
   test("multi-stage with COPY --from, --target, FROM scratch", async () => {

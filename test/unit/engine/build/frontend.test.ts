@@ -96,6 +96,10 @@ describe("Dockerfile parsing", () => {
     );
     assert.throws(() => parseDockerfile("FROM busybox\nCOPY --bogus=1 a b\n"), /Unknown flag: bogus/);
     assert.throws(() => parseDockerfile("RUN echo\n"), /no build stage/);
+    assert.throws(
+      () => parseDockerfile("FROM busybox\nRUN --mount=type=cache,target=/c true\n"),
+      /line 2: the --mount option requires BuildKit/,
+    );
     assert.throws(() => parseDockerfile("FROM a AS x\nFROM b AS x\n"), /duplicate name x/);
   });
 
