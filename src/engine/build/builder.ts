@@ -416,7 +416,7 @@ class BuildRun {
       // Content from another image is fixed by that image's ID; context content is hashed.
       const digest = source
         ? sha256Hex(`${source.imageId} ${entries.map((e) => `${e.rel}>${e.dest}`).join(",")}`)
-        : await hashEntries(entries);
+        : await hashEntries(entries, this.ctx.digestOf);
       const single = entries.length === 1 || (entries[0]?.kind === "dir" && words.length === 2);
       const hash = `${single ? (entries[0]?.kind === "dir" ? "dir" : "file") : "multi"}:${digest}`;
       const createdBy = `${shellOf(state).join(" ")} #(nop) ${ins.keyword} ${hash} in ${dest} `;

@@ -7,8 +7,8 @@ import { PassThrough, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import dockerignore from "@balena/dockerignore";
-import * as tar from "tar";
 import { resolveInRoot } from "../runtime/user.ts";
+import { extractContext, UnsafeContextError } from "./context-extract.ts";
 
 export class ContextError extends Error {}
 
@@ -17,6 +17,8 @@ export interface BuildContext {
   dockerfile: string;
   /** Whether a context path (relative, "/"-separated) is excluded by .dockerignore. */
   ignored(path: string): boolean;
+  /** sha256 hex of a regular file's content, computed while unpacking. */
+  digestOf(path: string): string | undefined;
   dispose(): Promise<void>;
 }
 
@@ -57,21 +59,6 @@ async function peek(source: Readable, n: number): Promise<Buffer> {
   return head;
 }
 
-/** Refuses entry paths and hard-link targets that leave the context root. */
-export function unsafeEntry(path: string, type: string, linkpath: string | undefined): string | undefined {
-  const norm = posix.normalize(path.replace(/^\.\//, ""));
-  if (path.startsWith("/") || norm === ".." || norm.startsWith("../"))
-    return `path escapes the context: ${path}`;
-  if (type === "Link" && linkpath !== undefined) {
-    const target = posix.normalize(linkpath);
-    if (linkpath.startsWith("/") || target === ".." || target.startsWith("../"))
-      return `hard link escapes the context: ${path} -> ${linkpath}`;
-  }
-  return undefined;
-}
-
-const allowedTypes = new Set(["File", "OldFile", "ContiguousFile", "Directory", "SymbolicLink", "Link"]);
-
 /** Unpacks `body` into a new temp dir under `tmpRoot`. */
 export async function receiveContext(
   body: Readable,
@@ -95,28 +82,17 @@ export async function receiveContext(
         dir,
         dockerfile: text,
         ignored: () => false,
+        digestOf: () => undefined,
         dispose,
       };
     }
-    let refusal: string | undefined;
-    const extract = tar.x({
-      cwd: dir,
-      strict: true,
-      preserveOwner: false,
-      filter: (path, entry) => {
-        const e = entry as { type?: string; linkpath?: string };
-        const why = unsafeEntry(path, e.type ?? "File", e.linkpath);
-        if (why) {
-          refusal ??= why;
-          return false;
-        }
-        return allowedTypes.has(e.type ?? "File");
-      },
-    });
-    await pipeline(source, padTar(), extract).catch((err: Error) => {
-      throw new ContextError(`failed to read the build context: ${err.message}`);
-    });
-    if (refusal) throw new ContextError(refusal);
+    let digests: Map<string, string>;
+    try {
+      digests = await extractContext(source.pipe(padTar()), dir);
+    } catch (err) {
+      if (err instanceof UnsafeContextError) throw new ContextError(err.message);
+      throw new ContextError(`failed to read the build context: ${(err as Error).message}`);
+    }
     const rules = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => "");
     const matcher = dockerignore.default().add(
       rules
@@ -134,6 +110,7 @@ export async function receiveContext(
       dir,
       dockerfile: text,
       ignored: (p) => !keep.has(p) && p !== "" && p !== "." && matcher.ignores(p),
+      digestOf: (rel) => digests.get(rel),
       dispose,
     };
   } catch (err) {

@@ -180,10 +180,17 @@ async function fileDigest(path: string): Promise<string> {
 }
 
 /** Digest of names, kinds, modes and contents (not times), as Docker's cache compares. */
-export async function hashEntries(entries: CopyEntry[]): Promise<string> {
+export async function hashEntries(
+  entries: CopyEntry[],
+  known: (rel: string) => string | undefined = () => undefined,
+): Promise<string> {
   const parts = await mapLimit(entries, 16, async (e) => {
     const content =
-      e.kind === "symlink" ? await readlink(e.src) : e.kind === "file" ? await fileDigest(e.src) : "";
+      e.kind === "symlink"
+        ? await readlink(e.src)
+        : e.kind === "file"
+          ? (known(e.rel) ?? (await fileDigest(e.src)))
+          : "";
     return `${e.kind}\0${e.rel}\0${e.dest}\0${e.mode.toString(8)}\0${e.extract ? "x" : ""}\0${content}\n`;
   });
   const hash = createHash("sha256");

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -10,7 +12,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { extractContext, UnsafeContextError } from "../../../../src/engine/build/context-extract.ts";
 import { CopyError, copyInto, hashEntries, planCopy } from "../../../../src/engine/build/copy.ts";
 
 describe("COPY planning, hashing and copying", () => {
@@ -75,5 +79,52 @@ describe("COPY planning, hashing and copying", () => {
     assert.equal(existsSync(join(outside, "x.txt")), false);
     assert.equal(existsSync(join(outside, "y.txt")), false);
     assert.equal(readFileSync(join(rootfs, base, "outside", "x.txt"), "utf8"), "b");
+  });
+});
+
+describe("context extraction", () => {
+  const tars = import("../../../helpers/tars.ts");
+
+  async function extractInto(entries: Parameters<Awaited<typeof tars>["makeTar"]>[0]) {
+    const { makeTar } = await tars;
+    const dir = mkdtempSync(join(tmpdir(), "wharf-ctx-"));
+    const outside = mkdtempSync(join(tmpdir(), "wharf-outside-"));
+    try {
+      const digests = await extractContext(Readable.from([await makeTar(entries)]), dir);
+      return {
+        digests,
+        files: readdirSync(dir, { recursive: true }).map(String).sort(),
+        outside: readdirSync(outside),
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
+  }
+
+  it("unpacks files, dirs and symlinks and hashes file content", async () => {
+    const r = await extractInto([
+      { name: "d/", type: "directory" },
+      { name: "d/f.txt", body: "hello" },
+      { name: "ln", type: "symlink", linkname: "/etc/passwd" },
+    ]);
+    assert.deepEqual(r.files, ["d", "d/f.txt", "ln"]);
+    assert.equal(r.digests.get("d/f.txt"), createHash("sha256").update("hello").digest("hex"));
+  });
+
+  it("refuses escapes: .., absolute, through a symlink it created, hard links out", async () => {
+    await assert.rejects(extractInto([{ name: "../x", body: "x" }]), UnsafeContextError);
+    await assert.rejects(extractInto([{ name: "/abs", body: "x" }]), UnsafeContextError);
+    await assert.rejects(
+      extractInto([
+        { name: "up", type: "symlink", linkname: "/tmp" },
+        { name: "up/planted", body: "x" },
+      ]),
+      /through a symlink/,
+    );
+    await assert.rejects(
+      extractInto([{ name: "h", type: "link", linkname: "../../etc/shadow" }]),
+      /hard link/,
+    );
   });
 });

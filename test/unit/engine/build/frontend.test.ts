@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile ${VAR} syntax is what these tests are about
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { unsafeEntry } from "../../../../src/engine/build/context.ts";
+import { unsafeEntry } from "../../../../src/engine/build/context-extract.ts";
 import {
   DockerfileError,
   parseDockerfile,
@@ -181,11 +181,11 @@ describe("metadata instructions", () => {
 
 describe("context tar safety", () => {
   it("refuses paths and hard links that leave the context", () => {
-    assert.match(unsafeEntry("../x", "File", undefined) ?? "", /escapes/);
-    assert.match(unsafeEntry("a/../../x", "File", undefined) ?? "", /escapes/);
-    assert.match(unsafeEntry("/etc/passwd", "File", undefined) ?? "", /escapes/);
-    assert.match(unsafeEntry("ok", "Link", "../../etc/shadow") ?? "", /hard link/);
-    assert.equal(unsafeEntry("a/b/../c", "File", undefined), undefined);
-    assert.equal(unsafeEntry("link", "SymbolicLink", "/etc/passwd"), undefined);
+    assert.match(unsafeEntry("../x", "file", undefined) ?? "", /escapes/);
+    assert.match(unsafeEntry("a/../../x", "file", undefined) ?? "", /escapes/);
+    assert.match(unsafeEntry("/etc/passwd", "file", undefined) ?? "", /escapes/);
+    assert.match(unsafeEntry("ok", "link", "../../etc/shadow") ?? "", /hard link/);
+    assert.equal(unsafeEntry("a/b/../c", "file", undefined), undefined);
+    assert.equal(unsafeEntry("link", "symlink", "/etc/passwd"), undefined);
   });
 });
