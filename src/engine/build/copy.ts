@@ -210,6 +210,8 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
   const dirs = new Map<string, string>();
   const chownNew = own.uid !== 0 || own.gid !== 0;
   // Host path of a directory inside rootfs, created (owned as --chown says) when missing.
+  // Directories made here: nothing in them can be in the way (no lstat needed per file).
+  const fresh = new Set<string>();
   const ensureDir = async (dir: string): Promise<string> => {
     const known = dirs.get(dir);
     if (known) return known;
@@ -220,6 +222,7 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
       const parent = await ensureDir(posix.dirname(resolved));
       const created = join(parent, posix.basename(resolved));
       await mkdir(created, { mode: 0o755 });
+      fresh.add(created);
       if (chownNew) await lchown(created, own.uid, own.gid);
     } else if (!st.isDirectory()) {
       throw new CopyError(`cannot copy to non-directory: ${dir}`);
@@ -253,7 +256,7 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
   const last = [...new Map(files.map((f) => [f.e.dest, f])).values()];
   await mapLimit(last, 16, async ({ e, parent }) => {
     const host = join(parent, posix.basename(e.dest));
-    const existing = await lstat(host).catch(() => undefined);
+    const existing = fresh.has(parent) ? undefined : await lstat(host).catch(() => undefined);
     if (existing?.isDirectory())
       throw new CopyError(`cannot overwrite directory ${e.dest} with non-directory`);
     if (existing) await rm(host, { force: true });
@@ -262,9 +265,10 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
       await lchown(host, own.uid, own.gid);
       return;
     }
+    // copyFile keeps the source's mode; wharfd runs as root, so new files are already 0:0.
     await copyFile(e.src, host);
-    await chmod(host, own.mode ?? e.mode);
-    await lchown(host, own.uid, own.gid);
+    if (own.mode !== undefined) await chmod(host, own.mode);
+    if (chownNew) await lchown(host, own.uid, own.gid);
     await utimes(host, e.mtime, e.mtime);
   });
 }
