@@ -2,7 +2,7 @@
 // Set WHARF_TEST_SOCKET to a reference dockerd's socket to run the docker half against Docker.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -88,6 +88,14 @@ describe("docker build (classic builder) compatibility", {
     assert.match(q.out, /^sha256:[0-9a-f]{64}\n$/);
     const labels = docker(["inspect", "--format", "{{.Config.Labels.stdin}}", q.out.trim()]);
     assert.equal(labels.out, "yes\n");
+    // A Dockerfile alone on stdin (the CLI wraps it in a tar), and -f to a file in a subdirectory.
+    const bare = docker(["build", "-q", "-"], `FROM ${base}\nLABEL bare=yes\n`);
+    assert.equal(bare.code, 0, bare.err);
+    assert.equal(docker(["inspect", "--format", "{{.Config.Labels.bare}}", bare.out.trim()]).out, "yes\n");
+    mkdirSync(join(dir, "sub"), { recursive: true });
+    writeFileSync(join(dir, "sub", "Dockerfile.alt"), `FROM ${base}\nCOPY msg.txt /m\nRUN test -s /m\n`);
+    const alt = docker(["build", "-q", "-f", join(dir, "sub", "Dockerfile.alt"), dir]);
+    assert.equal(alt.code, 0, alt.err);
     const tag = `compat-build-${suffix}:target`;
     tags.push(tag);
     const target = docker(["build", "--target", "build", "-t", tag, dir]);

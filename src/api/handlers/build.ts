@@ -72,6 +72,7 @@ export function buildRoutes(builder: Builder, tmpRoot: string): Route[] {
       let res: ServerResponse | undefined;
       // Headers go out with the first line, so an error before it can still be a plain HTTP error.
       const write = (msg: unknown) => {
+        if (ctx.abort.signal.aborted) return; // the client went away: nobody to tell
         res ??= ctx.stream("application/json");
         res.write(`${JSON.stringify(msg)}\r\n`);
       };
@@ -84,15 +85,17 @@ export function buildRoutes(builder: Builder, tmpRoot: string): Route[] {
         );
         // -q: the image ID is the only stream line (the CLI prints it).
         if (opts.quiet) write({ stream: `${id}\n` });
-        res ??= ctx.stream("application/json");
-        res.end();
+        if (!ctx.abort.signal.aborted) {
+          res ??= ctx.stream("application/json");
+          res.end();
+        }
       } catch (err) {
         const clientErr = asClientError(err);
         if (!res && !(err instanceof BuildError && err.code !== undefined)) throw clientErr;
         const message = clientErr instanceof Error ? clientErr.message : String(clientErr);
         const code = err instanceof BuildError ? err.code : undefined;
         write({ errorDetail: { ...(code !== undefined ? { code } : {}), message }, error: message });
-        res?.end();
+        if (res && !res.writableEnded) res.end();
       } finally {
         await build.dispose();
       }

@@ -1,5 +1,6 @@
 // POST /build against a real wharfd: instructions, cache, multi-stage, .dockerignore, failures.
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
 import type { TestApi } from "../../helpers/api.ts";
 import { demux } from "../../helpers/api.ts";
@@ -234,6 +235,45 @@ describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
     assert.match(r.output, /before\n/);
     assert.equal((await d.api.call("GET", "/images/fail:test/json")).status, 404);
     assert.equal((await d.api.ok<unknown[]>("GET", "/containers/json?all=1")).length, 0);
+    if (d.owned) assert.deepEqual(leaks(d.dataRoot).mounts, []);
+  });
+
+  test("a client that goes away mid-RUN stops the build; its container is removed", async () => {
+    const body = await makeTar([
+      { name: "Dockerfile", body: "FROM busybox\nRUN echo started && sleep 60\n" },
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: d.socket,
+          method: "POST",
+          path: "/build?t=cancel:test",
+          headers: { "Content-Type": "application/x-tar" },
+        },
+        (res) => {
+          res.on("data", (chunk: Buffer) => {
+            if (chunk.toString().includes("started")) {
+              req.destroy();
+              resolve();
+            }
+          });
+          res.on("error", () => undefined);
+        },
+      );
+      req.on("error", () => undefined);
+      req.on("close", () => resolve());
+      req.end(body);
+      setTimeout(() => reject(new Error("the RUN never started")), 60_000).unref();
+    });
+    const deadline = Date.now() + 20_000;
+    let left: unknown[] = [];
+    while (Date.now() < deadline) {
+      left = await d.api.ok<unknown[]>("GET", "/containers/json?all=1");
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(left.length, 0);
+    assert.equal((await d.api.call("GET", "/images/cancel:test/json")).status, 404);
     if (d.owned) assert.deepEqual(leaks(d.dataRoot).mounts, []);
   });
 
