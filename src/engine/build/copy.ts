@@ -2,7 +2,7 @@
 // content digest of what will be copied (the cache key), and the copy itself into a mounted
 // root filesystem, with every destination path resolved inside that root (symlinks included).
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, type Stats } from "node:fs";
 import {
   chmod,
   copyFile,
@@ -48,11 +48,11 @@ const globChars = /[*?[]/;
 
 async function walk(root: SourceRoot, rel: string, dest: string, out: CopyEntry[]): Promise<void> {
   const abs = join(root.dir, rel);
-  const names = (await readdir(abs)).sort();
-  for (const name of names) {
+  const names = (await readdir(abs)).sort().filter((n) => !root.ignored?.(rel === "." ? n : `${rel}/${n}`));
+  const stats = await Promise.all(names.map((n) => lstat(join(abs, n))));
+  for (const [i, name] of names.entries()) {
     const childRel = rel === "." ? name : `${rel}/${name}`;
-    if (root.ignored?.(childRel)) continue;
-    const st = await lstat(join(root.dir, childRel));
+    const st = stats[i] as Stats;
     const childDest = posix.join(dest, name);
     const kind = st.isDirectory()
       ? "dir"
