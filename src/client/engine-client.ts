@@ -394,6 +394,22 @@ export class EngineClient {
     });
   }
 
+  /** POST /images/{name}/push: the progress stream (errors arrive inside it). */
+  imagePush(name: string, opts: { tag?: string; auth?: string } = {}): Promise<AsyncGenerator<JsonMessage>> {
+    return this.stream("POST", `/images/${encodePathName(name)}/push`, {
+      query: { tag: opts.tag || undefined },
+      headers: { "X-Registry-Auth": opts.auth ?? "e30=" },
+    });
+  }
+
+  /** POST /auth: checks credentials against a registry. */
+  login(auth: { username: string; password: string; serveraddress: string }): Promise<{
+    IdentityToken?: string;
+    Status: string;
+  }> {
+    return this.json("POST", "/auth", { body: auth });
+  }
+
   /** POST /images/create?fromSrc=-: the body is the rootfs tar (or fromSrc a URL); "repo" keeps "name:tag". */
   imageImport(
     source: Readable | Buffer,

@@ -14,6 +14,12 @@ export interface DaemonConfig {
   logMaxSize: number;
   initPath: string;
   shmSize: number;
+  /** daemon.json "insecure-registries": hosts or CIDRs reached over http / unverified TLS. */
+  insecureRegistries: string[];
+  /** daemon.json "registry-mirrors": mirrors of docker.io. */
+  registryMirrors: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
   /** Networking (Docker's daemon options of the same names). */
   bridge: string;
   bip?: string;
@@ -32,6 +38,10 @@ export const defaults: DaemonConfig = {
   logMaxSize: 32 * 1024 * 1024,
   initPath: "/usr/bin/tini-static",
   shmSize: 64 * 1024 * 1024,
+  insecureRegistries: [],
+  registryMirrors: [],
+  maxConcurrentDownloads: 3,
+  maxConcurrentUploads: 5,
   bridge: "wharf0",
   defaultAddressPools: [{ base: "10.209.0.0/16", size: 24 }],
   iptables: true,
@@ -184,6 +194,10 @@ function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> 
     "log-opts",
     "init-path",
     "default-shm-size",
+    "insecure-registries",
+    "registry-mirrors",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
     "bridge",
     "bip",
     "default-address-pools",
@@ -201,6 +215,19 @@ function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> 
   if (typeof json["log-level"] === "string") out.logLevel = json["log-level"] as DaemonConfig["logLevel"];
   if (typeof json["init-path"] === "string") out.initPath = json["init-path"];
   if (typeof json["default-shm-size"] === "string") out.shmSize = sizeOf(json["default-shm-size"]);
+  if (Array.isArray(json["insecure-registries"]))
+    out.insecureRegistries = json["insecure-registries"].map(String);
+  if (Array.isArray(json["registry-mirrors"])) out.registryMirrors = json["registry-mirrors"].map(String);
+  for (const [key, field] of [
+    ["max-concurrent-downloads", "maxConcurrentDownloads"],
+    ["max-concurrent-uploads", "maxConcurrentUploads"],
+  ] as const) {
+    const v = json[key];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+      throw new ConfigError(`${path}: ${key} must be a positive integer`);
+    out[field] = v;
+  }
   if (typeof json.bridge === "string") out.bridge = json.bridge;
   if (typeof json.bip === "string") out.bip = json.bip;
   if (Array.isArray(json["default-address-pools"])) {

@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { buildRoutes } from "../api/handlers/build.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
+import { distributionRoutes, pullImage } from "../api/handlers/distribution.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { networkRoutes } from "../api/handlers/networks.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
@@ -15,6 +16,7 @@ import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { ContentStore } from "../engine/content/store.ts";
 import { EventBus } from "../engine/events/bus.ts";
+import { createDistribution } from "../engine/images/distribution.ts";
 import { ImageService } from "../engine/images/service.ts";
 import { NetworkService } from "../engine/network/service.ts";
 import { NetworkStore } from "../engine/network/store.ts";
@@ -117,7 +119,13 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   });
   const builder = await createBuilder({ db, images, containers, snapshots, dataRoot: config.dataRoot });
   const router = new Router();
-  router.add(...systemRoutes(system, events), ...containerRoutes(containers), ...imageRoutes(images));
+  const distribution = createDistribution(config, { images, content, events });
+  router.add(
+    ...systemRoutes(system, events),
+    ...containerRoutes(containers),
+    ...distributionRoutes(distribution),
+    ...imageRoutes(images, (ctx) => pullImage(ctx, distribution)),
+  );
   router.add(...networkRoutes(network));
   router.add(...buildRoutes(builder.builder, builder.tmpDir));
   return {

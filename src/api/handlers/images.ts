@@ -90,7 +90,8 @@ function globMatch(pattern: string, tag: string): boolean {
   return re.test(tag) || re.test(tag.slice(0, tag.lastIndexOf(":")));
 }
 
-export function imageRoutes(images: ImageService): Route[] {
+/** `pull` serves the fromImage form of POST /images/create (see distribution.ts). */
+export function imageRoutes(images: ImageService, pull?: (ctx: RequestContext) => Promise<void>): Route[] {
   const name = (ctx: RequestContext) => ctx.param(0);
 
   return [
@@ -107,6 +108,7 @@ export function imageRoutes(images: ImageService): Route[] {
 
     route("POST", "/images/create", async (ctx) => {
       const fromSrc = ctx.str("fromSrc");
+      if (fromSrc === undefined && pull) return pull(ctx);
       if (fromSrc === undefined) {
         const image = ctx.str("fromImage") ?? "";
         throw Object.assign(new Error(`pulling images is not supported by this wharfd yet: ${image}`), {

@@ -6,6 +6,7 @@ import { streamAttach } from "../attach.ts";
 import { type Command, type CommandContext, describeError, StatusError, writeOut } from "../command.ts";
 import { buildContainerConfig, type ContainerOptions } from "../container-config.ts";
 import { containerFlags, createPullFlag, runOnlyFlags } from "../container-flags.ts";
+import { registryAuthHeader } from "../docker-config.ts";
 import type { ParsedFlags } from "../flags.ts";
 import { displayJsonMessages } from "../jsonmessage.ts";
 import { apiTag, familiarString, fullName, parseNormalizedNamed, withDefaultTag } from "../reference.ts";
@@ -65,7 +66,11 @@ async function pullImage(
   quiet: boolean,
 ): Promise<void> {
   const ref = withDefaultTag(parseNormalizedNamed(image));
-  const stream = await ctx.client().imagePull(fullName(ref), { tag: apiTag(ref), platform });
+  const stream = await ctx.client().imagePull(fullName(ref), {
+    tag: apiTag(ref),
+    platform,
+    auth: await registryAuthHeader(ctx.env, ref.domain),
+  });
   await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stderr);
 }
 

@@ -101,6 +101,26 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./image-import.ts")).importCommand,
   },
   {
+    paths: ["image pull", "pull"],
+    description: "Download an image from a registry",
+    load: async () => (await import("./image-pull-push.ts")).pullCommand,
+  },
+  {
+    paths: ["image push", "push"],
+    description: "Upload an image to a registry",
+    load: async () => (await import("./image-pull-push.ts")).pushCommand,
+  },
+  {
+    paths: ["login"],
+    description: "Authenticate to a registry",
+    load: async () => (await import("./login-logout.ts")).loginCommand,
+  },
+  {
+    paths: ["logout"],
+    description: "Log out from a registry",
+    load: async () => (await import("./login-logout.ts")).logoutCommand,
+  },
+  {
     paths: ["image tag", "tag"],
     description: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
     load: async () => (await import("./image-tag-rm.ts")).tagCommand,
@@ -200,7 +220,7 @@ export const groups: Readonly<Record<string, Group>> = {
   system: { description: "Manage wharf", sections: () => groupSection("system") },
 };
 
-const common = ["run", "ps", "images", "version", "info"];
+const common = ["run", "ps", "pull", "push", "images", "login", "logout", "version", "info"];
 
 /** `wharf --help`: docker's sections. */
 export function rootSections(): HelpSection[] {
