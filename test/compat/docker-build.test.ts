@@ -96,6 +96,22 @@ describe("docker build (classic builder) compatibility", {
     writeFileSync(join(dir, "sub", "Dockerfile.alt"), `FROM ${base}\nCOPY msg.txt /m\nRUN test -s /m\n`);
     const alt = docker(["build", "-q", "-f", join(dir, "sub", "Dockerfile.alt"), dir]);
     assert.equal(alt.code, 0, alt.err);
+    const hosts = docker(
+      [
+        "build",
+        "-q",
+        "--no-cache",
+        "--add-host",
+        "bh1:10.9.8.7",
+        "--add-host",
+        "bh2:10.9.8.6",
+        "-f",
+        "-",
+        dir,
+      ],
+      `FROM ${base}\nRUN grep -q bh1 /etc/hosts && grep -q bh2 /etc/hosts\n`,
+    );
+    assert.equal(hosts.code, 0, hosts.err);
     const tag = `compat-build-${suffix}:target`;
     tags.push(tag);
     const target = docker(["build", "--target", "build", "-t", tag, dir]);

@@ -34,6 +34,12 @@ function buildOptions(ctx: RequestContext): BuildOptions {
     if (v !== null) buildArgs.set(k, v);
   }
   const network = ctx.str("networkmode");
+  // The docker CLI repeats extrahosts once per --add-host; cachefrom and platform are accepted as-is.
+  const extraHosts = ctx.query
+    .getAll("extrahosts")
+    .flatMap((h) => h.split(","))
+    .filter((h) => h !== "");
+  const shmSize = ctx.int("shmsize");
   return {
     tags,
     buildArgs,
@@ -44,6 +50,8 @@ function buildOptions(ctx: RequestContext): BuildOptions {
     forceRm: ctx.bool("forcerm"),
     quiet: ctx.bool("q"),
     networkMode: network && network !== "default" ? network : undefined,
+    extraHosts,
+    shmSize: shmSize && shmSize > 0 ? shmSize : undefined,
   };
 }
 

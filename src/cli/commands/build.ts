@@ -3,6 +3,7 @@
 import { writeFile } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import type { JsonMessage } from "../../client/types.ts";
+import { parseSize } from "../../util/size.ts";
 import { contextFromDir, contextFromDockerfile } from "../build-context.ts";
 import { type Command, StatusError, writeOut } from "../command.ts";
 import { displayJsonMessages, JsonMessageError } from "../jsonmessage.ts";
@@ -29,6 +30,14 @@ function keyValues(list: readonly string[], env: NodeJS.ProcessEnv): Record<stri
   return out;
 }
 
+function shmSizeBytes(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const bytes = parseSize(value);
+  if (bytes === undefined)
+    throw new StatusError(`invalid argument "${value}" for "--shm-size" flag: invalid size: '${value}'`, 125);
+  return bytes;
+}
+
 export const buildCommand: Command = {
   usage: "[OPTIONS] PATH | URL | -",
   flags: [
@@ -53,6 +62,8 @@ export const buildCommand: Command = {
     { name: "rm", usage: "Remove intermediate containers after a successful build", default: "true" },
     { name: "force-rm", usage: "Always remove intermediate containers" },
     { name: "iidfile", type: "string", usage: "Write the image ID to the file" },
+    { name: "add-host", type: "list", usage: 'Add a custom host-to-IP mapping ("host:ip")' },
+    { name: "shm-size", type: "bytes", usage: 'Size of "/dev/shm"' },
   ],
   args: { exact: 1 },
   async run(ctx, flags, args) {
@@ -88,6 +99,8 @@ export const buildCommand: Command = {
         // The daemon's default is rm=1: a false one must be sent as "0".
         rm: !flags.changed("rm") || flags.bool("rm") ? true : "0",
         forcerm: flags.bool("force-rm"),
+        extrahosts: flags.list("add-host").length ? flags.list("add-host") : undefined,
+        shmsize: shmSizeBytes(flags.string("shm-size")),
       },
       headers: { "Content-Type": "application/x-tar" },
       body: context.stream,

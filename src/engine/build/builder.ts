@@ -81,6 +81,10 @@ export interface BuildOptions {
   forceRm: boolean;
   quiet: boolean;
   networkMode?: string;
+  /** `--add-host` for RUN containers ("name:ip"). */
+  extraHosts?: string[];
+  /** /dev/shm size of RUN containers, bytes. */
+  shmSize?: number;
 }
 
 export interface BuildOutput {
@@ -355,7 +359,11 @@ class BuildRun {
       User: state.config.User ?? "",
       Labels: {},
       Healthcheck: { Test: ["NONE"] },
-      HostConfig: { NetworkMode: this.opts.networkMode || "default" },
+      HostConfig: {
+        NetworkMode: this.opts.networkMode || "default",
+        ...(this.opts.extraHosts?.length ? { ExtraHosts: this.opts.extraHosts } : {}),
+        ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
+      },
     });
     this.say(` ---> Running in ${short(id)}\n`);
     const abort = new AbortController();

@@ -173,6 +173,22 @@ describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
     );
   });
 
+  test("extrahosts and shmsize reach the RUN containers", async () => {
+    const r = await build(
+      d.api,
+      {
+        Dockerfile:
+          "FROM busybox\nRUN grep -q 'builder-host' /etc/hosts && grep -q 'other-host' /etc/hosts && df -k /dev/shm | grep -q 32768\n",
+      },
+      "extrahosts=builder-host%3A10.1.2.3&extrahosts=other-host%3A10.1.2.4&shmsize=33554432&nocache=1",
+    );
+    assert.ok(r.id, r.output + JSON.stringify(r.lines.at(-1)));
+    const without = await build(d.api, {
+      Dockerfile: "FROM busybox\nRUN grep -q 'builder-host' /etc/hosts\n",
+    });
+    assert.equal(without.lines.at(-1)?.errorDetail?.code, 1, "the check above can fail");
+  });
+
   test(".dockerignore excludes files, with ! exceptions", async () => {
     const r = await build(
       d.api,
