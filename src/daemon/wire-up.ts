@@ -4,12 +4,14 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { buildRoutes } from "../api/handlers/build.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
 import { distributionRoutes, pullImage } from "../api/handlers/distribution.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { networkRoutes } from "../api/handlers/networks.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
+import { createBuilder } from "../engine/build/setup.ts";
 import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { ContentStore } from "../engine/content/store.ts";
@@ -115,6 +117,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     daemonId: id,
     hostname: hostname(),
   });
+  const builder = await createBuilder({ db, images, containers, snapshots, dataRoot: config.dataRoot });
   const router = new Router();
   const distribution = createDistribution(config, { images, content, events });
   router.add(
@@ -124,6 +127,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     ...imageRoutes(images, (ctx) => pullImage(ctx, distribution)),
   );
   router.add(...networkRoutes(network));
+  router.add(...buildRoutes(builder.builder, builder.tmpDir));
   return {
     router,
     containers,

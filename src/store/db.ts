@@ -14,6 +14,9 @@ const migrations: string[] = [
    CREATE TABLE IF NOT EXISTS endpoints (id TEXT PRIMARY KEY, network_id TEXT NOT NULL, container_id TEXT NOT NULL, record TEXT NOT NULL,
                                          UNIQUE (network_id, container_id));
    CREATE INDEX IF NOT EXISTS endpoints_container ON endpoints(container_id);`,
+  // The builder's step cache (engine/build/cache.ts).
+  `CREATE TABLE IF NOT EXISTS build_cache (key TEXT PRIMARY KEY, image_id TEXT NOT NULL, created INTEGER NOT NULL);
+   CREATE INDEX IF NOT EXISTS build_cache_image ON build_cache(image_id);`,
 ];
 
 export class Database {

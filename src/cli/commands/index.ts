@@ -91,6 +91,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./image-ls.ts")).imagesCommand,
   },
   {
+    paths: ["image build", "build"],
+    description: "Build an image from a Dockerfile",
+    load: async () => (await import("./build.ts")).buildCommand,
+  },
+  {
     paths: ["image import", "import"],
     description: "Import the contents from a tarball to create a filesystem image",
     load: async () => (await import("./image-import.ts")).importCommand,

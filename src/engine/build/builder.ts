@@ -1,0 +1,528 @@
+// Builder: runs a parsed Dockerfile the way Docker's classic builder does. Every step yields an
+// image (metadata steps add a history entry without a layer; RUN commits its container's rw
+// layer; COPY/ADD copy into a temporary rw layer that is committed the same way), so each step
+// can be a cache hit keyed on its parent image.
+import { createHash, randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import { posix } from "node:path";
+import type { ContainerService } from "../containers/service.ts";
+import { EngineError } from "../errors.ts";
+import type { ContainerConfig, ImageConfig } from "../images/oci.ts";
+import { familiarTag, parseReference, tagKey } from "../images/reference.ts";
+import type { ImageRecord } from "../images/service.ts";
+import { readUserFiles, resolveUser } from "../runtime/user.ts";
+import type { Snapshotter } from "../snapshots/snapshotter.ts";
+import { type BuildCache, cacheKey } from "./cache.ts";
+import type { BuildContext } from "./context.ts";
+import { copyInto, hashEntries, planCopy } from "./copy.ts";
+import {
+  DockerfileError,
+  type Instruction,
+  type ParsedDockerfile,
+  parseDockerfile,
+  parseInstructionText,
+  parseJsonOrShell,
+  type Stage,
+  splitKeepingQuotes,
+} from "./dockerfile.ts";
+import { expandWord } from "./shell-lex.ts";
+import {
+  applyMetadata,
+  argsPrefix,
+  commandOf,
+  newState,
+  predefinedArgs,
+  runEnv,
+  type StageState,
+  shellOf,
+  substitutionEnv,
+} from "./state.ts";
+
+/** A build failure shown to the client as Docker's errorDetail (code = the RUN's exit code). */
+export class BuildError extends EngineError {
+  readonly code: number | undefined;
+  override readonly status = 400;
+  constructor(message: string, code?: number) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** What the builder needs from the image store (ImageService satisfies it). */
+export interface BuildImageStore {
+  find(name: string): ImageRecord | undefined;
+  config(imageId: string): Promise<ImageConfig>;
+  lowerLayers(record: ImageRecord): string[];
+  commit(opts: {
+    parentImage?: string;
+    upperDir: string;
+    config: ContainerConfig;
+    createdBy?: string;
+    emptyLayer?: boolean;
+  }): Promise<string>;
+  tag(source: string, repo: string, tag?: string): void;
+}
+
+export type BuildContainers = Pick<ContainerService, "create" | "attachOutput" | "start" | "wait" | "remove">;
+
+export type BuildSnapshots = Pick<
+  Snapshotter,
+  "createContainerLayer" | "mountContainer" | "unmountContainer" | "remove" | "fsDir" | "createLayer"
+>;
+
+export interface BuildOptions {
+  tags: string[];
+  buildArgs: ReadonlyMap<string, string>;
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  /** Remove intermediate containers (after success; after failure too — see forceRm). */
+  rm: boolean;
+  forceRm: boolean;
+  quiet: boolean;
+  networkMode?: string;
+  /** `--add-host` for RUN containers ("name:ip"). */
+  extraHosts?: string[];
+  /** /dev/shm size of RUN containers, bytes. */
+  shmSize?: number;
+}
+
+export interface BuildOutput {
+  stream(text: string): void;
+  aux(value: unknown): void;
+}
+
+export interface BuilderDeps {
+  images: BuildImageStore;
+  containers: BuildContainers;
+  snapshots: BuildSnapshots;
+  cache: BuildCache;
+}
+
+const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
+const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
+
+interface StepCommit {
+  createdBy: string;
+  emptyLayer?: boolean;
+  upperDir?: string;
+}
+
+export class Builder {
+  private readonly d: BuilderDeps;
+
+  constructor(deps: BuilderDeps) {
+    this.d = deps;
+  }
+
+  /** Forgets the step cache; returns the keys dropped. */
+  pruneCache(): string[] {
+    return this.d.cache.clear();
+  }
+
+  async build(ctx: BuildContext, opts: BuildOptions, out: BuildOutput, signal: AbortSignal): Promise<string> {
+    return new BuildRun(this.d, ctx, opts, out, signal).run();
+  }
+}
+
+class BuildRun {
+  private readonly d: BuilderDeps;
+  private readonly ctx: BuildContext;
+  private readonly opts: BuildOptions;
+  private readonly out: BuildOutput;
+  private readonly signal: AbortSignal;
+  private readonly usedArgs = new Set<string>();
+  private readonly stageImages = new Map<string, string | undefined>();
+  private step = 0;
+  private total = 0;
+  private escapeChar = "\\";
+
+  constructor(d: BuilderDeps, ctx: BuildContext, opts: BuildOptions, out: BuildOutput, signal: AbortSignal) {
+    this.d = d;
+    this.ctx = ctx;
+    this.opts = opts;
+    this.out = out;
+    this.signal = signal;
+  }
+
+  private say(text: string): void {
+    if (!this.opts.quiet) this.out.stream(text);
+  }
+
+  async run(): Promise<string> {
+    const parsed = parseDockerfile(this.ctx.dockerfile);
+    this.escapeChar = parsed.escapeChar;
+    const stages = this.selectStages(parsed);
+    const last = stages.at(-1) as Stage;
+    if (Object.keys(this.opts.labels).length > 0) {
+      const text = Object.entries(this.opts.labels)
+        .map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`)
+        .join(" ");
+      last.steps.push({ keyword: "LABEL", original: `LABEL ${text}`, line: 0, flags: new Map(), args: text });
+    }
+    this.total = stages.reduce((n, s) => n + 1 + s.steps.length, 0);
+    const metaArgs = this.metaArgs(parsed);
+    let result: string | undefined;
+    for (const stage of stages) {
+      result = await this.runStage(stage, metaArgs);
+      this.stageImages.set(String(stage.index), result);
+      if (stage.name) this.stageImages.set(stage.name, result);
+    }
+    if (!result) throw new BuildError("No image was generated. Is your Dockerfile empty?");
+    const unused = [...this.opts.buildArgs.keys()].filter(
+      (k) => !this.usedArgs.has(k) && !predefinedArgs.includes(k) && !metaArgs.has(k),
+    );
+    if (unused.length)
+      this.say(`[Warning] One or more build-args [${unused.sort().join(" ")}] were not consumed\n`);
+    this.out.aux({ ID: result });
+    this.say(`Successfully built ${short(result)}\n`);
+    for (const t of this.opts.tags) {
+      const { repo, tag } = splitTag(t);
+      this.d.images.tag(result, repo, tag);
+      this.say(`Successfully tagged ${familiarTag(tagKey(parseReference(t)))}\n`);
+    }
+    return result;
+  }
+
+  private selectStages(parsed: ParsedDockerfile): Stage[] {
+    if (!this.opts.target) return parsed.stages;
+    const target = this.opts.target.toLowerCase();
+    const i = parsed.stages.findIndex((s) => s.name === target);
+    if (i < 0) throw new BuildError(`failed to reach build target ${this.opts.target} in Dockerfile`);
+    return parsed.stages.slice(0, i + 1);
+  }
+
+  /** ARGs before the first FROM, overridden by build args. */
+  private metaArgs(parsed: ParsedDockerfile): Map<string, string> {
+    const values = new Map<string, string>();
+    for (const ins of parsed.metaArgs) {
+      for (const word of splitKeepingQuotes(ins.args, parsed.escapeChar)) {
+        const eq = word.indexOf("=");
+        const name = eq < 0 ? word : word.slice(0, eq);
+        if (this.opts.buildArgs.has(name)) values.set(name, this.opts.buildArgs.get(name) as string);
+        else if (eq >= 0) values.set(name, expandWord(word.slice(eq + 1), values, parsed.escapeChar));
+      }
+    }
+    return values;
+  }
+
+  private header(ins: Instruction): void {
+    this.step++;
+    this.say(`Step ${this.step}/${this.total} : ${ins.original}\n`);
+  }
+
+  private async runStage(stage: Stage, metaArgs: Map<string, string>): Promise<string | undefined> {
+    this.header(stage.from);
+    const base = expandWord(stage.base, metaArgs, this.escapeChar);
+    let state: StageState;
+    if (base.toLowerCase() === "scratch") {
+      state = newState({}, undefined, this.escapeChar);
+      this.say(" ---> \n");
+    } else if (this.stageImages.has(base.toLowerCase())) {
+      const id = this.stageImages.get(base.toLowerCase());
+      state = newState(id ? ((await this.d.images.config(id)).config ?? {}) : {}, id, this.escapeChar);
+      this.say(` ---> ${id ? short(id) : ""}\n`);
+    } else {
+      const image = this.d.images.find(base);
+      if (!image)
+        throw new BuildError(
+          `pull access denied for ${base}, repository does not exist or may require 'docker login': No such image: ${base}`,
+        );
+      state = newState((await this.d.images.config(image.id)).config ?? {}, image.id, this.escapeChar);
+      this.say(` ---> ${short(image.id)}\n`);
+      const triggers = state.config.OnBuild ?? [];
+      state.config.OnBuild = [];
+      if (triggers.length) {
+        this.say(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}\n`);
+        for (const t of triggers) await this.runStep(state, parseInstructionText(t), metaArgs);
+      }
+    }
+    for (const ins of stage.steps) {
+      if (this.signal.aborted) throw new BuildError("build cancelled");
+      this.header(ins);
+      await this.runStep(state, ins, metaArgs);
+    }
+    return state.imageId;
+  }
+
+  private async runStep(state: StageState, ins: Instruction, metaArgs: Map<string, string>): Promise<void> {
+    try {
+      switch (ins.keyword) {
+        case "RUN":
+          return await this.runCommand(state, ins);
+        case "COPY":
+        case "ADD":
+          return await this.copy(state, ins);
+        default: {
+          const before = structuredClone(state.config);
+          const comment = applyMetadata(state, ins, this.opts.buildArgs, metaArgs, this.usedArgs);
+          if (comment === undefined) throw new DockerfileError(`unknown instruction: ${ins.keyword}`);
+          const createdBy = [...shellOf({ ...state, config: before }), "#(nop) ", comment].join(" ");
+          await this.commitStep(state, { createdBy, emptyLayer: true }, [createdBy, state.config]);
+        }
+      }
+    } catch (err) {
+      if (err instanceof BuildError) throw err;
+      throw new BuildError((err as Error).message);
+    }
+  }
+
+  /** Commits a step (or reuses the cached result) and prints its image ID. */
+  private async commitStep(
+    state: StageState,
+    commit: StepCommit,
+    keyParts: unknown,
+    work?: () => Promise<StepCommit & { cleanup?: () => Promise<void> }>,
+  ): Promise<void> {
+    const key = cacheKey(state.imageId, keyParts);
+    if (!this.opts.noCache) {
+      const hit = this.d.cache.lookup(key, (id) => this.d.images.find(id) !== undefined);
+      if (hit) {
+        this.say(` ---> Using cache\n`);
+        this.adopt(state, hit);
+        this.say(` ---> ${short(hit)}\n`);
+        return;
+      }
+    }
+    let final = commit;
+    let cleanup: (() => Promise<void>) | undefined;
+    try {
+      if (work) {
+        const done = await work();
+        final = done;
+        cleanup = done.cleanup;
+      }
+      // A step that changed no file adds no layer (an empty diff is not a valid layer tar).
+      const unchanged = final.upperDir !== undefined && (await readdir(final.upperDir)).length === 0;
+      const id = await this.d.images.commit({
+        parentImage: state.imageId,
+        upperDir: final.upperDir ?? "",
+        config: state.config,
+        createdBy: final.createdBy,
+        emptyLayer: final.emptyLayer || unchanged,
+      });
+      this.d.cache.store(key, id);
+      state.imageId = id;
+      if (cleanup) await cleanup();
+      cleanup = undefined;
+      this.say(` ---> ${short(id)}\n`);
+    } finally {
+      if (cleanup) await cleanup().catch(() => undefined);
+    }
+  }
+
+  /** A cache hit: continue from that image, keeping this stage's config as it now stands. */
+  private adopt(state: StageState, imageId: string): void {
+    state.imageId = imageId;
+  }
+
+  private async runCommand(state: StageState, ins: Instruction): Promise<void> {
+    const { argv, shellForm } = commandOf(state, ins.args);
+    if (!shellForm && argv.length === 0) throw new BuildError("RUN requires at least one argument");
+    const createdBy = [...argsPrefix(state), ...argv].join(" ");
+    const env = runEnv(state);
+    await this.commitStep(state, { createdBy }, ["RUN", argv, argsPrefix(state), state.config], async () => {
+      const { id, exitCode } = await this.runContainer(state, argv, env);
+      const remove = () => this.d.containers.remove(id, { force: true, volumes: true });
+      if (exitCode !== 0) {
+        if (this.opts.rm || this.opts.forceRm) await remove().catch(() => undefined);
+        throw new BuildError(
+          `The command '${argv.join(" ")}' returned a non-zero code: ${exitCode}`,
+          exitCode,
+        );
+      }
+      return {
+        createdBy,
+        upperDir: this.d.snapshots.fsDir(id),
+        cleanup: async () => {
+          if (!this.opts.rm && !this.opts.forceRm) return;
+          await remove();
+          this.say(`Removing intermediate container ${short(id)}\n`);
+        },
+      };
+    });
+  }
+
+  private async runContainer(
+    state: StageState,
+    argv: string[],
+    env: string[],
+  ): Promise<{ id: string; exitCode: number }> {
+    if (!state.imageId)
+      throw new BuildError("RUN in an empty stage: FROM scratch has no shell or files to run");
+    const { Id: id } = await this.d.containers.create(undefined, {
+      Image: state.imageId,
+      Entrypoint: argv,
+      Cmd: [],
+      Env: env,
+      WorkingDir: state.config.WorkingDir ?? "",
+      User: state.config.User ?? "",
+      Labels: {},
+      Healthcheck: { Test: ["NONE"] },
+      HostConfig: {
+        NetworkMode: this.opts.networkMode || "default",
+        ...(this.opts.extraHosts?.length ? { ExtraHosts: this.opts.extraHosts } : {}),
+        ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
+      },
+    });
+    this.say(` ---> Running in ${short(id)}\n`);
+    const abort = new AbortController();
+    const onCancel = () =>
+      void this.d.containers.remove(id, { force: true, volumes: true }).catch(() => undefined);
+    this.signal.addEventListener("abort", onCancel);
+    try {
+      const output = await this.d.containers.attachOutput(
+        id,
+        { logs: true, stream: true, stdout: true, stderr: true },
+        abort.signal,
+      );
+      const waiting = this.d.containers.wait(id, "next-exit", abort.signal);
+      waiting.catch(() => undefined);
+      try {
+        await this.d.containers.start(id);
+      } catch (err) {
+        await this.d.containers.remove(id, { force: true, volumes: true }).catch(() => undefined);
+        throw new BuildError((err as Error).message, 127);
+      }
+      for await (const entry of output.entries) this.say(entry.data.toString("utf8"));
+      const { StatusCode } = await waiting;
+      return { id, exitCode: StatusCode };
+    } finally {
+      abort.abort();
+      this.signal.removeEventListener("abort", onCancel);
+    }
+  }
+
+  private async copy(state: StageState, ins: Instruction): Promise<void> {
+    const add = ins.keyword === "ADD";
+    const env = substitutionEnv(state);
+    const parsed = parseJsonOrShell(ins.args);
+    const words = ("exec" in parsed ? parsed.exec : splitKeepingQuotes(parsed.shell, this.escapeChar)).map(
+      (w) => expandWord(w, env, this.escapeChar),
+    );
+    if (words.length < 2) throw new BuildError(`${ins.keyword} requires at least two arguments`);
+    const rawDest = words.at(-1) as string;
+    const workdir = state.config.WorkingDir || "/";
+    const dest = rawDest.startsWith("/") ? rawDest : posix.join(workdir, rawDest);
+    const destIsDir = rawDest.endsWith("/") || rawDest === "." || rawDest.endsWith("/.");
+    const from = ins.flags.get("from");
+    const chown = ins.flags.get("chown");
+    const chmodFlag = ins.flags.get("chmod");
+    if (from !== undefined && add) throw new BuildError("ADD does not support --from");
+    const mode = chmodFlag ? Number.parseInt(chmodFlag, 8) : undefined;
+    if (chmodFlag && (!/^[0-7]{3,4}$/.test(chmodFlag) || Number.isNaN(mode)))
+      throw new BuildError(`invalid chmod parameter: ${chmodFlag}`);
+
+    const source = from !== undefined ? await this.mountSource(from ?? "") : undefined;
+    try {
+      const root = source ? { dir: source.dir } : { dir: this.ctx.dir, ignored: this.ctx.ignored };
+      const entries = await planCopy(root, words.slice(0, -1), dest, {
+        add,
+        keyword: ins.keyword,
+        destIsDir,
+      });
+      // Content from another image is fixed by that image's ID; context content is hashed.
+      const digest = source
+        ? sha256Hex(`${source.imageId} ${entries.map((e) => `${e.rel}>${e.dest}`).join(",")}`)
+        : await hashEntries(entries, this.ctx.digestOf);
+      const single = entries.length === 1 || (entries[0]?.kind === "dir" && words.length === 2);
+      const hash = `${single ? (entries[0]?.kind === "dir" ? "dir" : "file") : "multi"}:${digest}`;
+      const createdBy = `${shellOf(state).join(" ")} #(nop) ${ins.keyword} ${hash} in ${dest} `;
+      await this.commitStep(
+        state,
+        { createdBy },
+        [ins.keyword, digest, dest, chown, chmodFlag, state.config],
+        async () => {
+          const layer = await this.tempLayer(state.imageId);
+          try {
+            const own = await this.ownership(layer.rootfs, chown);
+            await copyInto(layer.rootfs, entries, { ...own, mode });
+            await this.d.snapshots.unmountContainer(layer.id);
+          } catch (err) {
+            await layer.dispose();
+            throw err;
+          }
+          return { createdBy, upperDir: this.d.snapshots.fsDir(layer.id), cleanup: layer.dispose };
+        },
+      );
+    } finally {
+      await source?.dispose();
+    }
+  }
+
+  private async ownership(
+    rootfs: string,
+    chown: string | null | undefined,
+  ): Promise<{ uid: number; gid: number }> {
+    if (!chown) return { uid: 0, gid: 0 };
+    const files = await readUserFiles(rootfs);
+    try {
+      const user = resolveUser(chown, files.passwd, files.group);
+      // "user" alone: Docker uses the user's uid for both (not its primary group).
+      const gid = chown.includes(":") ? user.gid : user.uid;
+      return { uid: user.uid, gid };
+    } catch (err) {
+      throw new BuildError(
+        `unable to convert uid/gid chown string to host mapping: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** A writable layer over `imageId` (or over nothing), mounted. */
+  private async tempLayer(
+    imageId: string | undefined,
+  ): Promise<{ id: string; rootfs: string; dispose: () => Promise<void> }> {
+    const id = `build-${randomBytes(16).toString("hex")}`;
+    const emptyId = `${id}-empty`;
+    let emptyShort: string | undefined;
+    const dispose = async () => {
+      await this.d.snapshots.remove(id);
+      if (emptyShort) await this.d.snapshots.remove(emptyId, emptyShort);
+    };
+    try {
+      await this.d.snapshots.createContainerLayer(id);
+      let lowers: string[];
+      const image = imageId ? this.d.images.find(imageId) : undefined;
+      if (image && image.layers.length > 0) lowers = this.d.images.lowerLayers(image);
+      else {
+        emptyShort = await this.d.snapshots.createLayer(emptyId);
+        lowers = [emptyShort];
+      }
+      const rootfs = await this.d.snapshots.mountContainer(id, lowers);
+      return { id, rootfs, dispose };
+    } catch (err) {
+      await dispose();
+      throw err;
+    }
+  }
+
+  /** COPY --from: a stage of this build, or any local image, mounted read-only-by-convention. */
+  private async mountSource(
+    from: string,
+  ): Promise<{ dir: string; imageId: string; dispose: () => Promise<void> }> {
+    const name = from.toLowerCase();
+    let imageId: string | undefined;
+    if (this.stageImages.has(name)) imageId = this.stageImages.get(name);
+    else {
+      const image = this.d.images.find(from);
+      if (!image) throw new BuildError(`invalid from flag value ${from}: No such image: ${from}`);
+      imageId = image.id;
+    }
+    const layer = await this.tempLayer(imageId);
+    return {
+      dir: layer.rootfs,
+      imageId: imageId ?? "scratch",
+      dispose: async () => {
+        await this.d.snapshots.unmountContainer(layer.id).catch(() => undefined);
+        await layer.dispose();
+      },
+    };
+  }
+}
+
+function splitTag(ref: string): { repo: string; tag?: string } {
+  const slash = ref.lastIndexOf("/");
+  const colon = ref.lastIndexOf(":");
+  if (colon > slash) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repo: ref };
+}

@@ -1,0 +1,163 @@
+// `DOCKER_BUILDKIT=0 docker build` (the classic builder path) and `wharf build` against wharfd.
+// Set WHARF_TEST_SOCKET to a reference dockerd's socket to run the docker half against Docker.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { busyboxTar } from "../helpers/images.ts";
+
+const hasDocker = spawnSync("docker", ["--version"]).status === 0;
+const suffix = `${process.pid}`;
+const wharfBin = join(import.meta.dirname, "..", "..", "bin", "wharf");
+
+describe("docker build (classic builder) compatibility", {
+  skip: (!isRoot() && "needs root") || (!hasDocker && "docker CLI missing"),
+}, () => {
+  let d: TestDaemon;
+  let dir: string;
+  const base = `compat-build-bb-${suffix}:latest`;
+  const tags: string[] = [];
+  const run = (bin: string, args: string[], input?: string) => {
+    const r = spawnSync(bin, ["-H", `unix://${d.socket}`, ...args], {
+      encoding: "utf8",
+      timeout: 120_000,
+      input,
+      env: { ...process.env, DOCKER_BUILDKIT: "0" },
+    });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const docker = (args: string[], input?: string) => run("docker", args, input);
+  const wharf = (args: string[], input?: string) => run(wharfBin, args, input);
+
+  before(async () => {
+    d = await startDaemon();
+    const imported = docker(["import", "-c", 'CMD ["sh"]', await busyboxTar(), base]);
+    assert.equal(imported.code, 0, imported.err);
+    dir = mkdtempSync(join(tmpdir(), "wharf-build-ctx-"));
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      [
+        `FROM ${base} AS build`,
+        "ARG MSG=default",
+        "COPY msg.txt /src/msg.txt",
+        'RUN cat /src/msg.txt > /out.txt && echo "$MSG" >> /out.txt',
+        "FROM scratch",
+        "COPY --from=build /out.txt /out.txt",
+        "COPY --from=build /bin/busybox /bin/cat",
+        'ENTRYPOINT ["/bin/cat"]',
+        'CMD ["/out.txt"]',
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "msg.txt"), "from the context\n");
+  });
+  after(async () => {
+    for (const t of [...tags, base]) docker(["rmi", "-f", t]);
+    rmSync(dir, { recursive: true, force: true });
+    await d?.stop();
+  });
+
+  test("multi-stage build, then run; a rebuild is all cache hits; touching a file rebuilds from its step", () => {
+    const tag = `compat-build-${suffix}:v1`;
+    tags.push(tag);
+    const first = docker(["build", "-t", tag, "--build-arg", "MSG=hello", dir]);
+    assert.equal(first.code, 0, first.err + first.out);
+    assert.match(first.out, /Step 1\/9 : FROM compat-build-bb-\d+:latest AS build\n/);
+    assert.match(first.out, /Successfully built [0-9a-f]{12}\n/);
+    assert.match(first.out, new RegExp(`Successfully tagged ${tag}\\n`));
+    const ran = docker(["run", "--rm", tag]);
+    assert.equal(ran.code, 0, ran.err);
+    assert.equal(ran.out, "from the context\nhello\n");
+
+    const again = docker(["build", "-t", tag, "--build-arg", "MSG=hello", dir]);
+    assert.equal(again.code, 0, again.err);
+    assert.equal(again.out.match(/Using cache/g)?.length, 7, again.out);
+
+    writeFileSync(join(dir, "msg.txt"), "changed\n");
+    const changed = docker(["build", "-t", tag, "--build-arg", "MSG=hello", dir]);
+    assert.equal(changed.code, 0, changed.err);
+    assert.equal(changed.out.match(/Using cache/g)?.length, 1, changed.out);
+    assert.equal(docker(["run", "--rm", tag]).out, "changed\nhello\n");
+  });
+
+  test("-q prints only the ID; -f - reads the Dockerfile from stdin; --target stops there", () => {
+    const q = docker(["build", "-q", "-f", "-", dir], `FROM ${base}\nLABEL stdin=yes\n`);
+    assert.equal(q.code, 0, q.err);
+    assert.match(q.out, /^sha256:[0-9a-f]{64}\n$/);
+    const labels = docker(["inspect", "--format", "{{.Config.Labels.stdin}}", q.out.trim()]);
+    assert.equal(labels.out, "yes\n");
+    // A Dockerfile alone on stdin (the CLI wraps it in a tar), and -f to a file in a subdirectory.
+    const bare = docker(["build", "-q", "-"], `FROM ${base}\nLABEL bare=yes\n`);
+    assert.equal(bare.code, 0, bare.err);
+    assert.equal(docker(["inspect", "--format", "{{.Config.Labels.bare}}", bare.out.trim()]).out, "yes\n");
+    mkdirSync(join(dir, "sub"), { recursive: true });
+    writeFileSync(join(dir, "sub", "Dockerfile.alt"), `FROM ${base}\nCOPY msg.txt /m\nRUN test -s /m\n`);
+    const alt = docker(["build", "-q", "-f", join(dir, "sub", "Dockerfile.alt"), dir]);
+    assert.equal(alt.code, 0, alt.err);
+    const hosts = docker(
+      [
+        "build",
+        "-q",
+        "--no-cache",
+        "--add-host",
+        "bh1:10.9.8.7",
+        "--add-host",
+        "bh2:10.9.8.6",
+        "-f",
+        "-",
+        dir,
+      ],
+      `FROM ${base}\nRUN grep -q bh1 /etc/hosts && grep -q bh2 /etc/hosts\n`,
+    );
+    assert.equal(hosts.code, 0, hosts.err);
+    const tag = `compat-build-${suffix}:target`;
+    tags.push(tag);
+    const target = docker(["build", "--target", "build", "-t", tag, dir]);
+    assert.equal(target.code, 0, target.err);
+    assert.match(target.out, /Step 4\/4 : RUN/);
+  });
+
+  test("a failing RUN exits with its code and Docker's message; no container is left", () => {
+    const r = docker(["build", "-f", "-", dir], `FROM ${base}\nRUN exit 7\n`);
+    assert.equal(r.code, 7);
+    assert.match(r.err, /The command '\/bin\/sh -c exit 7' returned a non-zero code: 7/);
+    const ps = docker(["ps", "-aq", "--filter", `ancestor=${base}`]);
+    // Docker keeps the failed step's container unless --force-rm; wharf removes it (issue #9:
+    // a failed build leaves no intermediate containers unless --rm=false).
+    if (d.owned) assert.equal(ps.out, "");
+    else for (const id of ps.out.split("\n").filter(Boolean)) docker(["rm", "-f", id]);
+  });
+
+  test("wharf build: the same flags and output", () => {
+    const tag = `compat-build-${suffix}:wharf`;
+    tags.push(tag);
+    const iid = join(dir, "..", `iid-${suffix}`);
+    const r = wharf([
+      "build",
+      "-t",
+      tag,
+      "--build-arg",
+      "MSG=cli",
+      "--label",
+      "via=wharf",
+      "--iidfile",
+      iid,
+      dir,
+    ]);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.match(r.out, /Step 1\/10 : FROM/);
+    assert.match(r.out, new RegExp(`Successfully tagged ${tag}\\n`));
+    const id = readFileSync(iid, "utf8");
+    rmSync(iid, { force: true });
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(docker(["inspect", "--format", "{{.Config.Labels.via}}", tag]).out, "wharf\n");
+    const q = wharf(["build", "-q", "--no-cache", "-"], `FROM ${base}\nRUN true\n`);
+    assert.equal(q.code, 0, q.err);
+    assert.match(q.out, /^sha256:[0-9a-f]{64}\n$/);
+    const failed = wharf(["build", "-"], `FROM ${base}\nRUN exit 4\n`);
+    assert.equal(failed.code, 4);
+    assert.match(failed.err, /The command '\/bin\/sh -c exit 4' returned a non-zero code: 4/);
+  });
+});

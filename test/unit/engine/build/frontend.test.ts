@@ -1,0 +1,191 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile ${VAR} syntax is what these tests are about
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { unsafeEntry } from "../../../../src/engine/build/context-extract.ts";
+import {
+  DockerfileError,
+  parseDockerfile,
+  parseNameValues,
+} from "../../../../src/engine/build/dockerfile.ts";
+import { expandWord, expandWords, SubstitutionError } from "../../../../src/engine/build/shell-lex.ts";
+import {
+  applyMetadata,
+  argsPrefix,
+  newState,
+  runEnv,
+  substitutionEnv,
+} from "../../../../src/engine/build/state.ts";
+
+const env = new Map([
+  ["A", "apple"],
+  ["E", ""],
+  ["SP", "a b"],
+]);
+
+describe("variable substitution (Docker's shell lexer rules)", () => {
+  const cases: Array<[string, string]> = [
+    ["$A", "apple"],
+    ["${A}", "apple"],
+    ["x${A}y", "xappley"],
+    ["$NOPE", ""],
+    ["${NOPE:-def}", "def"],
+    ["${E:-def}", "def"],
+    ["${E-def}", ""],
+    ["${NOPE-def}", "def"],
+    ["${A:+alt}", "alt"],
+    ["${E:+alt}", ""],
+    ["${E+alt}", "alt"],
+    ["${NOPE:-$A}", "apple"],
+    ["'$A'", "$A"],
+    ['"$A"', "apple"],
+    ["\\$A", "$A"],
+    ['"a\\"b"', 'a"b'],
+    ['"a\\b"', "a\\b"],
+    ["$", "$"],
+    ["$1x", "x"],
+  ];
+  for (const [input, want] of cases) {
+    it(`${input} → ${JSON.stringify(want)}`, () => assert.equal(expandWord(input, env), want));
+  }
+
+  it("splits words only outside quotes, after expansion", () => {
+    assert.deepEqual(expandWords(`$SP "x y" 'z  w'`, env), ["a", "b", "x y", "z  w"]);
+  });
+
+  it("honours a custom escape character", () => {
+    assert.equal(expandWord("`$A", env, "`"), "$A");
+  });
+
+  it("refuses ${VAR:?msg} when unset and unterminated quotes", () => {
+    assert.throws(() => expandWord("${NOPE:?must be set}", env), /NOPE: must be set/);
+    assert.throws(() => expandWord('"abc', env), SubstitutionError);
+    assert.throws(() => expandWord("${A", env), SubstitutionError);
+  });
+});
+
+describe("Dockerfile parsing", () => {
+  it("groups stages, meta ARGs, flags and continuations", () => {
+    const df = parseDockerfile(
+      [
+        "ARG BASE=busybox",
+        "FROM --platform=linux/amd64 ${BASE} AS Build",
+        "RUN echo a \\",
+        "  # a comment inside",
+        "  && echo b",
+        "COPY --from=build --chown=1:2 a /b",
+        "FROM scratch",
+        "COPY --from=build /x /y",
+      ].join("\n"),
+    );
+    assert.equal(df.metaArgs.length, 1);
+    assert.equal(df.stages.length, 2);
+    const [build, final] = df.stages;
+    assert.equal(build?.name, "build");
+    assert.equal(build?.from.flags.get("platform"), "linux/amd64");
+    assert.equal(build?.steps[0]?.original, "RUN echo a   && echo b");
+    assert.equal(build?.steps[1]?.flags.get("chown"), "1:2");
+    assert.equal(final?.base, "scratch");
+  });
+
+  it("rejects unknown instructions and flags with Docker's messages", () => {
+    assert.throws(
+      () => parseDockerfile("FROM busybox\nFROBNICATE x\n"),
+      (err: Error) =>
+        err instanceof DockerfileError &&
+        err.message === "dockerfile parse error on line 2: unknown instruction: FROBNICATE",
+    );
+    assert.throws(() => parseDockerfile("FROM busybox\nCOPY --bogus=1 a b\n"), /Unknown flag: bogus/);
+    assert.throws(() => parseDockerfile("RUN echo\n"), /no build stage/);
+    assert.throws(
+      () => parseDockerfile("FROM busybox\nRUN --mount=type=cache,target=/c true\n"),
+      /line 2: the --mount option requires BuildKit/,
+    );
+    assert.throws(() => parseDockerfile("FROM a AS x\nFROM b AS x\n"), /duplicate name x/);
+  });
+
+  it("splits ENV/LABEL pairs keeping quotes, and the legacy form", () => {
+    assert.deepEqual(parseNameValues("ENV", `A=1 B="x y" C='z'`, "\\"), [
+      ["A", "1"],
+      ["B", '"x y"'],
+      ["C", "'z'"],
+    ]);
+    assert.deepEqual(parseNameValues("ENV", "KEY some value", "\\"), [["KEY", "some value"]]);
+  });
+});
+
+describe("metadata instructions", () => {
+  const ins = (keyword: string, args: string, flags = new Map<string, string | null>()) => ({
+    keyword,
+    args,
+    flags,
+    original: `${keyword} ${args}`,
+    line: 1,
+  });
+
+  it("ENV expands with earlier values, ARG takes build args, ENV shadows ARG", () => {
+    const st = newState({ Env: ["PATH=/bin"] }, "sha256:x", "\\");
+    const used = new Set<string>();
+    const buildArgs = new Map([["VERSION", "2"]]);
+    applyMetadata(st, ins("ARG", "VERSION=1 OTHER=o"), buildArgs, new Map(), used);
+    assert.deepEqual([...used], ["VERSION"]);
+    assert.equal(
+      applyMetadata(st, ins("ENV", 'V=$VERSION W="${OTHER}-x"'), buildArgs, new Map(), used),
+      "ENV V=2 W=o-x",
+    );
+    assert.deepEqual(st.config.Env, ["PATH=/bin", "V=2", "W=o-x"]);
+    assert.equal(substitutionEnv(st).get("V"), "2");
+    assert.deepEqual(runEnv(st), ["PATH=/bin", "V=2", "W=o-x", "VERSION=2", "OTHER=o"]);
+    assert.deepEqual(argsPrefix(st), ["|2", "OTHER=o", "VERSION=2"]);
+  });
+
+  it("CMD/ENTRYPOINT forms, EXPOSE ranges, WORKDIR relative, VOLUME, HEALTHCHECK", () => {
+    const st = newState({ Cmd: ["sh"] }, "sha256:x", "\\");
+    assert.deepEqual(st.config.Env, ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+    const none = new Map<string, string>();
+    applyMetadata(st, ins("ENTRYPOINT", '["/bin/app"]'), none, none, new Set());
+    assert.equal(st.config.Cmd, null, "ENTRYPOINT drops an inherited CMD");
+    assert.equal(
+      applyMetadata(st, ins("CMD", "echo hi"), none, none, new Set()),
+      'CMD ["/bin/sh" "-c" "echo hi"]',
+    );
+    applyMetadata(st, ins("EXPOSE", "80 53/udp 8000-8001"), none, none, new Set());
+    assert.deepEqual(Object.keys(st.config.ExposedPorts ?? {}), ["80/tcp", "53/udp", "8000/tcp", "8001/tcp"]);
+    applyMetadata(st, ins("WORKDIR", "/a"), none, none, new Set());
+    applyMetadata(st, ins("WORKDIR", "b"), none, none, new Set());
+    assert.equal(st.config.WorkingDir, "/a/b");
+    applyMetadata(st, ins("VOLUME", '["/data", "/logs"]'), none, none, new Set());
+    assert.deepEqual(Object.keys(st.config.Volumes ?? {}), ["/data", "/logs"]);
+    applyMetadata(
+      st,
+      ins(
+        "HEALTHCHECK",
+        "CMD true",
+        new Map([
+          ["interval", "5s"],
+          ["retries", "3"],
+        ]),
+      ),
+      none,
+      none,
+      new Set(),
+    );
+    assert.deepEqual(st.config.Healthcheck, { Test: ["CMD-SHELL", "true"], Interval: 5e9, Retries: 3 });
+    applyMetadata(st, ins("SHELL", '["/bin/ash", "-eo"]'), none, none, new Set());
+    assert.equal(applyMetadata(st, ins("CMD", "x"), none, none, new Set()), 'CMD ["/bin/ash" "-eo" "x"]');
+    assert.throws(
+      () => applyMetadata(st, ins("ONBUILD", "ONBUILD RUN x"), none, none, new Set()),
+      /Chaining/,
+    );
+  });
+});
+
+describe("context tar safety", () => {
+  it("refuses paths and hard links that leave the context", () => {
+    assert.match(unsafeEntry("../x", "file", undefined) ?? "", /escapes/);
+    assert.match(unsafeEntry("a/../../x", "file", undefined) ?? "", /escapes/);
+    assert.match(unsafeEntry("/etc/passwd", "file", undefined) ?? "", /escapes/);
+    assert.match(unsafeEntry("ok", "link", "../../etc/shadow") ?? "", /hard link/);
+    assert.equal(unsafeEntry("a/b/../c", "file", undefined), undefined);
+    assert.equal(unsafeEntry("link", "symlink", "/etc/passwd"), undefined);
+  });
+});
