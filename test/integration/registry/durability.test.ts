@@ -65,7 +65,15 @@ test("SIGKILL mid-push: acknowledged content survives, partial content stays inv
 
     const uploadsDir = join(root, "uploads");
     await waitFor(async () => {
-      const sizes = await Promise.all((await filesUnder(uploadsDir)).map(async (f) => (await stat(f)).size));
+      // A temp file may be renamed between listing and stat: count it as empty.
+      const sizes = await Promise.all(
+        (await filesUnder(uploadsDir)).map((f) =>
+          stat(f).then(
+            (s) => s.size,
+            () => 0,
+          ),
+        ),
+      );
       return sizes.some((s) => s >= 4 * 1024 * 1024) && sizes.some((s) => s > 500 && s < 1000);
     }, "partial uploads on disk");
 
