@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(runc crun conmon iptables iproute2 containernetworking-plugins busybox-static tini skopeo attr curl procps util-linux)
+packages=(runc crun conmon iptables iproute2 containernetworking-plugins busybox-static tini skopeo attr curl procps util-linux socat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,10 +4,12 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { attachRoutes } from "../api/handlers/attach.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
+import { ContainerAttach } from "../engine/containers/attach.ts";
 import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { ContentStore } from "../engine/content/store.ts";
@@ -57,17 +59,18 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   const cgroup = cgroupLayout();
   const images = new ImageService(db, content, snapshots, events);
   const mask = capabilityBoundingSet();
+  const containerPaths = {
+    containers: join(config.dataRoot, "containers"),
+    exits: join(config.execRoot, "exits"),
+    sockets: join(config.execRoot, "s"),
+  };
   const containers = new ContainerService({
     repo: new ContainerRepository(db),
     images,
     snapshots,
     runtimes,
     events,
-    paths: {
-      containers: join(config.dataRoot, "containers"),
-      exits: join(config.execRoot, "exits"),
-      sockets: join(config.execRoot, "s"),
-    },
+    paths: containerPaths,
     defaults: {
       runtime: config.defaultRuntime,
       logSizeMax: config.logMaxSize,
@@ -90,7 +93,12 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     hostname: hostname(),
   });
   const router = new Router();
-  router.add(...systemRoutes(system, events), ...containerRoutes(containers), ...imageRoutes(images));
+  router.add(
+    ...systemRoutes(system, events),
+    ...attachRoutes(containers, new ContainerAttach(containers, containerPaths)),
+    ...containerRoutes(containers),
+    ...imageRoutes(images),
+  );
   return {
     router,
     containers,

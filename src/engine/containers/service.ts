@@ -251,9 +251,13 @@ export class ContainerService {
         socketDir: this.d.paths.sockets,
         terminal: c.config.Tty === true,
         stdin: c.config.OpenStdin === true,
+        // As Docker: only a non-TTY StdinOnce session closes stdin when its client is done.
+        leaveStdinOpen: c.config.StdinOnce !== true || c.config.Tty === true,
         logSizeMax:
           parseSize(c.hostConfig.LogConfig?.Config?.["max-size"] ?? "") ?? this.d.defaults.logSizeMax,
       });
+      // Attach sessions waiting for this run connect to its monitor now, before the process runs.
+      this.lifecycle.emit(`created:${c.id}`);
       await runtime.start(c.id);
       Object.assign(c.state, {
         Status: "running",
@@ -742,9 +746,19 @@ export class ContainerService {
     return { tty: c.config.Tty === true, entries: readLogs(c.logPath, logOpts, () => ended, signal) };
   }
 
+  /**
+   * Hooks into one container's runs: "created" (its monitor is up, the process not yet
+   * started), "exit" (a run ended; the exit code) or "removed". Returns the unsubscribe.
+   */
+  onRun(id: string, event: "created" | "exit" | "removed", fn: (code?: number) => void): () => void {
+    const name = `${event}:${id}`;
+    this.lifecycle.on(name, fn);
+    return () => this.lifecycle.off(name, fn);
+  }
+
   // ---- events ------------------------------------------------------------------------------
 
-  private publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+  publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.d.events.publish({
       Type: "container",
       Action: action,
