@@ -6,10 +6,12 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { attachRoutes } from "../api/handlers/attach.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
+import { execRoutes } from "../api/handlers/exec.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
 import { ContainerAttach } from "../engine/containers/attach.ts";
+import { ExecService } from "../engine/containers/exec.ts";
 import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { ContentStore } from "../engine/content/store.ts";
@@ -59,6 +61,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   const cgroup = cgroupLayout();
   const images = new ImageService(db, content, snapshots, events);
   const mask = capabilityBoundingSet();
+  const hostCapabilities = ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
   const containerPaths = {
     containers: join(config.dataRoot, "containers"),
     exits: join(config.execRoot, "exits"),
@@ -79,9 +82,15 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     },
     cgroup,
     hardLimits: hostHardLimits(),
-    capabilities: ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n),
+    capabilities: hostCapabilities,
   });
   await containers.init();
+  const execs = new ExecService({
+    containers,
+    runtimes,
+    paths: containerPaths,
+    capabilities: hostCapabilities,
+  });
   const system = new SystemService({
     containers,
     images,
@@ -97,6 +106,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     ...systemRoutes(system, events),
     ...attachRoutes(containers, new ContainerAttach(containers, containerPaths)),
     ...containerRoutes(containers),
+    ...execRoutes(containers, execs),
     ...imageRoutes(images),
   );
   return {

@@ -31,6 +31,7 @@ export interface ExecOptions {
   socketDir: string;
   terminal: boolean;
   stdin: boolean;
+  leaveStdinOpen: boolean;
 }
 
 export interface Created {
@@ -138,8 +139,8 @@ export class OciRuntime {
       opts.processSpecPath,
     ];
     if (opts.terminal) args.push("-t");
-    // An exec's stdin ends with its attached client (Docker closes it then).
     if (opts.stdin) args.push("-i");
+    if (opts.stdin && opts.leaveStdinOpen) args.push("--leave-stdin-open");
     const pid = await this.spawnConmon(args, opts.dir);
     const conmonPid = Number((await readFile(join(opts.dir, "conmon.pid"), "utf8")).trim());
     return { pid, conmonPid };
