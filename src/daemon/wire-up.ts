@@ -8,12 +8,15 @@ import { attachRoutes } from "../api/handlers/attach.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
 import { execRoutes } from "../api/handlers/exec.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
+import { observeRoutes } from "../api/handlers/observe.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
 import { ContainerAttach } from "../engine/containers/attach.ts";
 import { ExecService } from "../engine/containers/exec.ts";
 import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
+import { StatsService } from "../engine/containers/stats.ts";
+import { ContainerControl } from "../engine/containers/update.ts";
 import { ContentStore } from "../engine/content/store.ts";
 import { EventBus } from "../engine/events/bus.ts";
 import { ImageService } from "../engine/images/service.ts";
@@ -107,6 +110,12 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     ...attachRoutes(containers, new ContainerAttach(containers, containerPaths)),
     ...containerRoutes(containers),
     ...execRoutes(containers, execs),
+    ...observeRoutes({
+      containers,
+      stats: new StatsService(containers, cgroup),
+      control: new ContainerControl(containers, runtimes, cgroup),
+      cgroup,
+    }),
     ...imageRoutes(images),
   );
   return {

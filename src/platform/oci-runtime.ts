@@ -235,6 +235,14 @@ export class OciRuntime {
     await run(this.path, this.args("resume", id));
   }
 
+  /** Changes a running container's cgroup limits (`<runtime> update -r -`, OCI linux.resources JSON). */
+  async update(id: string, resources: object): Promise<void> {
+    const result = await execFile(this.path, this.args("update", "-r", "-", id), {
+      input: JSON.stringify(resources),
+    });
+    if (result.code !== 0) throw new Error(runtimeMessage(result.stderr || result.stdout));
+  }
+
   /** Whether this runtime can run a trivial container on this host (crun 1.8 fails on hybrid cgroups). */
   async works(): Promise<boolean> {
     const dir = await mkdtemp(join(tmpdir(), "wharf-probe-"));
