@@ -13,6 +13,7 @@ import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
 import { ContainerAttach } from "../engine/containers/attach.ts";
 import { ExecService } from "../engine/containers/exec.ts";
+import { HealthMonitor } from "../engine/containers/health.ts";
 import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { StatsService } from "../engine/containers/stats.ts";
@@ -94,6 +95,8 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     paths: containerPaths,
     capabilities: hostCapabilities,
   });
+  const health = new HealthMonitor(containers, execs);
+  health.init(events);
   const system = new SystemService({
     containers,
     images,
@@ -124,6 +127,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     images,
     events,
     close() {
+      health.close();
       containers.close();
       db.close();
     },

@@ -14,7 +14,7 @@ import type { OciProcess, OciSpec } from "../runtime/oci-spec.ts";
 import type { Runtimes } from "../runtime/runtimes.ts";
 import { buildEnv, replaceOrAppendEnv } from "../runtime/spec.ts";
 import { readUserFiles, resolveUser } from "../runtime/user.ts";
-import { type LogEntry, readLogs } from "./logs.ts";
+import { type LogEntry, parseLogLine, readLogs } from "./logs.ts";
 import type { ContainerRecord } from "./record.ts";
 import type { ContainerService } from "./service.ts";
 
@@ -187,6 +187,17 @@ export class ExecService {
       () => e.exitCode !== null,
       signal,
     );
+  }
+
+  /** All the output of an ended exec, stdout and stderr in order, at most `max` bytes. */
+  async capturedOutput(e: ExecRecord, max: number): Promise<string> {
+    const raw = await readFile(join(e.dir, "log"), "utf8").catch(() => "");
+    const parts: Buffer[] = [];
+    for (const line of raw.split("\n")) {
+      const entry = parseLogLine(line);
+      if (entry) parts.push(entry.data);
+    }
+    return Buffer.concat(parts).subarray(0, max).toString("utf8");
   }
 
   /** The socket conmon serves the exec's stdin on. */

@@ -2,6 +2,7 @@
 
 import { humanDuration } from "../../util/human-duration.ts";
 import type { ContainerSummary } from "../../wire/containers.ts";
+import { healthSuffix } from "./health.ts";
 import type { ContainerRecord } from "./record.ts";
 
 function networks(c: ContainerRecord): Record<string, unknown> {
@@ -48,7 +49,7 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state;
   if (s.Running) {
     if (s.Paused) return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)} (Paused)`;
-    return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)}`;
+    return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)}${healthSuffix(c)}`;
   }
   if (s.Restarting)
     return `Restarting (${s.ExitCode}) ${humanDuration((now - Date.parse(s.FinishedAt)) / 1000)} ago`;

@@ -22,6 +22,7 @@ import type { Runtimes } from "../runtime/runtimes.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { prepareBundle } from "./bundle.ts";
 import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
+import { healthMatches } from "./health.ts";
 import { containerInspect, containerSummary } from "./inspect.ts";
 import { type LogEntry, type LogOptions, logSize, readLogs } from "./logs.ts";
 import { type ContainerRecord, type ContainerRepository, initialState } from "./record.ts";
@@ -649,7 +650,8 @@ export class ContainerService {
         matchAny(f.get("ancestor"), (v) => this.isAncestor(c, v)) &&
         matchAny(f.get("network"), (v) => v === (c.hostConfig.NetworkMode ?? "default")) &&
         matchAny(f.get("before"), (v) => this.createdBefore(c, v)) &&
-        matchAny(f.get("since"), (v) => this.createdAfter(c, v))
+        matchAny(f.get("since"), (v) => this.createdAfter(c, v)) &&
+        matchAny(f.get("health"), (v) => healthMatches(c, v))
       );
     });
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
