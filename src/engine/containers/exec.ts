@@ -181,11 +181,14 @@ export class ExecService {
 
   /** The process's output (its conmon's log), until it has ended and all of it was read. */
   output(e: ExecRecord, signal: AbortSignal): AsyncGenerator<LogEntry> {
+    // The exit wakes the follower at once; it still reads the log to its end before stopping.
+    const exited = new AbortController();
+    void this.exited(e).then(() => exited.abort());
     return readLogs(
       join(e.dir, "log"),
       { stdout: e.config.AttachStdout === true, stderr: e.config.AttachStderr === true, follow: true },
       () => e.exitCode !== null,
-      signal,
+      AbortSignal.any([signal, exited.signal]),
     );
   }
 
@@ -226,6 +229,11 @@ export class ExecService {
   async release(e: ExecRecord): Promise<void> {
     await rm(join(this.d.paths.sockets, e.id), { force: true });
     await rm(e.dir, { recursive: true, force: true });
+  }
+
+  /** Drops an ended exec's record at once (health probes, as Docker unregisters them). */
+  forget(e: ExecRecord): void {
+    if (e.exitCode !== null) this.execs.delete(e.id);
   }
 
   // ---- internals ---------------------------------------------------------------------------

@@ -192,6 +192,7 @@ export class HealthMonitor {
         this.execs.kill(e);
         await this.execs.exited(e);
         await this.execs.release(e);
+        this.execs.forget(e);
         return {
           Start: start,
           End: new Date().toISOString(),
@@ -201,6 +202,7 @@ export class HealthMonitor {
       }
       const output = await this.execs.capturedOutput(e, maxOutputBytes);
       await this.execs.release(e);
+      this.execs.forget(e);
       return { Start: start, End: new Date().toISOString(), ExitCode: e.exitCode ?? -1, Output: output };
     } catch (err) {
       return {

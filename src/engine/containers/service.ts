@@ -734,8 +734,11 @@ export class ContainerService {
     const c = this.repo.get(ref);
     const fromOffset = opts.logs ? 0 : await logSize(c.logPath);
     let ended = false;
+    // The end of the run wakes the follower at once (it still reads the log to its end).
+    const runEnded = new AbortController();
     const onEnd = () => {
       ended = true;
+      runEnded.abort();
     };
     this.lifecycle.once(`exit:${c.id}`, onEnd);
     this.lifecycle.once(`removed:${c.id}`, onEnd);
@@ -745,7 +748,10 @@ export class ContainerService {
     });
     this.publish(c, "attach");
     const logOpts: LogOptions = { stdout: opts.stdout, stderr: opts.stderr, follow: opts.stream, fromOffset };
-    return { tty: c.config.Tty === true, entries: readLogs(c.logPath, logOpts, () => ended, signal) };
+    return {
+      tty: c.config.Tty === true,
+      entries: readLogs(c.logPath, logOpts, () => ended, AbortSignal.any([signal, runEnded.signal])),
+    };
   }
 
   /**
