@@ -121,7 +121,10 @@ describe("docker CLI: exec, attach, tty, top, stats, pause, restart", {
     assert.match(refused.err, /is paused, unpause the container before exec/);
     assert.equal(docker(["unpause", box]).code, 0);
     assert.equal(docker(["inspect", "-f", "{{.State.Status}}", box]).out, "running\n");
-    assert.equal(docker(["update", "--memory", "64m", "--memory-swap", "128m", "--pids-limit", "64", box]).code, 0);
+    assert.equal(
+      docker(["update", "--memory", "64m", "--memory-swap", "128m", "--pids-limit", "64", box]).code,
+      0,
+    );
     assert.equal(docker(["inspect", "-f", "{{.HostConfig.Memory}}", box]).out, "67108864\n");
   });
 
