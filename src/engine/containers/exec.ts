@@ -52,6 +52,7 @@ export class ExecService {
 
   constructor(deps: ExecServiceDeps) {
     this.d = deps;
+    deps.containers.execIdsOf = (id) => this.idsOf(id);
   }
 
   /** Docker's checks before exec create and start. */

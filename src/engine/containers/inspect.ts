@@ -61,7 +61,11 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
 
 export function containerInspect(
   c: ContainerRecord,
-  extra: { graphDriver: Record<string, string>; sizes?: { SizeRw: number; SizeRootFs: number } },
+  extra: {
+    graphDriver: Record<string, string>;
+    sizes?: { SizeRw: number; SizeRootFs: number };
+    execIds?: string[];
+  },
 ): Record<string, unknown> {
   const { conmonPid: _conmon, ...state } = c.state;
   return {
@@ -82,7 +86,7 @@ export function containerInspect(
     MountLabel: "",
     ProcessLabel: "",
     AppArmorProfile: "",
-    ExecIDs: null,
+    ExecIDs: extra.execIds?.length ? extra.execIds : null,
     HostConfig: {
       Binds: null,
       ContainerIDFile: "",

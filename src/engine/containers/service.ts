@@ -692,7 +692,11 @@ export class ContainerService {
       WorkDir: join(dir, "work"),
       MergedDir: join(dir, "merged"),
     };
-    return containerInspect(c, { graphDriver, sizes: size ? await this.sizes(c) : undefined });
+    return containerInspect(c, {
+      graphDriver,
+      sizes: size ? await this.sizes(c) : undefined,
+      execIds: this.execIdsOf?.(c.id),
+    });
   }
 
   private async sizes(c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
@@ -753,6 +757,9 @@ export class ContainerService {
       entries: readLogs(c.logPath, logOpts, () => ended, AbortSignal.any([signal, runEnded.signal])),
     };
   }
+
+  /** The container's exec instances, for inspect's ExecIDs (set by the exec service). */
+  execIdsOf?: (id: string) => string[];
 
   /**
    * Hooks into one container's runs: "created" (its monitor is up, the process not yet

@@ -40,6 +40,8 @@ describe("exec", { skip: !isRoot() && "needs root" }, () => {
       AttachStdout: true,
       AttachStderr: true,
     });
+    const ctrInfo = await d.api.ok<{ ExecIDs: string[] | null }>("GET", `/containers/${ctr}/json`);
+    assert.ok(ctrInfo.ExecIDs?.includes(id));
     const before = await d.api.ok<ExecInspect>("GET", `/exec/${id}/json`);
     assert.equal(before.ExitCode, null);
     assert.equal(before.Running, false);
