@@ -1,6 +1,7 @@
 // Interactive attach against a real wharfd: stdin through conmon (before and after start),
 // StdinOnce, TTY raw streams, resize, detach keys.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { demux } from "../../helpers/api.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
@@ -76,6 +77,31 @@ describe("attach", { skip: !isRoot() && "needs root" }, () => {
     await again.until((b) => /got:two/.test(b.toString()));
     again.socket.destroy();
     await d.api.ok("POST", `/containers/${id}/kill`);
+  });
+
+  test("a client that drops mid-attach leaves the container running and no helper behind", async () => {
+    const id = (await d.api.run(
+      { Image: "busybox", Cmd: ["cat"], OpenStdin: true },
+      "drop-attach",
+    )) as string;
+    const conn = await hijack(d.socket, `${prefix}/containers/${id}/attach?stream=1&stdin=1&stdout=1`);
+    conn.socket.write("x\n");
+    await conn.until((b) => demux(b).stdout.includes("x"));
+    conn.socket.destroy();
+    const socat = () =>
+      readdirSync("/proc")
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(`${id}/attach`);
+          } catch {
+            return false;
+          }
+        });
+    for (let i = 0; i < 50 && socat().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(socat(), []);
+    const state = await d.api.ok<{ State: { Running: boolean } }>("GET", `/containers/${id}/json`);
+    assert.equal(state.State.Running, true);
   });
 
   test("resize: bad sizes are 400, a stopped container is 409, unknown is 404", async () => {

@@ -77,6 +77,24 @@ describe("exec", { skip: !isRoot() && "needs root" }, () => {
     assert.match((await tconn.rest()).toString(), /21 55/);
   });
 
+  test("a client that drops an interactive TTY exec ends its process, as Docker does", async () => {
+    const id = await create({ Cmd: ["sleep", "600"], Tty: true, AttachStdin: true, AttachStdout: true });
+    const conn = await startAttached(id, { Tty: true });
+    let info = await d.api.ok<ExecInspect>("GET", `/exec/${id}/json`);
+    for (let i = 0; i < 50 && !info.Running; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      info = await d.api.ok<ExecInspect>("GET", `/exec/${id}/json`);
+    }
+    assert.equal(info.Running, true);
+    conn.socket.destroy();
+    for (let i = 0; i < 50 && info.Running; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      info = await d.api.ok<ExecInspect>("GET", `/exec/${id}/json`);
+    }
+    assert.equal(info.Running, false);
+    assert.equal(info.ExitCode, 137);
+  });
+
   test("detached start runs in the background; inspect shows the pid then the exit code", async () => {
     const id = await create({ Cmd: ["sh", "-c", "sleep 0.5; exit 3"] });
     const res = await d.api.call("POST", `/exec/${id}/start`, { Detach: true });
