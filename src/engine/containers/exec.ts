@@ -137,14 +137,14 @@ export class ExecService {
     const tty = opts.tty ?? e.config.Tty === true;
     try {
       await mkdir(e.dir, { recursive: true });
-      const process = await this.processSpec(
+      const spec = await this.processSpec(
         c,
         e,
         tty,
         opts.consoleSize ?? e.config.ConsoleSize ?? undefined,
       );
       const specPath = join(e.dir, "process.json");
-      await writeFile(specPath, JSON.stringify(process));
+      await writeFile(specPath, JSON.stringify(spec));
       const created = await this.d.runtimes.get(c.runtime).exec({
         containerId: c.id,
         execId: e.id,
@@ -265,7 +265,7 @@ export class ExecService {
       buildEnv(c.config.Env ?? [], c.config.Hostname ?? c.id.slice(0, 12), tty),
       e.config.Env ?? [],
     );
-    const process: OciProcess = {
+    const proc: OciProcess = {
       ...base,
       terminal: tty,
       args: e.config.Cmd ?? [],
@@ -274,15 +274,15 @@ export class ExecService {
       user,
     };
     if (tty && consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) {
-      process.consoleSize = { height: consoleSize[0], width: consoleSize[1] };
+      proc.consoleSize = { height: consoleSize[0], width: consoleSize[1] };
     } else {
-      delete process.consoleSize;
+      delete proc.consoleSize;
     }
     if (e.config.Privileged) {
       const all = [...this.d.capabilities];
-      process.capabilities = { bounding: all, effective: all, permitted: all };
+      proc.capabilities = { bounding: all, effective: all, permitted: all };
     }
-    return process;
+    return proc;
   }
 
   /** Watches the exit file conmon writes (named after the container) in the exec's dir. */
