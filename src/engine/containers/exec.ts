@@ -137,12 +137,7 @@ export class ExecService {
     const tty = opts.tty ?? e.config.Tty === true;
     try {
       await mkdir(e.dir, { recursive: true });
-      const spec = await this.processSpec(
-        c,
-        e,
-        tty,
-        opts.consoleSize ?? e.config.ConsoleSize ?? undefined,
-      );
+      const spec = await this.processSpec(c, e, tty, opts.consoleSize ?? e.config.ConsoleSize ?? undefined);
       const specPath = join(e.dir, "process.json");
       await writeFile(specPath, JSON.stringify(spec));
       const created = await this.d.runtimes.get(c.runtime).exec({
@@ -220,6 +215,10 @@ export class ExecService {
 
   async resize(id: string, height: number, width: number): Promise<void> {
     const e = this.get(id);
+    // Clients resize right after start, maybe before the process runs: Docker waits for it.
+    for (let i = 0; i < 1000 && e.started && !e.running && e.exitCode === null; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     if (!e.running) throw new ConflictError(`Exec ${id} is not running`);
     await resizeTerminal(e.dir, height, width).catch((err: Error) => {
       throw new EngineError(`failed to resize tty: ${err.message}`);

@@ -27,6 +27,24 @@ const defaults = { interval: 30 * second, timeout: 30 * second, startInterval: 5
 const maxLogEntries = 5;
 const maxOutputBytes = 4096;
 
+/** Docker's merge of a container's health check over the image's: unset fields come from the image. */
+export function mergeHealthcheck(
+  user: HealthConfig | null | undefined,
+  image: HealthConfig | null | undefined,
+): HealthConfig | undefined {
+  if (!user) return image ?? undefined;
+  if (!image) return user;
+  return {
+    ...user,
+    Test: user.Test && user.Test.length > 0 ? user.Test : image.Test,
+    Interval: user.Interval || image.Interval,
+    Timeout: user.Timeout || image.Timeout,
+    StartPeriod: user.StartPeriod || image.StartPeriod,
+    StartInterval: user.StartInterval || image.StartInterval,
+    Retries: user.Retries || image.Retries,
+  };
+}
+
 /** The probe command, or undefined when the container has no (or a disabled) health check. */
 export function probeCommand(hc: HealthConfig | null | undefined): string[] | undefined {
   const test = hc?.Test ?? [];

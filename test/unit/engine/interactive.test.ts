@@ -2,7 +2,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { detachKeysOf, terminalSize } from "../../../src/engine/containers/attach.ts";
-import { type HealthState, probeCommand, recordProbe } from "../../../src/engine/containers/health.ts";
+import {
+  type HealthState,
+  mergeHealthcheck,
+  probeCommand,
+  recordProbe,
+} from "../../../src/engine/containers/health.ts";
 import { parsePs } from "../../../src/engine/containers/top.ts";
 
 test("terminalSize: integers in uint16 range, Docker's Atoi message otherwise", () => {
@@ -56,4 +61,18 @@ test("recordProbe: retries, start period, the last 5 results", () => {
   assert.equal(recordProbe(h, result(1), { retries: 2, inStartPeriod: false }), "unhealthy");
   for (let i = 0; i < 5; i++) recordProbe(h, result(1), { retries: 2, inStartPeriod: false });
   assert.equal(h.Log.length, 5);
+});
+
+test("mergeHealthcheck: the container's fields win, unset ones come from the image", () => {
+  const image = { Test: ["CMD", "img"], Interval: 5, Retries: 7 };
+  assert.deepEqual(mergeHealthcheck({ Interval: 1 }, image), {
+    Interval: 1,
+    Test: ["CMD", "img"],
+    Timeout: undefined,
+    StartPeriod: undefined,
+    StartInterval: undefined,
+    Retries: 7,
+  });
+  assert.deepEqual(mergeHealthcheck(undefined, image), image);
+  assert.deepEqual(mergeHealthcheck({ Test: ["NONE"] }, image)?.Test, ["NONE"]);
 });
