@@ -89,6 +89,12 @@ export class RequestContext {
       return Buffer.concat(chunks);
     }
     const length = Number(this.req.headers["content-length"] ?? 0);
+    // Node (24+) parses an upgrade request's Content-Length body itself and hands it to `req`.
+    if (length > 0 && this.upgradeHead.length === 0) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of this.req) chunks.push(chunk as Buffer);
+      this.upgradeHead = Buffer.concat(chunks);
+    }
     while (this.upgradeHead.length < length) {
       const chunk = await new Promise<Buffer>((resolve, reject) => {
         this.upgradeSocket?.once("data", resolve);

@@ -4,16 +4,24 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { attachRoutes } from "../api/handlers/attach.ts";
 import { buildRoutes } from "../api/handlers/build.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
 import { distributionRoutes, pullImage } from "../api/handlers/distribution.ts";
+import { execRoutes } from "../api/handlers/exec.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { networkRoutes } from "../api/handlers/networks.ts";
+import { observeRoutes } from "../api/handlers/observe.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
 import { createBuilder } from "../engine/build/setup.ts";
+import { ContainerAttach } from "../engine/containers/attach.ts";
+import { ExecService } from "../engine/containers/exec.ts";
+import { HealthMonitor } from "../engine/containers/health.ts";
 import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
+import { StatsService } from "../engine/containers/stats.ts";
+import { ContainerControl } from "../engine/containers/update.ts";
 import { ContentStore } from "../engine/content/store.ts";
 import { EventBus } from "../engine/events/bus.ts";
 import { createDistribution } from "../engine/images/distribution.ts";
@@ -84,6 +92,12 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     events,
   });
   await network.init((id) => containerRepo.find(id)?.state.Running === true);
+  const hostCapabilities = ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+  const containerPaths = {
+    containers: join(config.dataRoot, "containers"),
+    exits: join(config.execRoot, "exits"),
+    sockets: join(config.execRoot, "s"),
+  };
   const containers = new ContainerService({
     repo: containerRepo,
     network,
@@ -91,11 +105,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     snapshots,
     runtimes,
     events,
-    paths: {
-      containers: join(config.dataRoot, "containers"),
-      exits: join(config.execRoot, "exits"),
-      sockets: join(config.execRoot, "s"),
-    },
+    paths: containerPaths,
     defaults: {
       runtime: config.defaultRuntime,
       logSizeMax: config.logMaxSize,
@@ -104,9 +114,17 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     },
     cgroup,
     hardLimits: hostHardLimits(),
-    capabilities: ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n),
+    capabilities: hostCapabilities,
   });
   await containers.init();
+  const execs = new ExecService({
+    containers,
+    runtimes,
+    paths: containerPaths,
+    capabilities: hostCapabilities,
+  });
+  const health = new HealthMonitor(containers, execs);
+  health.init(events);
   const system = new SystemService({
     containers,
     images,
@@ -122,7 +140,15 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   const distribution = createDistribution(config, { images, content, events });
   router.add(
     ...systemRoutes(system, events),
+    ...attachRoutes(containers, new ContainerAttach(containers, containerPaths)),
     ...containerRoutes(containers),
+    ...execRoutes(containers, execs),
+    ...observeRoutes({
+      containers,
+      stats: new StatsService(containers, cgroup),
+      control: new ContainerControl(containers, runtimes, cgroup),
+      cgroup,
+    }),
     ...distributionRoutes(distribution),
     ...imageRoutes(images, (ctx) => pullImage(ctx, distribution)),
   );
@@ -134,6 +160,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     images,
     events,
     close() {
+      health.close();
       containers.close();
       network.close();
       db.close();

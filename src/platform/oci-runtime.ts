@@ -16,7 +16,22 @@ export interface CreateOptions {
   socketDir: string;
   terminal: boolean;
   stdin: boolean;
+  /** Keep stdin open when an attached client disconnects (no StdinOnce, or a TTY). */
+  leaveStdinOpen?: boolean;
   logSizeMax: number;
+}
+
+export interface ExecOptions {
+  /** The container's ID (the runtime's name for it). */
+  containerId: string;
+  execId: string;
+  /** A directory of its own: process spec, log, pid and exit files, conmon's fifos. */
+  dir: string;
+  processSpecPath: string;
+  socketDir: string;
+  terminal: boolean;
+  stdin: boolean;
+  leaveStdinOpen: boolean;
 }
 
 export interface Created {
@@ -83,11 +98,61 @@ export class OciRuntime {
     ];
     if (opts.terminal) args.push("-t");
     if (opts.stdin) args.push("-i");
+    if (opts.stdin && opts.leaveStdinOpen) args.push("--leave-stdin-open");
+    const pid = await this.spawnConmon(args, opts.bundle);
+    const conmonPid = Number((await readFile(join(opts.bundle, "conmon.pid"), "utf8")).trim());
+    return { pid, conmonPid };
+  }
+
+  /**
+   * Runs a process in a running container under a conmon of its own (`conmon --exec`, which
+   * runs `<runtime> exec --process`): output to `<dir>/log`, exit code to `<dir>/<containerId>`,
+   * stdin and resize as for containers. Resolves with the process's pid once it runs.
+   */
+  async exec(opts: ExecOptions): Promise<Created> {
+    const args = [
+      "--api-version",
+      "1",
+      "-c",
+      opts.containerId,
+      "-u",
+      opts.execId,
+      "-r",
+      this.path,
+      "-b",
+      opts.dir,
+      "-p",
+      join(opts.dir, "pid"),
+      "-P",
+      join(opts.dir, "conmon.pid"),
+      "-l",
+      `k8s-file:${join(opts.dir, "log")}`,
+      "--exit-dir",
+      opts.dir,
+      "--socket-dir-path",
+      opts.socketDir,
+      "--syslog=false",
+      "--runtime-arg",
+      `--root=${this.stateRoot}`,
+      "-e",
+      "--exec-process-spec",
+      opts.processSpecPath,
+    ];
+    if (opts.terminal) args.push("-t");
+    if (opts.stdin) args.push("-i");
+    if (opts.stdin && opts.leaveStdinOpen) args.push("--leave-stdin-open");
+    const pid = await this.spawnConmon(args, opts.dir);
+    const conmonPid = Number((await readFile(join(opts.dir, "conmon.pid"), "utf8")).trim());
+    return { pid, conmonPid };
+  }
+
+  /** Starts a conmon (it double-forks and stays) and returns the pid it reports on its sync pipe. */
+  private async spawnConmon(args: string[], dir: string): Promise<number> {
     // conmon's own diagnostics go to a file: a pipe to us would break when wharfd restarts.
-    const errFd = openSync(join(opts.bundle, "conmon.log"), "a");
+    const errFd = openSync(join(dir, "conmon.log"), "a");
     // cwd = the bundle: conmon drops files there (an "oom" marker when the kernel OOM-kills).
     const child = spawn(this.conmonPath, args, {
-      cwd: opts.bundle,
+      cwd: dir,
       stdio: ["ignore", "ignore", errFd, "pipe"],
       env: { ...process.env, _OCI_SYNCPIPE: "3" },
       detached: true,
@@ -111,8 +176,7 @@ export class OciRuntime {
       child.on("error", reject);
     });
     if (message.data < 0) throw new RuntimeCreateError(runtimeMessage(message.message ?? "unknown error"));
-    const conmonPid = Number((await readFile(join(opts.bundle, "conmon.pid"), "utf8")).trim());
-    return { pid: message.data, conmonPid };
+    return message.data;
   }
 
   /**
@@ -169,6 +233,14 @@ export class OciRuntime {
 
   async resume(id: string): Promise<void> {
     await run(this.path, this.args("resume", id));
+  }
+
+  /** Changes a running container's cgroup limits (`<runtime> update -r -`, OCI linux.resources JSON). */
+  async update(id: string, resources: object): Promise<void> {
+    const result = await execFile(this.path, this.args("update", "-r", "-", id), {
+      input: JSON.stringify(resources),
+    });
+    if (result.code !== 0) throw new Error(runtimeMessage(result.stderr || result.stdout));
   }
 
   /** Whether this runtime can run a trivial container on this host (crun 1.8 fails on hybrid cgroups). */

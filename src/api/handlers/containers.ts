@@ -123,26 +123,5 @@ export function containerRoutes(containers: ContainerService): Route[] {
       }
       res.end();
     }),
-
-    route("POST", "/containers/{id}/attach", async (ctx) => {
-      const output = await containers.attachOutput(
-        id(ctx),
-        {
-          logs: ctx.bool("logs"),
-          stream: ctx.bool("stream"),
-          stdout: ctx.bool("stdout"),
-          stderr: ctx.bool("stderr"),
-        },
-        ctx.abort.signal,
-      );
-      const stream = ctx.hijack();
-      // Reading keeps the connection flowing; stdin is not forwarded yet (interactive attach
-      // comes with the attach/exec work).
-      stream.input.resume();
-      for await (const entry of output.entries) {
-        stream.output.write(output.tty ? entry.data : muxFrame(entry.stream, entry.data));
-      }
-      stream.output.end();
-    }),
   ];
 }

@@ -56,6 +56,41 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./container-lifecycle.ts")).renameCommand,
   },
   {
+    paths: ["container exec", "exec"],
+    description: "Execute a command in a running container",
+    load: async () => (await import("./container-exec.ts")).execCommand,
+  },
+  {
+    paths: ["container attach", "attach"],
+    description: "Attach local standard input, output, and error streams to a running container",
+    load: async () => (await import("./container-attach.ts")).attachCommand,
+  },
+  {
+    paths: ["container top", "top"],
+    description: "Display the running processes of a container",
+    load: async () => (await import("./container-observe.ts")).topCommand,
+  },
+  {
+    paths: ["container stats", "stats"],
+    description: "Display a live stream of container(s) resource usage statistics",
+    load: async () => (await import("./container-observe.ts")).statsCommand,
+  },
+  {
+    paths: ["container pause", "pause"],
+    description: "Pause all processes within one or more containers",
+    load: async () => (await import("./container-observe.ts")).pauseCommand,
+  },
+  {
+    paths: ["container unpause", "unpause"],
+    description: "Unpause all processes within one or more containers",
+    load: async () => (await import("./container-observe.ts")).unpauseCommand,
+  },
+  {
+    paths: ["container update", "update"],
+    description: "Update configuration of one or more containers",
+    load: async () => (await import("./container-observe.ts")).updateCommand,
+  },
+  {
     paths: ["container ls", "container list", "container ps", "ps"],
     description: "List containers",
     load: async () => (await import("./container-ps.ts")).psCommand,
@@ -220,7 +255,7 @@ export const groups: Readonly<Record<string, Group>> = {
   system: { description: "Manage wharf", sections: () => groupSection("system") },
 };
 
-const common = ["run", "ps", "pull", "push", "images", "login", "logout", "version", "info"];
+const common = ["run", "exec", "ps", "build", "pull", "push", "images", "login", "logout", "version", "info"];
 
 /** `wharf --help`: docker's sections. */
 export function rootSections(): HelpSection[] {

@@ -5,6 +5,7 @@ import { parseSize } from "../../util/size.ts";
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from "../../wire/containers.ts";
 import { InvalidParameterError } from "../errors.ts";
 import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
+import { mergeHealthcheck } from "./health.ts";
 
 function mergeEnv(base: string[], overrides: string[]): string[] {
   const out = [...base];
@@ -35,7 +36,7 @@ export function mergeImageConfig(body: ContainerCreateRequest, image: ImageConta
     ExposedPorts: { ...(image.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
     Volumes: { ...(image.Volumes ?? {}), ...(body.Volumes ?? {}) },
     StopSignal: body.StopSignal || image.StopSignal || undefined,
-    Healthcheck: body.Healthcheck ?? image.Healthcheck ?? undefined,
+    Healthcheck: mergeHealthcheck(body.Healthcheck, image.Healthcheck),
     OnBuild: null,
     Tty: body.Tty === true,
     OpenStdin: body.OpenStdin === true,

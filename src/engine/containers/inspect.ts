@@ -3,6 +3,7 @@
 import { humanDuration } from "../../util/human-duration.ts";
 import type { ContainerSummary } from "../../wire/containers.ts";
 import type { NetworkService } from "../network/service.ts";
+import { healthSuffix } from "./health.ts";
 import type { ContainerRecord } from "./record.ts";
 
 /** The network views inspect and ps need (the network service provides them). */
@@ -34,7 +35,7 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state;
   if (s.Running) {
     if (s.Paused) return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)} (Paused)`;
-    return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)}`;
+    return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)}${healthSuffix(c)}`;
   }
   if (s.Restarting)
     return `Restarting (${s.ExitCode}) ${humanDuration((now - Date.parse(s.FinishedAt)) / 1000)} ago`;
@@ -50,6 +51,7 @@ export function containerInspect(
     graphDriver: Record<string, string>;
     sizes?: { SizeRw: number; SizeRootFs: number };
     network: ContainerNetworkView;
+    execIds?: string[];
   },
 ): Record<string, unknown> {
   const { conmonPid: _conmon, ...state } = c.state;
@@ -72,7 +74,7 @@ export function containerInspect(
     MountLabel: "",
     ProcessLabel: "",
     AppArmorProfile: "",
-    ExecIDs: null,
+    ExecIDs: extra.execIds?.length ? extra.execIds : null,
     HostConfig: {
       Binds: null,
       ContainerIDFile: "",

@@ -23,6 +23,7 @@ import type { Runtimes } from "../runtime/runtimes.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { prepareBundle } from "./bundle.ts";
 import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
+import { healthMatches } from "./health.ts";
 import { containerInspect, containerSummary } from "./inspect.ts";
 import { type LogEntry, type LogOptions, logSize, readLogs } from "./logs.ts";
 import { type ContainerRecord, type ContainerRepository, initialState } from "./record.ts";
@@ -258,9 +259,13 @@ export class ContainerService {
         socketDir: this.d.paths.sockets,
         terminal: c.config.Tty === true,
         stdin: c.config.OpenStdin === true,
+        // As Docker: only a non-TTY StdinOnce session closes stdin when its client is done.
+        leaveStdinOpen: c.config.StdinOnce !== true || c.config.Tty === true,
         logSizeMax:
           parseSize(c.hostConfig.LogConfig?.Config?.["max-size"] ?? "") ?? this.d.defaults.logSizeMax,
       });
+      // Attach sessions waiting for this run connect to its monitor now, before the process runs.
+      this.lifecycle.emit(`created:${c.id}`);
       await runtime.start(c.id);
       Object.assign(c.state, {
         Status: "running",
@@ -658,7 +663,8 @@ export class ContainerService {
           this.d.network.networkNames(c).some((n) => n === v || this.d.network.find(n)?.id.startsWith(v)),
         ) &&
         matchAny(f.get("before"), (v) => this.createdBefore(c, v)) &&
-        matchAny(f.get("since"), (v) => this.createdAfter(c, v))
+        matchAny(f.get("since"), (v) => this.createdAfter(c, v)) &&
+        matchAny(f.get("health"), (v) => healthMatches(c, v))
       );
     });
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
@@ -703,6 +709,7 @@ export class ContainerService {
       graphDriver,
       sizes: size ? await this.sizes(c) : undefined,
       network: this.d.network,
+      execIds: this.execIdsOf?.(c.id),
     });
   }
 
@@ -745,8 +752,11 @@ export class ContainerService {
     const c = this.repo.get(ref);
     const fromOffset = opts.logs ? 0 : await logSize(c.logPath);
     let ended = false;
+    // The end of the run wakes the follower at once (it still reads the log to its end).
+    const runEnded = new AbortController();
     const onEnd = () => {
       ended = true;
+      runEnded.abort();
     };
     this.lifecycle.once(`exit:${c.id}`, onEnd);
     this.lifecycle.once(`removed:${c.id}`, onEnd);
@@ -756,12 +766,28 @@ export class ContainerService {
     });
     this.publish(c, "attach");
     const logOpts: LogOptions = { stdout: opts.stdout, stderr: opts.stderr, follow: opts.stream, fromOffset };
-    return { tty: c.config.Tty === true, entries: readLogs(c.logPath, logOpts, () => ended, signal) };
+    return {
+      tty: c.config.Tty === true,
+      entries: readLogs(c.logPath, logOpts, () => ended, AbortSignal.any([signal, runEnded.signal])),
+    };
+  }
+
+  /** The container's exec instances, for inspect's ExecIDs (set by the exec service). */
+  execIdsOf?: (id: string) => string[];
+
+  /**
+   * Hooks into one container's runs: "created" (its monitor is up, the process not yet
+   * started), "exit" (a run ended; the exit code) or "removed". Returns the unsubscribe.
+   */
+  onRun(id: string, event: "created" | "exit" | "removed", fn: (code?: number) => void): () => void {
+    const name = `${event}:${id}`;
+    this.lifecycle.on(name, fn);
+    return () => this.lifecycle.off(name, fn);
   }
 
   // ---- events ------------------------------------------------------------------------------
 
-  private publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+  publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.d.events.publish({
       Type: "container",
       Action: action,

@@ -1,0 +1,118 @@
+// bin/wharf's interactive commands against a real wharfd: exec, attach, start -ai, top, stats,
+// pause/unpause, update — docker's flags, output and exit codes.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { type CliResult, type Daemon, eventually, startDaemon, wharf, wharfBin } from "./harness.ts";
+
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 && "needs root" }, () => {
+  let daemon: Daemon;
+  const cli = (...args: string[]): Promise<CliResult> => wharf(daemon.host, args);
+  const withInput = (input: string, ...args: string[]) => wharf(daemon.host, args, { input });
+  const underTty = (cmd: string) =>
+    spawnSync("script", ["-qc", `${wharfBin} -H ${daemon.host} ${cmd}`, "/dev/null"], {
+      encoding: "utf8",
+      timeout: 60_000,
+      input: "",
+    });
+
+  before(async () => {
+    daemon = await startDaemon();
+    assert.equal((await cli("image", "bootstrap", "busybox")).code, 0);
+    assert.equal(
+      (await cli("run", "-d", "--name", "box", "busybox", "sh", "-c", "sleep 600 & wait")).code,
+      0,
+    );
+  });
+  after(async () => {
+    await daemon?.stop();
+  });
+
+  test("exec: output, exit code, -e -u -w, -i stdin, -d, unknown container", async () => {
+    const r = await cli("exec", "box", "sh", "-c", "echo out; echo err >&2; exit 7");
+    assert.deepEqual([r.code, r.stdout, r.stderr], [7, "out\n", "err\n"]);
+    const env = await cli(
+      "exec",
+      "-e",
+      "A=b",
+      "-u",
+      "nobody",
+      "-w",
+      "/tmp",
+      "box",
+      "sh",
+      "-c",
+      "echo $A $(id -u) $(pwd)",
+    );
+    assert.equal(env.stdout, "b 65534 /tmp\n", env.stderr);
+    assert.equal((await withInput("piped\n", "exec", "-i", "box", "cat")).stdout, "piped\n");
+    assert.equal((await cli("exec", "-d", "box", "touch", "/tmp/d")).code, 0);
+    assert.ok(await eventually(async () => (await cli("exec", "box", "test", "-e", "/tmp/d")).code === 0));
+    const missing = await cli("exec", "nosuch", "true");
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /No such container: nosuch/);
+    const tty = await cli("exec", "-it", "box", "tty");
+    assert.equal(tty.code, 1);
+    assert.match(tty.stderr, /the input device is not a TTY/);
+  });
+
+  test("run -it and exec -it under a pseudo-terminal", { skip: !hasScript && "no script(1)" }, () => {
+    assert.match(underTty("run -it --rm busybox tty").stdout, /\/dev\/pts\/\d+/);
+    assert.match(underTty("exec -it box tty").stdout, /\/dev\/pts\/\d+/);
+  });
+
+  test("run -i pipes stdin; start -ai re-attaches stdin", async () => {
+    const run = await withInput("data\n", "run", "-i", "--rm", "busybox", "cat");
+    assert.deepEqual([run.code, run.stdout], [0, "data\n"]);
+    assert.equal(
+      (await cli("create", "--name", "cat1", "-i", "busybox", "sh", "-c", "read x; echo got:$x")).code,
+      0,
+    );
+    const start = await withInput("hello\n", "start", "-ai", "cat1");
+    assert.equal(start.stdout, "got:hello\n", start.stderr);
+  });
+
+  test("attach refuses stopped containers", async () => {
+    assert.equal((await cli("create", "--name", "stopped1", "busybox", "true")).code, 0);
+    const r = await cli("attach", "stopped1");
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /You cannot attach to a stopped container, start it first/);
+  });
+
+  test("top, stats --no-stream and --format, pause/unpause, update", async () => {
+    const top = await cli("top", "box");
+    assert.match(top.stdout, /^UID {17}PID {17}PPID/);
+    assert.match(top.stdout, /sleep 600/);
+    const aux = await cli("top", "box", "aux");
+    assert.match(aux.stdout, /^USER\s+PID\s+%CPU/);
+    const stats = await cli("stats", "--no-stream", "box");
+    assert.match(
+      stats.stdout,
+      /^CONTAINER ID {3}NAME {6}CPU % {5}MEM USAGE \/ LIMIT {3}MEM % {5}NET I\/O {3}BLOCK I\/O {3}PIDS\n/,
+    );
+    assert.match(stats.stdout, /\n[0-9a-f]{12} {3}box {7}\d+\.\d\d% /);
+    const fmt = await cli("stats", "--no-stream", "--format", "{{.Name}}:{{.PIDs}}", "box");
+    assert.equal(fmt.stdout, "box:2\n");
+    assert.equal((await cli("pause", "box")).stdout, "box\n");
+    assert.match((await cli("ps", "--format", "{{.Status}}", "--filter", "name=box")).stdout, /\(Paused\)/);
+    const again = await cli("pause", "box");
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /is already paused/);
+    assert.equal((await cli("unpause", "box")).stdout, "box\n");
+    assert.equal(
+      (await cli("update", "--memory", "48m", "--restart", "unless-stopped", "box")).stdout,
+      "box\n",
+    );
+    const info = await cli(
+      "inspect",
+      "-f",
+      "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}",
+      "box",
+    );
+    assert.equal(info.stdout, "50331648 unless-stopped\n");
+    const none = await cli("update", "box");
+    assert.equal(none.code, 1);
+  });
+});
