@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { containerRoutes } from "../api/handlers/containers.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
+import { volumeRoutes } from "../api/handlers/volumes.ts";
 import { Router } from "../api/router.ts";
 import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
@@ -17,6 +18,8 @@ import { Runtimes } from "../engine/runtime/runtimes.ts";
 import { ALL_CAPABILITIES } from "../engine/runtime/spec.ts";
 import { Snapshotter } from "../engine/snapshots/snapshotter.ts";
 import { SystemService } from "../engine/system.ts";
+import { VolumeRepository } from "../engine/volumes/repository.ts";
+import { VolumeService } from "../engine/volumes/service.ts";
 import { capabilityBoundingSet, cgroupLayout, hostFacts, hostHardLimits } from "../platform/host.ts";
 import { Database } from "../store/db.ts";
 import { writeFileAtomic } from "../util/fs-atomic.ts";
@@ -56,11 +59,18 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   await runtimes.chooseDefault(config.defaultRuntime);
   const cgroup = cgroupLayout();
   const images = new ImageService(db, content, snapshots, events);
+  const volumes = new VolumeService({
+    repo: new VolumeRepository(db),
+    root: join(config.dataRoot, "volumes"),
+    events,
+  });
+  await volumes.init();
   const mask = capabilityBoundingSet();
   const containers = new ContainerService({
     repo: new ContainerRepository(db),
     images,
     snapshots,
+    volumes,
     runtimes,
     events,
     paths: {
@@ -90,7 +100,12 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     hostname: hostname(),
   });
   const router = new Router();
-  router.add(...systemRoutes(system, events), ...containerRoutes(containers), ...imageRoutes(images));
+  router.add(
+    ...systemRoutes(system, events),
+    ...containerRoutes(containers),
+    ...imageRoutes(images),
+    ...volumeRoutes(volumes),
+  );
   return {
     router,
     containers,

@@ -9,6 +9,8 @@ const migrations: string[] = [
    CREATE INDEX tags_image ON tags(image_id);
    CREATE TABLE layers (chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT, snapshot TEXT NOT NULL, short TEXT NOT NULL,
                         size INTEGER NOT NULL, blob TEXT NOT NULL, media_type TEXT NOT NULL);`,
+  // Volumes (issue #8).
+  `CREATE TABLE volumes (name TEXT PRIMARY KEY, created INTEGER NOT NULL, record TEXT NOT NULL);`,
 ];
 
 export class Database {

@@ -2,6 +2,7 @@
 
 import { humanDuration } from "../../util/human-duration.ts";
 import type { ContainerSummary } from "../../wire/containers.ts";
+import { mountPointView } from "../volumes/mount-point.ts";
 import type { ContainerRecord } from "./record.ts";
 
 function networks(c: ContainerRecord): Record<string, unknown> {
@@ -39,7 +40,7 @@ export function containerSummary(c: ContainerRecord): ContainerSummary {
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? "default" },
     NetworkSettings: { Networks: networks(c) },
-    Mounts: [],
+    Mounts: (c.mountPoints ?? []).map((m) => mountPointView(m)),
   };
 }
 
@@ -131,7 +132,7 @@ export function containerInspect(
     },
     GraphDriver: { Data: extra.graphDriver, Name: "overlay2" },
     ...(extra.sizes ?? {}),
-    Mounts: [],
+    Mounts: (c.mountPoints ?? []).map((m) => mountPointView(m)),
     Config: {
       ...c.config,
       Cmd: c.config.Cmd ?? null,

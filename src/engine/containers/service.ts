@@ -20,6 +20,8 @@ import type { EventBus } from "../events/bus.ts";
 import type { ImageService } from "../images/service.ts";
 import type { Runtimes } from "../runtime/runtimes.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
+import { planMounts } from "../volumes/mount-spec.ts";
+import type { VolumeService } from "../volumes/service.ts";
 import { prepareBundle } from "./bundle.ts";
 import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
 import { containerInspect, containerSummary } from "./inspect.ts";
@@ -43,6 +45,7 @@ export interface ContainerServiceDeps {
   repo: ContainerRepository;
   images: ImageService;
   snapshots: Snapshotter;
+  volumes: VolumeService;
   runtimes: Runtimes;
   events: EventBus;
   paths: ContainerPaths;
@@ -74,6 +77,9 @@ export class ContainerService {
         .all()
         .filter((c) => c.imageId === imageId)
         .map((c) => ({ id: c.id, running: c.state.Running })),
+    );
+    deps.volumes.setUsers(() =>
+      this.repo.all().map((c) => ({ id: c.id, running: c.state.Running, mountPoints: c.mountPoints ?? [] })),
     );
   }
 
@@ -149,6 +155,13 @@ export class ContainerService {
     const config = mergeImageConfig(body, imageConfig);
     const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     if (command.length === 0) throw new InvalidParameterError("No command specified");
+    // Checked before anything exists, so bad mounts leave nothing behind.
+    const plannedMounts = planMounts({
+      hostConfig,
+      volumes: config.Volumes,
+      mountsOf: (ref) => this.repo.get(ref).mountPoints ?? [],
+      bindSourceExists: existsSync,
+    });
     const id = newId();
     const finalName = name ? name.replace(/^\//, "") : this.freshName();
     if (!config.Hostname)
@@ -176,6 +189,7 @@ export class ContainerService {
     };
     record.hostConfig.Runtime = record.runtime;
     try {
+      record.mountPoints = await this.d.volumes.attach(id, plannedMounts);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       // Exists from the start, so attach and logs -f can hold it open before the first run.
       await writeFile(record.logPath, "", { mode: 0o600 });
@@ -183,9 +197,13 @@ export class ContainerService {
       this.checkNameFree(finalName); // again: another create may have taken it meanwhile
       this.repo.insert(record);
     } catch (err) {
+      this.d.volumes.release(id);
+      await this.d.volumes.removeAnonymous(id, record.mountPoints ?? []);
       await this.d.snapshots.remove(id);
       await rm(dir, { recursive: true, force: true });
       throw err;
+    } finally {
+      this.d.volumes.release(id);
     }
     this.publish(record, "create");
     return { Id: id, Warnings: [] };
@@ -231,6 +249,7 @@ export class ContainerService {
     const exitFile = join(this.d.paths.exits, c.id);
     try {
       const rootfs = await this.d.snapshots.mountContainer(c.id, c.lowerLayers);
+      const mounts = await this.d.volumes.prepareStart(c.mountPoints ?? [], rootfs);
       const bundle = join(this.d.paths.containers, c.id);
       await prepareBundle({
         record: c,
@@ -241,6 +260,7 @@ export class ContainerService {
         cgroup: this.d.cgroup,
         hardLimits: this.d.hardLimits,
         capabilities: this.d.capabilities,
+        mounts,
       });
       await rm(exitFile, { force: true });
       const created = await runtime.create({
@@ -275,6 +295,7 @@ export class ContainerService {
     } catch (err) {
       await runtime.delete(c.id).catch(() => undefined);
       await this.d.snapshots.unmountContainer(c.id).catch(() => undefined);
+      await this.d.volumes.afterStop(c.id, c.mountPoints ?? []).catch(() => undefined);
       await rm(exitFile, { force: true });
       const message = err instanceof Error ? err.message : String(err);
       const notFound = /executable file not found|no such file or directory/.test(message);
@@ -351,6 +372,7 @@ export class ContainerService {
     await this.d.snapshots
       .unmountContainer(c.id)
       .catch((err: Error) => log.warn("unmount failed", { id: c.id, err }));
+    await this.d.volumes.afterStop(c.id, c.mountPoints ?? []);
   }
 
   private async pollRunning(): Promise<void> {
@@ -555,7 +577,7 @@ export class ContainerService {
       }
     }
     if (!this.repo.find(c.id)) return;
-    await this.exclusive(c.id, () => this.removeRecord(c));
+    await this.exclusive(c.id, () => this.removeRecord(c, opts.volumes));
   }
 
   private waitRemoved(c: ContainerRecord, ms: number): Promise<void> {
@@ -569,7 +591,7 @@ export class ContainerService {
   }
 
   /** Deletes everything a container owns: runtime state, mounts, layer, bundle, record. */
-  private async removeRecord(c: ContainerRecord): Promise<void> {
+  private async removeRecord(c: ContainerRecord, removeVolumes = false): Promise<void> {
     if (!this.repo.find(c.id)) return;
     Object.assign(c.state, { Status: "removing" });
     await this.releaseRun(c);
@@ -578,6 +600,9 @@ export class ContainerService {
     await rm(join(this.d.paths.exits, c.id), { force: true });
     await rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true });
     this.repo.delete(c.id);
+    // rm -v and --rm drop the container's anonymous volumes; named ones always stay.
+    if (removeVolumes || c.hostConfig.AutoRemove)
+      await this.d.volumes.removeAnonymous(c.id, c.mountPoints ?? []);
     this.publish(c, "destroy");
     this.lifecycle.emit(`removed:${c.id}`, c.state.ExitCode);
   }
