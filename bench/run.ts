@@ -21,6 +21,7 @@ import { network } from "./metrics/network.ts";
 import { parallel } from "./metrics/parallel.ts";
 import { registry } from "./metrics/registry.ts";
 import { registryServer } from "./metrics/registry-server.ts";
+import { volumes } from "./metrics/volumes.ts";
 import { absentTarget } from "./targets/absent.ts";
 import { startDocker } from "./targets/docker.ts";
 import type { Target } from "./targets/target.ts";
@@ -38,6 +39,7 @@ const GROUPS: readonly MetricGroup[] = [
   registryServer,
   buildGroup,
   network,
+  volumes,
 ];
 const DEFAULT_JSON = new URL("results/latest.json", import.meta.url).pathname;
 
