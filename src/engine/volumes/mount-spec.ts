@@ -257,6 +257,26 @@ export function parseVolumesFrom(spec: string): { container: string; mode?: "ro"
   return { container: spec.slice(0, i), mode };
 }
 
+/** Wrong JSON types in the mount fields are a 400 naming the field, never a crash. */
+function checkShapes(hc: HostConfig): void {
+  const bad = (field: string, want: string) =>
+    new InvalidParameterError(`invalid JSON: field "HostConfig.${field}" must be ${want}`);
+  const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === "string");
+  if (hc.VolumesFrom != null && !strings(hc.VolumesFrom)) throw bad("VolumesFrom", "an array of strings");
+  if (hc.Binds != null && !strings(hc.Binds)) throw bad("Binds", "an array of strings");
+  if (hc.Mounts != null) {
+    if (
+      !Array.isArray(hc.Mounts) ||
+      !hc.Mounts.every((m) => m !== null && typeof m === "object" && !Array.isArray(m))
+    ) {
+      throw bad("Mounts", "an array of objects");
+    }
+  }
+  if (hc.Tmpfs != null && !Object.values(hc.Tmpfs).every((v) => typeof v === "string")) {
+    throw bad("Tmpfs", "a map of strings");
+  }
+}
+
 /**
  * All mount points of a new container, in Docker's order of precedence: volumes-from first,
  * then Binds (which replace volumes-from at the same place), Mounts, and image/Config volumes
@@ -264,9 +284,9 @@ export function parseVolumesFrom(spec: string): { container: string; mode?: "ro"
  */
 export function planMounts(input: MountSpecInput): PlannedMount[] {
   const hc = input.hostConfig;
+  checkShapes(hc);
   const byDest = new Map<string, PlannedMount>();
-  const volumesFrom = Array.isArray(hc.VolumesFrom) ? (hc.VolumesFrom as unknown[]) : [];
-  for (const spec of volumesFrom) {
+  for (const spec of (hc.VolumesFrom ?? []) as string[]) {
     const { container, mode } = parseVolumesFrom(String(spec));
     for (const m of input.mountsOf(container)) {
       byDest.set(m.destination, {

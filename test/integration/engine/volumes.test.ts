@@ -577,6 +577,9 @@ describe("volumes", { skip }, () => {
         `invalid mount config for type "tmpfs": invalid specification: destination can't be '/'`,
       ],
       [{ VolumesFrom: ["x:rx"] }, "invalid mode: rx"],
+      [{ VolumesFrom: "other" }, 'invalid JSON: field "HostConfig.VolumesFrom" must be an array of strings'],
+      [{ Mounts: [null] }, 'invalid JSON: field "HostConfig.Mounts" must be an array of objects'],
+      [{ Tmpfs: { "/t": 5 } }, 'invalid JSON: field "HostConfig.Tmpfs" must be a map of strings'],
     ];
     for (const [hc, message] of cases) {
       const res = await d.api.call("POST", "/containers/create", sh("true", hc));
