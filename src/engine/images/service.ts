@@ -1,18 +1,19 @@
 // ImageService: image records, tags, and their layer chains. Layers are content-addressed blobs
 // (content/) unpacked once into read-only snapshots shared by every container of the image.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
 import type { Database } from "../../store/db.ts";
-import { sha256Digest } from "../../util/digest.ts";
 import type { ContentStore } from "../content/store.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
-import { applyLayer } from "../snapshots/apply.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { applyChanges } from "./changes.ts";
+import { type LayerRow, LayerStore } from "./layers.ts";
 import { type ContainerConfig, type ImageConfig, type Manifest, mediaTypes } from "./oci.ts";
-import { familiarTag, parseReference, tagKey } from "./reference.ts";
+import { familiarName, familiarTag, fullName, parseReference, tagKey } from "./reference.ts";
+
+export function hostArchitecture(): string {
+  return process.arch === "x64" ? "amd64" : process.arch;
+}
 
 export interface ImageRecord {
   id: string;
@@ -22,17 +23,38 @@ export interface ImageRecord {
   /** Chain IDs, bottom layer first. */
   layers: string[];
   lastTagTime?: string;
+  /** "docker.io/library/busybox@sha256:…" for images that came from (or went to) a registry. */
+  repoDigests?: string[];
+  /** The image a commit or build step started from (Docker's "Parent"). */
+  parent?: string;
 }
 
-interface LayerRow {
-  chain_id: string;
-  diff_id: string;
-  parent: string | null;
-  snapshot: string;
-  short: string;
-  size: number;
-  blob: string;
-  media_type: string;
+export type { LayerRow } from "./layers.ts";
+
+export interface CreateImageOptions {
+  /** The manifest exactly as received (pull/load): stored verbatim so its digest is kept. */
+  manifest?: Uint8Array;
+  /** Docker's Parent image (commit, build). */
+  parent?: string;
+}
+
+export interface CommitOptions {
+  /** Image the container or build step started from (its layers and history are inherited); undefined = scratch. */
+  parentImage?: string;
+  /** Directory whose contents become the new layer: a container's overlay upper dir. */
+  upperDir: string;
+  /** The new image's runtime config (Cmd, Env, …); `changes` are applied on top. */
+  config: ContainerConfig;
+  changes?: string[];
+  author?: string;
+  comment?: string;
+  /** History's created_by (Docker: the container's command; the builder: the step). */
+  createdBy?: string;
+  /** Record a history entry without a layer (metadata-only build steps); upperDir is ignored. */
+  emptyLayer?: boolean;
+  /** Tag the result as repo[:tag]. */
+  repo?: string;
+  tag?: string;
 }
 
 export interface ImportOptions {
@@ -45,51 +67,40 @@ export interface ImportOptions {
 /** Who uses an image: answered by the container service, which sits above this one. */
 export type ImageUsers = (imageId: string) => Array<{ id: string; running: boolean }>;
 
-function chainId(parent: string | null, diffId: string): string {
-  return parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
-}
-
 export class ImageService {
   private users: ImageUsers = () => [];
   private readonly db: Database;
   private readonly content: ContentStore;
   private readonly snapshots: Snapshotter;
   private readonly events: EventBus;
+  private readonly layers: LayerStore;
 
   constructor(db: Database, content: ContentStore, snapshots: Snapshotter, events: EventBus) {
     this.db = db;
     this.content = content;
     this.snapshots = snapshots;
     this.events = events;
+    this.layers = new LayerStore(db, content, snapshots);
   }
 
   setUsers(users: ImageUsers): void {
     this.users = users;
   }
 
-  /** `docker import`: one layer from a rootfs tar, plus a config built from `changes`. */
+  /** `docker import`: one layer from a rootfs tar (plain, gzip or zstd), plus a config built from `changes`. */
   async importImage(source: Readable, opts: ImportOptions): Promise<string> {
     const ref = opts.repo ? parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo) : undefined;
-    const blob = await this.content.ingest(source);
-    let layer: LayerRow;
-    try {
-      layer = await this.addLayer(null, blob.digest, mediaTypes.layerTar);
-    } catch (err) {
-      // A body that is not a valid tar leaves nothing behind.
-      const used = this.db.sql.prepare("SELECT 1 FROM layers WHERE blob = ?").get(blob.digest);
-      if (!used) await this.content.delete(blob.digest);
-      throw err;
-    }
+    const layer = await this.ingestLayer(null, source, mediaTypes.layerTar);
     const created = new Date().toISOString();
     const baseConfig: ContainerConfig = {
       Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
     };
     const config: ImageConfig = {
       created,
-      architecture: process.arch === "x64" ? "amd64" : process.arch,
+      architecture: hostArchitecture(),
       os: "linux",
       config: applyChanges(baseConfig, opts.changes ?? []),
-      rootfs: { type: "layers", diff_ids: [blob.digest] },
+      rootfs: { type: "layers", diff_ids: [layer.diff_id] },
       history: [{ created, created_by: "", comment: opts.message || "Imported from -" }],
     };
     const id = await this.createImage(config, [layer]);
@@ -98,74 +109,173 @@ export class ImageService {
     return id;
   }
 
-  /** Stores config + manifest blobs and the image record for layers already present. */
-  async createImage(config: ImageConfig, layers: LayerRow[]): Promise<string> {
-    const configBlob = await this.content.put(JSON.stringify(config));
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: mediaTypes.manifest,
-      config: { mediaType: mediaTypes.config, digest: configBlob.digest, size: configBlob.size },
-      layers: await Promise.all(
-        layers.map(async (l) => ({
-          mediaType: l.media_type,
-          digest: l.blob,
-          size: await this.content.size(l.blob),
-        })),
-      ),
-    };
-    const manifestBlob = await this.content.put(JSON.stringify(manifest));
+  /**
+   * API for pull/load/build: stores an image record for `config` over `layers` (bottom first,
+   * already stored with addLayer/ingestLayer; their diff IDs must equal config.rootfs.diff_ids).
+   * `config` given as bytes is stored verbatim (the image ID is their digest); the manifest is
+   * taken as given (pull, load) or written here. Returns the image ID ("sha256:…").
+   */
+  async createImage(
+    config: ImageConfig | Uint8Array,
+    layers: LayerRow[],
+    opts: CreateImageOptions = {},
+  ): Promise<string> {
+    const configBytes = config instanceof Uint8Array ? config : Buffer.from(JSON.stringify(config));
+    let parsed: ImageConfig;
+    try {
+      parsed =
+        config instanceof Uint8Array
+          ? (JSON.parse(Buffer.from(config).toString("utf8")) as ImageConfig)
+          : config;
+    } catch {
+      throw new InvalidParameterError("invalid image config: not JSON");
+    }
+    const diffIds = parsed.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== layers.length || diffIds.some((d, i) => d !== layers[i]?.diff_id))
+      throw new InvalidParameterError("image config rootfs.diff_ids do not match the layers");
+    for (let i = 1; i < layers.length; i++) {
+      if (layers[i]?.parent !== layers[i - 1]?.chain_id)
+        throw new InvalidParameterError("layers do not form one chain (bottom layer first)");
+    }
+    const configBlob = await this.content.put(configBytes);
+    let manifestBytes: Uint8Array | string | undefined = opts.manifest;
+    if (!manifestBytes) {
+      const manifest: Manifest = {
+        schemaVersion: 2,
+        mediaType: mediaTypes.manifest,
+        config: { mediaType: mediaTypes.config, digest: configBlob.digest, size: configBlob.size },
+        layers: await Promise.all(
+          layers.map(async (l) => ({
+            mediaType: l.media_type,
+            digest: l.blob,
+            size: await this.content.size(l.blob),
+          })),
+        ),
+      };
+      manifestBytes = JSON.stringify(manifest);
+    }
+    const manifestBlob = await this.content.put(manifestBytes);
+    const previous = this.byId(configBlob.digest);
     const record: ImageRecord = {
       id: configBlob.digest,
       manifestDigest: manifestBlob.digest,
-      created: config.created ?? new Date(0).toISOString(),
+      created: parsed.created ?? new Date(0).toISOString(),
       size: layers.reduce((sum, l) => sum + l.size, 0),
       layers: layers.map((l) => l.chain_id),
+      lastTagTime: previous?.lastTagTime,
+      repoDigests: previous?.repoDigests,
+      parent: opts.parent ?? previous?.parent,
     };
     this.db.sql
       .prepare("INSERT OR REPLACE INTO images (id, created, record) VALUES (?, ?, ?)")
-      .run(record.id, Date.parse(record.created), JSON.stringify(record));
+      .run(record.id, Date.parse(record.created) || 0, JSON.stringify(record));
+    if (previous && previous.manifestDigest !== record.manifestDigest)
+      await this.dropBlobIfUnused(previous.manifestDigest);
     return record.id;
   }
 
-  /** Unpacks a layer blob on top of `parent` (a chain ID) unless that chain already exists. */
-  async addLayer(parent: string | null, blobDigest: string, mediaType: string): Promise<LayerRow> {
-    const diffId = blobDigest; // uncompressed tar blobs: the blob digest is the diff ID
-    const id = chainId(parent, diffId);
-    const existing = this.layer(id);
-    if (existing) return existing;
-    const snapshot = createHash("sha256").update(id).digest("hex");
-    const short = await this.snapshots.createLayer(snapshot);
+  /**
+   * API for pull/load: stores the layer whose blob (plain, gzip or zstd tar; any OCI or Docker
+   * layer media type) is already in the content store, on top of `parent` (a chain ID, null for
+   * the bottom layer). Pass `diffId` when known (from the image config): an existing chain is
+   * then reused without reading the blob, and the unpacked content is verified against it.
+   * A chain is unpacked once, also under concurrent calls.
+   */
+  async addLayer(
+    parent: string | null,
+    blobDigest: string,
+    mediaType: string,
+    opts: { diffId?: string } = {},
+  ): Promise<LayerRow> {
+    return this.layers.add(parent, blobDigest, mediaType, opts.diffId);
+  }
+
+  /**
+   * API for import/build/commit: stores a layer tar given as a stream (its blob is written to the
+   * content store, then unpacked on `parent`). A stream that is not a valid layer leaves nothing.
+   */
+  async ingestLayer(
+    parent: string | null,
+    source: Readable,
+    mediaType: string = mediaTypes.layerTar,
+  ): Promise<LayerRow> {
+    const blob = await this.content.ingest(source);
     try {
-      const applied = await applyLayer(
-        createReadStream(this.content.path(blobDigest)),
-        this.snapshots.fsDir(snapshot),
-      );
-      const row: LayerRow = {
-        chain_id: id,
-        diff_id: diffId,
-        parent,
-        snapshot,
-        short,
-        size: applied.size,
-        blob: blobDigest,
-        media_type: mediaType,
-      };
-      this.db.sql
-        .prepare(
-          "INSERT INTO layers (chain_id, diff_id, parent, snapshot, short, size, blob, media_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .run(id, diffId, parent, snapshot, short, applied.size, blobDigest, mediaType);
-      return row;
+      return await this.addLayer(parent, blob.digest, mediaType);
     } catch (err) {
-      await this.snapshots.remove(snapshot, short);
-      throw new InvalidParameterError(`failed to unpack layer: ${(err as Error).message}`);
+      await this.dropBlobIfUnused(blob.digest);
+      throw err;
     }
   }
 
-  private layer(chainIdValue: string): LayerRow | undefined {
-    return this.db.sql.prepare("SELECT * FROM layers WHERE chain_id = ?").get(chainIdValue) as
-      | LayerRow
-      | undefined;
+  /**
+   * API for commit/build: turns `upperDir` (a container's rw layer) into a new layer on the
+   * parent image's chain and records a new image (config from `opts.config` + `changes`, history
+   * inherited plus one entry). Returns the new image ID.
+   */
+  async commit(opts: CommitOptions): Promise<string> {
+    const ref = opts.repo ? parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo) : undefined;
+    if (ref?.digest) throw new InvalidParameterError("refusing to create a tag with a digest reference");
+    const parent = opts.parentImage ? this.resolve(opts.parentImage) : undefined;
+    const parentConfig = parent ? await this.config(parent.id) : undefined;
+    const layers = parent ? this.layersOf(parent) : [];
+    if (!opts.emptyLayer) {
+      const top = layers.at(-1)?.chain_id ?? null;
+      layers.push(await this.ingestLayer(top, this.snapshots.diff(opts.upperDir)));
+    }
+    const created = new Date().toISOString();
+    const config: ImageConfig = {
+      ...(parentConfig ?? {}),
+      created,
+      author: opts.author ?? "",
+      architecture: parentConfig?.architecture ?? hostArchitecture(),
+      os: parentConfig?.os ?? "linux",
+      config: applyChanges(opts.config, opts.changes ?? []),
+      rootfs: { type: "layers", diff_ids: layers.map((l) => l.diff_id) },
+      history: [
+        ...(parentConfig?.history ?? []),
+        {
+          created,
+          ...(opts.author ? { author: opts.author } : {}),
+          created_by: opts.createdBy ?? "",
+          ...(opts.comment ? { comment: opts.comment } : {}),
+          ...(opts.emptyLayer ? { empty_layer: true } : {}),
+        },
+      ],
+    };
+    if (!opts.author) delete config.author;
+    const id = await this.createImage(config, layers, { parent: parent?.id });
+    if (ref) this.setTag(tagKey(ref), id);
+    return id;
+  }
+
+  /** The image's layer rows, bottom first. */
+  layersOf(record: ImageRecord): LayerRow[] {
+    return record.layers.map((id) => {
+      const row = this.layers.get(id);
+      if (!row) throw new Error(`image ${record.id} refers to missing layer ${id}`);
+      return row;
+    });
+  }
+
+  /** Records a registry digest reference ("docker.io/library/busybox@sha256:…") for the image. */
+  addRepoDigest(imageId: string, repoDigest: string): void {
+    const record = this.byId(imageId);
+    if (!record) throw new NotFoundError(`No such image: ${imageId}`);
+    const ref = parseReference(repoDigest, { defaultTag: false });
+    if (!ref.digest) throw new InvalidParameterError(`not a digest reference: ${repoDigest}`);
+    const key = `${fullName(ref)}@${ref.digest}`;
+    const others = (record.repoDigests ?? []).filter((d) => !d.startsWith(`${fullName(ref)}@`));
+    record.repoDigests = [...others, key];
+    this.save(record);
+  }
+
+  private async dropBlobIfUnused(digest: string): Promise<void> {
+    if (this.layers.blobUsed(digest)) return;
+    const used = this.db.sql
+      .prepare("SELECT 1 FROM images WHERE id = ? OR json_extract(record, '$.manifestDigest') = ? LIMIT 1")
+      .get(digest, digest);
+    if (!used) await this.content.delete(digest);
   }
 
   private setTag(key: string, imageId: string): void {
@@ -246,11 +356,16 @@ export class ImageService {
 
   /** Short links of the image's layers, topmost first (overlay lowerdir order). */
   lowerLayers(record: ImageRecord): string[] {
-    return record.layers.map((id) => (this.layer(id) as LayerRow).short).reverse();
+    return this.layersOf(record)
+      .map((l) => l.short)
+      .reverse();
   }
 
+  /** The image's unpacked layer directories, topmost first. */
   snapshotDirs(record: ImageRecord): string[] {
-    return record.layers.map((id) => this.snapshots.fsDir((this.layer(id) as LayerRow).snapshot)).reverse();
+    return this.layersOf(record)
+      .map((l) => this.snapshots.fsDir(l.snapshot))
+      .reverse();
   }
 
   /** `GET /images/{name}/json` in Docker's shape. */
@@ -262,8 +377,8 @@ export class ImageService {
     return {
       Id: image.id,
       RepoTags: this.tagsOf(image.id),
-      RepoDigests: [],
-      Parent: "",
+      RepoDigests: this.repoDigestsOf(image),
+      Parent: image.parent ?? "",
       Comment: config.history?.at(-1)?.comment ?? "",
       Created: config.created ?? image.created,
       Container: "",
@@ -304,6 +419,14 @@ export class ImageService {
       RootFS: { Type: "layers", Layers: config.rootfs.diff_ids },
       Metadata: { LastTagTime: image.lastTagTime ?? "0001-01-01T00:00:00Z" },
     };
+  }
+
+  /** RepoDigests as Docker shows them ("busybox@sha256:…"). */
+  repoDigestsOf(image: ImageRecord): string[] {
+    return (image.repoDigests ?? []).map((d) => {
+      const ref = parseReference(d, { defaultTag: false });
+      return `${familiarName(ref)}@${ref.digest}`;
+    });
   }
 
   tag(source: string, repo: string, tag?: string): void {
@@ -399,14 +522,17 @@ export class ImageService {
       this.db.sql.prepare("DELETE FROM images WHERE id = ?").run(image.id);
       this.db.sql.prepare("DELETE FROM tags WHERE image_id = ?").run(image.id);
     });
-    const doomed = image.layers.filter((l) => !stillUsed.has(l)).map((l) => this.layer(l) as LayerRow);
+    const doomed = image.layers
+      .filter((l) => !stillUsed.has(l))
+      .map((l) => this.layers.get(l))
+      .filter((l): l is LayerRow => l !== undefined)
+      .reverse();
     for (const layer of doomed) {
-      this.db.sql.prepare("DELETE FROM layers WHERE chain_id = ?").run(layer.chain_id);
-      await this.snapshots.remove(layer.snapshot, layer.short);
-      await this.content.delete(layer.blob);
+      await this.layers.remove(layer);
+      await this.dropBlobIfUnused(layer.blob);
     }
-    await this.content.delete(image.manifestDigest);
-    await this.content.delete(image.id);
+    await this.dropBlobIfUnused(image.manifestDigest);
+    await this.dropBlobIfUnused(image.id);
   }
 
   count(): number {

@@ -1,47 +1,152 @@
-// Unpacks a layer tar into a snapshot directory. node-tar refuses absolute paths, `..` and
-// extraction through symlinks; OCI whiteouts are turned into overlayfs whiteouts afterwards.
+// Unpacks a layer tar (plain, gzip or zstd) into a snapshot directory while hashing the
+// uncompressed stream (the layer's diff ID). node-tar refuses absolute paths, `..` and
+// extraction through symlinks; our own filter below also refuses link targets that leave the
+// root and device nodes. OCI whiteouts become overlayfs whiteouts afterwards.
+import { createHash } from "node:crypto";
+import { lstat, mkdir, rm } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
-import type { Readable } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { createGunzip, createZstdDecompress } from "node:zlib";
 import * as tar from "tar";
 import { run } from "../../platform/exec.ts";
 
-const whiteoutPrefix = ".wh.";
-const opaqueMarker = ".wh..wh..opq";
+export const whiteoutPrefix = ".wh.";
+export const opaqueMarker = ".wh..wh..opq";
+
+export class UnsafeLayerError extends Error {}
 
 export interface ApplyResult {
   /** Bytes of regular file content unpacked. */
   size: number;
+  /** sha256 of the uncompressed tar: the layer's diff ID. */
+  diffId: string;
+}
+
+export type Compression = "none" | "gzip" | "zstd";
+
+/** Sniffs the compression from the first bytes (media types lie often enough: trust magic). */
+export function sniffCompression(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd";
+  return "none";
+}
+
+/** Reads the first bytes of `source` and returns a stream of its decompressed content. */
+export async function decompress(source: Readable): Promise<Readable> {
+  const head = await peek(source, 4);
+  const kind = sniffCompression(head);
+  if (kind === "gzip") return source.pipe(createGunzip()).on("error", () => undefined);
+  if (kind === "zstd") return source.pipe(createZstdDecompress()).on("error", () => undefined);
+  return source;
+}
+
+async function peek(source: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  for (;;) {
+    const chunk = source.read() as Buffer | null;
+    if (chunk) {
+      chunks.push(chunk);
+      got += chunk.length;
+      if (got >= n) break;
+      continue;
+    }
+    if (source.readableEnded) break;
+    const ended = await new Promise<boolean>((resolve, reject) => {
+      const cleanup = () => {
+        source.off("readable", onReadable);
+        source.off("end", onEnd);
+        source.off("error", onError);
+      };
+      const onReadable = () => {
+        cleanup();
+        resolve(false);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(true);
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      source.on("readable", onReadable);
+      source.on("end", onEnd);
+      source.on("error", onError);
+    });
+    if (ended) break;
+  }
+  const all = Buffer.concat(chunks);
+  if (all.length > 0) source.unshift(all);
+  return all.subarray(0, n);
+}
+
+/** Hard link targets are paths from the archive's root: they must not climb out of it. */
+function hardLinkStaysInside(target: string): boolean {
+  const norm = posix.normalize(target.replace(/^\/+/, ""));
+  return norm !== ".." && !norm.startsWith("../");
 }
 
 export async function applyLayer(source: Readable, dir: string): Promise<ApplyResult> {
   const whiteouts: string[] = [];
   let size = 0;
+  let rejected: Error | undefined;
+  const hash = createHash("sha256");
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
   const extract = tar.x({
     cwd: dir,
     preserveOwner: true,
     strict: true,
     noChmod: false,
     filter: (path, entry) => {
+      const header = entry as { type?: string; size?: number; linkpath?: string };
       const base = posix.basename(path);
+      if (header.type === "Link" && !hardLinkStaysInside(header.linkpath ?? "")) {
+        rejected ??= new UnsafeLayerError(`hard link ${path} points outside the layer: ${header.linkpath}`);
+        return false;
+      }
       if (base.startsWith(whiteoutPrefix)) {
         whiteouts.push(path);
         return false;
       }
-      const header = entry as { type?: string; size?: number };
-      if (header.type === "File") size += header.size ?? 0;
+      if (header.type === "File" || header.type === "OldFile" || header.type === "ContiguousFile")
+        size += header.size ?? 0;
       return true;
     },
   });
-  await pipeline(source, extract);
+  await pipeline(await decompress(source), hasher, extract);
+  if (rejected) throw rejected;
   for (const path of whiteouts) {
-    const base = posix.basename(path);
-    const parent = join(dir, dirname(path));
+    const rel = posix.normalize(path.replace(/^\/+/, ""));
+    if (rel.startsWith("../") || rel === "..")
+      throw new UnsafeLayerError(`whiteout outside the layer: ${path}`);
+    const base = posix.basename(rel);
+    const parent = join(dir, dirname(rel));
+    await insideRoot(dir, parent);
+    await mkdir(parent, { recursive: true, mode: 0o755 });
     if (base === opaqueMarker) {
       await run("setfattr", ["-n", "trusted.overlay.opaque", "-v", "y", parent]);
     } else {
-      await run("mknod", [join(parent, base.slice(whiteoutPrefix.length)), "c", "0", "0"]);
+      const target = join(parent, base.slice(whiteoutPrefix.length));
+      await rm(target, { recursive: true, force: true });
+      await run("mknod", [target, "c", "0", "0"]);
     }
   }
-  return { size };
+  return { size, diffId: `sha256:${hash.digest("hex")}` };
+}
+
+/** Refuses a whiteout whose parent directory is reached through a symlink. */
+async function insideRoot(root: string, path: string): Promise<void> {
+  let cur = path;
+  while (cur.length > root.length) {
+    const st = await lstat(cur).catch(() => undefined);
+    if (st?.isSymbolicLink()) throw new UnsafeLayerError(`whiteout through a symlink: ${path}`);
+    cur = dirname(cur);
+  }
 }

@@ -6,7 +6,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { isMounted, mountOverlay, unmount } from "../../platform/mount.ts";
+import { type Change, changes, diffTar } from "./diff.ts";
 
 export interface ContainerRootfs {
   merged: string;
@@ -66,6 +68,24 @@ export class Snapshotter {
 
   isContainerMounted(id: string): boolean {
     return isMounted(join(this.root, id, "merged"));
+  }
+
+  /**
+   * API for commit/build: the OCI layer tar (whiteouts, opaque dirs, hard links) of an overlay
+   * upper dir — `upperDir(containerId)` for a container — or of any plain directory.
+   */
+  diff(upperDir: string): Readable {
+    return diffTar(upperDir);
+  }
+
+  /** Docker's change list (kinds 0/1/2) of an upper dir over `lowerDirs` (topmost first). */
+  changes(upperDir: string, lowerDirs: string[]): Promise<Change[]> {
+    return changes(upperDir, lowerDirs);
+  }
+
+  /** A container's writable layer (overlay upper dir). */
+  upperDir(containerId: string): string {
+    return this.fsDir(containerId);
   }
 
   /** Removes a snapshot (and its short link, if given). Unmounts first so nothing leaks. */

@@ -1,0 +1,120 @@
+// Layer chains: each layer row is one unpacked snapshot, keyed by its chain ID (OCI
+// image-spec: ChainID(L0) = DiffID(L0), ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))).
+// A chain is unpacked once, however many images or concurrent pulls ask for it.
+import { randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
+import type { Database } from "../../store/db.ts";
+import { sha256Digest } from "../../util/digest.ts";
+import type { ContentStore } from "../content/store.ts";
+import { InvalidParameterError } from "../errors.ts";
+import { applyLayer } from "../snapshots/apply.ts";
+import type { Snapshotter } from "../snapshots/snapshotter.ts";
+
+export interface LayerRow {
+  chain_id: string;
+  diff_id: string;
+  parent: string | null;
+  snapshot: string;
+  short: string;
+  /** Uncompressed content bytes. */
+  size: number;
+  /** Digest of the blob in the content store (compressed or not). */
+  blob: string;
+  media_type: string;
+}
+
+export function chainId(parent: string | null, diffId: string): string {
+  return parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
+}
+
+export class LayerStore {
+  private readonly db: Database;
+  private readonly content: ContentStore;
+  private readonly snapshots: Snapshotter;
+  /** Unpacks under way, by chain ID (when known up front) so concurrent callers share one. */
+  private readonly inflight = new Map<string, Promise<LayerRow>>();
+
+  constructor(db: Database, content: ContentStore, snapshots: Snapshotter) {
+    this.db = db;
+    this.content = content;
+    this.snapshots = snapshots;
+  }
+
+  get(id: string): LayerRow | undefined {
+    return this.db.sql.prepare("SELECT * FROM layers WHERE chain_id = ?").get(id) as LayerRow | undefined;
+  }
+
+  all(): LayerRow[] {
+    return this.db.sql.prepare("SELECT * FROM layers").all() as unknown as LayerRow[];
+  }
+
+  async add(parent: string | null, blob: string, mediaType: string, diffId?: string): Promise<LayerRow> {
+    if (parent && !this.get(parent)) throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+    if (!this.content.has(blob)) throw new InvalidParameterError(`blob ${blob} is not in the content store`);
+    if (diffId) {
+      const id = chainId(parent, diffId);
+      const existing = this.get(id);
+      if (existing) return existing;
+      const running = this.inflight.get(id);
+      if (running) return running;
+      const p = this.unpack(parent, blob, mediaType, diffId).finally(() => this.inflight.delete(id));
+      this.inflight.set(id, p);
+      return p;
+    }
+    return this.unpack(parent, blob, mediaType, undefined);
+  }
+
+  /** Unpacks into a fresh snapshot; the row is written only once the diff ID is verified. */
+  private async unpack(
+    parent: string | null,
+    blob: string,
+    mediaType: string,
+    expectedDiffId: string | undefined,
+  ): Promise<LayerRow> {
+    const snapshot = randomBytes(16).toString("hex");
+    const short = await this.snapshots.createLayer(snapshot);
+    let applied: { size: number; diffId: string };
+    try {
+      applied = await applyLayer(this.content.openRead(blob) as Readable, this.snapshots.fsDir(snapshot));
+      if (expectedDiffId && applied.diffId !== expectedDiffId)
+        throw new Error(
+          `diff ID mismatch: layer ${blob} unpacks to ${applied.diffId}, expected ${expectedDiffId}`,
+        );
+    } catch (err) {
+      await this.snapshots.remove(snapshot, short);
+      throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
+    }
+    const row: LayerRow = {
+      chain_id: chainId(parent, applied.diffId),
+      diff_id: applied.diffId,
+      parent,
+      snapshot,
+      short,
+      size: applied.size,
+      blob,
+      media_type: mediaType,
+    };
+    // Someone else may have registered the same chain meanwhile: keep theirs, drop ours.
+    const inserted = this.db.sql
+      .prepare(
+        "INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, snapshot, short, size, blob, media_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(row.chain_id, row.diff_id, parent, snapshot, short, row.size, blob, mediaType);
+    if (Number(inserted.changes) === 0) {
+      await this.snapshots.remove(snapshot, short);
+      return this.get(row.chain_id) as LayerRow;
+    }
+    return row;
+  }
+
+  /** Deletes a layer row and its snapshot (the caller has checked nothing uses it). */
+  async remove(layer: LayerRow): Promise<void> {
+    this.db.sql.prepare("DELETE FROM layers WHERE chain_id = ?").run(layer.chain_id);
+    await this.snapshots.remove(layer.snapshot, layer.short);
+  }
+
+  /** Whether any layer row still refers to `blob`. */
+  blobUsed(blob: string): boolean {
+    return this.db.sql.prepare("SELECT 1 FROM layers WHERE blob = ? LIMIT 1").get(blob) !== undefined;
+  }
+}

@@ -1,0 +1,39 @@
+// Extended attributes through attr's getfattr/setfattr (Node has no xattr API). Used for
+// overlayfs markers such as trusted.overlay.opaque on layer and container upper directories.
+import { run } from "./exec.ts";
+
+export async function setXattr(path: string, name: string, value: string): Promise<void> {
+  await run("setfattr", ["-h", "-n", name, "-v", value, path]);
+}
+
+/** getfattr escapes unusual bytes in names as \ooo octal. */
+function unescapeName(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "\\" && /^[0-7]{3}$/.test(s.slice(i + 1, i + 4))) {
+      bytes.push(Number.parseInt(s.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else {
+      bytes.push(...Buffer.from(s[i] as string, "utf8"));
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+/**
+ * Every path under `root` (not following symlinks) that carries the attribute `name`, with its
+ * value; one process for the whole tree.
+ */
+export async function findXattr(root: string, name: string): Promise<Map<string, string>> {
+  const pattern = `^${name.replace(/[.]/g, "\\.")}$`;
+  const out = await run("getfattr", ["-R", "-P", "--absolute-names", "-m", pattern, "-d", root]);
+  const found = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of out.split("\n")) {
+    if (line.startsWith("# file: ")) current = unescapeName(line.slice(8));
+    else if (current && line.startsWith(`${name}=`)) {
+      found.set(current, line.slice(name.length + 1).replace(/^"(.*)"$/, "$1"));
+    }
+  }
+  return found;
+}
