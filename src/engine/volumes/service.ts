@@ -2,7 +2,7 @@
 // remove, prune), and what containers need from them: mount points resolved at create, volumes
 // mounted and filled (copy-up) at start, released at stop, anonymous ones dropped at rm -v.
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isMounted, mountsUnder } from "../../platform/volume-mount.ts";
 import { diskUsage } from "../../util/du.ts";
@@ -43,8 +43,22 @@ export class VolumeService {
     this.d = deps;
   }
 
+  /**
+   * Creates the volumes dir and drops directories no record owns (a crash between a record's
+   * delete and its directory's), so a volume made later under the same name starts empty.
+   */
   async init(): Promise<void> {
     await mkdir(this.d.root, { recursive: true, mode: 0o701 });
+    for (const name of await readdir(this.d.root)) {
+      if (this.d.repo.find(name)) continue;
+      const dir = join(this.d.root, name);
+      if (mountsUnder(dir).length > 0) {
+        log.warn("volume dir without a record is still mounted; left alone", { dir });
+        continue;
+      }
+      log.info("removing volume dir without a record", { dir });
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   setUsers(fn: () => VolumeUser[]): void {

@@ -596,6 +596,22 @@ describe("volumes", { skip }, () => {
     assert.deepEqual(new Set(await volumeNames()), vols);
     assert.equal((await d.api.ok<unknown[]>("GET", "/containers/json?all=1")).length, containers);
   });
+
+  test("volumes and their data survive a daemon crash; a directory no record owns is dropped", async (t) => {
+    if (!d.owned) return t.skip("needs a wharfd started by the test");
+    const w = await runOut(sh("echo durable > /d/f", { Binds: ["v-crash:/d"] }));
+    await d.api.ok("DELETE", `/containers/${w.id}`);
+    const orphan = join(d.dataRoot, "volumes", "v-orphan");
+    mkdirSync(join(orphan, "_data"), { recursive: true });
+    writeFileSync(join(orphan, "_data", "stale"), "old");
+    await d.crash();
+    await d.restart();
+    assert.equal(existsSync(orphan), false);
+    const r = await runOut(sh("cat /d/f", { Binds: ["v-crash:/d"] }));
+    assert.equal(r.out, "durable\n");
+    await d.api.ok("DELETE", `/containers/${r.id}`);
+    await d.api.ok("DELETE", "/volumes/v-crash");
+  });
 });
 
 function readFileMounts(): string[] {
