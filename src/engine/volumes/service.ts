@@ -251,7 +251,7 @@ export class VolumeService {
   /**
    * Resolves a new container's planned mounts: named volumes are created when missing,
    * anonymous ones get a generated name. The volumes stay reserved for `containerId` until
-   * `commit` or `abort`, so a concurrent volume rm cannot take them away meanwhile.
+   * `release` (once its record is stored), so a concurrent volume rm cannot take them meanwhile.
    */
   async attach(containerId: string, planned: PlannedMount[]): Promise<MountPoint[]> {
     const claimed = new Set<string>();
