@@ -19,7 +19,7 @@ export const volumeCreateCommand: Command = {
     const named = flags.string("name");
     if (named !== undefined && args[0] !== undefined) {
       throw new StatusError(
-        "Conflicting options: either specify --name or provide positional arg, not both",
+        "conflicting options: cannot specify a volume-name through both --name and as a positional arg",
         1,
       );
     }
@@ -136,6 +136,15 @@ export const volumePruneCommand: Command = {
     const filters = filterFlags(flags);
     const all = flags.bool("all");
     if (all) {
+      // As docker's CLI: older daemons would prune named volumes anyway, so refuse up front.
+      const version = await ctx.client().apiVersion();
+      const [major = 0, minor = 0] = version.split(".").map(Number);
+      if (major < 1 || (major === 1 && minor < 42)) {
+        throw new StatusError(
+          `"--all" requires API version 1.42, but the Docker daemon API version is ${version}`,
+          1,
+        );
+      }
       if (filters.has("all"))
         throw new StatusError("conflicting options: cannot specify both --all and --filter all=1", 1);
       filters.set("all", ["true"]);

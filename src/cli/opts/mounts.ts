@@ -23,22 +23,22 @@ export interface VolumeConfig {
   volumes: Record<string, Record<string, never>>;
 }
 
-/** Splits -v specs: a spec with a source is a bind (or named volume), a lone path is anonymous. */
+/**
+ * Splits -v specs as the docker CLI does: a spec with a ":" goes to Binds (the daemon validates
+ * it), a lone path is an anonymous volume (Config.Volumes).
+ */
 export function parseVolumes(specs: readonly string[]): VolumeConfig {
   const out: VolumeConfig = { binds: [], volumes: {} };
   for (const spec of specs) {
     if (spec.trim() === "") throw new Error("invalid empty volume spec");
-    const parts = spec.split(":");
-    if (parts.length > 3) throw new Error(`invalid spec: ${spec}: too many colons`);
-    if (parts.length === 1) {
+    const colon = spec.indexOf(":");
+    if (colon < 0) {
       out.volumes[spec] = {};
       continue;
     }
-    const [source = "", target = "", mode] = parts;
-    if (source === "" || target === "") throw new Error(`invalid spec: ${spec}`);
     // Relative host paths are made absolute on the client, like docker does for "./dir".
-    const host = source.startsWith(".") ? resolve(source) : source;
-    out.binds.push([host, target, ...(mode !== undefined ? [mode] : [])].join(":"));
+    const source = spec.slice(0, colon);
+    out.binds.push(source.startsWith(".") ? `${resolve(source)}${spec.slice(colon)}` : spec);
   }
   return out;
 }
@@ -83,10 +83,10 @@ export function splitCsv(value: string): string[] {
   return fields;
 }
 
-function keyValue(field: string, what: string): [string, string] {
+/** Go's strings.Cut on "=": "k" alone is key "k" with an empty value (the daemon judges it). */
+function cutKeyValue(field: string): [string, string] {
   const eq = field.indexOf("=");
-  if (eq < 1) throw new Error(`invalid ${what} '${field}': must be key=value`);
-  return [field.slice(0, eq), field.slice(eq + 1)];
+  return eq < 0 ? [field, ""] : [field.slice(0, eq), field.slice(eq + 1)];
 }
 
 /** opts.MountOpt: type=bind|volume|tmpfs,source=…,target=…,readonly,… */
@@ -134,7 +134,7 @@ export function parseMount(value: string): MountSpec {
         m.VolumeOptions = { ...m.VolumeOptions, Subpath: need() };
         break;
       case "volume-opt": {
-        const [k, v] = keyValue(need(), "volume-opt");
+        const [k, v] = cutKeyValue(need());
         const driver = m.VolumeOptions?.DriverConfig;
         m.VolumeOptions = {
           ...m.VolumeOptions,
@@ -143,7 +143,7 @@ export function parseMount(value: string): MountSpec {
         break;
       }
       case "volume-label": {
-        const [k, v] = keyValue(need(), "volume-label");
+        const [k, v] = cutKeyValue(need());
         m.VolumeOptions = { ...m.VolumeOptions, Labels: { ...m.VolumeOptions?.Labels, [k]: v } };
         break;
       }

@@ -26,7 +26,10 @@ test("volume-opt and volume-label build the volume's driver options and labels",
       NoCopy: true,
     },
   });
-  assert.throws(() => parseMount("type=volume,dst=/d,volume-opt=novalue"), /must be key=value/);
+  assert.deepEqual(parseMount("type=volume,dst=/d,volume-opt=novalue").VolumeOptions?.DriverConfig?.Options, {
+    novalue: "",
+  });
+  assert.deepEqual(parseMount("type=volume,dst=/d,volume-label=flag").VolumeOptions?.Labels, { flag: "" });
 });
 
 test("tmpfs-size, tmpfs-mode, bind-propagation, readonly", () => {
