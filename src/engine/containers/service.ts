@@ -669,6 +669,9 @@ export class ContainerService {
         matchAny(f.get("exited"), (v) => c.state.Status === "exited" && Number(v) === c.state.ExitCode) &&
         matchAny(f.get("ancestor"), (v) => this.isAncestor(c, v)) &&
         matchAny(f.get("network"), (v) => v === (c.hostConfig.NetworkMode ?? "default")) &&
+        matchAny(f.get("volume"), (v) =>
+          (c.mountPoints ?? []).some((m) => m.name === v || m.destination === v),
+        ) &&
         matchAny(f.get("before"), (v) => this.createdBefore(c, v)) &&
         matchAny(f.get("since"), (v) => this.createdAfter(c, v))
       );

@@ -18,6 +18,8 @@ export interface MountPoint {
   anonymous: boolean;
   /** Fill an empty volume with the image's content at the destination on start. */
   copyData: boolean;
+  /** type bind: create a missing source dir at start (-v binds, and --mount bind-create-mountpoint). */
+  createSource?: boolean;
   /** --mount bind-nonrecursive: "bind" instead of "rbind". */
   nonRecursive?: boolean;
   /** type tmpfs: mount data options (size=…, mode=…). */

@@ -104,6 +104,7 @@ export function parseBind(raw: string): PlannedMount {
       propagation: mode.propagation ?? "rprivate",
       anonymous: false,
       copyData: false,
+      createSource: true,
       origin: "binds",
     };
   }
@@ -193,6 +194,7 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
       anonymous: false,
       copyData: false,
       nonRecursive: m.BindOptions?.NonRecursive === true,
+      createSource: m.BindOptions?.CreateMountpoint === true,
       origin: "mounts",
     };
   }

@@ -319,11 +319,11 @@ export class VolumeService {
       }
       if (m.type === "bind") {
         if (!existsSync(m.source)) {
-          if (m.origin !== "binds")
+          if (!m.createSource)
             throw new InvalidParameterError(
               `invalid mount config for type "bind": bind source path does not exist: ${m.source}`,
             );
-          // Docker's legacy -v rule: a missing host path is created as a directory.
+          // Docker's -v rule (and bind-create-mountpoint): a missing host path becomes a directory.
           await mkdir(m.source, { recursive: true, mode: 0o755 });
         }
       } else {

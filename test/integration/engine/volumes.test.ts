@@ -203,6 +203,15 @@ describe("volumes", { skip }, () => {
     assert.equal(m.Driver, "local");
     assert.equal(m.RW, true);
     assert.equal(m.Mode, "z");
+    const byVolume = async (v: string) => {
+      const q = encodeURIComponent(JSON.stringify({ volume: [v] }));
+      return (await d.api.ok<Array<{ Id: string }>>("GET", `/containers/json?all=1&filters=${q}`)).map(
+        (c) => c.Id,
+      );
+    };
+    assert.deepEqual(await byVolume("v-keep"), [r.id]);
+    assert.deepEqual(await byVolume("/data"), [r.id]);
+    assert.deepEqual(await byVolume("v-other"), []);
     const inUse = await d.api.call("DELETE", "/volumes/v-keep");
     assert.equal(inUse.status, 409);
     assert.equal(inUse.json<{ message: string }>().message, `remove v-keep: volume is in use - [${r.id}]`);
@@ -274,6 +283,14 @@ describe("volumes", { skip }, () => {
     const c = await runOut(sh("ls -d /x", { Binds: [`${missing}:/x`] }));
     assert.equal(c.code, 0, c.out);
     assert.ok(statSync(missing).isDirectory());
+    const wanted = join(tmp, "made-by-mount");
+    const cm = await runOut(
+      sh("ls -d /y", {
+        Mounts: [{ Type: "bind", Source: wanted, Target: "/y", BindOptions: { CreateMountpoint: true } }],
+      }),
+    );
+    assert.equal(cm.code, 0, cm.out);
+    assert.ok(statSync(wanted).isDirectory());
     const refused = await d.api.call(
       "POST",
       "/containers/create",
