@@ -249,7 +249,7 @@ export class ContainerService {
     const exitFile = join(this.d.paths.exits, c.id);
     try {
       const rootfs = await this.d.snapshots.mountContainer(c.id, c.lowerLayers);
-      const mounts = await this.d.volumes.prepareStart(c.mountPoints ?? [], rootfs);
+      const mounts = await this.d.volumes.prepareStart(c.id, c.mountPoints ?? [], rootfs);
       const bundle = join(this.d.paths.containers, c.id);
       await prepareBundle({
         record: c,

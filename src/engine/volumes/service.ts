@@ -298,8 +298,13 @@ export class VolumeService {
    * (copy-up), creates missing host dirs of -v binds as Docker does, and returns the mounts for
    * the OCI spec.
    */
-  async prepareStart(mountPoints: MountPoint[], rootfs: string): Promise<RuntimeMount[]> {
+  async prepareStart(
+    containerId: string,
+    mountPoints: MountPoint[],
+    rootfs: string,
+  ): Promise<RuntimeMount[]> {
     const out: RuntimeMount[] = [];
+    const mounted: MountPoint[] = [];
     for (const m of mountPoints) {
       if (m.type === "tmpfs") {
         out.push({
@@ -332,13 +337,32 @@ export class VolumeService {
         const dir = this.dataDir(v.name);
         if (needsMount(v.options) && !isMounted(dir)) await mountLocal(dir, v.options);
         if (m.copyData) await copyUp(rootfs, m.destination, dir);
+        mounted.push(m);
       }
       const options = [m.nonRecursive ? "bind" : "rbind"];
       if (!m.rw) options.push("ro");
       options.push(m.propagation || "rprivate");
       out.push({ destination: m.destination, type: "bind", source: m.source, options });
     }
+    for (const m of mounted) this.publishMount(containerId, m, "mount");
     return out;
+  }
+
+  /** Docker's volume mount/unmount events, one per volume a container starts or stops with. */
+  private publishMount(containerId: string, m: MountPoint, action: "mount" | "unmount"): void {
+    const attributes: Record<string, string> = { container: containerId, driver: "local" };
+    if (action === "mount") {
+      Object.assign(attributes, {
+        destination: m.destination,
+        propagation: m.propagation,
+        "read/write": String(m.rw),
+      });
+    }
+    this.d.events.publish({
+      Type: "volume",
+      Action: action,
+      Actor: { ID: m.name ?? "", Attributes: attributes },
+    });
   }
 
   /** After a container's run: unmounts driver-option volumes no running container needs now. */
@@ -346,7 +370,9 @@ export class VolumeService {
     for (const m of mountPoints) {
       if (m.type !== "volume" || !m.name) continue;
       const v = this.d.repo.find(m.name);
-      if (!v || !needsMount(v.options)) continue;
+      if (!v) continue;
+      this.publishMount(containerId, m, "unmount");
+      if (!needsMount(v.options)) continue;
       const stillUsed = this.users().some(
         (u) => u.id !== containerId && u.running && u.mountPoints.some((p) => p.name === m.name),
       );

@@ -203,6 +203,14 @@ describe("volumes", { skip }, () => {
     assert.equal(m.Driver, "local");
     assert.equal(m.RW, true);
     assert.equal(m.Mode, "z");
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    const evq = encodeURIComponent(JSON.stringify({ type: ["volume"], volume: ["v-keep"] }));
+    const events = (await d.api.call("GET", `/events?since=0&until=${until}&filters=${evq}`)).text();
+    const actions = events
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { Action: string }).Action);
+    assert.deepEqual(actions.slice(0, 3), ["create", "mount", "unmount"]);
     const byVolume = async (v: string) => {
       const q = encodeURIComponent(JSON.stringify({ volume: [v] }));
       return (await d.api.ok<Array<{ Id: string }>>("GET", `/containers/json?all=1&filters=${q}`)).map(
