@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { containerRoutes } from "../api/handlers/containers.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
+import { networkRoutes } from "../api/handlers/networks.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { volumeRoutes } from "../api/handlers/volumes.ts";
 import { Router } from "../api/router.ts";
@@ -14,6 +15,8 @@ import { ContainerService } from "../engine/containers/service.ts";
 import { ContentStore } from "../engine/content/store.ts";
 import { EventBus } from "../engine/events/bus.ts";
 import { ImageService } from "../engine/images/service.ts";
+import { NetworkService } from "../engine/network/service.ts";
+import { NetworkStore } from "../engine/network/store.ts";
 import { Runtimes } from "../engine/runtime/runtimes.ts";
 import { ALL_CAPABILITIES } from "../engine/runtime/spec.ts";
 import { Snapshotter } from "../engine/snapshots/snapshotter.ts";
@@ -66,8 +69,29 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   });
   await volumes.init();
   const mask = capabilityBoundingSet();
+  const containerRepo = new ContainerRepository(db);
+  const network = new NetworkService({
+    store: new NetworkStore(db),
+    config: {
+      bridge: config.bridge,
+      bip: config.bip,
+      defaultAddressPools: config.defaultAddressPools,
+      iptables: config.iptables,
+      ipForward: config.ipForward,
+      mtu: config.mtu,
+      netnsDir: join(config.execRoot, "netns"),
+    },
+    containers: {
+      get: (ref) => containerRepo.get(ref),
+      find: (ref) => containerRepo.find(ref),
+      save: (c) => containerRepo.save(c as Parameters<ContainerRepository["save"]>[0]),
+    },
+    events,
+  });
+  await network.init((id) => containerRepo.find(id)?.state.Running === true);
   const containers = new ContainerService({
-    repo: new ContainerRepository(db),
+    repo: containerRepo,
+    network,
     images,
     snapshots,
     volumes,
@@ -106,6 +130,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     ...imageRoutes(images),
     ...volumeRoutes(volumes),
   );
+  router.add(...networkRoutes(network));
   return {
     router,
     containers,
@@ -113,6 +138,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     events,
     close() {
       containers.close();
+      network.close();
       db.close();
     },
   };
