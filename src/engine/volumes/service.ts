@@ -336,7 +336,10 @@ export class VolumeService {
         if (!v) throw new NotFoundError(`get ${m.name}: no such volume`);
         const dir = this.dataDir(v.name);
         if (needsMount(v.options) && !isMounted(dir)) await mountLocal(dir, v.options);
-        if (m.copyData) await copyUp(rootfs, m.destination, dir);
+        // Only while no running container has the volume: none can then swap a directory for
+        // a symlink under copy-up's feet and steer its writes out of the volume.
+        if (m.copyData && !this.runningElsewhere(v.name, containerId))
+          await copyUp(rootfs, m.destination, dir);
         mounted.push(m);
       }
       const options = [m.nonRecursive ? "bind" : "rbind"];
@@ -365,6 +368,15 @@ export class VolumeService {
     });
   }
 
+  private runningElsewhere(name: string, containerId: string): boolean {
+    return this.users().some(
+      (u) =>
+        u.id !== containerId &&
+        u.running &&
+        u.mountPoints.some((p) => p.type === "volume" && p.name === name),
+    );
+  }
+
   /** After a container's run: unmounts driver-option volumes no running container needs now. */
   async afterStop(containerId: string, mountPoints: readonly MountPoint[]): Promise<void> {
     for (const m of mountPoints) {
@@ -373,10 +385,7 @@ export class VolumeService {
       if (!v) continue;
       this.publishMount(containerId, m, "unmount");
       if (!needsMount(v.options)) continue;
-      const stillUsed = this.users().some(
-        (u) => u.id !== containerId && u.running && u.mountPoints.some((p) => p.name === m.name),
-      );
-      if (!stillUsed)
+      if (!this.runningElsewhere(v.name, containerId))
         await unmountLocal(this.dataDir(v.name)).catch((err: Error) =>
           log.warn("volume unmount failed", { name: v.name, err }),
         );

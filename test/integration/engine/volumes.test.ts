@@ -397,6 +397,26 @@ describe("volumes", { skip }, () => {
     for (const n of ["v-copy", "v-nocopy", "v-nocopy2"]) await d.api.ok("DELETE", `/volumes/${n}`);
   });
 
+  test("copy-up waits until no running container has the volume (none can race it)", async () => {
+    const holder = await d.api.run(sh("sleep 60", { Binds: ["v-guard:/x"] }));
+    const b = await runOut({
+      Image: "voldata",
+      Cmd: ["ls", "-A", "/data"],
+      HostConfig: { Binds: ["v-guard:/data"] },
+    });
+    assert.equal(b.out, "");
+    await d.api.ok("POST", `/containers/${holder}/kill`);
+    await d.api.waitExit(holder);
+    const c = await runOut({
+      Image: "voldata",
+      Cmd: ["cat", "/data/f"],
+      HostConfig: { Binds: ["v-guard:/data"] },
+    });
+    assert.equal(c.out, "from-image\n");
+    for (const id of [holder, b.id, c.id]) await d.api.ok("DELETE", `/containers/${id}`);
+    await d.api.ok("DELETE", "/volumes/v-guard");
+  });
+
   test("--volumes-from shares the other container's mounts, :ro makes them read-only", async () => {
     const src = await runOut(
       sh("echo shared > /vf/x", { Binds: ["v-from:/vf"] }, { Volumes: { "/anon": {} } }),
