@@ -25,6 +25,7 @@ export interface MountSpecInput {
 const propagations = new Set(["private", "rprivate", "shared", "rshared", "slave", "rslave"]);
 const consistencies = new Set(["consistent", "cached", "delegated", "default"]);
 
+/** A destination problem, worded by the caller into Docker's -v or --mount message. */
 class MountConfigError extends Error {}
 
 function mountTypeError(type: string, detail: string): InvalidParameterError {
@@ -334,5 +335,3 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
   }
   return [...byDest.values()];
 }
-
-export { MountConfigError };
