@@ -22,6 +22,7 @@ import { network } from "./metrics/network.ts";
 import { parallel } from "./metrics/parallel.ts";
 import { registry } from "./metrics/registry.ts";
 import { registryServer } from "./metrics/registry-server.ts";
+import { volumes } from "./metrics/volumes.ts";
 import { absentTarget } from "./targets/absent.ts";
 import { startDocker } from "./targets/docker.ts";
 import type { Target } from "./targets/target.ts";
@@ -40,6 +41,7 @@ const GROUPS: readonly MetricGroup[] = [
   buildGroup,
   network,
   composeGroup,
+  volumes,
 ];
 const DEFAULT_JSON = new URL("results/latest.json", import.meta.url).pathname;
 

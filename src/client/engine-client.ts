@@ -4,6 +4,12 @@
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import type { ContainerCreateRequest, ContainerSummary, WaitResponse } from "../wire/containers.ts";
+import type {
+  Volume,
+  VolumeCreateRequest,
+  VolumeListResponse,
+  VolumePruneResponse,
+} from "../wire/volumes.ts";
 import { ApiError } from "./errors.ts";
 import { encodeFilters, type FilterMap } from "./filters.ts";
 import { type DaemonHost, parseHost, resolveHost } from "./host.ts";
@@ -293,6 +299,26 @@ export class EngineClient {
 
   containerPrune(filters?: FilterMap): Promise<ContainerPruneReport> {
     return this.json("POST", "/containers/prune", { query: { filters: encodeFilters(filters) } });
+  }
+
+  volumeCreate(body: VolumeCreateRequest): Promise<Volume> {
+    return this.json("POST", "/volumes/create", { body });
+  }
+
+  volumeList(filters?: FilterMap): Promise<VolumeListResponse> {
+    return this.json("GET", "/volumes", { query: { filters: encodeFilters(filters) } });
+  }
+
+  volumeInspect(name: string): Promise<Volume> {
+    return this.json("GET", `/volumes/${encodePathName(name)}`);
+  }
+
+  volumeRemove(name: string, force = false): Promise<void> {
+    return this.send("DELETE", `/volumes/${encodePathName(name)}`, { query: { force: force || undefined } });
+  }
+
+  volumePrune(filters?: FilterMap): Promise<VolumePruneResponse> {
+    return this.json("POST", "/volumes/prune", { query: { filters: encodeFilters(filters) } });
   }
 
   /** POST /wait: resolves once the daemon has registered the waiter (its headers are in). */

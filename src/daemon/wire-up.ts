@@ -13,6 +13,7 @@ import { imageRoutes } from "../api/handlers/images.ts";
 import { networkRoutes } from "../api/handlers/networks.ts";
 import { observeRoutes } from "../api/handlers/observe.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
+import { volumeRoutes } from "../api/handlers/volumes.ts";
 import { Router } from "../api/router.ts";
 import { createBuilder } from "../engine/build/setup.ts";
 import { ContainerAttach } from "../engine/containers/attach.ts";
@@ -32,6 +33,8 @@ import { Runtimes } from "../engine/runtime/runtimes.ts";
 import { ALL_CAPABILITIES } from "../engine/runtime/spec.ts";
 import { Snapshotter } from "../engine/snapshots/snapshotter.ts";
 import { SystemService } from "../engine/system.ts";
+import { VolumeRepository } from "../engine/volumes/repository.ts";
+import { VolumeService } from "../engine/volumes/service.ts";
 import { capabilityBoundingSet, cgroupLayout, hostFacts, hostHardLimits } from "../platform/host.ts";
 import { Database } from "../store/db.ts";
 import { writeFileAtomic } from "../util/fs-atomic.ts";
@@ -71,6 +74,12 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   await runtimes.chooseDefault(config.defaultRuntime);
   const cgroup = cgroupLayout();
   const images = new ImageService(db, content, snapshots, events);
+  const volumes = new VolumeService({
+    repo: new VolumeRepository(db),
+    root: join(config.dataRoot, "volumes"),
+    events,
+  });
+  await volumes.init();
   const mask = capabilityBoundingSet();
   const containerRepo = new ContainerRepository(db);
   const network = new NetworkService({
@@ -103,6 +112,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     network,
     images,
     snapshots,
+    volumes,
     runtimes,
     events,
     paths: containerPaths,
@@ -151,6 +161,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     }),
     ...distributionRoutes(distribution),
     ...imageRoutes(images, (ctx) => pullImage(ctx, distribution)),
+    ...volumeRoutes(volumes),
   );
   router.add(...networkRoutes(network));
   router.add(...buildRoutes(builder.builder, builder.tmpDir));

@@ -17,6 +17,8 @@ const migrations: string[] = [
   // The builder's step cache (engine/build/cache.ts).
   `CREATE TABLE IF NOT EXISTS build_cache (key TEXT PRIMARY KEY, image_id TEXT NOT NULL, created INTEGER NOT NULL);
    CREATE INDEX IF NOT EXISTS build_cache_image ON build_cache(image_id);`,
+  // Volumes (issue #8).
+  `CREATE TABLE IF NOT EXISTS volumes (name TEXT PRIMARY KEY, created INTEGER NOT NULL, record TEXT NOT NULL);`,
 ];
 
 export class Database {

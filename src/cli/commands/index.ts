@@ -211,6 +211,31 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./network.ts")).portCommand,
   },
   {
+    paths: ["volume create"],
+    description: "Create a volume",
+    load: async () => (await import("./volume.ts")).volumeCreateCommand,
+  },
+  {
+    paths: ["volume ls", "volume list"],
+    description: "List volumes",
+    load: async () => (await import("./volume.ts")).volumeLsCommand,
+  },
+  {
+    paths: ["volume inspect"],
+    description: "Display detailed information on one or more volumes",
+    load: async () => (await import("./inspect.ts")).volumeInspectCommand,
+  },
+  {
+    paths: ["volume rm", "volume remove"],
+    description: "Remove one or more volumes",
+    load: async () => (await import("./volume.ts")).volumeRmCommand,
+  },
+  {
+    paths: ["volume prune"],
+    description: "Remove unused local volumes",
+    load: async () => (await import("./volume.ts")).volumePruneCommand,
+  },
+  {
     paths: ["version"],
     description: "Show the Docker version information",
     load: async () => (await import("./system.ts")).versionCommand,
@@ -253,6 +278,7 @@ export const groups: Readonly<Record<string, Group>> = {
   image: { description: "Manage images", sections: () => groupSection("image") },
   network: { description: "Manage networks", sections: () => groupSection("network") },
   system: { description: "Manage wharf", sections: () => groupSection("system") },
+  volume: { description: "Manage volumes", sections: () => groupSection("volume") },
 };
 
 const common = ["run", "exec", "ps", "build", "pull", "push", "images", "login", "logout", "version", "info"];
@@ -275,6 +301,7 @@ export function rootSections(): HelpSection[] {
         { name: "network", description: groups.network?.description ?? "" },
         { name: "registry", description: "Run an OCI registry (serve, gc)" },
         { name: "system", description: groups.system?.description ?? "" },
+        { name: "volume", description: groups.volume?.description ?? "" },
       ],
     },
     { title: "Commands", commands: top.map((name) => ({ name, description: describe(name) })) },

@@ -6,12 +6,13 @@ import { formatUsageNoTable } from "../container-flags.ts";
 import type { ParsedFlags } from "../flags.ts";
 import type { Template } from "../format/template.ts";
 
-type Kind = "container" | "image";
+type Kind = "container" | "image" | "volume";
 type Getter = (client: EngineClient, ref: string, size: boolean) => Promise<unknown>;
 
 const getters: Record<Kind, Getter> = {
   container: (client, ref, size) => client.containerInspect(ref, { size }),
   image: (client, ref) => client.imageInspect(ref),
+  volume: (client, ref) => client.volumeInspect(ref),
 };
 
 const knownTypes = [
@@ -110,10 +111,10 @@ export const inspectCommand: Command = {
     const type = flags.string("type") ?? "";
     if (!knownTypes.includes(type))
       throw new Error(`${JSON.stringify(type)} is not a valid value for --type`);
-    if (type !== "" && type !== "container" && type !== "image") {
+    if (type !== "" && type !== "container" && type !== "image" && type !== "volume") {
       throw new Error(`inspecting objects of type ${JSON.stringify(type)} is not supported yet`);
     }
-    const kinds: Kind[] = type === "" ? ["container", "image"] : [type as Kind];
+    const kinds: Kind[] = type === "" ? ["container", "image", "volume"] : [type as Kind];
     return inspectObjects(ctx, flags, args, kinds, type !== "");
   },
 };
@@ -130,4 +131,11 @@ export const imageInspectCommand: Command = {
   flags: [formatFlag],
   args: { min: 1 },
   run: (ctx, flags, args) => inspectObjects(ctx, flags, args, ["image"], true),
+};
+
+export const volumeInspectCommand: Command = {
+  usage: "[OPTIONS] VOLUME [VOLUME...]",
+  flags: [formatFlag],
+  args: { min: 1 },
+  run: (ctx, flags, args) => inspectObjects(ctx, flags, args, ["volume"], true),
 };

@@ -23,22 +23,22 @@ export interface VolumeConfig {
   volumes: Record<string, Record<string, never>>;
 }
 
-/** Splits -v specs: a spec with a source is a bind (or named volume), a lone path is anonymous. */
+/**
+ * Splits -v specs as the docker CLI does: a spec with a ":" goes to Binds (the daemon validates
+ * it), a lone path is an anonymous volume (Config.Volumes).
+ */
 export function parseVolumes(specs: readonly string[]): VolumeConfig {
   const out: VolumeConfig = { binds: [], volumes: {} };
   for (const spec of specs) {
     if (spec.trim() === "") throw new Error("invalid empty volume spec");
-    const parts = spec.split(":");
-    if (parts.length > 3) throw new Error(`invalid spec: ${spec}: too many colons`);
-    if (parts.length === 1) {
+    const colon = spec.indexOf(":");
+    if (colon < 0) {
       out.volumes[spec] = {};
       continue;
     }
-    const [source = "", target = "", mode] = parts;
-    if (source === "" || target === "") throw new Error(`invalid spec: ${spec}`);
     // Relative host paths are made absolute on the client, like docker does for "./dir".
-    const host = source.startsWith(".") ? resolve(source) : source;
-    out.binds.push([host, target, ...(mode !== undefined ? [mode] : [])].join(":"));
+    const source = spec.slice(0, colon);
+    out.binds.push(source.startsWith(".") ? `${resolve(source)}${spec.slice(colon)}` : spec);
   }
   return out;
 }
@@ -51,10 +51,48 @@ function parseBoolish(key: string, value: string | undefined): boolean {
   throw new Error(`invalid value for ${key}: ${value}`);
 }
 
+/** One CSV record as Go's encoding/csv reads it: a quoted field may hold commas ("o=a,b"). */
+export function splitCsv(value: string): string[] {
+  const fields: string[] = [];
+  let field = "";
+  let quoted = false;
+  let atStart = true;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i] as string;
+    if (quoted) {
+      if (ch === '"' && value[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && atStart) {
+      quoted = true;
+      atStart = false;
+    } else if (ch === ",") {
+      fields.push(field);
+      field = "";
+      atStart = true;
+    } else {
+      field += ch;
+      atStart = false;
+    }
+  }
+  if (quoted)
+    throw new Error(`parse error on line 1, column ${value.length}: extraneous or missing " in quoted-field`);
+  fields.push(field);
+  return fields;
+}
+
+/** Go's strings.Cut on "=": "k" alone is key "k" with an empty value (the daemon judges it). */
+function cutKeyValue(field: string): [string, string] {
+  const eq = field.indexOf("=");
+  return eq < 0 ? [field, ""] : [field.slice(0, eq), field.slice(eq + 1)];
+}
+
 /** opts.MountOpt: type=bind|volume|tmpfs,source=…,target=…,readonly,… */
 export function parseMount(value: string): MountSpec {
   const m: MountSpec = { Type: "volume" };
-  const fields = value.split(",").filter((f) => f !== "");
+  const fields = splitCsv(value).filter((f) => f !== "");
   for (const field of fields) {
     const eq = field.indexOf("=");
     const key = (eq >= 0 ? field.slice(0, eq) : field).toLowerCase().trim();
@@ -95,6 +133,20 @@ export function parseMount(value: string): MountSpec {
       case "volume-subpath":
         m.VolumeOptions = { ...m.VolumeOptions, Subpath: need() };
         break;
+      case "volume-opt": {
+        const [k, v] = cutKeyValue(need());
+        const driver = m.VolumeOptions?.DriverConfig;
+        m.VolumeOptions = {
+          ...m.VolumeOptions,
+          DriverConfig: { ...driver, Options: { ...driver?.Options, [k]: v } },
+        };
+        break;
+      }
+      case "volume-label": {
+        const [k, v] = cutKeyValue(need());
+        m.VolumeOptions = { ...m.VolumeOptions, Labels: { ...m.VolumeOptions?.Labels, [k]: v } };
+        break;
+      }
       case "volume-driver":
         m.VolumeOptions = {
           ...m.VolumeOptions,
@@ -104,9 +156,12 @@ export function parseMount(value: string): MountSpec {
       case "tmpfs-size":
         m.TmpfsOptions = { ...m.TmpfsOptions, SizeBytes: parseTmpfsSize(need()) };
         break;
-      case "tmpfs-mode":
-        m.TmpfsOptions = { ...m.TmpfsOptions, Mode: Number.parseInt(need(), 8) };
+      case "tmpfs-mode": {
+        const mode = need();
+        if (!/^[0-7]+$/.test(mode)) throw new Error(`invalid value for ${key}: ${mode}`);
+        m.TmpfsOptions = { ...m.TmpfsOptions, Mode: Number.parseInt(mode, 8) };
         break;
+      }
       default:
         throw new Error(`unexpected key '${key}' in '${field}'`);
     }

@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../../util/fs-atomic.ts";
 import { InvalidParameterError } from "../errors.ts";
 import { buildHostnameFile } from "../runtime/etc-files.ts";
 import { ociSpecToJson } from "../runtime/oci-spec.ts";
-import { buildRuntimeSpec, type NetworkNamespaceMode } from "../runtime/spec.ts";
+import { buildRuntimeSpec, type NetworkNamespaceMode, type RuntimeMount } from "../runtime/spec.ts";
 import { readUserFiles, resolveUser } from "../runtime/user.ts";
 import type { ContainerRecord } from "./record.ts";
 
@@ -21,6 +21,8 @@ export interface BundleInput {
   hardLimits: Record<string, number>;
   /** The host's capability bounding set (CAP_ names). */
   capabilities: readonly string[];
+  /** Volumes and binds, resolved by the volume service. */
+  mounts: RuntimeMount[];
   /** The network namespace to join (prepared by the network service, which also writes hosts and resolv.conf). */
   network: NetworkNamespaceMode;
 }
@@ -60,7 +62,7 @@ export async function prepareBundle(input: BundleInput): Promise<void> {
     ipcMode: hc.IpcMode === "host" ? "host" : "private",
     utsMode: hc.UTSMode === "host" ? "host" : "private",
     etcFiles: { hostname: c.hostnamePath, hosts: c.hostsPath, resolvConf: c.resolvConfPath },
-    mounts: [],
+    mounts: input.mounts,
     tmpfs: hc.Tmpfs ?? {},
     shmSize: hc.ShmSize || input.shmSize,
     resources: {

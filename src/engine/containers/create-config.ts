@@ -90,8 +90,5 @@ export function validateHostConfig(input: HostConfig, runtimes: string[]): HostC
   if (hc.Runtime && !runtimes.includes(hc.Runtime)) {
     throw new InvalidParameterError(`unknown or invalid runtime name: ${hc.Runtime}`);
   }
-  if (hc.Binds?.length || (Array.isArray(hc.Mounts) && hc.Mounts.length > 0)) {
-    throw new InvalidParameterError("bind mounts and volumes are not supported yet");
-  }
   return hc;
 }

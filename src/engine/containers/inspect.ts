@@ -3,6 +3,7 @@
 import { humanDuration } from "../../util/human-duration.ts";
 import type { ContainerSummary } from "../../wire/containers.ts";
 import type { NetworkService } from "../network/service.ts";
+import { mountPointView } from "../volumes/mount-point.ts";
 import { healthSuffix } from "./health.ts";
 import type { ContainerRecord } from "./record.ts";
 
@@ -26,7 +27,7 @@ export function containerSummary(c: ContainerRecord, net: ContainerNetworkView):
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? "default" },
     NetworkSettings: { Networks: net.containerNetworks(c) },
-    Mounts: [],
+    Mounts: (c.mountPoints ?? []).map((m) => mountPointView(m)),
   };
 }
 
@@ -124,7 +125,7 @@ export function containerInspect(
     },
     GraphDriver: { Data: extra.graphDriver, Name: "overlay2" },
     ...(extra.sizes ?? {}),
-    Mounts: [],
+    Mounts: (c.mountPoints ?? []).map((m) => mountPointView(m)),
     Config: {
       ...c.config,
       Cmd: c.config.Cmd ?? null,

@@ -3,6 +3,7 @@
 import type { Database } from "../../store/db.ts";
 import type { ContainerConfig, ContainerState, HostConfig } from "../../wire/containers.ts";
 import { InvalidParameterError, NotFoundError } from "../errors.ts";
+import type { MountPoint } from "../volumes/mount-point.ts";
 
 export interface ContainerRecord {
   id: string;
@@ -25,6 +26,8 @@ export interface ContainerRecord {
   hostsPath: string;
   resolvConfPath: string;
   logPath: string;
+  /** Volumes, binds and tmpfs mounts resolved at create (absent in records from before volumes). */
+  mountPoints?: MountPoint[];
 }
 
 export function initialState(): ContainerRecord["state"] {

@@ -21,6 +21,8 @@ import type { ImageService } from "../images/service.ts";
 import type { NetworkService } from "../network/service.ts";
 import type { Runtimes } from "../runtime/runtimes.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
+import { planMounts } from "../volumes/mount-spec.ts";
+import type { VolumeService } from "../volumes/service.ts";
 import { prepareBundle } from "./bundle.ts";
 import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
 import { healthMatches } from "./health.ts";
@@ -46,6 +48,7 @@ export interface ContainerServiceDeps {
   images: ImageService;
   network: NetworkService;
   snapshots: Snapshotter;
+  volumes: VolumeService;
   runtimes: Runtimes;
   events: EventBus;
   paths: ContainerPaths;
@@ -77,6 +80,9 @@ export class ContainerService {
         .all()
         .filter((c) => c.imageId === imageId)
         .map((c) => ({ id: c.id, running: c.state.Running })),
+    );
+    deps.volumes.setUsers(() =>
+      this.repo.all().map((c) => ({ id: c.id, running: c.state.Running, mountPoints: c.mountPoints ?? [] })),
     );
   }
 
@@ -153,6 +159,13 @@ export class ContainerService {
     const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {});
     const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     if (command.length === 0) throw new InvalidParameterError("No command specified");
+    // Checked before anything exists, so bad mounts leave nothing behind.
+    const plannedMounts = planMounts({
+      hostConfig,
+      volumes: config.Volumes,
+      mountsOf: (ref) => this.repo.get(ref).mountPoints ?? [],
+      bindSourceExists: existsSync,
+    });
     const id = newId();
     const finalName = name ? name.replace(/^\//, "") : this.freshName();
     if (!config.Hostname)
@@ -180,6 +193,7 @@ export class ContainerService {
     };
     record.hostConfig.Runtime = record.runtime;
     try {
+      record.mountPoints = await this.d.volumes.attach(id, plannedMounts);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       // Exists from the start, so attach and logs -f can hold it open before the first run.
       await writeFile(record.logPath, "", { mode: 0o600 });
@@ -187,9 +201,13 @@ export class ContainerService {
       this.checkNameFree(finalName); // again: another create may have taken it meanwhile
       this.repo.insert(record);
     } catch (err) {
+      this.d.volumes.release(id);
+      await this.d.volumes.removeAnonymous(id, record.mountPoints ?? []);
       await this.d.snapshots.remove(id);
       await rm(dir, { recursive: true, force: true });
       throw err;
+    } finally {
+      this.d.volumes.release(id);
     }
     this.publish(record, "create");
     return { Id: id, Warnings: [] };
@@ -237,6 +255,7 @@ export class ContainerService {
       // The namespace and its interfaces are set up while the rootfs and bundle are prepared.
       const net = await this.d.network.prepare(c);
       const rootfs = await this.d.snapshots.mountContainer(c.id, c.lowerLayers);
+      const mounts = await this.d.volumes.prepareStart(c.id, c.mountPoints ?? [], rootfs);
       const bundle = join(this.d.paths.containers, c.id);
       await prepareBundle({
         record: c,
@@ -247,6 +266,7 @@ export class ContainerService {
         cgroup: this.d.cgroup,
         hardLimits: this.d.hardLimits,
         capabilities: this.d.capabilities,
+        mounts,
         network: net.namespace,
       });
       await net.ready;
@@ -288,6 +308,7 @@ export class ContainerService {
       await runtime.delete(c.id).catch(() => undefined);
       await this.d.network.teardown(c.id).catch(() => undefined);
       await this.d.snapshots.unmountContainer(c.id).catch(() => undefined);
+      await this.d.volumes.afterStop(c.id, c.mountPoints ?? []).catch(() => undefined);
       await rm(exitFile, { force: true });
       const message = err instanceof Error ? err.message : String(err);
       const notFound = /executable file not found|no such file or directory/.test(message);
@@ -367,6 +388,7 @@ export class ContainerService {
     await this.d.snapshots
       .unmountContainer(c.id)
       .catch((err: Error) => log.warn("unmount failed", { id: c.id, err }));
+    await this.d.volumes.afterStop(c.id, c.mountPoints ?? []);
   }
 
   private async pollRunning(): Promise<void> {
@@ -571,7 +593,7 @@ export class ContainerService {
       }
     }
     if (!this.repo.find(c.id)) return;
-    await this.exclusive(c.id, () => this.removeRecord(c));
+    await this.exclusive(c.id, () => this.removeRecord(c, opts.volumes));
   }
 
   private waitRemoved(c: ContainerRecord, ms: number): Promise<void> {
@@ -585,7 +607,7 @@ export class ContainerService {
   }
 
   /** Deletes everything a container owns: runtime state, mounts, layer, bundle, record. */
-  private async removeRecord(c: ContainerRecord): Promise<void> {
+  private async removeRecord(c: ContainerRecord, removeVolumes = false): Promise<void> {
     if (!this.repo.find(c.id)) return;
     Object.assign(c.state, { Status: "removing" });
     await this.releaseRun(c);
@@ -594,6 +616,9 @@ export class ContainerService {
     await rm(join(this.d.paths.exits, c.id), { force: true });
     await rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true });
     this.repo.delete(c.id);
+    // rm -v and --rm drop the container's anonymous volumes; named ones always stay.
+    if (removeVolumes || c.hostConfig.AutoRemove)
+      await this.d.volumes.removeAnonymous(c.id, c.mountPoints ?? []);
     this.publish(c, "destroy");
     this.lifecycle.emit(`removed:${c.id}`, c.state.ExitCode);
   }
@@ -661,6 +686,9 @@ export class ContainerService {
         matchAny(f.get("ancestor"), (v) => this.isAncestor(c, v)) &&
         matchAny(f.get("network"), (v) =>
           this.d.network.networkNames(c).some((n) => n === v || this.d.network.find(n)?.id.startsWith(v)),
+        ) &&
+        matchAny(f.get("volume"), (v) =>
+          (c.mountPoints ?? []).some((m) => m.name === v || m.destination === v),
         ) &&
         matchAny(f.get("before"), (v) => this.createdBefore(c, v)) &&
         matchAny(f.get("since"), (v) => this.createdAfter(c, v)) &&

@@ -1,0 +1,68 @@
+// Parsing of -v / Binds, --mount / Mounts, VolumesFrom and the precedence between them.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { MountPoint } from "../../../../src/engine/volumes/mount-point.ts";
+import { parseBind, parseVolumesFrom, planMounts } from "../../../../src/engine/volumes/mount-spec.ts";
+
+describe("mount specs", () => {
+  test("-v forms", () => {
+    assert.deepEqual(
+      [parseBind("/h:/c:ro,rshared")].map((m) => [
+        m.type,
+        m.source,
+        m.destination,
+        m.rw,
+        m.mode,
+        m.propagation,
+      ]),
+      [["bind", "/h", "/c", false, "ro,rshared", "rshared"]],
+    );
+    const named = parseBind("data:/var/lib/x/");
+    assert.deepEqual(
+      [named.type, named.name, named.destination, named.mode, named.copyData],
+      ["volume", "data", "/var/lib/x", "z", true],
+    );
+    assert.equal(parseBind("data:/x:nocopy").copyData, false);
+    const anon = parseBind("/only");
+    assert.deepEqual([anon.type, anon.anonymous, anon.name], ["volume", true, undefined]);
+    assert.throws(() => parseBind("/h:/c:ro,rw"), /invalid mode: ro,rw/);
+    assert.throws(() => parseBind("/h:/c:nocopy"), /invalid mode: nocopy/);
+    assert.throws(() => parseBind("::"), /invalid volume specification: '::'/);
+  });
+
+  test("volumes-from modes", () => {
+    assert.deepEqual(parseVolumesFrom("web"), { container: "web" });
+    assert.deepEqual(parseVolumesFrom("web:ro"), { container: "web", mode: "ro" });
+    assert.throws(() => parseVolumesFrom("web:z"), /invalid mode: z/);
+  });
+
+  test("precedence: binds replace volumes-from, image volumes fill only free places", () => {
+    const from: MountPoint = {
+      type: "volume",
+      destination: "/a",
+      name: "va",
+      source: "/v/va/_data",
+      rw: true,
+      mode: "z",
+      propagation: "",
+      anonymous: false,
+      copyData: true,
+      origin: "binds",
+    };
+    const plan = planMounts({
+      hostConfig: { VolumesFrom: ["other:ro"], Binds: ["/h:/b"], Tmpfs: { "/t": "" } },
+      volumes: { "/b": {}, "/c": {}, "/t": {}, "/a": {} },
+      mountsOf: () => [from],
+      bindSourceExists: () => true,
+    });
+    assert.deepEqual(
+      plan.map((m) => [m.destination, m.type, m.rw, m.origin]),
+      [
+        ["/a", "volume", false, "volumes-from"],
+        ["/b", "bind", true, "binds"],
+        ["/c", "volume", true, "image"],
+      ],
+    );
+    assert.equal(plan[0]?.copyData, false);
+  });
+});
