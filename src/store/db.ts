@@ -9,6 +9,8 @@ const migrations: string[] = [
    CREATE INDEX tags_image ON tags(image_id);
    CREATE TABLE layers (chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT, snapshot TEXT NOT NULL, short TEXT NOT NULL,
                         size INTEGER NOT NULL, blob TEXT NOT NULL, media_type TEXT NOT NULL);`,
+  // image store (#4): byte size of each layer's uncompressed tar, so save can stream it as a tar entry.
+  "ALTER TABLE layers ADD COLUMN diff_size INTEGER;",
 ];
 
 export class Database {

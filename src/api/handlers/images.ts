@@ -90,6 +90,13 @@ function globMatch(pattern: string, tag: string): boolean {
   return re.test(tag) || re.test(tag.slice(0, tag.lastIndexOf(":")));
 }
 
+/** Streams a tar body; a failure midway cuts the response short (the client sees a bad tar). */
+function sendTar(ctx: RequestContext, tar: Readable): void {
+  const res = ctx.stream("application/x-tar");
+  tar.on("error", () => res.destroy());
+  tar.pipe(res);
+}
+
 export function imageRoutes(images: ImageService): Route[] {
   const name = (ctx: RequestContext) => ctx.param(0);
 
@@ -134,6 +141,22 @@ export function imageRoutes(images: ImageService): Route[] {
       });
       const res = ctx.stream("application/json");
       res.end(`${JSON.stringify({ status: id })}\r\n`);
+    }),
+
+    route("GET", "/images/get", (ctx) => {
+      const names = ctx.query.getAll("names").filter((n) => n !== "");
+      if (names.length === 0) throw new InvalidParameterError("no image names given");
+      sendTar(ctx, images.save(names));
+    }),
+
+    route("GET", "/images/{name*}/get", (ctx) => {
+      sendTar(ctx, images.save([name(ctx)]));
+    }),
+
+    route("POST", "/images/load", async (ctx) => {
+      const lines = await images.load(ctx.req);
+      const res = ctx.stream("application/json");
+      res.end(lines.map((l) => `${JSON.stringify({ stream: `${l}\n` })}\r\n`).join(""));
     }),
 
     route("GET", "/images/{name*}/json", async (ctx) => {

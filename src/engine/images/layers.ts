@@ -7,7 +7,7 @@ import type { Database } from "../../store/db.ts";
 import { sha256Digest } from "../../util/digest.ts";
 import type { ContentStore } from "../content/store.ts";
 import { InvalidParameterError } from "../errors.ts";
-import { applyLayer } from "../snapshots/apply.ts";
+import { type ApplyResult, applyLayer } from "../snapshots/apply.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 
 export interface LayerRow {
@@ -21,6 +21,8 @@ export interface LayerRow {
   /** Digest of the blob in the content store (compressed or not). */
   blob: string;
   media_type: string;
+  /** Bytes of the uncompressed tar (null for layers stored before this was recorded). */
+  diff_size: number | null;
 }
 
 export function chainId(parent: string | null, diffId: string): string {
@@ -73,7 +75,7 @@ export class LayerStore {
   ): Promise<LayerRow> {
     const snapshot = randomBytes(16).toString("hex");
     const short = await this.snapshots.createLayer(snapshot);
-    let applied: { size: number; diffId: string };
+    let applied: ApplyResult;
     try {
       applied = await applyLayer(this.content.openRead(blob) as Readable, this.snapshots.fsDir(snapshot));
       if (expectedDiffId && applied.diffId !== expectedDiffId)
@@ -93,13 +95,14 @@ export class LayerStore {
       size: applied.size,
       blob,
       media_type: mediaType,
+      diff_size: applied.tarSize,
     };
     // Someone else may have registered the same chain meanwhile: keep theirs, drop ours.
     const inserted = this.db.sql
       .prepare(
-        "INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, snapshot, short, size, blob, media_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, snapshot, short, size, blob, media_type, diff_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
-      .run(row.chain_id, row.diff_id, parent, snapshot, short, row.size, blob, mediaType);
+      .run(row.chain_id, row.diff_id, parent, snapshot, short, row.size, blob, mediaType, applied.tarSize);
     if (Number(inserted.changes) === 0) {
       await this.snapshots.remove(snapshot, short);
       return this.get(row.chain_id) as LayerRow;

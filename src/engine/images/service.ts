@@ -8,8 +8,10 @@ import type { EventBus } from "../events/bus.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { applyChanges } from "./changes.ts";
 import { type LayerRow, LayerStore } from "./layers.ts";
+import { ImageLoader } from "./load.ts";
 import { type ContainerConfig, type ImageConfig, type Manifest, mediaTypes } from "./oci.ts";
 import { familiarName, familiarTag, fullName, parseReference, tagKey } from "./reference.ts";
+import { resolveSaveNames, saveArchive } from "./save.ts";
 
 export function hostArchitecture(): string {
   return process.arch === "x64" ? "amd64" : process.arch;
@@ -74,6 +76,7 @@ export class ImageService {
   private readonly snapshots: Snapshotter;
   private readonly events: EventBus;
   private readonly layers: LayerStore;
+  private leases = 0;
 
   constructor(db: Database, content: ContentStore, snapshots: Snapshotter, events: EventBus) {
     this.db = db;
@@ -267,10 +270,56 @@ export class ImageService {
     const key = `${fullName(ref)}@${ref.digest}`;
     const others = (record.repoDigests ?? []).filter((d) => !d.startsWith(`${fullName(ref)}@`));
     record.repoDigests = [...others, key];
-    this.save(record);
+    this.saveRecord(record);
   }
 
-  private async dropBlobIfUnused(digest: string): Promise<void> {
+  /** `docker save`: streams the images' archive (see save.ts). Throws 404 before streaming. */
+  save(names: string[]): Readable {
+    const items = resolveSaveNames(this, names);
+    return saveArchive(this, this.content, items);
+  }
+
+  /** `docker load`: stores every image of the archive, or nothing (see load.ts). */
+  async load(source: Readable): Promise<string[]> {
+    const { lines, ids } = await new ImageLoader(this, this.content).load(source);
+    for (const id of ids)
+      this.events.publish({ Type: "image", Action: "load", Actor: { ID: id, Attributes: { name: id } } });
+    return lines;
+  }
+
+  /** The layer row of a chain ID, if stored. */
+  layer(chain: string): LayerRow | undefined {
+    return this.layers.get(chain);
+  }
+
+  /**
+   * API for pull/build/load: runs `fn` while the orphan sweep of the garbage collector is held
+   * off, so layers stored but not yet referenced by an image record survive until it is written.
+   */
+  async withLease<T>(fn: () => Promise<T>): Promise<T> {
+    this.leases++;
+    try {
+      return await fn();
+    } finally {
+      this.leases--;
+    }
+  }
+
+  /** Whether a pull, build or load is storing layers right now (see withLease). */
+  leased(): boolean {
+    return this.leases > 0;
+  }
+
+  /** Removes a layer (and its blob) that no image and no child layer uses. */
+  async dropLayerIfUnused(layer: LayerRow): Promise<void> {
+    const child = this.db.sql.prepare("SELECT 1 FROM layers WHERE parent = ? LIMIT 1").get(layer.chain_id);
+    if (child || this.all().some((i) => i.layers.includes(layer.chain_id))) return;
+    await this.layers.remove(layer);
+    await this.dropBlobIfUnused(layer.blob);
+  }
+
+  /** Deletes a blob unless a layer, image config or manifest still refers to it. */
+  async dropBlobIfUnused(digest: string): Promise<void> {
     if (this.layers.blobUsed(digest)) return;
     const used = this.db.sql
       .prepare("SELECT 1 FROM images WHERE id = ? OR json_extract(record, '$.manifestDigest') = ? LIMIT 1")
@@ -283,7 +332,7 @@ export class ImageService {
     const record = this.byId(imageId);
     if (record) {
       record.lastTagTime = new Date().toISOString();
-      this.save(record);
+      this.saveRecord(record);
     }
     this.events.publish({
       Type: "image",
@@ -292,7 +341,7 @@ export class ImageService {
     });
   }
 
-  private save(record: ImageRecord): void {
+  private saveRecord(record: ImageRecord): void {
     this.db.sql.prepare("UPDATE images SET record = ? WHERE id = ?").run(JSON.stringify(record), record.id);
   }
 

@@ -21,6 +21,8 @@ export interface ApplyResult {
   size: number;
   /** sha256 of the uncompressed tar: the layer's diff ID. */
   diffId: string;
+  /** Bytes of the uncompressed tar. */
+  tarSize: number;
 }
 
 export type Compression = "none" | "gzip" | "zstd";
@@ -93,9 +95,11 @@ export async function applyLayer(source: Readable, dir: string): Promise<ApplyRe
   let size = 0;
   let rejected: Error | undefined;
   const hash = createHash("sha256");
+  let tarSize = 0;
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
+      tarSize += chunk.length;
       done(null, chunk);
     },
   });
@@ -138,7 +142,7 @@ export async function applyLayer(source: Readable, dir: string): Promise<ApplyRe
       await run("mknod", [target, "c", "0", "0"]);
     }
   }
-  return { size, diffId: `sha256:${hash.digest("hex")}` };
+  return { size, diffId: `sha256:${hash.digest("hex")}`, tarSize };
 }
 
 /** Refuses a whiteout whose parent directory is reached through a symlink. */
