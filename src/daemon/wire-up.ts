@@ -4,10 +4,12 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { containerFileRoutes } from "../api/handlers/container-files.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
+import { ContainerFiles } from "../engine/container-files.ts";
 import { ContainerRepository } from "../engine/containers/record.ts";
 import { ContainerService } from "../engine/containers/service.ts";
 import { ContentStore } from "../engine/content/store.ts";
@@ -91,6 +93,9 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   });
   const router = new Router();
   router.add(...systemRoutes(system, events), ...containerRoutes(containers), ...imageRoutes(images));
+  router.add(
+    ...containerFileRoutes(new ContainerFiles({ containers: containers.repo, images, snapshots, runtimes })),
+  );
   return {
     router,
     containers,

@@ -83,7 +83,7 @@ export class LayerStore {
           `diff ID mismatch: layer ${blob} unpacks to ${applied.diffId}, expected ${expectedDiffId}`,
         );
     } catch (err) {
-      await this.snapshots.remove(snapshot, short);
+      await this.snapshots.remove(snapshot, short).catch(() => undefined); // swept by gc if this fails
       throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
     }
     const row: LayerRow = {

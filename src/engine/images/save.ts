@@ -94,6 +94,7 @@ export function saveArchive(images: ImageService, content: ContentStore, items: 
   const pack = tarStream.pack();
   const out = new PassThrough();
   pack.pipe(out);
+  pack.on("error", () => undefined); // forwarded to `out` below
   const write = async () => {
     await dir(pack, "blobs/");
     await dir(pack, "blobs/sha256/");
