@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { containerFileRoutes } from "../api/handlers/container-files.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
+import { diskUsageRoutes } from "../api/handlers/disk-usage.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
@@ -81,6 +82,9 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     capabilities: ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n),
   });
   await containers.init();
+  // The image store's crash recovery: sweep what no row refers to (see engine/images/gc.ts).
+  images.setContainerIds(() => containers.repo.all().map((c) => c.id));
+  await images.collectGarbage(true);
   const system = new SystemService({
     containers,
     images,
@@ -93,6 +97,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   });
   const router = new Router();
   router.add(...systemRoutes(system, events), ...containerRoutes(containers), ...imageRoutes(images));
+  router.add(...diskUsageRoutes(images, containers));
   router.add(
     ...containerFileRoutes(new ContainerFiles({ containers: containers.repo, images, snapshots, runtimes })),
   );

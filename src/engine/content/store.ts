@@ -17,10 +17,12 @@ export interface BlobInfo {
 }
 
 export class ContentStore {
+  readonly root: string;
   private readonly blobsDir: string;
   private readonly ingestDir: string;
 
   constructor(root: string) {
+    this.root = root;
     this.blobsDir = join(root, "blobs", "sha256");
     this.ingestDir = join(root, "ingest");
   }

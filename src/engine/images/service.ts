@@ -7,6 +7,7 @@ import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.t
 import type { EventBus } from "../events/bus.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { applyChanges } from "./changes.ts";
+import { collectGarbage, type GcResult } from "./gc.ts";
 import { type LayerRow, LayerStore } from "./layers.ts";
 import { ImageLoader } from "./load.ts";
 import { type ContainerConfig, type ImageConfig, type Manifest, mediaTypes } from "./oci.ts";
@@ -77,6 +78,7 @@ export class ImageService {
   private readonly events: EventBus;
   private readonly layers: LayerStore;
   private leases = 0;
+  private containerIds: () => Iterable<string> = () => [];
 
   constructor(db: Database, content: ContentStore, snapshots: Snapshotter, events: EventBus) {
     this.db = db;
@@ -93,6 +95,14 @@ export class ImageService {
   /** `docker import`: one layer from a rootfs tar (plain, gzip or zstd), plus a config built from `changes`. */
   async importImage(source: Readable, opts: ImportOptions): Promise<string> {
     const ref = opts.repo ? parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo) : undefined;
+    return this.withLease(() => this.importLeased(source, opts, ref));
+  }
+
+  private async importLeased(
+    source: Readable,
+    opts: ImportOptions,
+    ref: ReturnType<typeof parseReference> | undefined,
+  ): Promise<string> {
     const layer = await this.ingestLayer(null, source, mediaTypes.layerTar);
     const created = new Date().toISOString();
     const baseConfig: ContainerConfig = {
@@ -202,13 +212,15 @@ export class ImageService {
     source: Readable,
     mediaType: string = mediaTypes.layerTar,
   ): Promise<LayerRow> {
-    const blob = await this.content.ingest(source);
-    try {
-      return await this.addLayer(parent, blob.digest, mediaType);
-    } catch (err) {
-      await this.dropBlobIfUnused(blob.digest);
-      throw err;
-    }
+    return this.withLease(async () => {
+      const blob = await this.content.ingest(source);
+      try {
+        return await this.addLayer(parent, blob.digest, mediaType);
+      } catch (err) {
+        await this.dropBlobIfUnused(blob.digest);
+        throw err;
+      }
+    });
   }
 
   /**
@@ -217,6 +229,10 @@ export class ImageService {
    * inherited plus one entry). Returns the new image ID.
    */
   async commit(opts: CommitOptions): Promise<string> {
+    return this.withLease(() => this.commitLeased(opts));
+  }
+
+  private async commitLeased(opts: CommitOptions): Promise<string> {
     const ref = opts.repo ? parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo) : undefined;
     if (ref?.digest) throw new InvalidParameterError("refusing to create a tag with a digest reference");
     const parent = opts.parentImage ? this.resolve(opts.parentImage) : undefined;
@@ -285,6 +301,35 @@ export class ImageService {
     for (const id of ids)
       this.events.publish({ Type: "image", Action: "load", Actor: { ID: id, Attributes: { name: id } } });
     return lines;
+  }
+
+  /** Containers using the image (answered by the container service). */
+  usersOf(imageId: string): Array<{ id: string; running: boolean }> {
+    return this.users(imageId);
+  }
+
+  /** Bytes of all unpacked layers, each counted once. */
+  layersSize(): number {
+    return (this.db.sql.prepare("SELECT COALESCE(SUM(size), 0) AS n FROM layers").get() as { n: number }).n;
+  }
+
+  /** Wires the garbage collector's view of live container snapshots (see gc.ts). */
+  setContainerIds(ids: () => Iterable<string>): void {
+    this.containerIds = ids;
+  }
+
+  /** Sweeps unreferenced layers and blobs (and, at start-up, snapshot dirs). */
+  collectGarbage(sweepDirs: boolean): Promise<GcResult> {
+    return collectGarbage(
+      {
+        db: this.db,
+        content: this.content,
+        snapshots: this.snapshots,
+        images: this,
+        containerIds: this.containerIds,
+      },
+      { sweepDirs },
+    );
   }
 
   /** The layer row of a chain ID, if stored. */
