@@ -82,8 +82,8 @@ describe("container files", { skip: !isRoot() && "needs root" }, () => {
     assert.equal(viaLink.status, 200);
     assert.match((await listTar(viaLink.body))[0]?.body ?? "", /^root:.*\nx\n$/s);
     // `..` in a link stops at the container's root: the host directory is never reached.
-    const escape = await d.api.call("GET", `/containers/${stopped}/archive?path=/escape/`);
-    assert.equal(escape.status, 404);
+    const escaped = await d.api.call("GET", `/containers/${stopped}/archive?path=/escape/`);
+    assert.equal(escaped.status, 404);
 
     const missing = await d.api.call("GET", `/containers/${stopped}/archive?path=/nope`);
     assert.equal(missing.status, 404);
