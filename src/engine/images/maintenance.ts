@@ -78,7 +78,7 @@ export async function pruneImages(images: ImageService, filters: Filters): Promi
     const labels = (await images.config(image.id)).config?.Labels ?? {};
     if (!matchLabels(filters.get("label"), labels)) return false;
     const notLabels = filters.get("label!");
-    if (notLabels && notLabels.some((l) => matchLabels([l], labels))) return false;
+    if (notLabels?.some((l) => matchLabels([l], labels))) return false;
     return true;
   };
   for (let changed = true; changed; ) {
