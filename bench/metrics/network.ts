@@ -1,9 +1,18 @@
-// 7. Network: HTTP through a port published on 127.0.0.1 (-p 127.0.0.1:PORT:80) to busybox httpd,
-// loaded by wrk on this machine: requests/s for a 1 KiB file, MiB/s for an 8 MiB file.
-import { createContainer, resetDaemon, startContainer } from "../lib/engine.ts";
+// 7. Network: what a container's network costs at start (POST start of a long-running container
+// on the default bridge vs --network none, and with a published port), and HTTP through a port
+// published on 127.0.0.1 (-p 127.0.0.1:PORT:80) to busybox httpd, loaded by wrk on this machine:
+// requests/s for a 1 KiB file, MiB/s for an 8 MiB file.
+import {
+  type ContainerSpec,
+  createContainer,
+  removeContainer,
+  resetDaemon,
+  startContainer,
+} from "../lib/engine.ts";
 import { freePort, waitHttp } from "../lib/net.ts";
-import { type BenchContext, interleave, type MetricGroup, prepare } from "../lib/runner.ts";
+import { type BenchContext, interleave, type MetricGroup, prepare, timed } from "../lib/runner.ts";
 import { errorLine, sh, which } from "../lib/sh.ts";
+import type { Target } from "../targets/target.ts";
 
 const SERVE = [
   "mkdir -p /www",
@@ -32,9 +41,48 @@ async function wrk(url: string, connections: number, seconds: number): Promise<W
   return { reqPerSec: Number(req[1]), mibPerSec: Number(xfer[1]) * UNITS[xfer[2]!]! };
 }
 
+/** Time of POST start alone (the network setup is part of it), for a sleeping container. */
+async function startLatency(t: Target, spec: Omit<ContainerSpec, "cmd">): Promise<number> {
+  const id = await createContainer(t.api, { cmd: ["sleep", "60"], ...spec });
+  try {
+    return await timed(() => startContainer(t.api, id));
+  } finally {
+    await removeContainer(t.api, id, true);
+  }
+}
+
+async function startRows(ctx: BenchContext): Promise<void> {
+  const reps = ctx.quick ? 5 : 15;
+  const r = ctx.results;
+  const none = r.row("network", "net.start.none", "POST start, --network none", "ms");
+  const bridge = r.row("network", "net.start.bridge", "POST start, default bridge", "ms");
+  const published = r.row(
+    "network",
+    "net.start.publish",
+    "POST start, default bridge + -p 127.0.0.1:PORT:80",
+    "ms",
+  );
+  await interleave(
+    ctx,
+    [none, bridge, published],
+    reps,
+    async (t, _i, rec) => {
+      rec(none, await startLatency(t, { network: "none" }));
+      rec(bridge, await startLatency(t, { network: "default" }));
+      const port = await freePort();
+      rec(
+        published,
+        await startLatency(t, { network: "default", publish: { hostPort: port, containerPort: 80 } }),
+      );
+    },
+    { warmup: 1 },
+  );
+}
+
 export const network: MetricGroup = {
   name: "network",
   async run(ctx: BenchContext) {
+    await startRows(ctx);
     const reps = ctx.quick ? 1 : 3;
     const seconds = ctx.quick ? 3 : 5;
     const r = ctx.results;

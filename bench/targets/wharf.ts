@@ -164,7 +164,10 @@ class WharfTarget implements Target {
       await sh("rm", ["-rf", "--one-file-system", dir]);
     }
     await sh("rm", ["-f", SOCKET]);
-    if (!this.bridgeExisted) await sh("ip", ["link", "del", BRIDGE]);
+    if (!this.bridgeExisted) {
+      await sh("ip", ["link", "del", BRIDGE]);
+      await removeBridgeRules(BRIDGE);
+    }
   }
 }
 
@@ -177,4 +180,20 @@ export async function startWharf(): Promise<Target> {
     t.unavailable = `wharfd did not start: ${reasonOf(err)}`;
   }
   return t;
+}
+
+/** wharfd's iptables rules for a bridge carry the comment "wharf:<bridge>"; delete exactly those. */
+async function removeBridgeRules(bridge: string): Promise<void> {
+  for (const table of ["filter", "nat"]) {
+    const listed = await sh("iptables", ["-w", "5", "-t", table, "-S"]);
+    for (const rule of listed.stdout.split("\n")) {
+      if (!rule.startsWith("-A ") || !rule.includes(`"wharf:${bridge}"`)) continue;
+      // Only the comment is quoted in wharf's rules; no argument holds a space.
+      const args = rule
+        .slice(3)
+        .split(" ")
+        .map((a) => a.replace(/^"(.*)"$/, "$1"));
+      await sh("iptables", ["-w", "5", "-t", table, "-D", ...args]);
+    }
+  }
 }

@@ -80,7 +80,13 @@ function networking(flags: ParsedFlags): { mode: string; endpoints: Record<strin
       if (linkLocal.length > 0) ipam.LinkLocalIPs = linkLocal;
       ep.IPAMConfig = ipam;
     }
-    return aliases.length > 0 || withLinks || withIpam;
+    const mac = flags.string("mac-address");
+    if (mac) {
+      if (!/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(mac))
+        throw new Error(`${mac} is not a valid mac address`);
+      ep.MacAddress = mac;
+    }
+    return aliases.length > 0 || withLinks || withIpam || !!mac;
   };
   if (networks.length === 0) {
     const ep = emptyEndpoint();

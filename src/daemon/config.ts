@@ -14,6 +14,13 @@ export interface DaemonConfig {
   logMaxSize: number;
   initPath: string;
   shmSize: number;
+  /** Networking (Docker's daemon options of the same names). */
+  bridge: string;
+  bip?: string;
+  defaultAddressPools: Array<{ base: string; size: number }>;
+  iptables: boolean;
+  ipForward: boolean;
+  mtu: number;
 }
 
 export const defaults: DaemonConfig = {
@@ -25,6 +32,11 @@ export const defaults: DaemonConfig = {
   logMaxSize: 32 * 1024 * 1024,
   initPath: "/usr/bin/tini-static",
   shmSize: 64 * 1024 * 1024,
+  bridge: "wharf0",
+  defaultAddressPools: [{ base: "10.209.0.0/16", size: 24 }],
+  iptables: true,
+  ipForward: true,
+  mtu: 1500,
 };
 
 export class ConfigError extends Error {}
@@ -40,8 +52,30 @@ Options:
       --config-file string   Daemon configuration file (default /etc/wharf/daemon.json)
       --default-runtime string  Default OCI runtime (runc or crun; default: probe this host)
   -l, --log-level string     Log level: debug, info, warn, error (default info)
+  -b, --bridge string        Bridge device of the default network (default wharf0)
+      --bip string           Address and prefix of the default bridge, e.g. 10.209.0.1/24
+      --default-address-pools pool-options  Pools for network subnets: base=10.209.0.0/16,size=24
+      --iptables             Add wharf's iptables rules (default true)
+      --ip-forward           Enable net.ipv4.ip_forward (default true)
+      --mtu int              MTU of container interfaces (default 1500)
   -h, --help                 Print usage
 `;
+
+/** "base=10.209.0.0/16,size=24" (dockerd's --default-address-pools). */
+function parsePool(text: string): { base: string; size: number } {
+  const fields = Object.fromEntries(text.split(",").map((kv) => kv.split("=") as [string, string]));
+  const size = Number(fields.size);
+  if (
+    !fields.base ||
+    !/^[\d.]+\/\d+$/.test(fields.base) ||
+    !Number.isInteger(size) ||
+    size < 1 ||
+    size > 30
+  ) {
+    throw new ConfigError(`invalid default address pool: ${text}`);
+  }
+  return { base: fields.base, size };
+}
 
 function sizeOf(value: string): number {
   const size = parseSize(value);
@@ -87,6 +121,26 @@ export function loadConfig(argv: string[]): DaemonConfig | undefined {
       case "--log-level":
         flags.logLevel = value() as DaemonConfig["logLevel"];
         break;
+      case "-b":
+      case "--bridge":
+        flags.bridge = value();
+        break;
+      case "--bip":
+        flags.bip = value();
+        break;
+      case "--default-address-pools":
+        flags.defaultAddressPools = [...(flags.defaultAddressPools ?? []), parsePool(value())];
+        break;
+      case "--iptables":
+      case "--ip-forward": {
+        const v = eq > 0 ? arg.slice(eq + 1) : "true";
+        if (v !== "true" && v !== "false") throw new ConfigError(`invalid boolean for ${name}: ${v}`);
+        flags[name === "--iptables" ? "iptables" : "ipForward"] = v === "true";
+        break;
+      }
+      case "--mtu":
+        flags.mtu = Number(value());
+        break;
       default:
         throw new ConfigError(`unknown flag: ${name}\nSee 'wharfd --help'.`);
     }
@@ -94,6 +148,12 @@ export function loadConfig(argv: string[]): DaemonConfig | undefined {
   const configFile = flags.configFile ?? defaults.configFile;
   const file = readConfigFile(configFile, flags.configFile !== undefined);
   const config: DaemonConfig = { ...defaults, ...file, ...flags, configFile };
+  if (!Number.isInteger(config.mtu) || config.mtu < 68 || config.mtu > 65535) {
+    throw new ConfigError(`invalid MTU: ${config.mtu}`);
+  }
+  if (config.bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip)) {
+    throw new ConfigError(`invalid --bip: ${config.bip} (want an address with a prefix, e.g. 10.209.0.1/24)`);
+  }
   if (!["debug", "info", "warn", "error"].includes(config.logLevel)) {
     throw new ConfigError(`invalid log level: ${config.logLevel}`);
   }
@@ -124,6 +184,12 @@ function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> 
     "log-opts",
     "init-path",
     "default-shm-size",
+    "bridge",
+    "bip",
+    "default-address-pools",
+    "iptables",
+    "ip-forward",
+    "mtu",
   ];
   for (const key of Object.keys(json)) {
     if (!known.includes(key)) throw new ConfigError(`${path}: unknown configuration key: ${key}`);
@@ -135,6 +201,19 @@ function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> 
   if (typeof json["log-level"] === "string") out.logLevel = json["log-level"] as DaemonConfig["logLevel"];
   if (typeof json["init-path"] === "string") out.initPath = json["init-path"];
   if (typeof json["default-shm-size"] === "string") out.shmSize = sizeOf(json["default-shm-size"]);
+  if (typeof json.bridge === "string") out.bridge = json.bridge;
+  if (typeof json.bip === "string") out.bip = json.bip;
+  if (Array.isArray(json["default-address-pools"])) {
+    out.defaultAddressPools = (
+      json["default-address-pools"] as Array<{ base?: unknown; size?: unknown }>
+    ).map((p) => ({
+      base: String(p.base),
+      size: Number(p.size),
+    }));
+  }
+  if (typeof json.iptables === "boolean") out.iptables = json.iptables;
+  if (typeof json["ip-forward"] === "boolean") out.ipForward = json["ip-forward"];
+  if (typeof json.mtu === "number") out.mtu = json.mtu;
   const logOpts = json["log-opts"] as Record<string, string> | undefined;
   if (logOpts?.["max-size"]) out.logMaxSize = sizeOf(logOpts["max-size"]);
   return out;

@@ -8,6 +8,7 @@ import { containerFileRoutes } from "../api/handlers/container-files.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
 import { diskUsageRoutes } from "../api/handlers/disk-usage.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
+import { networkRoutes } from "../api/handlers/networks.ts";
 import { systemRoutes } from "../api/handlers/system.ts";
 import { Router } from "../api/router.ts";
 import { ContainerFiles } from "../engine/container-files.ts";
@@ -16,6 +17,8 @@ import { ContainerService } from "../engine/containers/service.ts";
 import { ContentStore } from "../engine/content/store.ts";
 import { EventBus } from "../engine/events/bus.ts";
 import { ImageService } from "../engine/images/service.ts";
+import { NetworkService } from "../engine/network/service.ts";
+import { NetworkStore } from "../engine/network/store.ts";
 import { Runtimes } from "../engine/runtime/runtimes.ts";
 import { ALL_CAPABILITIES } from "../engine/runtime/spec.ts";
 import { Snapshotter } from "../engine/snapshots/snapshotter.ts";
@@ -60,8 +63,29 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   const cgroup = cgroupLayout();
   const images = new ImageService(db, content, snapshots, events);
   const mask = capabilityBoundingSet();
+  const containerRepo = new ContainerRepository(db);
+  const network = new NetworkService({
+    store: new NetworkStore(db),
+    config: {
+      bridge: config.bridge,
+      bip: config.bip,
+      defaultAddressPools: config.defaultAddressPools,
+      iptables: config.iptables,
+      ipForward: config.ipForward,
+      mtu: config.mtu,
+      netnsDir: join(config.execRoot, "netns"),
+    },
+    containers: {
+      get: (ref) => containerRepo.get(ref),
+      find: (ref) => containerRepo.find(ref),
+      save: (c) => containerRepo.save(c as Parameters<ContainerRepository["save"]>[0]),
+    },
+    events,
+  });
+  await network.init((id) => containerRepo.find(id)?.state.Running === true);
   const containers = new ContainerService({
-    repo: new ContainerRepository(db),
+    repo: containerRepo,
+    network,
     images,
     snapshots,
     runtimes,
@@ -97,6 +121,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   });
   const router = new Router();
   router.add(...systemRoutes(system, events), ...containerRoutes(containers), ...imageRoutes(images));
+  router.add(...networkRoutes(network));
   router.add(...diskUsageRoutes(images, containers));
   router.add(
     ...containerFileRoutes(new ContainerFiles({ containers: containers.repo, images, snapshots, runtimes })),
@@ -108,6 +133,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     events,
     close() {
       containers.close();
+      network.close();
       db.close();
     },
   };

@@ -9,6 +9,11 @@ const migrations: string[] = [
    CREATE INDEX tags_image ON tags(image_id);
    CREATE TABLE layers (chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT, snapshot TEXT NOT NULL, short TEXT NOT NULL,
                         size INTEGER NOT NULL, blob TEXT NOT NULL, media_type TEXT NOT NULL);`,
+  // networks (issue 7): an endpoint row is a container's attachment to a network and its IP lease.
+  `CREATE TABLE IF NOT EXISTS networks (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL, record TEXT NOT NULL);
+   CREATE TABLE IF NOT EXISTS endpoints (id TEXT PRIMARY KEY, network_id TEXT NOT NULL, container_id TEXT NOT NULL, record TEXT NOT NULL,
+                                         UNIQUE (network_id, container_id));
+   CREATE INDEX IF NOT EXISTS endpoints_container ON endpoints(container_id);`,
   // image store (#4): byte size of each layer's uncompressed tar, so save can stream it as a tar entry.
   "ALTER TABLE layers ADD COLUMN diff_size INTEGER;",
 ];

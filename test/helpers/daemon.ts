@@ -2,6 +2,7 @@
 // WHARF_TEST_SOCKET is set, uses that daemon (e.g. a reference dockerd) instead, so the same
 // compat tests show where wharf and Docker differ.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { TestApi } from "./api.ts";
@@ -63,7 +64,70 @@ export function leaks(base: string): { mounts: string[]; monitors: number[] } {
   return { mounts, monitors };
 }
 
-export async function startDaemon(): Promise<TestDaemon> {
+interface NetworkInfo {
+  Id: string;
+  Name: string;
+  Options?: Record<string, string>;
+}
+
+function iptablesRules(table: string): string[] {
+  try {
+    return execFileSync("iptables", ["-w", "5", "-t", table, "-S"], { encoding: "utf8" }).split("\n");
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Network state a stopped test daemon left behind: user-network bridges, veths on its default
+ * bridge, iptables rules of its user networks (wharf's chains and CNI portmap chains).
+ */
+export function networkLeaks(defaultBridge: string, networks: NetworkInfo[]): string[] {
+  const out: string[] = [];
+  const rules = [...iptablesRules("filter"), ...iptablesRules("nat")];
+  if (existsSync(`/sys/class/net/${defaultBridge}/brif`)) {
+    for (const port of readdirSync(`/sys/class/net/${defaultBridge}/brif`))
+      out.push(`veth ${port} on ${defaultBridge}`);
+  }
+  for (const n of networks) {
+    if (n.Name === "host" || n.Name === "none") continue;
+    // CNI portmap rules name the CNI network (wharf-<id>): none may outlive the containers.
+    for (const r of rules) if (r.includes(`wharf-${n.Id.slice(0, 12)}`)) out.push(r);
+    if (n.Name === "bridge") continue;
+    const bridge = n.Options?.["com.docker.network.bridge.name"] || `br-${n.Id.slice(0, 12)}`;
+    if (existsSync(`/sys/class/net/${bridge}`)) out.push(`bridge ${bridge}`);
+    for (const r of rules) if (r.includes(`"wharf:${bridge}"`)) out.push(r);
+  }
+  return out;
+}
+
+/** The default bridge outlives its daemon, as docker0 does; a test daemon's goes with the test. */
+export function removeDefaultBridge(bridge: string): void {
+  for (const table of ["filter", "nat"]) {
+    for (const r of iptablesRules(table)) {
+      if (!r.startsWith("-A ") || !r.includes(`"wharf:${bridge}"`)) continue;
+      try {
+        // wharf's rules have no spaces inside arguments; only the comment is quoted.
+        const args = r
+          .slice(3)
+          .split(" ")
+          .map((a) => a.replace(/^"(.*)"$/, "$1"));
+        execFileSync("iptables", ["-w", "5", "-t", table, "-D", ...args]);
+      } catch {
+        // already gone
+      }
+    }
+  }
+  if (existsSync(`/sys/class/net/${bridge}`)) execFileSync("ip", ["link", "del", bridge]);
+}
+
+/** A default-bridge name of a test daemon's own, so parallel daemons never share one. */
+export function testBridgeName(): string {
+  return `wt${randomBytes(4).toString("hex")}`;
+}
+
+/** `extraArgs`: more wharfd flags (e.g. networking options) for a daemon of the test's own. */
+export async function startDaemon(extraArgs: readonly string[] = []): Promise<TestDaemon> {
   const external = process.env.WHARF_TEST_SOCKET;
   if (external) {
     const api = new TestApi(external);
@@ -86,6 +150,8 @@ export async function startDaemon(): Promise<TestDaemon> {
   const dataRoot = join(base, "data");
   const execRoot = join(base, "run");
   const socket = join(base, "w.sock");
+  // Each test daemon has its own default bridge, so parallel daemons never share one.
+  const bridge = testBridgeName();
   const logFile = join(base, "wharfd.log");
   const api = new TestApi(socket);
   let child: ChildProcess | undefined;
@@ -94,7 +160,17 @@ export async function startDaemon(): Promise<TestDaemon> {
     const fd = openSync(logFile, "a");
     child = spawn(
       join(repoRoot, "bin/wharfd"),
-      ["-H", `unix://${socket}`, "--data-root", dataRoot, "--exec-root", execRoot],
+      [
+        "-H",
+        `unix://${socket}`,
+        "--data-root",
+        dataRoot,
+        "--exec-root",
+        execRoot,
+        "--bridge",
+        bridge,
+        ...extraArgs,
+      ],
       { stdio: ["ignore", fd, fd], env: { ...process.env, WHARF_LOG_LEVEL: "info" } },
     );
     closeSync(fd);
@@ -116,10 +192,16 @@ export async function startDaemon(): Promise<TestDaemon> {
     owned: true,
     logs: readLog,
     async stop() {
-      // Remove every container through the API so nothing (conmon, mounts, cgroups) outlives the test.
+      // Remove every container and network through the API so nothing (conmon, mounts, cgroups,
+      // veths, iptables rules) outlives the test.
+      let networks: NetworkInfo[] = [];
       try {
         const list = await api.ok<Array<{ Id: string }>>("GET", "/containers/json?all=1");
         for (const c of list) await api.call("DELETE", `/containers/${c.Id}?force=1`);
+        networks = await api.ok<NetworkInfo[]>("GET", "/networks");
+        for (const n of networks) {
+          if (!["bridge", "host", "none"].includes(n.Name)) await api.call("DELETE", `/networks/${n.Id}`);
+        }
       } catch {
         // the daemon may already be gone
       }
@@ -137,10 +219,12 @@ export async function startDaemon(): Promise<TestDaemon> {
       const leaked = leaks(base);
       for (const m of leaked.mounts.reverse()) execFileSync("umount", ["-l", m]);
       for (const pid of leaked.monitors) process.kill(pid, "SIGKILL");
+      const netLeaks = networkLeaks(bridge, networks);
+      removeDefaultBridge(bridge);
       rmSync(base, { recursive: true, force: true });
-      if (leaked.mounts.length || leaked.monitors.length) {
+      if (leaked.mounts.length || leaked.monitors.length || netLeaks.length) {
         throw new Error(
-          `the test daemon leaked mounts ${JSON.stringify(leaked.mounts)} and conmon pids ${JSON.stringify(leaked.monitors)}`,
+          `the test daemon leaked mounts ${JSON.stringify(leaked.mounts)}, conmon pids ${JSON.stringify(leaked.monitors)}, network state ${JSON.stringify(netLeaks)}`,
         );
       }
     },

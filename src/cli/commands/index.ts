@@ -156,6 +156,46 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./image-prune.ts")).systemDfCommand,
   },
   {
+    paths: ["network create"],
+    description: "Create a network",
+    load: async () => (await import("./network.ts")).networkCreateCommand,
+  },
+  {
+    paths: ["network ls", "network list"],
+    description: "List networks",
+    load: async () => (await import("./network.ts")).networkLsCommand,
+  },
+  {
+    paths: ["network inspect"],
+    description: "Display detailed information on one or more networks",
+    load: async () => (await import("./network.ts")).networkInspectCommand,
+  },
+  {
+    paths: ["network rm", "network remove"],
+    description: "Remove one or more networks",
+    load: async () => (await import("./network.ts")).networkRmCommand,
+  },
+  {
+    paths: ["network prune"],
+    description: "Remove all unused networks",
+    load: async () => (await import("./network.ts")).networkPruneCommand,
+  },
+  {
+    paths: ["network connect"],
+    description: "Connect a container to a network",
+    load: async () => (await import("./network.ts")).networkConnectCommand,
+  },
+  {
+    paths: ["network disconnect"],
+    description: "Disconnect a container from a network",
+    load: async () => (await import("./network.ts")).networkDisconnectCommand,
+  },
+  {
+    paths: ["container port", "port"],
+    description: "List port mappings or a specific mapping for the container",
+    load: async () => (await import("./network.ts")).portCommand,
+  },
+  {
     paths: ["version"],
     description: "Show the Docker version information",
     load: async () => (await import("./system.ts")).versionCommand,
@@ -196,6 +236,7 @@ export interface Group {
 export const groups: Readonly<Record<string, Group>> = {
   container: { description: "Manage containers", sections: () => groupSection("container") },
   image: { description: "Manage images", sections: () => groupSection("image") },
+  network: { description: "Manage networks", sections: () => groupSection("network") },
   system: { description: "Manage wharf", sections: () => groupSection("system") },
 };
 
@@ -215,6 +256,7 @@ export function rootSections(): HelpSection[] {
       commands: [
         { name: "container", description: groups.container?.description ?? "" },
         { name: "image", description: groups.image?.description ?? "" },
+        { name: "network", description: groups.network?.description ?? "" },
         { name: "registry", description: "Run an OCI registry (serve, gc)" },
         { name: "system", description: groups.system?.description ?? "" },
       ],

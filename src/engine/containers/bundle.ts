@@ -1,11 +1,11 @@
 // Writes a container's OCI bundle before each start: /etc/hostname, /etc/hosts,
 // /etc/resolv.conf and config.json (generated from the record and the image's rootfs).
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import type { CgroupLayout } from "../../platform/host.ts";
 import { writeFileAtomic } from "../../util/fs-atomic.ts";
 import { InvalidParameterError } from "../errors.ts";
-import { buildHostnameFile, buildHostsFile, buildResolvConf } from "../runtime/etc-files.ts";
+import { buildHostnameFile } from "../runtime/etc-files.ts";
 import { ociSpecToJson } from "../runtime/oci-spec.ts";
 import { buildRuntimeSpec, type NetworkNamespaceMode } from "../runtime/spec.ts";
 import { readUserFiles, resolveUser } from "../runtime/user.ts";
@@ -21,40 +21,17 @@ export interface BundleInput {
   hardLimits: Record<string, number>;
   /** The host's capability bounding set (CAP_ names). */
   capabilities: readonly string[];
-}
-
-async function hostFile(path: string): Promise<string | null> {
-  return readFile(path, "utf8").catch(() => null);
+  /** The network namespace to join (prepared by the network service, which also writes hosts and resolv.conf). */
+  network: NetworkNamespaceMode;
 }
 
 export async function prepareBundle(input: BundleInput): Promise<void> {
   const c = input.record;
   const hc = c.hostConfig;
-  const hostNetwork = hc.NetworkMode === "host";
   const hostname = c.config.Hostname || c.id.slice(0, 12);
-  // Until bridge networking lands, "default"/"bridge" get a private namespace with loopback only.
-  const network: NetworkNamespaceMode = hostNetwork ? { mode: "host" } : { mode: "none" };
+  const network = input.network;
 
   await writeFile(c.hostnamePath, buildHostnameFile(hostname));
-  await writeFile(
-    c.hostsPath,
-    buildHostsFile({
-      hostname,
-      domainname: c.config.Domainname || undefined,
-      extraHosts: hc.ExtraHosts ?? [],
-      base: hostNetwork ? ((await hostFile("/etc/hosts")) ?? "") : undefined,
-    }),
-  );
-  await writeFile(
-    c.resolvConfPath,
-    buildResolvConf({
-      hostResolvConf: await hostFile("/etc/resolv.conf"),
-      hostNetwork,
-      dns: hc.Dns ?? [],
-      dnsSearch: hc.DnsSearch ?? [],
-      dnsOptions: hc.DnsOptions ?? [],
-    }).content,
-  );
 
   const files = await readUserFiles(input.rootfs);
   let user: ReturnType<typeof resolveUser>;

@@ -3,7 +3,7 @@
 import { cpus } from "node:os";
 import { parseSize } from "../../util/size.ts";
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from "../../wire/containers.ts";
-import { InvalidParameterError, NotFoundError } from "../errors.ts";
+import { InvalidParameterError } from "../errors.ts";
 import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
 
 function mergeEnv(base: string[], overrides: string[]): string[] {
@@ -47,7 +47,6 @@ export function mergeImageConfig(body: ContainerCreateRequest, image: ImageConta
 }
 
 const restartPolicies = ["", "no", "always", "unless-stopped", "on-failure"];
-const supportedNetworkModes = ["", "default", "bridge", "none", "host"];
 
 export function validateHostConfig(input: HostConfig, runtimes: string[]): HostConfig {
   const hc: HostConfig = { ...input };
@@ -81,14 +80,8 @@ export function validateHostConfig(input: HostConfig, runtimes: string[]): HostC
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw new InvalidParameterError("Conflicting options: Nano CPUs and CPU Period cannot both be set");
   }
-  const mode = hc.NetworkMode ?? "";
-  if (!supportedNetworkModes.includes(mode)) {
-    if (mode.startsWith("container:")) {
-      throw new InvalidParameterError("network mode container:<id> is not supported yet");
-    }
-    throw new NotFoundError(`network ${mode} not found`);
-  }
-  hc.NetworkMode = mode || "default";
+  // NetworkMode and EndpointsConfig are checked by the network service.
+  hc.NetworkMode = hc.NetworkMode || "default";
   const maxSize = hc.LogConfig?.Config?.["max-size"];
   if (maxSize !== undefined && parseSize(maxSize) === undefined) {
     throw new InvalidParameterError(`invalid log option max-size: ${maxSize}`);

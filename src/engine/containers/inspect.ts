@@ -2,30 +2,16 @@
 
 import { humanDuration } from "../../util/human-duration.ts";
 import type { ContainerSummary } from "../../wire/containers.ts";
+import type { NetworkService } from "../network/service.ts";
 import type { ContainerRecord } from "./record.ts";
 
-function networks(c: ContainerRecord): Record<string, unknown> {
-  const mode = c.hostConfig.NetworkMode === "default" ? "bridge" : (c.hostConfig.NetworkMode ?? "bridge");
-  return {
-    [mode]: {
-      IPAMConfig: null,
-      Links: null,
-      Aliases: null,
-      NetworkID: "",
-      EndpointID: "",
-      Gateway: "",
-      IPAddress: "",
-      IPPrefixLen: 0,
-      IPv6Gateway: "",
-      GlobalIPv6Address: "",
-      GlobalIPv6PrefixLen: 0,
-      MacAddress: "",
-      DriverOpts: null,
-    },
-  };
-}
+/** The network views inspect and ps need (the network service provides them). */
+export type ContainerNetworkView = Pick<
+  NetworkService,
+  "containerNetworks" | "containerPorts" | "summaryPorts" | "primaryEndpoint" | "sandboxKey"
+>;
 
-export function containerSummary(c: ContainerRecord): ContainerSummary {
+export function containerSummary(c: ContainerRecord, net: ContainerNetworkView): ContainerSummary {
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -33,12 +19,12 @@ export function containerSummary(c: ContainerRecord): ContainerSummary {
     ImageID: c.imageId,
     Command: [c.path, ...c.args].join(" "),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: net.summaryPorts(c),
     Labels: c.config.Labels ?? {},
     State: c.state.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? "default" },
-    NetworkSettings: { Networks: networks(c) },
+    NetworkSettings: { Networks: net.containerNetworks(c) },
     Mounts: [],
   };
 }
@@ -60,9 +46,14 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
 
 export function containerInspect(
   c: ContainerRecord,
-  extra: { graphDriver: Record<string, string>; sizes?: { SizeRw: number; SizeRootFs: number } },
+  extra: {
+    graphDriver: Record<string, string>;
+    sizes?: { SizeRw: number; SizeRootFs: number };
+    network: ContainerNetworkView;
+  },
 ): Record<string, unknown> {
   const { conmonPid: _conmon, ...state } = c.state;
+  const primary = extra.network.primaryEndpoint(c);
   return {
     Id: c.id,
     Created: c.created,
@@ -145,19 +136,19 @@ export function containerInspect(
       HairpinMode: false,
       LinkLocalIPv6Address: "",
       LinkLocalIPv6PrefixLen: 0,
-      Ports: {},
-      SandboxKey: "",
+      Ports: extra.network.containerPorts(c),
+      SandboxKey: extra.network.sandboxKey(c),
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
-      EndpointID: "",
-      Gateway: "",
+      EndpointID: primary?.id ?? "",
+      Gateway: primary?.gateway ?? "",
       GlobalIPv6Address: "",
       GlobalIPv6PrefixLen: 0,
-      IPAddress: "",
-      IPPrefixLen: 0,
+      IPAddress: primary?.ipv4 ?? "",
+      IPPrefixLen: primary?.prefixLen ?? 0,
       IPv6Gateway: "",
-      MacAddress: "",
-      Networks: networks(c),
+      MacAddress: primary?.mac ?? "",
+      Networks: extra.network.containerNetworks(c),
     },
   };
 }

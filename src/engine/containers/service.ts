@@ -18,6 +18,7 @@ import type { ContainerCreateRequest, ContainerSummary, HostConfig } from "../..
 import { ConflictError, EngineError, InvalidParameterError, NotModifiedError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { ImageService } from "../images/service.ts";
+import type { NetworkService } from "../network/service.ts";
 import type { Runtimes } from "../runtime/runtimes.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { prepareBundle } from "./bundle.ts";
@@ -42,6 +43,7 @@ export interface ContainerDefaults {
 export interface ContainerServiceDeps {
   repo: ContainerRepository;
   images: ImageService;
+  network: NetworkService;
   snapshots: Snapshotter;
   runtimes: Runtimes;
   events: EventBus;
@@ -147,6 +149,7 @@ export class ContainerService {
     const imageConfig = (await this.d.images.config(image.id)).config ?? {};
     const hostConfig: HostConfig = validateHostConfig(body.HostConfig ?? {}, this.d.runtimes.names());
     const config = mergeImageConfig(body, imageConfig);
+    const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {});
     const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     if (command.length === 0) throw new InvalidParameterError("No command specified");
     const id = newId();
@@ -162,7 +165,7 @@ export class ContainerService {
       args: command.slice(1),
       config,
       hostConfig,
-      networkingConfig: body.NetworkingConfig ?? {},
+      networkingConfig,
       imageId: image.id,
       lowerLayers: this.d.images.lowerLayers(image),
       runtime: hostConfig.Runtime || this.d.runtimes.defaultName,
@@ -230,6 +233,8 @@ export class ContainerService {
     const runtime = this.d.runtimes.get(c.runtime);
     const exitFile = join(this.d.paths.exits, c.id);
     try {
+      // The namespace and its interfaces are set up while the rootfs and bundle are prepared.
+      const net = await this.d.network.prepare(c);
       const rootfs = await this.d.snapshots.mountContainer(c.id, c.lowerLayers);
       const bundle = join(this.d.paths.containers, c.id);
       await prepareBundle({
@@ -241,7 +246,9 @@ export class ContainerService {
         cgroup: this.d.cgroup,
         hardLimits: this.d.hardLimits,
         capabilities: this.d.capabilities,
+        network: net.namespace,
       });
+      await net.ready;
       await rm(exitFile, { force: true });
       const created = await runtime.create({
         id: c.id,
@@ -274,6 +281,7 @@ export class ContainerService {
       if (existsSync(exitFile)) void this.onExitFile(c.id);
     } catch (err) {
       await runtime.delete(c.id).catch(() => undefined);
+      await this.d.network.teardown(c.id).catch(() => undefined);
       await this.d.snapshots.unmountContainer(c.id).catch(() => undefined);
       await rm(exitFile, { force: true });
       const message = err instanceof Error ? err.message : String(err);
@@ -348,6 +356,9 @@ export class ContainerService {
     if (runtime.hasState(c.id)) {
       await runtime.delete(c.id).catch((err: Error) => log.warn("runtime delete failed", { id: c.id, err }));
     }
+    await this.d.network
+      .teardown(c.id)
+      .catch((err: Error) => log.warn("network teardown failed", { id: c.id, err }));
     await this.d.snapshots
       .unmountContainer(c.id)
       .catch((err: Error) => log.warn("unmount failed", { id: c.id, err }));
@@ -643,7 +654,9 @@ export class ContainerService {
         matchAny(f.get("status"), (v) => v === c.state.Status) &&
         matchAny(f.get("exited"), (v) => c.state.Status === "exited" && Number(v) === c.state.ExitCode) &&
         matchAny(f.get("ancestor"), (v) => this.isAncestor(c, v)) &&
-        matchAny(f.get("network"), (v) => v === (c.hostConfig.NetworkMode ?? "default")) &&
+        matchAny(f.get("network"), (v) =>
+          this.d.network.networkNames(c).some((n) => n === v || this.d.network.find(n)?.id.startsWith(v)),
+        ) &&
         matchAny(f.get("before"), (v) => this.createdBefore(c, v)) &&
         matchAny(f.get("since"), (v) => this.createdAfter(c, v))
       );
@@ -651,7 +664,7 @@ export class ContainerService {
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
     return Promise.all(
       list.map(async (c) => {
-        const summary = containerSummary(c);
+        const summary = containerSummary(c, this.d.network);
         if (opts.size) {
           summary.SizeRw = await diskUsage(this.d.snapshots.fsDir(c.id));
           summary.SizeRootFs = summary.SizeRw + (this.d.images.find(c.imageId)?.size ?? 0);
@@ -686,7 +699,11 @@ export class ContainerService {
       WorkDir: join(dir, "work"),
       MergedDir: join(dir, "merged"),
     };
-    return containerInspect(c, { graphDriver, sizes: size ? await this.sizes(c) : undefined });
+    return containerInspect(c, {
+      graphDriver,
+      sizes: size ? await this.sizes(c) : undefined,
+      network: this.d.network,
+    });
   }
 
   private async sizes(c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EngineClient } from "../../../src/client/engine-client.ts";
+import { removeDefaultBridge, testBridgeName } from "../../helpers/daemon.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 export const wharfBin = join(root, "bin/wharf");
@@ -48,10 +49,11 @@ function mountsUnder(dir: string): string[] {
 export async function startDaemon(): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), "wharf-cli-it-"));
   const socket = join(dir, "w.sock");
+  const bridge = testBridgeName();
   const host = `unix://${socket}`;
   const child = spawn(
     wharfdBin,
-    ["-H", host, "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec")],
+    ["-H", host, "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec"), "--bridge", bridge],
     {
       stdio: ["ignore", "pipe", "pipe"],
     },
@@ -71,6 +73,11 @@ export async function startDaemon(): Promise<Daemon> {
         for (const c of await client.containerList({ all: true })) {
           await client.containerRemove(c.Id, { force: true }).catch(() => undefined);
         }
+        const networks = await client.json<Array<{ Id: string; Name: string }>>("GET", "/networks");
+        for (const n of networks) {
+          if (!["bridge", "host", "none"].includes(n.Name))
+            await client.send("DELETE", `/networks/${n.Id}`).catch(() => undefined);
+        }
       }
     } finally {
       client.close();
@@ -83,6 +90,7 @@ export async function startDaemon(): Promise<Daemon> {
       for (const m of mountsUnder(dir)) {
         await new Promise<void>((resolve) => spawn("umount", ["-l", m]).once("exit", () => resolve()));
       }
+      removeDefaultBridge(bridge);
       rmSync(dir, { recursive: true, force: true });
     }
   };

@@ -1,0 +1,179 @@
+// Published ports: HostConfig.PortBindings / PublishAllPorts turned into concrete mappings, and
+// host ports held open by wharfd while a container runs, so a port in use fails the start
+// cleanly (as Docker's port allocator does) and ephemeral ports come from the kernel.
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { createServer, type Server } from "node:net";
+import type { HostConfig } from "../../wire/containers.ts";
+import { InvalidParameterError } from "../errors.ts";
+import type { PortMapping } from "./store.ts";
+
+export interface PortRequest {
+  hostIP: string;
+  /** Inclusive range; [0, 0] asks for any free port. */
+  hostPorts: [number, number];
+  containerPort: number;
+  protocol: PortMapping["protocol"];
+}
+
+function parsePortKey(key: string): { port: number; protocol: PortMapping["protocol"] } {
+  const [portText = "", proto = "tcp"] = key.split("/");
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidParameterError(`invalid port specification: "${key}"`);
+  if (proto !== "tcp" && proto !== "udp" && proto !== "sctp") {
+    throw new InvalidParameterError(`invalid proto: ${proto}`);
+  }
+  return { port, protocol: proto };
+}
+
+function parseHostPorts(text: string | undefined): [number, number] {
+  if (!text) return [0, 0];
+  const m = /^(\d+)(?:-(\d+))?$/.exec(text);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2] ?? m?.[1]);
+  if (!m || lo < 1 || hi > 65535 || hi < lo)
+    throw new InvalidParameterError(`invalid port specification: "${text}"`);
+  return [lo, hi];
+}
+
+/** The port requests of a container: explicit bindings, plus EXPOSEd ports with -P. */
+export function portRequests(
+  hc: HostConfig,
+  exposed: Record<string, unknown> | null | undefined,
+): PortRequest[] {
+  const bindings = (hc.PortBindings ?? {}) as Record<
+    string,
+    Array<{ HostIp?: string; HostPort?: string }> | null
+  >;
+  const out: PortRequest[] = [];
+  const keys = new Set(Object.keys(bindings));
+  if (hc.PublishAllPorts) for (const k of Object.keys(exposed ?? {})) keys.add(k);
+  for (const key of [...keys].sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b))) {
+    const { port, protocol } = parsePortKey(key);
+    const list = bindings[key] && bindings[key]!.length > 0 ? bindings[key]! : [{}];
+    for (const b of list) {
+      out.push({
+        hostIP: b.HostIp ?? "",
+        hostPorts: parseHostPorts(b.HostPort),
+        containerPort: port,
+        protocol,
+      });
+    }
+  }
+  return out;
+}
+
+export class PortConflictError extends Error {}
+
+type Holder = Server | UdpSocket;
+
+function hold(
+  ip: string,
+  port: number,
+  protocol: PortMapping["protocol"],
+): Promise<{ holder: Holder; port: number }> {
+  return new Promise((resolve, reject) => {
+    if (protocol === "udp") {
+      const sock = createSocket("udp4");
+      sock.once("error", reject);
+      sock.bind({ address: ip, port, exclusive: true }, () =>
+        resolve({ holder: sock, port: sock.address().port }),
+      );
+      return;
+    }
+    const server = createServer();
+    server.once("error", reject);
+    // Never accepts: published traffic is DNATed to the container before it reaches this socket.
+    server.listen({ host: ip, port, exclusive: true, backlog: 1 }, () => {
+      const addr = server.address();
+      resolve({ holder: server, port: typeof addr === "object" && addr ? addr.port : port });
+    });
+  });
+}
+
+function release(h: Holder): void {
+  if ("listen" in h) h.close();
+  else h.close();
+}
+
+/** Host ports held per container. */
+export class PortReservations {
+  private readonly held = new Map<string, Holder[]>();
+
+  /** Binds every request (SCTP is not checked); on any failure nothing stays held. */
+  async reserve(containerId: string, requests: readonly PortRequest[]): Promise<PortMapping[]> {
+    const holders: Holder[] = [];
+    const mappings: PortMapping[] = [];
+    try {
+      for (const r of requests) {
+        const ip = r.hostIP || "0.0.0.0";
+        if (r.protocol === "sctp") {
+          mappings.push({
+            hostIP: r.hostIP,
+            hostPort: r.hostPorts[0],
+            containerPort: r.containerPort,
+            protocol: r.protocol,
+          });
+          continue;
+        }
+        let got: { holder: Holder; port: number } | undefined;
+        let lastErr: unknown;
+        for (let p = r.hostPorts[0]; p <= r.hostPorts[1]; p++) {
+          try {
+            got = await hold(ip, p, r.protocol);
+            break;
+          } catch (err) {
+            lastErr = err;
+          }
+        }
+        if (!got) {
+          const code = (lastErr as NodeJS.ErrnoException | undefined)?.code;
+          const port =
+            r.hostPorts[0] === r.hostPorts[1]
+              ? String(r.hostPorts[0])
+              : `${r.hostPorts[0]}-${r.hostPorts[1]}`;
+          if (code === "EADDRNOTAVAIL") {
+            throw new PortConflictError(
+              `listen ${r.protocol} ${ip}:${port}: bind: cannot assign requested address`,
+            );
+          }
+          throw new PortConflictError(`Bind for ${ip}:${port} failed: port is already allocated`);
+        }
+        holders.push(got.holder);
+        mappings.push({
+          hostIP: r.hostIP,
+          hostPort: got.port,
+          containerPort: r.containerPort,
+          protocol: r.protocol,
+        });
+      }
+    } catch (err) {
+      for (const h of holders) release(h);
+      throw err;
+    }
+    this.releaseAll(containerId);
+    this.held.set(containerId, holders);
+    return mappings;
+  }
+
+  /** Holds already chosen ports again (after a daemon restart); failures are reported, not fatal. */
+  async restore(containerId: string, mappings: readonly PortMapping[]): Promise<string[]> {
+    const holders: Holder[] = [];
+    const errors: string[] = [];
+    for (const m of mappings) {
+      if (m.protocol === "sctp") continue;
+      try {
+        holders.push((await hold(m.hostIP || "0.0.0.0", m.hostPort, m.protocol)).holder);
+      } catch (err) {
+        errors.push(`${m.hostIP || "0.0.0.0"}:${m.hostPort}/${m.protocol}: ${(err as Error).message}`);
+      }
+    }
+    this.held.set(containerId, holders);
+    return errors;
+  }
+
+  releaseAll(containerId: string): void {
+    for (const h of this.held.get(containerId) ?? []) release(h);
+    this.held.delete(containerId);
+  }
+}
