@@ -115,19 +115,20 @@ export class ContainerFiles {
     return this.streamFromRoot(c, async (root) => tarOf((pack) => packTree(pack, root, "")));
   }
 
-  private notFound(c: ContainerRecord, path: string): NotFoundError {
-    return new NotFoundError(`Could not find the file ${path} in container ${c.name}`);
+  /** Docker names the container as the client did (name or ID). */
+  private notFound(ref: string, path: string): NotFoundError {
+    return new NotFoundError(`Could not find the file ${path} in container ${ref}`);
   }
 
   private async statIn(
-    c: ContainerRecord,
+    ref: string,
     root: string,
     path: string,
   ): Promise<{ host: string; stat: PathStat }> {
     const followLast = path.endsWith("/") || path.endsWith("/.");
     const { host } = await resolveInRoot(root, path, followLast);
     const st = await lstat(host).catch(() => undefined);
-    if (!st) throw this.notFound(c, path);
+    if (!st) throw this.notFound(ref, path);
     // Docker reports where a symlink leads, resolved inside the container.
     const linkTarget = st.isSymbolicLink() ? (await resolveInRoot(root, path, true)).inside : "";
     return { host, stat: pathStat(posix.basename(path.replace(/\/+$/, "")) || "/", st, linkTarget) };
@@ -137,7 +138,7 @@ export class ContainerFiles {
   async statPath(ref: string, path: string): Promise<PathStat> {
     const c = this.containers.get(ref);
     if (!path) throw new InvalidParameterError("path is required");
-    return this.withRoot(c, false, async (root) => (await this.statIn(c, root, path)).stat);
+    return this.withRoot(c, false, async (root) => (await this.statIn(ref, root, path)).stat);
   }
 
   /** `GET /containers/{id}/archive`: the path's stat and a tar of it named by its base name. */
@@ -146,7 +147,7 @@ export class ContainerFiles {
     if (!path) throw new InvalidParameterError("path is required");
     let stat: PathStat | undefined;
     const tar = await this.streamFromRoot(c, async (root) => {
-      const found = await this.statIn(c, root, path);
+      const found = await this.statIn(ref, root, path);
       stat = found.stat;
       const base = path.endsWith("/.") ? "." : posix.basename(path.replace(/\/+$/, "")) || ".";
       return tarOf((pack) => packTree(pack, found.host, base === "." ? "" : base));
@@ -162,7 +163,7 @@ export class ContainerFiles {
     await this.withRoot(c, true, async (root) => {
       const { host } = await resolveInRoot(root, path, true);
       const st = await lstat(host).catch(() => undefined);
-      if (!st) throw this.notFound(c, path);
+      if (!st) throw this.notFound(ref, path);
       if (!st.isDirectory()) throw new InvalidParameterError(`extraction point is not a directory`);
       await extractInto(tar, host, opts.copyUIDGID ? {} : { owner: { uid: 0, gid: 0 } });
     });

@@ -34,7 +34,7 @@ export function containerFileRoutes(files: ContainerFiles): Route[] {
 
     route("HEAD", "/containers/{id}/archive", async (ctx) => {
       const stat = await files.statPath(id(ctx), requirePath(ctx));
-      ctx.send(200, undefined, { [statHeader]: encodeStat(stat), "Content-Type": "application/json" });
+      ctx.send(200, undefined, { [statHeader]: encodeStat(stat) });
     }),
 
     route("GET", "/containers/{id}/archive", async (ctx) => {
@@ -51,7 +51,9 @@ export function containerFileRoutes(files: ContainerFiles): Route[] {
     }),
 
     route("GET", "/containers/{id}/changes", async (ctx) => {
-      ctx.send(200, await files.changes(id(ctx)));
+      // Docker answers null, not [], for a container without changes.
+      const changes = await files.changes(id(ctx));
+      ctx.send(200, changes.length > 0 ? changes : null);
     }),
 
     route("POST", "/commit", async (ctx) => {

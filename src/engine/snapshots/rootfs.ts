@@ -75,8 +75,13 @@ export interface PathStat {
   linkTarget: string;
 }
 
+/** Go's time.Time JSON (RFC 3339, fractional seconds only when not zero). */
+function goTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.000Z$/, "Z").replace(/(\.\d*?)0+Z$/, "$1Z");
+}
+
 export function pathStat(name: string, st: Stats, linkTarget: string): PathStat {
-  return { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget };
+  return { name, size: st.size, mode: goFileMode(st), mtime: goTime(st.mtimeMs), linkTarget };
 }
 
 function major(rdev: number): number {
