@@ -212,15 +212,7 @@ export class ImageService {
     source: Readable,
     mediaType: string = mediaTypes.layerTar,
   ): Promise<LayerRow> {
-    return this.withLease(async () => {
-      const blob = await this.content.ingest(source);
-      try {
-        return await this.addLayer(parent, blob.digest, mediaType);
-      } catch (err) {
-        await this.dropBlobIfUnused(blob.digest);
-        throw err;
-      }
-    });
+    return this.withLease(() => this.layers.addStream(parent, source, mediaType));
   }
 
   /**
