@@ -6,7 +6,9 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { attachRoutes } from "../api/handlers/attach.ts";
 import { buildRoutes } from "../api/handlers/build.ts";
+import { containerFileRoutes } from "../api/handlers/container-files.ts";
 import { containerRoutes } from "../api/handlers/containers.ts";
+import { diskUsageRoutes } from "../api/handlers/disk-usage.ts";
 import { distributionRoutes, pullImage } from "../api/handlers/distribution.ts";
 import { execRoutes } from "../api/handlers/exec.ts";
 import { imageRoutes } from "../api/handlers/images.ts";
@@ -16,6 +18,7 @@ import { systemRoutes } from "../api/handlers/system.ts";
 import { volumeRoutes } from "../api/handlers/volumes.ts";
 import { Router } from "../api/router.ts";
 import { createBuilder } from "../engine/build/setup.ts";
+import { ContainerFiles } from "../engine/container-files.ts";
 import { ContainerAttach } from "../engine/containers/attach.ts";
 import { ExecService } from "../engine/containers/exec.ts";
 import { HealthMonitor } from "../engine/containers/health.ts";
@@ -135,6 +138,9 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   });
   const health = new HealthMonitor(containers, execs);
   health.init(events);
+  // The image store's crash recovery: sweep what no row refers to (see engine/images/gc.ts).
+  images.setContainerIds(() => containers.repo.all().map((c) => c.id));
+  await images.collectGarbage(true);
   const system = new SystemService({
     containers,
     images,
@@ -165,6 +171,10 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   );
   router.add(...networkRoutes(network));
   router.add(...buildRoutes(builder.builder, builder.tmpDir));
+  router.add(...diskUsageRoutes(images, containers));
+  router.add(
+    ...containerFileRoutes(new ContainerFiles({ containers: containers.repo, images, snapshots, runtimes })),
+  );
   return {
     router,
     containers,

@@ -1,6 +1,6 @@
 // Extended attributes through attr's getfattr/setfattr (Node has no xattr API). Used for
 // overlayfs markers such as trusted.overlay.opaque on layer and container upper directories.
-import { run } from "./exec.ts";
+import { CommandError, execFile, run } from "./exec.ts";
 
 export async function setXattr(path: string, name: string, value: string): Promise<void> {
   await run("setfattr", ["-h", "-n", name, "-v", value, path]);
@@ -26,7 +26,17 @@ function unescapeName(s: string): string {
  */
 export async function findXattr(root: string, name: string): Promise<Map<string, string>> {
   const pattern = `^${name.replace(/[.]/g, "\\.")}$`;
-  const out = await run("getfattr", ["-R", "-P", "--absolute-names", "-m", pattern, "-d", root]);
+  const args = ["-R", "-P", "--absolute-names", "-m", pattern, "-d", root];
+  const result = await execFile("getfattr", args);
+  // getfattr exits 1 when some entries (dangling symlinks) cannot be queried; it still lists
+  // every file it could read, and symlinks never carry the attributes we look for.
+  const onlyMissing = result.stderr
+    .trim()
+    .split("\n")
+    .every((l) => l === "" || l.endsWith("No such file or directory"));
+  if (result.code !== 0 && !(result.code === 1 && onlyMissing))
+    throw new CommandError("getfattr", args, result);
+  const out = result.stdout;
   const found = new Map<string, string>();
   let current: string | undefined;
   for (const line of out.split("\n")) {

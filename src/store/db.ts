@@ -19,6 +19,8 @@ const migrations: string[] = [
    CREATE INDEX IF NOT EXISTS build_cache_image ON build_cache(image_id);`,
   // Volumes (issue #8).
   `CREATE TABLE IF NOT EXISTS volumes (name TEXT PRIMARY KEY, created INTEGER NOT NULL, record TEXT NOT NULL);`,
+  // image store (#4): byte size of each layer's uncompressed tar, so save can stream it as a tar entry.
+  "ALTER TABLE layers ADD COLUMN diff_size INTEGER;",
 ];
 
 export class Database {

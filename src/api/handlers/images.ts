@@ -3,6 +3,7 @@
 import { PassThrough, type Readable } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import { InvalidParameterError } from "../../engine/errors.ts";
+import { imageHistory, pruneImages } from "../../engine/images/maintenance.ts";
 import type { ImageRecord, ImageService } from "../../engine/images/service.ts";
 import { checkFilterKeys, type Filters, matchAny, matchLabels, parseFilters } from "../../util/filters.ts";
 import type { RequestContext } from "../context.ts";
@@ -39,17 +40,23 @@ async function decompressed(source: Readable): Promise<Readable> {
   return source;
 }
 
-function imageSummary(images: ImageService, image: ImageRecord, labels: Record<string, string>) {
+/** Docker's ImageSummary; shared size and container count only where asked (df). */
+export function imageSummary(
+  images: ImageService,
+  image: ImageRecord,
+  labels: Record<string, string>,
+  usage: { sharedSize: number; containers: number } = { sharedSize: -1, containers: -1 },
+) {
   const tags = images.tagsOf(image.id);
   return {
-    Containers: -1,
+    Containers: usage.containers,
     Created: Math.floor(Date.parse(image.created) / 1000),
     Id: image.id,
     Labels: labels,
-    ParentId: "",
-    RepoDigests: [],
+    ParentId: image.parent ?? "",
+    RepoDigests: images.repoDigestsOf(image),
     RepoTags: tags,
-    SharedSize: -1,
+    SharedSize: usage.sharedSize,
     Size: image.size,
     VirtualSize: image.size,
   };
@@ -88,6 +95,13 @@ function globMatch(pattern: string, tag: string): boolean {
       .replace(/\?/g, ".")}$`,
   );
   return re.test(tag) || re.test(tag.slice(0, tag.lastIndexOf(":")));
+}
+
+/** Streams a tar body; a failure midway cuts the response short (the client sees a bad tar). */
+function sendTar(ctx: RequestContext, tar: Readable): void {
+  const res = ctx.stream("application/x-tar");
+  tar.on("error", () => res.destroy());
+  tar.pipe(res);
 }
 
 /** `pull` serves the fromImage form of POST /images/create (see distribution.ts). */
@@ -136,6 +150,30 @@ export function imageRoutes(images: ImageService, pull?: (ctx: RequestContext) =
       });
       const res = ctx.stream("application/json");
       res.end(`${JSON.stringify({ status: id })}\r\n`);
+    }),
+
+    route("GET", "/images/get", (ctx) => {
+      const names = ctx.query.getAll("names").filter((n) => n !== "");
+      if (names.length === 0) throw new InvalidParameterError("no image names given");
+      sendTar(ctx, images.save(names));
+    }),
+
+    route("GET", "/images/{name*}/get", (ctx) => {
+      sendTar(ctx, images.save([name(ctx)]));
+    }),
+
+    route("POST", "/images/load", async (ctx) => {
+      const lines = await images.load(ctx.req);
+      const res = ctx.stream("application/json");
+      res.end(lines.map((l) => `${JSON.stringify({ stream: `${l}\n` })}\r\n`).join(""));
+    }),
+
+    route("POST", "/images/prune", async (ctx) => {
+      ctx.send(200, await pruneImages(images, parseFilters(ctx.str("filters"))));
+    }),
+
+    route("GET", "/images/{name*}/history", async (ctx) => {
+      ctx.send(200, await imageHistory(images, name(ctx)));
     }),
 
     route("GET", "/images/{name*}/json", async (ctx) => {

@@ -171,6 +171,51 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./image-bootstrap.ts")).imageBootstrapCommand,
   },
   {
+    paths: ["image save", "save"],
+    description: "Save one or more images to a tar archive (streamed to STDOUT by default)",
+    load: async () => (await import("./image-archive.ts")).saveCommand,
+  },
+  {
+    paths: ["image load", "load"],
+    description: "Load an image from a tar archive or STDIN",
+    load: async () => (await import("./image-archive.ts")).loadCommand,
+  },
+  {
+    paths: ["image history", "history"],
+    description: "Show the history of an image",
+    load: async () => (await import("./image-archive.ts")).historyCommand,
+  },
+  {
+    paths: ["image prune"],
+    description: "Remove unused images",
+    load: async () => (await import("./image-prune.ts")).imagePruneCommand,
+  },
+  {
+    paths: ["container export", "export"],
+    description: "Export a container's filesystem as a tar archive",
+    load: async () => (await import("./image-archive.ts")).exportCommand,
+  },
+  {
+    paths: ["container commit", "commit"],
+    description: "Create a new image from a container's changes",
+    load: async () => (await import("./image-archive.ts")).commitCommand,
+  },
+  {
+    paths: ["container diff", "diff"],
+    description: "Inspect changes to files or directories on a container's filesystem",
+    load: async () => (await import("./image-archive.ts")).diffCommand,
+  },
+  {
+    paths: ["container cp", "cp"],
+    description: "Copy files/folders between a container and the local filesystem",
+    load: async () => (await import("./container-cp.ts")).cpCommand,
+  },
+  {
+    paths: ["system df"],
+    description: "Show docker disk usage",
+    load: async () => (await import("./image-prune.ts")).systemDfCommand,
+  },
+  {
     paths: ["network create"],
     description: "Create a network",
     load: async () => (await import("./network.ts")).networkCreateCommand,

@@ -3,7 +3,7 @@
 // always complete and correct.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -17,10 +17,12 @@ export interface BlobInfo {
 }
 
 export class ContentStore {
+  readonly root: string;
   private readonly blobsDir: string;
   private readonly ingestDir: string;
 
   constructor(root: string) {
+    this.root = root;
     this.blobsDir = join(root, "blobs", "sha256");
     this.ingestDir = join(root, "ingest");
   }
@@ -103,6 +105,28 @@ export class ContentStore {
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  /** A scratch directory on the store's filesystem (wiped at start-up if left behind). */
+  makeTempDir(prefix: string): Promise<string> {
+    return mkdtemp(join(this.ingestDir, `${prefix}-`));
+  }
+
+  /**
+   * Moves a file whose sha256 is already known (hashed while it was written, e.g. by load)
+   * into the store: fsynced, then renamed, so the blob appears only complete. The file must be
+   * on the store's filesystem (see makeTempDir). Returns false if the blob was already present.
+   */
+  async adopt(file: string, digest: string): Promise<boolean> {
+    if (this.has(digest)) return false;
+    const fh = await open(file, "r+");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(file, this.path(digest));
+    return true;
   }
 
   async delete(digest: string): Promise<void> {

@@ -29,7 +29,7 @@ export function createDistribution(
   const puller = new ImagePuller({
     registry,
     content: deps.content,
-    store: new ImageServicePullStore(deps.images, deps.content),
+    store: new ImageServicePullStore(deps.images),
     events: deps.events,
     maxConcurrentDownloads: config.maxConcurrentDownloads,
     onBlobSource: (domain, path, digest) => sources.add(domain, path, digest),

@@ -2,12 +2,13 @@
 // image-spec: ChainID(L0) = DiffID(L0), ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))).
 // A chain is unpacked once, however many images or concurrent pulls ask for it.
 import { randomBytes } from "node:crypto";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Database } from "../../store/db.ts";
 import { sha256Digest } from "../../util/digest.ts";
 import type { ContentStore } from "../content/store.ts";
 import { InvalidParameterError } from "../errors.ts";
-import { applyLayer } from "../snapshots/apply.ts";
+import { type ApplyResult, applyLayer } from "../snapshots/apply.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 
 export interface LayerRow {
@@ -21,6 +22,8 @@ export interface LayerRow {
   /** Digest of the blob in the content store (compressed or not). */
   blob: string;
   media_type: string;
+  /** Bytes of the uncompressed tar (null for layers stored before this was recorded). */
+  diff_size: number | null;
 }
 
 export function chainId(parent: string | null, diffId: string): string {
@@ -73,7 +76,7 @@ export class LayerStore {
   ): Promise<LayerRow> {
     const snapshot = randomBytes(16).toString("hex");
     const short = await this.snapshots.createLayer(snapshot);
-    let applied: { size: number; diffId: string };
+    let applied: ApplyResult;
     try {
       applied = await applyLayer(this.content.openRead(blob) as Readable, this.snapshots.fsDir(snapshot));
       if (expectedDiffId && applied.diffId !== expectedDiffId)
@@ -81,7 +84,7 @@ export class LayerStore {
           `diff ID mismatch: layer ${blob} unpacks to ${applied.diffId}, expected ${expectedDiffId}`,
         );
     } catch (err) {
-      await this.snapshots.remove(snapshot, short);
+      await this.snapshots.remove(snapshot, short).catch(() => undefined); // swept by gc if this fails
       throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
     }
     const row: LayerRow = {
@@ -93,15 +96,86 @@ export class LayerStore {
       size: applied.size,
       blob,
       media_type: mediaType,
+      diff_size: applied.tarSize,
     };
     // Someone else may have registered the same chain meanwhile: keep theirs, drop ours.
     const inserted = this.db.sql
       .prepare(
-        "INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, snapshot, short, size, blob, media_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, snapshot, short, size, blob, media_type, diff_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
-      .run(row.chain_id, row.diff_id, parent, snapshot, short, row.size, blob, mediaType);
+      .run(row.chain_id, row.diff_id, parent, snapshot, short, row.size, blob, mediaType, applied.tarSize);
     if (Number(inserted.changes) === 0) {
       await this.snapshots.remove(snapshot, short);
+      return this.get(row.chain_id) as LayerRow;
+    }
+    return row;
+  }
+
+  /**
+   * Stores a layer given as a stream: the bytes go to the content store and to the unpacker at
+   * the same time (one pass, no reading back). Returns the row and the blob digest.
+   */
+  async addStream(parent: string | null, source: Readable, mediaType: string): Promise<LayerRow> {
+    if (parent && !this.get(parent)) throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+    const snapshot = randomBytes(16).toString("hex");
+    const short = await this.snapshots.createLayer(snapshot);
+    const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
+    const toTar = new PassThrough({ highWaterMark: 1 << 20 });
+    const fanout = new Writable({
+      highWaterMark: 1 << 20,
+      write(chunk: Buffer, _enc, done) {
+        let pending = 2;
+        const one = () => {
+          if (--pending === 0) done();
+        };
+        for (const out of [toBlob, toTar]) {
+          if (out.destroyed || out.write(chunk)) one();
+          else out.once("drain", one);
+        }
+      },
+      final(done) {
+        toBlob.end();
+        toTar.end();
+        done();
+      },
+    });
+    const ingesting = this.content.ingest(toBlob);
+    const applying = applyLayer(toTar, this.snapshots.fsDir(snapshot));
+    const feeding = pipeline(source, fanout);
+    let blob: string | undefined;
+    let applied: ApplyResult;
+    try {
+      const [b, a] = await Promise.all([ingesting, applying, feeding]);
+      blob = b.digest;
+      applied = a;
+    } catch (err) {
+      // Whichever side failed, stop the others so nothing waits for a reader that is gone.
+      for (const s of [source, fanout, toBlob, toTar]) s.destroy();
+      const settled = await Promise.allSettled([ingesting, applying, feeding]);
+      const stored = settled[0].status === "fulfilled" ? settled[0].value.digest : undefined;
+      if (stored && !this.blobUsed(stored)) await this.content.delete(stored);
+      await this.snapshots.remove(snapshot, short).catch(() => undefined);
+      throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
+    }
+    const row: LayerRow = {
+      chain_id: chainId(parent, applied.diffId),
+      diff_id: applied.diffId,
+      parent,
+      snapshot,
+      short,
+      size: applied.size,
+      blob,
+      media_type: mediaType,
+      diff_size: applied.tarSize,
+    };
+    const inserted = this.db.sql
+      .prepare(
+        "INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, snapshot, short, size, blob, media_type, diff_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(row.chain_id, row.diff_id, parent, snapshot, short, row.size, blob, mediaType, applied.tarSize);
+    if (Number(inserted.changes) === 0) {
+      await this.snapshots.remove(snapshot, short);
+      if (!this.blobUsed(blob)) await this.content.delete(blob);
       return this.get(row.chain_id) as LayerRow;
     }
     return row;

@@ -3,32 +3,20 @@
 // without reading the blob), the image recorded with the config and manifest exactly as
 // pulled (its ID is the config digest, its RepoDigest the registry's).
 import type { Descriptor } from "../../distribution/client/manifest.ts";
-import type { ContentStore } from "../content/store.ts";
 import type { PulledImage, PullStore } from "./pull.ts";
 import type { ImageService, LayerRow } from "./service.ts";
 
 export class ImageServicePullStore implements PullStore {
   private readonly images: ImageService;
-  private readonly content: ContentStore;
-  /** Layers stored by pulls under way, until their image is recorded (no public lookup yet). */
+  /** Layers stored by pulls under way, until their image is recorded. */
   private readonly rows = new Map<string, LayerRow>();
 
-  constructor(images: ImageService, content: ContentStore) {
+  constructor(images: ImageService) {
     this.images = images;
-    this.content = content;
-  }
-
-  /** A chain ID's row from the images that use it. */
-  private imageRow(chainId: string): LayerRow | undefined {
-    for (const image of this.images.all()) {
-      if (!image.layers.includes(chainId)) continue;
-      return this.images.layersOf(image).find((l) => l.chain_id === chainId);
-    }
-    return undefined;
   }
 
   hasLayer(chainId: string, _blob: Descriptor): boolean {
-    return this.imageRow(chainId) !== undefined;
+    return this.images.layer(chainId) !== undefined;
   }
 
   async registerLayer(parent: string | null, blob: Descriptor, diffId: string): Promise<string> {
@@ -39,7 +27,7 @@ export class ImageServicePullStore implements PullStore {
 
   async createImage(image: PulledImage): Promise<string> {
     const rows = image.layers.map((id) => {
-      const row = this.imageRow(id) ?? this.rows.get(id);
+      const row = this.rows.get(id) ?? this.images.layer(id);
       if (!row) throw new Error(`layer ${id} is not in the store`);
       return row;
     });
@@ -60,14 +48,11 @@ export class ImageServicePullStore implements PullStore {
 
   async dropBlobIfUnused(digest: string): Promise<void> {
     for (const row of this.rows.values()) if (row.blob === digest) return;
-    for (const image of this.images.all()) {
-      if (image.id === digest || image.manifestDigest === digest) return;
-      if (this.images.layersOf(image).some((l) => l.blob === digest)) return;
-    }
-    await this.content.delete(digest);
+    await this.images.dropBlobIfUnused(digest);
   }
 
+  /** Holds off the garbage collector's orphan sweep while the pull stores unreferenced layers. */
   withLease<T>(fn: () => Promise<T>): Promise<T> {
-    return fn();
+    return this.images.withLease(fn);
   }
 }

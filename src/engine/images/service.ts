@@ -7,9 +7,12 @@ import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.t
 import type { EventBus } from "../events/bus.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { applyChanges } from "./changes.ts";
+import { collectGarbage, type GcResult } from "./gc.ts";
 import { type LayerRow, LayerStore } from "./layers.ts";
+import { ImageLoader } from "./load.ts";
 import { type ContainerConfig, type ImageConfig, type Manifest, mediaTypes } from "./oci.ts";
 import { familiarName, familiarTag, fullName, parseReference, tagKey } from "./reference.ts";
+import { resolveSaveNames, saveArchive } from "./save.ts";
 
 export function hostArchitecture(): string {
   return process.arch === "x64" ? "amd64" : process.arch;
@@ -74,6 +77,8 @@ export class ImageService {
   private readonly snapshots: Snapshotter;
   private readonly events: EventBus;
   private readonly layers: LayerStore;
+  private leases = 0;
+  private containerIds: () => Iterable<string> = () => [];
 
   constructor(db: Database, content: ContentStore, snapshots: Snapshotter, events: EventBus) {
     this.db = db;
@@ -90,6 +95,14 @@ export class ImageService {
   /** `docker import`: one layer from a rootfs tar (plain, gzip or zstd), plus a config built from `changes`. */
   async importImage(source: Readable, opts: ImportOptions): Promise<string> {
     const ref = opts.repo ? parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo) : undefined;
+    return this.withLease(() => this.importLeased(source, opts, ref));
+  }
+
+  private async importLeased(
+    source: Readable,
+    opts: ImportOptions,
+    ref: ReturnType<typeof parseReference> | undefined,
+  ): Promise<string> {
     const layer = await this.ingestLayer(null, source, mediaTypes.layerTar);
     const created = new Date().toISOString();
     const baseConfig: ContainerConfig = {
@@ -199,13 +212,7 @@ export class ImageService {
     source: Readable,
     mediaType: string = mediaTypes.layerTar,
   ): Promise<LayerRow> {
-    const blob = await this.content.ingest(source);
-    try {
-      return await this.addLayer(parent, blob.digest, mediaType);
-    } catch (err) {
-      await this.dropBlobIfUnused(blob.digest);
-      throw err;
-    }
+    return this.withLease(() => this.layers.addStream(parent, source, mediaType));
   }
 
   /**
@@ -214,6 +221,10 @@ export class ImageService {
    * inherited plus one entry). Returns the new image ID.
    */
   async commit(opts: CommitOptions): Promise<string> {
+    return this.withLease(() => this.commitLeased(opts));
+  }
+
+  private async commitLeased(opts: CommitOptions): Promise<string> {
     const ref = opts.repo ? parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo) : undefined;
     if (ref?.digest) throw new InvalidParameterError("refusing to create a tag with a digest reference");
     const parent = opts.parentImage ? this.resolve(opts.parentImage) : undefined;
@@ -267,10 +278,85 @@ export class ImageService {
     const key = `${fullName(ref)}@${ref.digest}`;
     const others = (record.repoDigests ?? []).filter((d) => !d.startsWith(`${fullName(ref)}@`));
     record.repoDigests = [...others, key];
-    this.save(record);
+    this.saveRecord(record);
   }
 
-  private async dropBlobIfUnused(digest: string): Promise<void> {
+  /** `docker save`: streams the images' archive (see save.ts). Throws 404 before streaming. */
+  save(names: string[]): Readable {
+    const items = resolveSaveNames(this, names);
+    return saveArchive(this, this.content, items);
+  }
+
+  /** `docker load`: stores every image of the archive, or nothing (see load.ts). */
+  async load(source: Readable): Promise<string[]> {
+    const { lines, ids } = await new ImageLoader(this, this.content).load(source);
+    for (const id of ids)
+      this.events.publish({ Type: "image", Action: "load", Actor: { ID: id, Attributes: { name: id } } });
+    return lines;
+  }
+
+  /** Containers using the image (answered by the container service). */
+  usersOf(imageId: string): Array<{ id: string; running: boolean }> {
+    return this.users(imageId);
+  }
+
+  /** Bytes of all unpacked layers, each counted once. */
+  layersSize(): number {
+    return (this.db.sql.prepare("SELECT COALESCE(SUM(size), 0) AS n FROM layers").get() as { n: number }).n;
+  }
+
+  /** Wires the garbage collector's view of live container snapshots (see gc.ts). */
+  setContainerIds(ids: () => Iterable<string>): void {
+    this.containerIds = ids;
+  }
+
+  /** Sweeps unreferenced layers and blobs (and, at start-up, snapshot dirs). */
+  collectGarbage(sweepDirs: boolean): Promise<GcResult> {
+    return collectGarbage(
+      {
+        db: this.db,
+        content: this.content,
+        snapshots: this.snapshots,
+        images: this,
+        containerIds: this.containerIds,
+      },
+      { sweepDirs },
+    );
+  }
+
+  /** The layer row of a chain ID, if stored. */
+  layer(chain: string): LayerRow | undefined {
+    return this.layers.get(chain);
+  }
+
+  /**
+   * API for pull/build/load: runs `fn` while the orphan sweep of the garbage collector is held
+   * off, so layers stored but not yet referenced by an image record survive until it is written.
+   */
+  async withLease<T>(fn: () => Promise<T>): Promise<T> {
+    this.leases++;
+    try {
+      return await fn();
+    } finally {
+      this.leases--;
+    }
+  }
+
+  /** Whether a pull, build or load is storing layers right now (see withLease). */
+  leased(): boolean {
+    return this.leases > 0;
+  }
+
+  /** Removes a layer (and its blob) that no image and no child layer uses. */
+  async dropLayerIfUnused(layer: LayerRow): Promise<void> {
+    const child = this.db.sql.prepare("SELECT 1 FROM layers WHERE parent = ? LIMIT 1").get(layer.chain_id);
+    if (child || this.all().some((i) => i.layers.includes(layer.chain_id))) return;
+    await this.layers.remove(layer);
+    await this.dropBlobIfUnused(layer.blob);
+  }
+
+  /** Deletes a blob unless a layer, image config or manifest still refers to it. */
+  async dropBlobIfUnused(digest: string): Promise<void> {
     if (this.layers.blobUsed(digest)) return;
     const used = this.db.sql
       .prepare("SELECT 1 FROM images WHERE id = ? OR json_extract(record, '$.manifestDigest') = ? LIMIT 1")
@@ -283,7 +369,7 @@ export class ImageService {
     const record = this.byId(imageId);
     if (record) {
       record.lastTagTime = new Date().toISOString();
-      this.save(record);
+      this.saveRecord(record);
     }
     this.events.publish({
       Type: "image",
@@ -292,7 +378,7 @@ export class ImageService {
     });
   }
 
-  private save(record: ImageRecord): void {
+  private saveRecord(record: ImageRecord): void {
     this.db.sql.prepare("UPDATE images SET record = ? WHERE id = ?").run(JSON.stringify(record), record.id);
   }
 

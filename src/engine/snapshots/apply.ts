@@ -10,6 +10,26 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import * as tar from "tar";
 import { run } from "../../platform/exec.ts";
+import { DeferredLinks } from "./symlinks.ts";
+
+/** The fields of node-tar's ReadEntry the filters look at. */
+export interface TarEntryHeader {
+  type?: string;
+  size?: number;
+  linkpath?: string;
+  uid?: number;
+  gid?: number;
+  mtime?: Date;
+}
+
+/** Records a symlink entry for DeferredLinks; a path outside the root is an error. */
+export function deferLink(links: DeferredLinks, path: string, header: TarEntryHeader): void {
+  try {
+    links.add(path, { target: header.linkpath ?? "", uid: header.uid, gid: header.gid, mtime: header.mtime });
+  } catch (err) {
+    throw new UnsafeLayerError((err as Error).message);
+  }
+}
 
 export const whiteoutPrefix = ".wh.";
 export const opaqueMarker = ".wh..wh..opq";
@@ -21,6 +41,8 @@ export interface ApplyResult {
   size: number;
   /** sha256 of the uncompressed tar: the layer's diff ID. */
   diffId: string;
+  /** Bytes of the uncompressed tar. */
+  tarSize: number;
 }
 
 export type Compression = "none" | "gzip" | "zstd";
@@ -90,12 +112,15 @@ function hardLinkStaysInside(target: string): boolean {
 
 export async function applyLayer(source: Readable, dir: string): Promise<ApplyResult> {
   const whiteouts: string[] = [];
+  const links = new DeferredLinks();
   let size = 0;
   let rejected: Error | undefined;
   const hash = createHash("sha256");
+  let tarSize = 0;
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
+      tarSize += chunk.length;
       done(null, chunk);
     },
   });
@@ -105,8 +130,17 @@ export async function applyLayer(source: Readable, dir: string): Promise<ApplyRe
     strict: true,
     noChmod: false,
     filter: (path, entry) => {
-      const header = entry as { type?: string; size?: number; linkpath?: string };
+      const header = entry as TarEntryHeader;
       const base = posix.basename(path);
+      if (header.type === "SymbolicLink") {
+        try {
+          deferLink(links, path, header);
+        } catch (err) {
+          rejected ??= err as Error;
+        }
+        return false;
+      }
+      links.overwrittenBy(path);
       if (header.type === "Link" && !hardLinkStaysInside(header.linkpath ?? "")) {
         rejected ??= new UnsafeLayerError(`hard link ${path} points outside the layer: ${header.linkpath}`);
         return false;
@@ -122,6 +156,7 @@ export async function applyLayer(source: Readable, dir: string): Promise<ApplyRe
   });
   await pipeline(await decompress(source), hasher, extract);
   if (rejected) throw rejected;
+  await links.create(dir, { preserveOwner: true });
   for (const path of whiteouts) {
     const rel = posix.normalize(path.replace(/^\/+/, ""));
     if (rel.startsWith("../") || rel === "..")
@@ -138,7 +173,7 @@ export async function applyLayer(source: Readable, dir: string): Promise<ApplyRe
       await run("mknod", [target, "c", "0", "0"]);
     }
   }
-  return { size, diffId: `sha256:${hash.digest("hex")}` };
+  return { size, diffId: `sha256:${hash.digest("hex")}`, tarSize };
 }
 
 /** Refuses a whiteout whose parent directory is reached through a symlink. */

@@ -132,6 +132,7 @@ export function diffTar(upper: string): Readable {
   // tar-stream packs are streamx streams: hand out a Node stream that carries errors too.
   const out = new PassThrough();
   pack.pipe(out);
+  pack.on("error", () => undefined); // forwarded to `out` below
   write().catch((err: unknown) => {
     pack.destroy(err as Error);
     out.destroy(err as Error);

@@ -92,6 +92,7 @@ export class Snapshotter {
   async remove(id: string, short?: string): Promise<void> {
     await unmount(join(this.root, id, "merged"));
     if (short) await rm(join(this.root, "l", short), { force: true });
-    await rm(join(this.root, id), { recursive: true, force: true });
+    // maxRetries: a failed unpack may still be closing files in the directory.
+    await rm(join(this.root, id), { recursive: true, force: true, maxRetries: 5 });
   }
 }

@@ -3,7 +3,7 @@
 // content store, snapshotter and overlay mounts in a temp directory.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -124,6 +124,49 @@ describe("image store API", { skip: !isRoot() && "needs root (overlay, whiteouts
     await assert.rejects(images.addLayer(null, broken.digest, gzipMedia));
     assert.deepEqual(await snapshotDirs(), before);
     assert.equal(db.sql.prepare("SELECT COUNT(*) AS n FROM layers").get()?.n, 2);
+  });
+
+  test("symlink targets are kept verbatim; crafted layers cannot write outside the snapshot", async () => {
+    const links = await makeTar([
+      { name: "abs", type: "symlink", linkname: "/usr/share/zoneinfo/UTC" },
+      { name: "up", type: "symlink", linkname: "../../../../etc/passwd" },
+    ]);
+    const layer = await images.addLayer(
+      null,
+      (await content.put(links)).digest,
+      "application/vnd.oci.image.layer.v1.tar",
+    );
+    assert.equal(await readlink(join(snapshots.fsDir(layer.snapshot), "abs")), "/usr/share/zoneinfo/UTC");
+    assert.equal(await readlink(join(snapshots.fsDir(layer.snapshot), "up")), "../../../../etc/passwd");
+
+    const outside = mkdtempSync(join(tmpdir(), "wharf-outside-"));
+    try {
+      const hostile = [
+        [
+          { name: "lnk", type: "symlink" as const, linkname: outside },
+          { name: "lnk/through", body: "x" },
+        ],
+        [{ name: `../../../../../../..${outside}/dotdot`, body: "x" }],
+        [{ name: `${outside}/absolute`, body: "x" }],
+      ];
+      for (const entries of hostile) {
+        const blob = await content.put(await makeTar(entries));
+        // Refusing the layer or containing it are both fine; writing outside is not.
+        await images
+          .addLayer(null, blob.digest, "application/vnd.oci.image.layer.v1.tar")
+          .catch(() => undefined);
+        assert.deepEqual(await readdir(outside), []);
+      }
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+    const hardOut = await content.put(
+      await makeTar([{ name: "h", type: "link", linkname: "../../../../../../etc/passwd" }]),
+    );
+    await assert.rejects(
+      images.addLayer(null, hardOut.digest, "application/vnd.oci.image.layer.v1.tar"),
+      /outside/,
+    );
   });
 
   test("createImage: config bytes kept verbatim, manifest stored as given, diff IDs checked", async () => {

@@ -1,0 +1,198 @@
+// image prune and system df.
+import type { ImageSummary } from "../../client/types.ts";
+import { type Command, filterFlags, writeOut } from "../command.ts";
+import { formatUsage, validators } from "../container-flags.ts";
+import { relativeTime, truncateId } from "../format/humanize.ts";
+import { humanSize4 } from "../units.ts";
+import { confirm } from "./container-prune.ts";
+import { imageNames } from "./image-ls.ts";
+
+const danglingWarning = "WARNING! This will remove all dangling images.\nAre you sure you want to continue?";
+const allWarning =
+  "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?";
+
+export const imagePruneCommand: Command = {
+  usage: "[OPTIONS]",
+  flags: [
+    { name: "all", short: "a", usage: "Remove all unused images, not just dangling ones" },
+    {
+      name: "filter",
+      type: "filter",
+      usage: 'Provide filter values (e.g. "until=<timestamp>")',
+      validate: validators.filter,
+    },
+    { name: "force", short: "f", usage: "Do not prompt for confirmation" },
+  ],
+  args: { none: true },
+  async run(ctx, flags) {
+    const filters = filterFlags(flags);
+    const all = flags.bool("all");
+    filters.set("dangling", [all ? "false" : "true"]);
+    if (!flags.bool("force") && !(await confirm(ctx, all ? allWarning : danglingWarning))) return 0;
+    const report = await ctx.client().json<{
+      ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }> | null;
+      SpaceReclaimed: number;
+    }>("POST", "/images/prune", {
+      query: {
+        filters: JSON.stringify(
+          Object.fromEntries([...filters].map(([k, v]) => [k, Object.fromEntries(v.map((x) => [x, true]))])),
+        ),
+      },
+    });
+    let out = "";
+    const deleted = report.ImagesDeleted ?? [];
+    if (deleted.length > 0) {
+      out += "Deleted Images:\n";
+      for (const d of deleted) out += d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`;
+      out += "\n";
+    }
+    out += `Total reclaimed space: ${humanSize4(report.SpaceReclaimed)}\n`;
+    await writeOut(ctx.streams.stdout, out);
+    return 0;
+  },
+};
+
+interface ContainerUsage {
+  Id: string;
+  Names: string[];
+  Image: string;
+  Command: string;
+  Created: number;
+  State: string;
+  Status: string;
+  SizeRw?: number;
+}
+
+interface DiskUsage {
+  LayersSize?: number;
+  Images?: ImageSummary[];
+  Containers?: ContainerUsage[];
+  Volumes?: Array<{ Name: string; UsageData?: { Size: number; RefCount: number } }>;
+  BuildCache?: Array<{ Size: number; InUse: boolean }>;
+}
+
+function percent(part: number, total: number): string {
+  return total > 0 ? ` (${Math.trunc((part * 100) / total)}%)` : "";
+}
+
+export const systemDfCommand: Command = {
+  usage: "[OPTIONS]",
+  flags: [
+    { name: "format", type: "string", usage: formatUsage },
+    { name: "verbose", short: "v", usage: "Show detailed information on space usage" },
+  ],
+  args: { none: true },
+  async run(ctx, flags) {
+    const du = await ctx.client().json<DiskUsage>("GET", "/system/df");
+    const images = du.Images ?? [];
+    const containers = du.Containers ?? [];
+    const volumes = du.Volumes ?? [];
+    const cache = du.BuildCache ?? [];
+    const { formatRows, tabulate } = await import("../format/table.ts");
+    const now = new Date();
+    if (flags.bool("verbose")) {
+      let out = "Images space usage:\n\n";
+      const rows = images.flatMap((img) =>
+        imageNames(img, false).map(([repo, tag]) =>
+          [
+            repo,
+            tag,
+            truncateId(img.Id),
+            relativeTime(img.Created, now),
+            humanSize4(img.Size),
+            humanSize4(img.SharedSize),
+            humanSize4(img.Size - img.SharedSize),
+            String(img.Containers),
+          ].join("\t"),
+        ),
+      );
+      out += tabulate([
+        "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS",
+        ...rows,
+      ]);
+      out += "\nContainers space usage:\n\n";
+      out += tabulate([
+        "CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES",
+        ...containers.map((c) =>
+          [
+            c.Id.slice(0, 12),
+            c.Image,
+            JSON.stringify(c.Command.length > 19 ? `${c.Command.slice(0, 19)}…` : c.Command),
+            "0",
+            humanSize4(c.SizeRw ?? 0),
+            relativeTime(c.Created, now),
+            c.Status,
+            (c.Names[0] ?? "").replace(/^\//, ""),
+          ].join("\t"),
+        ),
+      ]);
+      out += "\nLocal Volumes space usage:\n\n";
+      out += tabulate([
+        "VOLUME NAME\tLINKS\tSIZE",
+        ...volumes.map(
+          (v) => `${v.Name}\t${v.UsageData?.RefCount ?? 0}\t${humanSize4(v.UsageData?.Size ?? 0)}`,
+        ),
+      ]);
+      out += "\nBuild cache usage: 0B\n";
+      await writeOut(ctx.streams.stdout, out);
+      return 0;
+    }
+    const activeImages = images.filter((i) => i.Containers > 0);
+    const imagesSize = du.LayersSize ?? 0;
+    const usedByActive = new Set<string>();
+    let activeSize = 0;
+    for (const i of activeImages) {
+      if (!usedByActive.has(i.Id)) activeSize += i.Size - Math.max(0, i.SharedSize);
+      usedByActive.add(i.Id);
+    }
+    if (activeImages.length > 0)
+      activeSize += Math.max(...activeImages.map((i) => Math.max(0, i.SharedSize)));
+    const reclaimImages = Math.max(0, imagesSize - activeSize);
+    const containersSize = containers.reduce((s, c) => s + (c.SizeRw ?? 0), 0);
+    const reclaimContainers = containers
+      .filter((c) => c.State !== "running")
+      .reduce((s, c) => s + (c.SizeRw ?? 0), 0);
+    const volumesSize = volumes.reduce((s, v) => s + Math.max(0, v.UsageData?.Size ?? 0), 0);
+    const cacheSize = cache.reduce((s, b) => s + b.Size, 0);
+    const rows = [
+      {
+        Type: "Images",
+        TotalCount: String(images.length),
+        Active: String(activeImages.length),
+        Size: humanSize4(imagesSize),
+        Reclaimable: `${humanSize4(reclaimImages)}${percent(reclaimImages, imagesSize)}`,
+      },
+      {
+        Type: "Containers",
+        TotalCount: String(containers.length),
+        Active: String(containers.filter((c) => c.State === "running").length),
+        Size: humanSize4(containersSize),
+        Reclaimable: `${humanSize4(reclaimContainers)}${percent(reclaimContainers, containersSize)}`,
+      },
+      {
+        Type: "Local Volumes",
+        TotalCount: String(volumes.length),
+        Active: String(volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length),
+        Size: humanSize4(volumesSize),
+        Reclaimable: humanSize4(0),
+      },
+      {
+        Type: "Build Cache",
+        TotalCount: String(cache.length),
+        Active: String(cache.filter((b) => b.InUse).length),
+        Size: humanSize4(cacheSize),
+        Reclaimable: humanSize4(cacheSize),
+      },
+    ];
+    await writeOut(
+      ctx.streams.stdout,
+      formatRows(
+        flags.string("format"),
+        "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+        { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" },
+        rows,
+      ),
+    );
+    return 0;
+  },
+};

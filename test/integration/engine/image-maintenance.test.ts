@@ -1,0 +1,188 @@
+// history, prune, /system/df and the garbage collector's crash recovery against a real wharfd.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { after, before, describe, test } from "node:test";
+import { demux } from "../../helpers/api.ts";
+import { deepLayers, makeDockerArchive } from "../../helpers/archives.ts";
+import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { importBusybox } from "../../helpers/images.ts";
+import { makeTar } from "../../helpers/tars.ts";
+
+interface Summary {
+  Id: string;
+  RepoTags: string[];
+  Size: number;
+  SharedSize: number;
+  Containers: number;
+}
+
+describe("image maintenance", { skip: !isRoot() && "needs root" }, () => {
+  let d: TestDaemon;
+  let bbId: string;
+  before(async () => {
+    d = await startDaemon();
+    bbId = await importBusybox(d.api, "bb:latest");
+  });
+  after(async () => {
+    await d?.stop();
+  });
+
+  const load = async (tar: Buffer) => {
+    const res = await d.api.call("POST", "/images/load", tar, {
+      headers: { "Content-Type": "application/x-tar" },
+    });
+    assert.equal(res.status, 200, res.text());
+  };
+  const ids = async () => (await d.api.ok<Summary[]>("GET", "/images/json")).map((i) => i.Id);
+
+  test("history: newest first, sizes per layer, IDs of local parents, tags on the image", async () => {
+    const c = await d.api.run({ Image: "bb", Cmd: ["sh", "-c", "echo 12345 > /f"] });
+    await d.api.waitExit(c);
+    const res = await d.api.call("POST", `/commit?container=${c}&repo=hist&tag=v1&comment=second`);
+    assert.equal(res.status, 201, res.text());
+    const id = res.json<{ Id: string }>().Id;
+    const history = await d.api.ok<
+      Array<{
+        Id: string;
+        Created: number;
+        CreatedBy: string;
+        Tags: string[] | null;
+        Size: number;
+        Comment: string;
+      }>
+    >("GET", "/images/hist:v1/history");
+    assert.equal(history.length, 2);
+    assert.equal(history[0]?.Id, id);
+    assert.deepEqual(history[0]?.Tags, ["hist:v1"]);
+    assert.equal(history[0]?.Comment, "second");
+    assert.equal(history[0]?.Size, 6);
+    assert.equal(history[0]?.CreatedBy, "sh -c echo 12345 > /f");
+    assert.equal(history[1]?.Id, bbId);
+    assert.ok((history[1]?.Size ?? 0) > 100_000);
+    assert.ok((history[0]?.Created ?? 0) > 1_700_000_000);
+    assert.equal((await d.api.call("GET", "/images/nope/history")).status, 404);
+    await d.api.ok("DELETE", `/containers/${c}`);
+    await d.api.ok("DELETE", "/images/hist:v1");
+  });
+
+  test("system df: shared and unique sizes; LayersSize counts a shared layer once", async () => {
+    const extra = await makeTar([{ name: "only-here", body: "x".repeat(1000) }]);
+    const [base] = await deepLayers(0);
+    await load(
+      (await makeDockerArchive([{ layers: [base as Buffer, extra], repoTags: ["child:latest"] }])).tar,
+    );
+    const df = await d.api.ok<{
+      LayersSize: number;
+      Images: Summary[];
+      Containers: unknown[];
+      Volumes: unknown[];
+    }>("GET", "/system/df");
+    const bb = df.Images.find((i) => i.RepoTags.includes("bb:latest"));
+    const child = df.Images.find((i) => i.RepoTags.includes("child:latest"));
+    assert.ok(bb && child);
+    assert.equal(bb.SharedSize, bb.Size);
+    assert.equal(child.SharedSize, bb.Size);
+    assert.equal(child.Size, bb.Size + 1000);
+    assert.equal(df.LayersSize, bb.Size + 1000);
+    assert.equal(bb.Containers, 0);
+    assert.ok(Array.isArray(df.Containers));
+    const onlyImages = await d.api.ok<Record<string, unknown>>(
+      "GET",
+      "/v1.42/system/df?type=image".replace("/v1.42", ""),
+    );
+    assert.ok("Images" in onlyImages);
+    await d.api.ok("DELETE", "/images/child");
+  });
+
+  test("prune: dangling by default, all unused with dangling=false; used images, labels and until respected", async () => {
+    const layer = (n: string) => makeTar([{ name: n, body: n }]);
+    const [base] = await deepLayers(0);
+    const { ids: loaded } = await makeDockerArchive([
+      { layers: [base as Buffer, await layer("dangling")] },
+      { layers: [base as Buffer, await layer("tagged")], repoTags: ["tagged:latest"] },
+    ]);
+    await load(
+      (
+        await makeDockerArchive([
+          { layers: [base as Buffer, await layer("dangling")] },
+          { layers: [base as Buffer, await layer("tagged")], repoTags: ["tagged:latest"] },
+        ])
+      ).tar,
+    );
+    assert.ok((await ids()).includes(loaded[0] as string));
+
+    const dangling = await d.api.ok<{ ImagesDeleted: Array<Record<string, string>>; SpaceReclaimed: number }>(
+      "POST",
+      "/images/prune",
+    );
+    assert.deepEqual(dangling.ImagesDeleted, [{ Deleted: loaded[0] }]);
+    assert.equal(dangling.SpaceReclaimed, "dangling".length);
+    assert.ok((await ids()).includes(loaded[1] as string));
+
+    // until in the past: nothing is old enough.
+    const none = await d.api.ok<{ ImagesDeleted: unknown }>(
+      "POST",
+      `/images/prune?filters=${encodeURIComponent(JSON.stringify({ dangling: ["false"], until: ["2000-01-01T00:00:00Z"] }))}`,
+    );
+    assert.equal(none.ImagesDeleted, null);
+    const bad = await d.api.call(
+      "POST",
+      `/images/prune?filters=${encodeURIComponent(JSON.stringify({ nope: ["x"] }))}`,
+    );
+    assert.equal(bad.status, 400);
+
+    // -a: everything unused goes; busybox stays while a container uses it.
+    const c = await d.api.ok<{ Id: string }>("POST", "/containers/create", { Image: "bb", Cmd: ["true"] });
+    const all = await d.api.ok<{ ImagesDeleted: Array<Record<string, string>> }>(
+      "POST",
+      `/images/prune?filters=${encodeURIComponent(JSON.stringify({ dangling: { false: true } }))}`,
+    );
+    assert.deepEqual(all.ImagesDeleted, [{ Untagged: "tagged:latest" }, { Deleted: loaded[1] }]);
+    assert.deepEqual(await ids(), [bbId]);
+    await d.api.ok("DELETE", `/containers/${c.Id}`);
+  });
+
+  test("crash recovery: orphans left by a crash are swept at start-up; live data untouched", async () => {
+    const { ids: loaded, tar } = await makeDockerArchive([
+      {
+        layers: [...(await deepLayers(0)), await makeTar([{ name: "gone", body: "gone" }])],
+        repoTags: ["victim:latest"],
+      },
+    ]);
+    await load(tar);
+    const running = await d.api.run({ Image: "bb", Cmd: ["sleep", "60"] });
+    await d.crash();
+    // A crash right after the image row was deleted, before its files were.
+    const db = new DatabaseSync(join(d.dataRoot, "wharf.db"));
+    db.prepare("DELETE FROM images WHERE id = ?").run(loaded[0] as string);
+    db.prepare("DELETE FROM tags WHERE image_id = ?").run(loaded[0] as string);
+    db.close();
+    // Files a crash mid-write could leave behind.
+    const orphanBlob = join(d.dataRoot, "content/blobs/sha256", "ab".repeat(32));
+    writeFileSync(orphanBlob, "orphan");
+    const orphanSnap = join(d.dataRoot, "snapshots", "0123456789abcdef0123456789abcdef");
+    mkdirSync(join(orphanSnap, "fs"), { recursive: true });
+    symlinkSync("../0123456789abcdef0123456789abcdef/fs", join(d.dataRoot, "snapshots/l/ffffffffffffffff"));
+    writeFileSync(join(d.dataRoot, "content/ingest/partial"), "half");
+    const snapshotsBefore = readdirSync(join(d.dataRoot, "snapshots")).length;
+    await d.restart();
+
+    assert.equal(existsSync(orphanBlob), false);
+    assert.equal(existsSync(orphanSnap), false);
+    assert.equal(existsSync(join(d.dataRoot, "snapshots/l/ffffffffffffffff")), false);
+    assert.equal(existsSync(join(d.dataRoot, "content/ingest/partial")), false);
+    // The victim's own top layer went too (2 dirs: orphan + layer); busybox and the container stayed.
+    assert.equal(readdirSync(join(d.dataRoot, "snapshots")).length, snapshotsBefore - 2);
+    assert.deepEqual(await ids(), [bbId]);
+    const c = await d.api.run({ Image: "bb", Cmd: ["echo", "still here"] });
+    assert.equal(await d.api.waitExit(c), 0);
+    assert.equal(
+      demux((await d.api.call("GET", `/containers/${c}/logs?stdout=1`)).body).stdout,
+      "still here\n",
+    );
+    assert.ok(existsSync(join(d.dataRoot, "snapshots", running)));
+    await d.api.call("DELETE", `/containers/${running}?force=1`);
+  });
+});
