@@ -165,8 +165,11 @@ export class OciRuntime {
       let buf = "";
       sync.on("data", (chunk: Buffer) => {
         buf += chunk.toString("utf8");
+        // One JSON object per line; a quick exec's exit report can arrive in the same read as
+        // its pid, so only the first line is ours.
+        const newline = buf.indexOf("\n");
         try {
-          resolve(JSON.parse(buf));
+          resolve(JSON.parse(newline < 0 ? buf : buf.slice(0, newline)));
           sync.destroy();
         } catch {
           // wait for the rest of the message
