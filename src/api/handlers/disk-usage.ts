@@ -3,12 +3,17 @@ import type { ContainerService } from "../../engine/containers/service.ts";
 import { InvalidParameterError } from "../../engine/errors.ts";
 import { imageDiskUsage } from "../../engine/images/maintenance.ts";
 import type { ImageService } from "../../engine/images/service.ts";
+import type { VolumeService } from "../../engine/volumes/service.ts";
 import { type Route, route } from "../router.ts";
 import { imageSummary } from "./images.ts";
 
 const types = ["container", "image", "volume", "build-cache"];
 
-export function diskUsageRoutes(images: ImageService, containers: ContainerService): Route[] {
+export function diskUsageRoutes(
+  images: ImageService,
+  containers: ContainerService,
+  volumes: VolumeService,
+): Route[] {
   return [
     route("GET", "/system/df", async (ctx) => {
       const wanted = ctx.query.getAll("type");
@@ -27,8 +32,8 @@ export function diskUsageRoutes(images: ImageService, containers: ContainerServi
       }
       if (want("container"))
         body.Containers = await containers.list({ all: true, size: true, filters: new Map() });
-      // Volumes and the build cache belong to their own services; none are reported here yet.
-      if (want("volume")) body.Volumes = [];
+      if (want("volume")) body.Volumes = await volumes.usage();
+      // The build cache belongs to its own service; none is reported here yet.
       if (want("build-cache")) body.BuildCache = [];
       ctx.send(200, body);
     }),

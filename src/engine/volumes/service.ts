@@ -197,6 +197,17 @@ export class VolumeService {
     return { VolumesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
+  /** Every volume with its size and reference count (GET /system/df). */
+  async usage(): Promise<Volume[]> {
+    const out: Volume[] = [];
+    for (const v of this.d.repo.all()) {
+      // A mounted filesystem's size is the device's business: -1, as Docker reports "unknown".
+      const size = needsMount(v.options) ? -1 : await diskUsage(this.dataDir(v.name));
+      out.push({ ...this.view(v), UsageData: { Size: size, RefCount: this.usersOf(v.name).length } });
+    }
+    return out;
+  }
+
   private async destroy(v: VolumeRecord): Promise<void> {
     const dir = join(this.d.root, v.name);
     // Never let a recursive delete walk into a mounted filesystem (a bind-style volume's

@@ -139,6 +139,8 @@ describe("wharf volume", { skip, concurrency: false }, () => {
       )
     ).stdout.trim();
     assert.match(anon, /^[0-9a-f]{64}$/);
+    const df = await cli("system", "df", "--format", "{{.Type}}: {{.TotalCount}} {{.Active}} {{.Size}}");
+    assert.ok(df.stdout.includes("Local Volumes: 2 2 2B\n"), df.stdout + df.stderr);
     const inUse = await cli("volume", "rm", "data1");
     assert.equal(inUse.code, 1);
     assert.match(

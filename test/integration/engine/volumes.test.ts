@@ -220,6 +220,11 @@ describe("volumes", { skip }, () => {
     assert.deepEqual(await byVolume("v-keep"), [r.id]);
     assert.deepEqual(await byVolume("/data"), [r.id]);
     assert.deepEqual(await byVolume("v-other"), []);
+    // system df: the volume's bytes ("persisted\n") and the one container that uses it.
+    const df = await d.api.ok<{
+      Volumes: Array<VolumeShape & { UsageData: { Size: number; RefCount: number } }>;
+    }>("GET", "/system/df?type=volume");
+    assert.deepEqual(df.Volumes.find((v) => v.Name === "v-keep")?.UsageData, { Size: 10, RefCount: 1 });
     const inUse = await d.api.call("DELETE", "/volumes/v-keep");
     assert.equal(inUse.status, 409);
     assert.equal(inUse.json<{ message: string }>().message, `remove v-keep: volume is in use - [${r.id}]`);
