@@ -1,5 +1,5 @@
 // The reference Docker: Debian's dockerd, installed and started by bench/docker-reference.sh on
-// its own socket and data root; stopped and purged at the end of the run.
+// its own socket and data root; stopped and purged at the end of the run when the run started it.
 import { readFileSync } from "node:fs";
 import { ApiClient } from "../lib/api.ts";
 import { resetDaemon } from "../lib/engine.ts";
@@ -109,6 +109,13 @@ class DockerTarget implements Target {
     if (!(await which("dockerd"))) {
       throw new Error("docker.io is not installed (as root: bench/docker-reference.sh install)");
     }
+    // A reference dockerd that already answers belongs to someone else (a CI step, another
+    // run): use it, and leave it running and its data alone afterwards.
+    const running = await script(["status"], 10_000).then(
+      () => true,
+      () => false,
+    );
+    if (running) return;
     this.started = true;
     await script(["start"], 60_000);
   }
