@@ -107,7 +107,8 @@ async function createContainer(
     }
     const missingImage = err instanceof ApiError && err.status === 404 && /no such image/i.test(err.message);
     if (!missingImage || !ref || pull !== "missing") throw err;
-    await writeOut(ctx.streams.stderr, `Unable to find image '${familiarString(ref)}' locally\n`);
+    // docker keeps -q output clean: not even the lookup notice.
+    if (!quiet) await writeOut(ctx.streams.stderr, `Unable to find image '${familiarString(ref)}' locally\n`);
     await pullImage(ctx, o.image, o.platform, quiet);
     created = await client.containerCreate(o.body, { name: o.name, platform: o.platform });
   }
