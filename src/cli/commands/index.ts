@@ -156,6 +156,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./login-logout.ts")).logoutCommand,
   },
   {
+    paths: ["manifest inspect"],
+    description: "Display an image manifest, or manifest list",
+    load: async () => (await import("./manifest-inspect.ts")).manifestInspectCommand,
+  },
+  {
     paths: ["image tag", "tag"],
     description: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
     load: async () => (await import("./image-tag-rm.ts")).tagCommand,
@@ -321,6 +326,10 @@ export interface Group {
 export const groups: Readonly<Record<string, Group>> = {
   container: { description: "Manage containers", sections: () => groupSection("container") },
   image: { description: "Manage images", sections: () => groupSection("image") },
+  manifest: {
+    description: "Manage Docker image manifests and manifest lists",
+    sections: () => groupSection("manifest"),
+  },
   network: { description: "Manage networks", sections: () => groupSection("network") },
   system: { description: "Manage wharf", sections: () => groupSection("system") },
   volume: { description: "Manage volumes", sections: () => groupSection("volume") },
@@ -343,6 +352,7 @@ export function rootSections(): HelpSection[] {
         { name: "compose", description: "Define and run multi-container applications" },
         { name: "container", description: groups.container?.description ?? "" },
         { name: "image", description: groups.image?.description ?? "" },
+        { name: "manifest", description: groups.manifest?.description ?? "" },
         { name: "network", description: groups.network?.description ?? "" },
         { name: "registry", description: "Run an OCI registry (serve, gc)" },
         { name: "system", description: groups.system?.description ?? "" },
