@@ -8,12 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { writeHtpasswd } from "../distribution/helpers.ts";
-import {
-  type PushedImage,
-  pushImage,
-  startTestRegistry,
-  type TestRegistry,
-} from "../registry/helpers.ts";
+import { type PushedImage, pushImage, startTestRegistry, type TestRegistry } from "../registry/helpers.ts";
 import { wharf } from "./harness.ts";
 
 let reg: TestRegistry;
