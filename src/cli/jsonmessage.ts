@@ -4,6 +4,7 @@
 import type { Writable } from "node:stream";
 import type { JsonMessage } from "../client/types.ts";
 import { writeOut } from "./command.ts";
+import { renderProgress } from "./progress-bar.ts";
 
 /** An error carried inside the stream (`{"errorDetail": …}`): the command fails with its text. */
 export class JsonMessageError extends Error {
@@ -20,8 +21,15 @@ function hasProgress(jm: JsonMessage): boolean {
   return !!d && ((d.current ?? 0) > 0 || (d.total ?? 0) > 0);
 }
 
+export interface RenderOptions {
+  /** Terminal columns (docker asks the terminal; 200 when it cannot). */
+  width?: number;
+  /** Wall clock in milliseconds, for the time left. */
+  now?: number;
+}
+
 /** One message as jsonmessage.Display renders it. */
-export function renderJsonMessage(jm: JsonMessage, terminal: boolean): string {
+export function renderJsonMessage(jm: JsonMessage, terminal: boolean, opts: RenderOptions = {}): string {
   if (jm.errorDetail || jm.error) {
     throw new JsonMessageError(jm.errorDetail?.message ?? jm.error ?? "", jm.errorDetail?.code);
   }
@@ -34,10 +42,20 @@ export function renderJsonMessage(jm: JsonMessage, terminal: boolean): string {
     return ""; // progress bars only make sense on a terminal
   }
   if (jm.id) out += `${jm.id}: `;
-  if (jm.progressDetail !== undefined && terminal) out += `${jm.status ?? ""} ${jm.progress ?? ""}${endl}`;
-  else if (jm.stream !== undefined) out += `${jm.stream}${endl}`;
+  if (jm.progressDetail !== undefined && terminal) {
+    const bar = renderProgress(jm.progressDetail, opts.width ?? 200, opts.now ?? Date.now());
+    out += `${jm.status ?? ""} ${bar}${endl}`;
+  } else if (jm.stream !== undefined) out += `${jm.stream}${endl}`;
   else out += `${jm.status ?? ""}${endl}\n`;
   return out;
+}
+
+export interface DisplayOptions {
+  /**
+   * Show the time left on a terminal: the daemon sends no start time, so the CLI dates each
+   * layer's transfer from its first byte count (docker's JSONProgress.Start, filled client-side).
+   */
+  timeLeft?: boolean;
 }
 
 /**
@@ -46,12 +64,25 @@ export function renderJsonMessage(jm: JsonMessage, terminal: boolean): string {
  */
 export async function displayJsonMessages(
   messages: AsyncIterable<JsonMessage>,
-  out: Writable & { isTTY?: boolean },
+  out: Writable & { isTTY?: boolean; columns?: number },
   onAux?: (aux: Record<string, unknown>) => void,
+  display: DisplayOptions = {},
 ): Promise<void> {
   const terminal = out.isTTY === true;
   let ids = new Map<string, number>();
-  for await (const jm of messages) {
+  const starts = new Map<string, number>();
+  for await (const input of messages) {
+    let jm = input;
+    const detail = jm.progressDetail;
+    if (display.timeLeft && terminal && jm.id && detail && (detail.current ?? 0) > 0 && !detail.start) {
+      const key = `${jm.id}\0${jm.status ?? ""}`;
+      let start = starts.get(key);
+      if (start === undefined) {
+        start = Date.now() / 1000;
+        starts.set(key, start);
+      }
+      jm = { ...jm, progressDetail: { ...detail, start } };
+    }
     if (jm.aux) {
       onAux?.(jm.aux);
       continue;
@@ -71,7 +102,7 @@ export async function displayJsonMessages(
       ids = new Map();
     }
     try {
-      text += renderJsonMessage(jm, terminal);
+      text += renderJsonMessage(jm, terminal, { width: out.columns ?? 200 });
     } finally {
       if (jm.id && terminal && diff > 0) text += `\x1b[${diff}B`;
       if (text) await writeOut(out, text);

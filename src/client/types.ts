@@ -125,7 +125,7 @@ export interface JsonMessage {
   status?: string;
   id?: string;
   progress?: string;
-  progressDetail?: { current?: number; total?: number };
+  progressDetail?: { current?: number; total?: number; start?: number; units?: string; hidecounts?: boolean };
   stream?: string;
   aux?: Record<string, unknown>;
   error?: string;

@@ -71,7 +71,7 @@ async function pullImage(
     platform,
     auth: await registryAuthHeader(ctx.env, ref.domain),
   });
-  await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stderr);
+  await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stderr, undefined, { timeLeft: true });
 }
 
 /** createContainer: create, and on "No such image" pull once and create again. */

@@ -1,13 +1,14 @@
 // wharf run / create --pull missing|always|never against `wharf registry serve` on 127.0.0.1:
 // the lookup notice, where the pull output goes, -q, and docker's errors and exit codes.
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { busyboxTar } from "../../helpers/images.ts";
 import { startTestRegistry, type TestRegistry } from "../registry/helpers.ts";
-import { type Daemon, startDaemon, wharf } from "./harness.ts";
+import { type Daemon, startDaemon, wharf, wharfBin } from "./harness.ts";
 
 let daemon: Daemon;
 let reg: TestRegistry;
@@ -113,4 +114,28 @@ test("--pull always with an unreachable registry fails before create, without th
   assert.doesNotMatch(r.stderr, /Unable to find image/);
   const ps = await cli("ps", "-aq");
   assert.equal(ps.stdout, "");
+});
+
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+test("pull on a terminal: layers redrawn in place at the terminal's width", {
+  skip: !hasScript && "no script(1)",
+}, async () => {
+  await cli("rmi", "-f", name); // absent already when run alone
+  // script(1) gives wharf a pseudo-terminal; stty sets its width (no bar at 100 columns or less).
+  const shell = `stty cols 100; ${wharfBin} -H ${daemon.host} pull ${name}`;
+  const r = await new Promise<string>((resolve, reject) => {
+    const child = spawn("script", ["-qec", shell, "/dev/null"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on("error", reject);
+    child.on("close", () => resolve(out));
+  });
+  assert.match(r, /\r\x1b\[2K[0-9a-f]{12}: (Pull complete|Already exists) \r/);
+  assert.match(r, new RegExp(`Status: Downloaded newer image for ${name}\\r?\\n`));
+  // Byte counts, when the pull was slow enough to send any, carry sizes and no bar at this width.
+  for (const line of r.match(/Downloading [^\r]*\r/g) ?? [])
+    assert.match(line, /^Downloading +[\d.]+[kMG]?B\/[\d.]+[kMG]?B( \d+s)?\r$/);
 });
