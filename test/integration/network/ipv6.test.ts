@@ -46,6 +46,30 @@ function stage2Drops(bridge: string): number {
   return Number(m[1]);
 }
 
+function ip(args: string[]): void {
+  execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/** Runs `fn` while a namespace with `inner` on a veth is reachable from the host at `hostSide`. */
+async function withOutsideNamespace(hostSide: string, inner: string, fn: () => Promise<void>): Promise<void> {
+  const id = uniq();
+  const [ns, hostIf, nsIf] = [`wt6out-${id}`, `w6h${id}`, `w6n${id}`];
+  ip(["netns", "add", ns]);
+  try {
+    ip(["link", "add", hostIf, "type", "veth", "peer", "name", nsIf]);
+    ip(["link", "set", nsIf, "netns", ns]);
+    ip(["-6", "addr", "add", hostSide, "dev", hostIf, "nodad"]);
+    ip(["link", "set", hostIf, "up"]);
+    ip(["-n", ns, "-6", "addr", "add", inner, "dev", nsIf, "nodad"]);
+    ip(["-n", ns, "link", "set", nsIf, "up"]);
+    // Back through the host for any source, so only the firewall decides.
+    ip(["-n", ns, "-6", "route", "add", "default", "via", hostSide.split("/")[0]!]);
+    await fn();
+  } finally {
+    ip(["netns", "del", ns]); // takes the veth pair with it
+  }
+}
+
 describe("IPv6 user networks: ip6tables isolation", { skip }, () => {
   let d: TestDaemon;
   before(async () => {
@@ -193,6 +217,17 @@ describe("IPv6 user networks: ip6tables isolation", { skip }, () => {
     assert.equal(added.code, 0, added.out);
     const out = await reach(i1, ipA1);
     assert.ok(!out.ping && !out.tcp, `an --internal container reached ${netA}: ${out.out}`);
+
+    // "Outside" is a network namespace of the test's own behind a veth on this host (not a
+    // wharf bridge), routing back through the host: a normal network gets there (masqueraded),
+    // an --internal one does not.
+    const outside = `${prefix}:9::2`;
+    await withOutsideNamespace(`${prefix}:9::1/64`, `${outside}/64`, async () => {
+      const viaA = await exec(a1, ["ping", "-6", "-c", "1", "-W", "2", outside]);
+      assert.equal(viaA.code, 0, viaA.out);
+      const viaI = await exec(i1, ["ping", "-6", "-c", "1", "-W", "2", outside]);
+      assert.notEqual(viaI.code, 0, `an --internal container got out over IPv6: ${viaI.out}`);
+    });
 
     for (const id of [a1, a2, b1, i1]) await d.api.ok("DELETE", `/containers/${id}?force=1`);
     for (const n of [netA, netB, netI]) await d.api.ok("DELETE", `/networks/${n}`);
