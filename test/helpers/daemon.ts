@@ -139,8 +139,14 @@ export function testBridgeName(): string {
   return `wt${randomBytes(4).toString("hex")}`;
 }
 
-/** `extraArgs`: more wharfd flags (e.g. networking options) for a daemon of the test's own. */
-export async function startDaemon(extraArgs: readonly string[] = []): Promise<TestDaemon> {
+/**
+ * `extraArgs`: more wharfd flags (e.g. networking options) for a daemon of the test's own;
+ * `env`: variables to add to its environment (e.g. a PATH that hides a tool).
+ */
+export async function startDaemon(
+  extraArgs: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): Promise<TestDaemon> {
   const external = process.env.WHARF_TEST_SOCKET;
   if (external) {
     const api = new TestApi(external);
@@ -184,7 +190,7 @@ export async function startDaemon(extraArgs: readonly string[] = []): Promise<Te
         bridge,
         ...extraArgs,
       ],
-      { stdio: ["ignore", fd, fd], env: { ...process.env, WHARF_LOG_LEVEL: "info" } },
+      { stdio: ["ignore", fd, fd], env: { ...process.env, WHARF_LOG_LEVEL: "info", ...env } },
     );
     closeSync(fd);
     await waitForPing(api, child, logFile);

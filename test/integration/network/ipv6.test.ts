@@ -4,12 +4,13 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 
-const skip = !isRoot() && "needs root";
+const skip = (!isRoot() && "needs root") || (process.env.WHARF_TEST_SOCKET && "needs a wharfd of its own");
 
 const uniq = () => randomBytes(3).toString("hex");
 
@@ -233,5 +234,43 @@ describe("IPv6 user networks: ip6tables isolation", { skip }, () => {
     for (const n of [netA, netB, netI]) await d.api.ok("DELETE", `/networks/${n}`);
     for (const br of [brA, brB, brI])
       assert.deepEqual(tagged(br), [], `ip6tables rules of ${br} outlived it`);
+  });
+});
+
+describe("IPv6 user networks without ip6tables", { skip }, () => {
+  let d: TestDaemon;
+  // A PATH whose ip6tables fails the way it does on a kernel without ip6_tables.
+  const shim = mkdtempSync("/tmp/wharf-no-ip6tables-");
+  before(async () => {
+    writeFileSync(
+      join(shim, "ip6tables"),
+      "#!/bin/sh\necho 'ip6tables: Protocol not supported (test)' >&2\nexit 3\n",
+    );
+    chmodSync(join(shim, "ip6tables"), 0o755);
+    d = await startDaemon([], { PATH: `${shim}:${process.env.PATH ?? ""}` });
+  });
+  after(async () => {
+    await d?.stop();
+    rmSync(shim, { recursive: true, force: true });
+  });
+
+  test("the daemon logs it once and IPv6 networks still work, with their IPv4 rules", async () => {
+    const name = `v6n-${uniq()}`;
+    const subnet = `${ulaPrefix()}:1::/64`;
+    const { Id } = await d.api.ok<{ Id: string }>("POST", "/networks/create", {
+      Name: name,
+      EnableIPv6: true,
+      IPAM: { Config: [{ Subnet: subnet }] },
+    });
+    const bridge = `br-${Id.slice(0, 12)}`;
+    const v4 = execFileSync("iptables", ["-w", "5", "-S"], { encoding: "utf8" });
+    assert.match(v4, new RegExp(`-A WHARF-ISOLATION-STAGE-2 -o ${bridge} `));
+    assert.deepEqual(tagged(bridge), []);
+    const warnings = d
+      .logs()
+      .split("\n")
+      .filter((l) => l.includes("ip6tables unavailable"));
+    assert.equal(warnings.length, 1, d.logs());
+    await d.api.ok("DELETE", `/networks/${Id}`);
   });
 });
