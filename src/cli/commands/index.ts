@@ -216,6 +216,16 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./container-cp.ts")).cpCommand,
   },
   {
+    paths: ["system prune"],
+    description: "Remove unused data",
+    load: async () => (await import("./prune.ts")).systemPruneCommand,
+  },
+  {
+    paths: ["builder prune"],
+    description: "Remove build cache",
+    load: async () => (await import("./prune.ts")).builderPruneCommand,
+  },
+  {
     paths: ["system df"],
     description: "Show docker disk usage",
     load: async () => (await import("./image-prune.ts")).systemDfCommand,
@@ -324,6 +334,7 @@ export interface Group {
 }
 
 export const groups: Readonly<Record<string, Group>> = {
+  builder: { description: "Manage builds", sections: () => groupSection("builder") },
   container: { description: "Manage containers", sections: () => groupSection("container") },
   image: { description: "Manage images", sections: () => groupSection("image") },
   manifest: {
@@ -349,6 +360,7 @@ export function rootSections(): HelpSection[] {
     {
       title: "Management Commands",
       commands: [
+        { name: "builder", description: groups.builder?.description ?? "" },
         { name: "compose", description: "Define and run multi-container applications" },
         { name: "container", description: groups.container?.description ?? "" },
         { name: "image", description: groups.image?.description ?? "" },
