@@ -5,7 +5,7 @@
 // records (Ref, Descriptor, Raw, SchemaV2Manifest/OCIManifest).
 import type { Credentials } from "../../distribution/client/auth.ts";
 import { RegistryClient, type RepositoryClient } from "../../distribution/client/client.ts";
-import { DistributionError } from "../../distribution/client/errors.ts";
+import { DistributionError, RegistryResponseError } from "../../distribution/client/errors.ts";
 import { RegistryHosts } from "../../distribution/client/hosts.ts";
 import {
   type Descriptor,
@@ -171,7 +171,9 @@ export const manifestInspectCommand: Command = {
     try {
       text = await inspect(session.repository(ref.path, ["pull"]), ref, flags.bool("verbose"));
     } catch (err) {
-      if (err instanceof DistributionError && err.status === 404) {
+      // docker reports refused credentials (a registry 401) as a missing manifest, too.
+      const refused = err instanceof RegistryResponseError && err.httpStatus === 401;
+      if ((err instanceof DistributionError && err.status === 404) || refused) {
         throw new StatusError(`no such manifest: ${refString(ref)}`, 1);
       }
       throw new StatusError((err as Error).message, 1);

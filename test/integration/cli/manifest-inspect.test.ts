@@ -168,7 +168,15 @@ test("unknown tags, missing credentials and bad references fail with exit 1", as
     const denied = await cli("manifest", "inspect", `${host}/mi/single:1`);
     assert.equal(denied.code, 1);
     assert.equal(denied.stdout, "");
-    assert.match(denied.stderr, /no basic auth credentials|unauthorized/);
+    assert.equal(denied.stderr, `Get "http://${host}/v2/mi/single/manifests/1": no basic auth credentials\n`);
+    // A wrong password: docker reports the manifest as missing.
+    writeFileSync(
+      join(cfg, "config.json"),
+      JSON.stringify({ auths: { [host]: { auth: Buffer.from("bob:wrong").toString("base64") } } }),
+    );
+    const refused = await cli("manifest", "inspect", `${host}/mi/single:1`);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `no such manifest: ${host}/mi/single:1\n`);
   } finally {
     writeFileSync(
       join(cfg, "config.json"),
