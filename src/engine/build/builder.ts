@@ -3,8 +3,8 @@
 // layer; COPY/ADD copy into a temporary rw layer that is committed the same way), so each step
 // can be a cache hit keyed on its parent image.
 import { createHash, randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
-import { posix } from "node:path";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { join, posix } from "node:path";
 import type { ContainerService } from "../containers/service.ts";
 import { EngineError } from "../errors.ts";
 import type { ContainerConfig, ImageConfig } from "../images/oci.ts";
@@ -14,7 +14,7 @@ import { readUserFiles, resolveUser } from "../runtime/user.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { type BuildCache, cacheKey } from "./cache.ts";
 import type { BuildContext } from "./context.ts";
-import { copyInto, hashEntries, planCopy } from "./copy.ts";
+import { type CopyEntry, copyInto, hashEntries, planCopy } from "./copy.ts";
 import {
   DockerfileError,
   type Instruction,
@@ -25,7 +25,8 @@ import {
   type Stage,
   splitKeepingQuotes,
 } from "./dockerfile.ts";
-import { expandWord } from "./shell-lex.ts";
+import { type Heredoc, isHeredocOnly } from "./heredoc.ts";
+import { expandHeredoc, expandWord } from "./shell-lex.ts";
 import {
   applyMetadata,
   argsPrefix,
@@ -97,6 +98,10 @@ export interface BuilderDeps {
   containers: BuildContainers;
   snapshots: BuildSnapshots;
   cache: BuildCache;
+  /** Scratch space for one build's files (heredoc scripts and sources); emptied at start-up. */
+  tmpDir: string;
+  /** Persistent `RUN --mount=type=cache` directories, one per id. */
+  cacheMountsDir: string;
 }
 
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -317,12 +322,32 @@ class BuildRun {
   }
 
   private async runCommand(state: StageState, ins: Instruction): Promise<void> {
-    const { argv, shellForm } = commandOf(state, ins.args);
+    const heredoc =
+      ins.heredocs?.length === 1 && isHeredocOnly({ command: ins.args, heredocs: ins.heredocs });
+    // A lone `<<EOF` is a script file; otherwise the shell gets the full text and does the heredocs.
+    const { argv, shellForm } = commandOf(state, heredoc ? ins.args : (ins.source ?? ins.args));
     if (!shellForm && argv.length === 0) throw new BuildError("RUN requires at least one argument");
-    const createdBy = [...argsPrefix(state), ...argv].join(" ");
+    const script = heredoc ? ins.heredocs?.[0] : undefined;
+    const createdBy = [...argsPrefix(state), ...argv].join(" ") + (script ? `\n${script.content}` : "");
     const env = runEnv(state);
-    await this.commitStep(state, { createdBy }, ["RUN", argv, argsPrefix(state), state.config], async () => {
-      const { id, exitCode } = await this.runContainer(state, argv, env);
+    const keyParts = ["RUN", argv, script?.content, argsPrefix(state), state.config];
+    await this.commitStep(state, { createdBy }, keyParts, async () => {
+      const files = await mkdtemp(join(this.d.tmpDir, "run-"));
+      let ran: { id: string; exitCode: number };
+      try {
+        let runArgv = argv;
+        const binds: string[] = [];
+        if (script) {
+          await writeFile(join(files, "script"), script.content, { mode: 0o755 });
+          const target = posix.join("/dev/pipes", script.name);
+          binds.push(`${join(files, "script")}:${target}:ro`);
+          runArgv = script.content.startsWith("#!") ? [target] : [...shellOf(state), target];
+        }
+        ran = await this.runContainer(state, runArgv, env, binds);
+      } finally {
+        await rm(files, { recursive: true, force: true });
+      }
+      const { id, exitCode } = ran;
       const remove = () => this.d.containers.remove(id, { force: true, volumes: true });
       if (exitCode !== 0) {
         if (this.opts.rm || this.opts.forceRm) await remove().catch(() => undefined);
@@ -347,6 +372,7 @@ class BuildRun {
     state: StageState,
     argv: string[],
     env: string[],
+    binds: string[] = [],
   ): Promise<{ id: string; exitCode: number }> {
     if (!state.imageId)
       throw new BuildError("RUN in an empty stage: FROM scratch has no shell or files to run");
@@ -361,6 +387,7 @@ class BuildRun {
       Healthcheck: { Test: ["NONE"] },
       HostConfig: {
         NetworkMode: this.opts.networkMode || "default",
+        ...(binds.length ? { Binds: binds } : {}),
         ...(this.opts.extraHosts?.length ? { ExtraHosts: this.opts.extraHosts } : {}),
         ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
       },
@@ -413,18 +440,41 @@ class BuildRun {
     if (chmodFlag && (!/^[0-7]{3,4}$/.test(chmodFlag) || Number.isNaN(mode)))
       throw new BuildError(`invalid chmod parameter: ${chmodFlag}`);
 
+    const sources = words.slice(0, -1);
+    const inline = ins.heredocs ? heredocSources(sources, ins.heredocs) : [];
+    const fromFiles = sources.filter((_, i) => !inline.some((h) => h.index === i));
     const source = from !== undefined ? await this.mountSource(from ?? "") : undefined;
+    const inlineDir = inline.length ? await mkdtemp(join(this.d.tmpDir, "copy-")) : undefined;
     try {
       const root = source ? { dir: source.dir } : { dir: this.ctx.dir, ignored: this.ctx.ignored };
-      const entries = await planCopy(root, words.slice(0, -1), dest, {
-        add,
-        keyword: ins.keyword,
-        destIsDir,
-      });
+      const multi = sources.length > 1;
+      const entries = fromFiles.length
+        ? await planCopy(root, fromFiles, dest, { add, keyword: ins.keyword, destIsDir: destIsDir || multi })
+        : [];
+      const inlineEntries: CopyEntry[] = [];
+      for (const { heredoc } of inline) {
+        const content = heredoc.expand
+          ? expandHeredoc(heredoc.content, env, this.escapeChar)
+          : heredoc.content;
+        const src = join(inlineDir as string, `${inlineEntries.length}`);
+        await writeFile(src, content, { mode: 0o644 });
+        const target = destIsDir || multi ? posix.join(dest, heredoc.name) : dest;
+        inlineEntries.push({
+          src,
+          rel: `<<${heredoc.name}`,
+          dest: target,
+          kind: "file",
+          mode: 0o644,
+          mtime: new Date(0),
+        });
+      }
       // Content from another image is fixed by that image's ID; context content is hashed.
       const digest = source
-        ? sha256Hex(`${source.imageId} ${entries.map((e) => `${e.rel}>${e.dest}`).join(",")}`)
-        : await hashEntries(entries, this.ctx.digestOf);
+        ? sha256Hex(
+            `${source.imageId} ${entries.map((e) => `${e.rel}>${e.dest}`).join(",")} ${await hashEntries(inlineEntries)}`,
+          )
+        : await hashEntries([...entries, ...inlineEntries], this.ctx.digestOf);
+      entries.push(...inlineEntries);
       const single = entries.length === 1 || (entries[0]?.kind === "dir" && words.length === 2);
       const hash = `${single ? (entries[0]?.kind === "dir" ? "dir" : "file") : "multi"}:${digest}`;
       const createdBy = `${shellOf(state).join(" ")} #(nop) ${ins.keyword} ${hash} in ${dest} `;
@@ -447,6 +497,7 @@ class BuildRun {
       );
     } finally {
       await source?.dispose();
+      if (inlineDir) await rm(inlineDir, { recursive: true, force: true });
     }
   }
 
@@ -518,6 +569,17 @@ class BuildRun {
       },
     };
   }
+}
+
+/** COPY/ADD sources written `<<NAME`: which heredoc each one is. */
+function heredocSources(sources: string[], heredocs: Heredoc[]): Array<{ index: number; heredoc: Heredoc }> {
+  const out: Array<{ index: number; heredoc: Heredoc }> = [];
+  for (const [index, word] of sources.entries()) {
+    const m = /^\d*<<-?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?$/.exec(word);
+    const heredoc = m ? heredocs.find((h) => h.name === m[1]) : undefined;
+    if (heredoc) out.push({ index, heredoc });
+  }
+  return out;
 }
 
 function splitTag(ref: string): { repo: string; tag?: string } {

@@ -2,6 +2,7 @@
 // continuations, comments, flags); this module groups them into stages and checks them the way
 // Docker's parser does (unknown instructions, unknown flags, missing arguments).
 import { type Instruction as AstInstruction, DockerfileParser, type Flag } from "dockerfile-ast";
+import { type Heredoc, splitHeredocs } from "./heredoc.ts";
 
 export class DockerfileError extends Error {}
 
@@ -16,6 +17,10 @@ export interface Instruction {
   flags: Map<string, string | null>;
   /** The arguments after the keyword and flags, continuations joined. */
   args: string;
+  /** RUN/COPY/ADD here-documents (then `args` is the instruction line without their bodies). */
+  heredocs?: Heredoc[];
+  /** With heredocs: the arguments including the bodies (what a shell-form RUN hands to the shell). */
+  source?: string;
 }
 
 export interface Stage {
@@ -77,6 +82,9 @@ const buildkitOnly = new Set([
   "keep-git-dir",
 ]);
 
+/** Instructions whose arguments may carry here-documents. */
+const heredocKeywords = new Set(["RUN", "COPY", "ADD"]);
+
 /** Instructions that need at least one argument. */
 const needsArgs = new Set([...known].filter((k) => k !== "HEALTHCHECK"));
 
@@ -116,12 +124,20 @@ function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
       );
     flags.set(name, f.getValue());
   }
-  const args = (i.getArgumentsContent() ?? "").trim();
+  let args = (i.getArgumentsContent() ?? "").trim();
+  let original = originalText(i.getTextContent(), escapeChar);
+  const split = heredocKeywords.has(keyword) ? splitHeredocs(args, line) : undefined;
+  if (split) {
+    const source = args;
+    args = split.command;
+    original = (i.getTextContent().split(/\r?\n/)[0] as string).trim();
+    return { keyword, original, line, flags, args, heredocs: split.heredocs, source };
+  }
   if (needsArgs.has(keyword) && args === "")
     throw new DockerfileError(
       `dockerfile parse error on line ${line}: ${keyword} requires at least one argument`,
     );
-  return { keyword, original: originalText(i.getTextContent(), escapeChar), line, flags, args };
+  return { keyword, original, line, flags, args };
 }
 
 /** Parses one instruction given as text (ONBUILD triggers). */

@@ -25,6 +25,8 @@ export async function createBuilder(deps: {
     containers: deps.containers,
     snapshots: deps.snapshots,
     cache: new BuildCache(deps.db),
+    tmpDir,
+    cacheMountsDir: join(deps.dataRoot, "build", "cache-mounts"),
   });
   return { builder, tmpDir };
 }

@@ -243,6 +243,69 @@ describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
     assert.match(url.lines.at(-1)?.error ?? "", /not supported/);
   });
 
+  test("heredocs: RUN <<EOF scripts (shebang, <<-), several heredocs via the shell, COPY <<EOF files", async () => {
+    const r = await build(
+      d.api,
+      {
+        Dockerfile: [
+          "FROM busybox",
+          "ARG WHO=there",
+          "RUN <<EOF",
+          "echo script-ran > /one.txt",
+          "echo line2 >> /one.txt",
+          "EOF",
+          "RUN <<-EOF",
+          "\t#!/bin/sh",
+          "\techo shebang:$0 > /two.txt",
+          "\tEOF",
+          "RUN cat <<A >/three.txt && cat <<-B >>/three.txt",
+          "first $WHO",
+          "A",
+          "\tsecond",
+          "\tB",
+          "RUN sh <<EOF",
+          "echo piped > /four.txt",
+          "EOF",
+          "COPY <<EOF /etc/five.txt",
+          "hello $WHO",
+          "EOF",
+          'COPY <<"RAW" <<X /six/',
+          "raw $WHO",
+          "RAW",
+          "x",
+          "X",
+          "RUN echo after-heredocs",
+        ].join("\n"),
+      },
+      "t=heredoc:test&buildargs=%7B%22WHO%22%3A%22you%22%7D",
+    );
+    assert.equal(r.status, 200, r.message ?? r.output);
+    assert.ok(r.id, r.output + JSON.stringify(r.lines.at(-1)));
+    assert.match(r.output, /Step 3\/9 : RUN <<EOF\n/);
+    const out = await runOutput(d.api, "heredoc:test", [
+      "cat",
+      "/one.txt",
+      "/two.txt",
+      "/three.txt",
+      "/four.txt",
+      "/etc/five.txt",
+      "/six/RAW",
+      "/six/X",
+    ]);
+    assert.equal(
+      out,
+      "script-ran\nline2\nshebang:/dev/pipes/EOF\nfirst you\nsecond\npiped\nhello you\nraw $WHO\nx\n",
+    );
+    // The script files were bind-mounted, not written into the layers.
+    assert.equal(
+      await runOutput(d.api, "heredoc:test", ["sh", "-c", "ls /dev/pipes 2>/dev/null | wc -l"]),
+      "0\n",
+    );
+    const unterminated = await build(d.api, { Dockerfile: "FROM busybox\nRUN <<EOF\necho x\n" });
+    assert.equal(unterminated.status, 400);
+    assert.match(unterminated.message ?? "", /unterminated heredoc EOF/);
+  });
+
   test("a failing RUN: Docker's error with the exit code, no container or mount left", async () => {
     const r = await build(d.api, { Dockerfile: "FROM busybox\nRUN echo before && exit 3\n" }, "t=fail:test");
     const last = r.lines.at(-1);

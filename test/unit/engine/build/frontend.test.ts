@@ -7,7 +7,12 @@ import {
   parseDockerfile,
   parseNameValues,
 } from "../../../../src/engine/build/dockerfile.ts";
-import { expandWord, expandWords, SubstitutionError } from "../../../../src/engine/build/shell-lex.ts";
+import {
+  expandHeredoc,
+  expandWord,
+  expandWords,
+  SubstitutionError,
+} from "../../../../src/engine/build/shell-lex.ts";
 import {
   applyMetadata,
   argsPrefix,
@@ -187,5 +192,62 @@ describe("context tar safety", () => {
     assert.match(unsafeEntry("ok", "link", "../../etc/shadow") ?? "", /hard link/);
     assert.equal(unsafeEntry("a/b/../c", "file", undefined), undefined);
     assert.equal(unsafeEntry("link", "symlink", "/etc/passwd"), undefined);
+  });
+});
+
+describe("heredocs (Dockerfile syntax 1.4+)", () => {
+  it("splits RUN/COPY heredoc bodies from the instruction line; <<- strips tabs; quotes disable expansion", () => {
+    const df = parseDockerfile(
+      [
+        "FROM busybox",
+        "RUN <<EOF",
+        "echo a",
+        "EOF",
+        "RUN python3 <<-A <<B",
+        "\tx",
+        "\tA",
+        "\ty",
+        "B",
+        'COPY <<"RAW" <<X /six/',
+        "raw $V",
+        "RAW",
+        "X",
+        "RUN echo after",
+      ].join("\n"),
+    );
+    const [one, two, copy, after] = df.stages[0]?.steps ?? [];
+    assert.equal(one?.args, "<<EOF");
+    assert.equal(one?.original, "RUN <<EOF");
+    assert.deepEqual(one?.heredocs, [{ name: "EOF", chomp: false, expand: true, content: "echo a\n" }]);
+    assert.equal(two?.args, "python3 <<-A <<B");
+    assert.deepEqual(
+      two?.heredocs?.map((h) => [h.name, h.content, h.chomp]),
+      [
+        ["A", "x\n", true],
+        ["B", "\ty\n", false],
+      ],
+    );
+    assert.equal(two?.source, "python3 <<-A <<B\n\tx\n\tA\n\ty\nB");
+    assert.equal(copy?.args, '<<"RAW" <<X /six/');
+    assert.deepEqual(
+      copy?.heredocs?.map((h) => [h.name, h.content, h.expand]),
+      [
+        ["RAW", "raw $V\n", false],
+        ["X", "", true],
+      ],
+    );
+    assert.equal(after?.args, "echo after");
+    assert.equal(after?.heredocs, undefined);
+  });
+
+  it("refuses an unterminated heredoc; exec form and `<<` inside words are not heredocs", () => {
+    assert.throws(() => parseDockerfile("FROM busybox\nRUN <<EOF\necho x\n"), /unterminated heredoc EOF/);
+    const df = parseDockerfile('FROM busybox\nRUN ["sh", "-c", "cat <<EOF"]\nRUN echo a<<b\n');
+    assert.equal(df.stages[0]?.steps[0]?.heredocs, undefined);
+    assert.equal(df.stages[0]?.steps[1]?.heredocs, undefined);
+  });
+
+  it("expands variables in an unquoted heredoc body, leaving quotes and escaped dollars", () => {
+    assert.equal(expandHeredoc(`say "$A" '\${A}' \\$A $NOPE.\n`, env), `say "apple" 'apple' $A .\n`);
   });
 });
