@@ -3,14 +3,15 @@
 // layer; COPY/ADD copy into a temporary rw layer that is committed the same way), so each step
 // can be a cache hit keyed on its parent image.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, lstat, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
+import type { MountRequest } from "../../wire/volumes.ts";
 import type { ContainerService } from "../containers/service.ts";
 import { EngineError } from "../errors.ts";
 import type { ContainerConfig, ImageConfig } from "../images/oci.ts";
 import { familiarTag, parseReference, tagKey } from "../images/reference.ts";
 import type { ImageRecord } from "../images/service.ts";
-import { readUserFiles, resolveUser } from "../runtime/user.ts";
+import { readUserFiles, resolveInRoot, resolveUser } from "../runtime/user.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { type BuildCache, cacheKey } from "./cache.ts";
 import type { BuildContext } from "./context.ts";
@@ -26,6 +27,7 @@ import {
   splitKeepingQuotes,
 } from "./dockerfile.ts";
 import { type Heredoc, isHeredocOnly } from "./heredoc.ts";
+import { type CacheMounts, parseRunMount, type RunMount } from "./run-mounts.ts";
 import { expandHeredoc, expandWord } from "./shell-lex.ts";
 import {
   applyMetadata,
@@ -101,7 +103,7 @@ export interface BuilderDeps {
   /** Scratch space for one build's files (heredoc scripts and sources); emptied at start-up. */
   tmpDir: string;
   /** Persistent `RUN --mount=type=cache` directories, one per id. */
-  cacheMountsDir: string;
+  cacheMounts: CacheMounts;
 }
 
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -120,9 +122,15 @@ export class Builder {
     this.d = deps;
   }
 
-  /** Forgets the step cache; returns the keys dropped. */
-  pruneCache(): string[] {
-    return this.d.cache.clear();
+  /** Forgets the step cache and empties the RUN cache mounts; returns what went and the bytes freed. */
+  async pruneCache(): Promise<{ removed: string[]; bytes: number }> {
+    const mounts = await this.d.cacheMounts.prune();
+    return { removed: [...this.d.cache.clear(), ...mounts.removed], bytes: mounts.bytes };
+  }
+
+  /** Bytes held by RUN cache mounts. */
+  cacheMountsSize(): Promise<number> {
+    return this.d.cacheMounts.size();
   }
 
   async build(ctx: BuildContext, opts: BuildOptions, out: BuildOutput, signal: AbortSignal): Promise<string> {
@@ -330,21 +338,29 @@ class BuildRun {
     const script = heredoc ? ins.heredocs?.[0] : undefined;
     const createdBy = [...argsPrefix(state), ...argv].join(" ") + (script ? `\n${script.content}` : "");
     const env = runEnv(state);
-    const keyParts = ["RUN", argv, script?.content, argsPrefix(state), state.config];
+    const subst = substitutionEnv(state);
+    const mounts = (ins.mounts ?? []).map((spec) => parseRunMount(expandWord(spec, subst, this.escapeChar)));
+    // Bound files are part of what the RUN sees: their content is in the cache key, caches are not.
+    const mountKeys = await Promise.all(mounts.map((m) => this.mountKey(m)));
+    const keyParts = ["RUN", argv, script?.content, mountKeys, argsPrefix(state), state.config];
     await this.commitStep(state, { createdBy }, keyParts, async () => {
       const files = await mkdtemp(join(this.d.tmpDir, "run-"));
+      const releases: Array<() => Promise<void>> = [];
       let ran: { id: string; exitCode: number };
       try {
         let runArgv = argv;
-        const binds: string[] = [];
+        const hostMounts: MountRequest[] = [];
         if (script) {
           await writeFile(join(files, "script"), script.content, { mode: 0o755 });
           const target = posix.join("/dev/pipes", script.name);
-          binds.push(`${join(files, "script")}:${target}:ro`);
+          hostMounts.push({ Type: "bind", Source: join(files, "script"), Target: target, ReadOnly: true });
           runArgv = script.content.startsWith("#!") ? [target] : [...shellOf(state), target];
         }
-        ran = await this.runContainer(state, runArgv, env, binds);
+        for (const [i, m] of mounts.entries())
+          hostMounts.push(await this.prepareMount(m, join(files, `m${i}`), releases));
+        ran = await this.runContainer(state, runArgv, env, hostMounts);
       } finally {
+        for (const release of releases.reverse()) await release().catch(() => undefined);
         await rm(files, { recursive: true, force: true });
       }
       const { id, exitCode } = ran;
@@ -372,7 +388,7 @@ class BuildRun {
     state: StageState,
     argv: string[],
     env: string[],
-    binds: string[] = [],
+    mounts: MountRequest[] = [],
   ): Promise<{ id: string; exitCode: number }> {
     if (!state.imageId)
       throw new BuildError("RUN in an empty stage: FROM scratch has no shell or files to run");
@@ -387,7 +403,7 @@ class BuildRun {
       Healthcheck: { Test: ["NONE"] },
       HostConfig: {
         NetworkMode: this.opts.networkMode || "default",
-        ...(binds.length ? { Binds: binds } : {}),
+        ...(mounts.length ? { Mounts: mounts } : {}),
         ...(this.opts.extraHosts?.length ? { ExtraHosts: this.opts.extraHosts } : {}),
         ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
       },
@@ -418,6 +434,54 @@ class BuildRun {
       abort.abort();
       this.signal.removeEventListener("abort", onCancel);
     }
+  }
+
+  /** What a RUN mount contributes to the step's cache key. */
+  private async mountKey(m: RunMount): Promise<unknown> {
+    if (m.type !== "bind") return m;
+    if (m.from !== undefined) {
+      const name = m.from.toLowerCase();
+      const id = this.stageImages.has(name) ? this.stageImages.get(name) : this.d.images.find(m.from)?.id;
+      return { ...m, image: id ?? m.from };
+    }
+    const root = { dir: this.ctx.dir, ignored: this.ctx.ignored };
+    const entries = await planCopy(root, [m.source], "/", {
+      add: false,
+      keyword: "RUN --mount",
+      destIsDir: true,
+    });
+    return { ...m, digest: await hashEntries(entries, this.ctx.digestOf) };
+  }
+
+  /** Makes a RUN mount ready on the host; what must be undone afterwards goes into `releases`. */
+  private async prepareMount(
+    m: RunMount,
+    scratch: string,
+    releases: Array<() => Promise<void>>,
+  ): Promise<MountRequest> {
+    if (m.type === "tmpfs")
+      return { Type: "tmpfs", Target: m.target, ...(m.size ? { TmpfsOptions: { SizeBytes: m.size } } : {}) };
+    if (m.type === "cache") {
+      const cache = await this.d.cacheMounts.acquire(m);
+      releases.push(cache.release);
+      return { Type: "bind", Source: cache.dir, Target: m.target, ReadOnly: m.readOnly };
+    }
+    let rootDir = this.ctx.dir;
+    if (m.from !== undefined) {
+      const source = await this.mountSource(m.from);
+      releases.push(source.dispose);
+      rootDir = source.dir;
+    } else if (posix.normalize(m.source).startsWith("../") || posix.normalize(m.source) === "..") {
+      throw new BuildError(`RUN --mount: forbidden path outside the build context: ${m.source}`);
+    }
+    // Resolved like a path inside that root: symlinks and ".." cannot leave it.
+    const host = join(rootDir, await resolveInRoot(rootDir, m.source));
+    if (!(await lstat(host).catch(() => undefined)))
+      throw new BuildError(`failed to compute cache key: "${posix.join("/", m.source)}": not found`);
+    if (m.readOnly) return { Type: "bind", Source: host, Target: m.target, ReadOnly: true };
+    // rw: writes go to a throwaway copy, never back to the context or the stage.
+    await cp(host, scratch, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    return { Type: "bind", Source: scratch, Target: m.target, ReadOnly: false };
   }
 
   private async copy(state: StageState, ins: Instruction): Promise<void> {

@@ -17,6 +17,8 @@ export interface Instruction {
   flags: Map<string, string | null>;
   /** The arguments after the keyword and flags, continuations joined. */
   args: string;
+  /** RUN --mount values, in order (the flag may repeat). */
+  mounts?: string[];
   /** RUN/COPY/ADD here-documents (then `args` is the instruction line without their bodies). */
   heredocs?: Heredoc[];
   /** With heredocs: the arguments including the bodies (what a shell-form RUN hands to the shell). */
@@ -72,7 +74,6 @@ const allowedFlags: Record<string, string[]> = {
 
 /** Flags only BuildKit implements: the classic builder refuses them, as Docker's does. */
 const buildkitOnly = new Set([
-  "mount",
   "network",
   "security",
   "link",
@@ -112,6 +113,7 @@ function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
       `dockerfile parse error on line ${line}: unknown instruction: ${i.getInstruction().toUpperCase()}`,
     );
   const flags = new Map<string, string | null>();
+  const mounts: string[] = [];
   const astFlags = (i as AstInstruction & { getFlags?: () => Flag[] }).getFlags?.() ?? [];
   for (const f of astFlags) {
     const name = f.getName();
@@ -123,6 +125,7 @@ function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
         `dockerfile parse error on line ${line}: the --${name} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`,
       );
     flags.set(name, f.getValue());
+    if (name === "mount") mounts.push(f.getValue() ?? "");
   }
   let args = (i.getArgumentsContent() ?? "").trim();
   let original = originalText(i.getTextContent(), escapeChar);
@@ -131,13 +134,22 @@ function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
     const source = args;
     args = split.command;
     original = (i.getTextContent().split(/\r?\n/)[0] as string).trim();
-    return { keyword, original, line, flags, args, heredocs: split.heredocs, source };
+    return {
+      keyword,
+      original,
+      line,
+      flags,
+      args,
+      heredocs: split.heredocs,
+      source,
+      ...(mounts.length ? { mounts } : {}),
+    };
   }
   if (needsArgs.has(keyword) && args === "")
     throw new DockerfileError(
       `dockerfile parse error on line ${line}: ${keyword} requires at least one argument`,
     );
-  return { keyword, original, line, flags, args };
+  return { keyword, original, line, flags, args, ...(mounts.length ? { mounts } : {}) };
 }
 
 /** Parses one instruction given as text (ONBUILD triggers). */

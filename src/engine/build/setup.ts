@@ -8,6 +8,7 @@ import type { ImageService } from "../images/service.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { Builder } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
+import { CacheMounts } from "./run-mounts.ts";
 
 export async function createBuilder(deps: {
   db: Database;
@@ -26,7 +27,7 @@ export async function createBuilder(deps: {
     snapshots: deps.snapshots,
     cache: new BuildCache(deps.db),
     tmpDir,
-    cacheMountsDir: join(deps.dataRoot, "build", "cache-mounts"),
+    cacheMounts: new CacheMounts(join(deps.dataRoot, "build", "cache-mounts")),
   });
   return { builder, tmpDir };
 }
