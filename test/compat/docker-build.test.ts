@@ -151,6 +151,8 @@ describe("docker build (classic builder) compatibility", {
     assert.equal(r.code, 0, r.err + r.out);
     assert.match(r.out, /Step 4\/4 : RUN <<EOF\n/);
     assert.equal(docker(["run", "--rm", tag, "cat", "/all.txt"]).out, "hi from a heredoc\na\nb\n");
+    const df = docker(["system", "df"]);
+    assert.match(df.out, /Build Cache\s+1\s+0\s+[1-9][0-9.]*k?B\s/, df.out);
     const pruned = docker(["builder", "prune", "-f"]);
     assert.equal(pruned.code, 0, pruned.err);
     assert.match(pruned.out, /Total reclaimed space: [1-9][0-9.]*k?B/);

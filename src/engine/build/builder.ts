@@ -27,7 +27,7 @@ import {
   splitKeepingQuotes,
 } from "./dockerfile.ts";
 import { type Heredoc, isHeredocOnly } from "./heredoc.ts";
-import { type CacheMounts, parseRunMount, type RunMount } from "./run-mounts.ts";
+import { type BuildCacheRecord, type CacheMounts, parseRunMount, type RunMount } from "./run-mounts.ts";
 import { expandHeredoc, expandWord } from "./shell-lex.ts";
 import {
   applyMetadata,
@@ -128,9 +128,9 @@ export class Builder {
     return { removed: [...this.d.cache.clear(), ...mounts.removed], bytes: mounts.bytes };
   }
 
-  /** Bytes held by RUN cache mounts. */
-  cacheMountsSize(): Promise<number> {
-    return this.d.cacheMounts.size();
+  /** The RUN cache mounts as GET /system/df's BuildCache records. */
+  cacheRecords(): Promise<BuildCacheRecord[]> {
+    return this.d.cacheMounts.records();
   }
 
   async build(ctx: BuildContext, opts: BuildOptions, out: BuildOutput, signal: AbortSignal): Promise<string> {
@@ -357,7 +357,7 @@ class BuildRun {
           runArgv = script.content.startsWith("#!") ? [target] : [...shellOf(state), target];
         }
         for (const [i, m] of mounts.entries())
-          hostMounts.push(await this.prepareMount(m, join(files, `m${i}`), releases));
+          hostMounts.push(await this.prepareMount(m, join(files, `m${i}`), releases, argv.join(" ")));
         ran = await this.runContainer(state, runArgv, env, hostMounts);
       } finally {
         for (const release of releases.reverse()) await release().catch(() => undefined);
@@ -458,11 +458,12 @@ class BuildRun {
     m: RunMount,
     scratch: string,
     releases: Array<() => Promise<void>>,
+    command: string,
   ): Promise<MountRequest> {
     if (m.type === "tmpfs")
       return { Type: "tmpfs", Target: m.target, ...(m.size ? { TmpfsOptions: { SizeBytes: m.size } } : {}) };
     if (m.type === "cache") {
-      const cache = await this.d.cacheMounts.acquire(m);
+      const cache = await this.d.cacheMounts.acquire(m, command);
       releases.push(cache.release);
       return { Type: "bind", Source: cache.dir, Target: m.target, ReadOnly: m.readOnly };
     }

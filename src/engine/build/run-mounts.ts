@@ -2,7 +2,18 @@
 // string, and the persistent cache directories behind `type=cache` (one per id under the data
 // root, kept across builds, never part of a layer, emptied by POST /build/prune).
 import { createHash } from "node:crypto";
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { join, posix } from "node:path";
 import { DockerfileError } from "./dockerfile.ts";
 
@@ -114,6 +125,28 @@ export function parseRunMount(spec: string): RunMount {
   };
 }
 
+interface CacheMountMeta {
+  id: string;
+  description: string;
+  createdAt: string;
+  lastUsedAt: string;
+  usageCount: number;
+}
+
+/** One entry of GET /system/df's BuildCache (moby types.BuildCache). */
+export interface BuildCacheRecord {
+  ID: string;
+  Parents: string[] | null;
+  Type: string;
+  Description: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt: string | null;
+  UsageCount: number;
+}
+
 /** The cache directories of `RUN --mount=type=cache`, with their sharing modes. */
 export class CacheMounts {
   readonly root: string;
@@ -136,6 +169,7 @@ export class CacheMounts {
   /** Takes the cache for one RUN; `release` must be called when the RUN is over. */
   async acquire(
     m: Extract<RunMount, { type: "cache" }>,
+    usedBy: string,
   ): Promise<{ dir: string; release: () => Promise<void> }> {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     const name = this.dirName(m.id);
@@ -158,15 +192,29 @@ export class CacheMounts {
       while (this.locks.has(name)) await this.locks.get(name);
       this.locks.set(name, new Promise<void>((resolve) => (unlock = resolve)));
     }
-    const dir = join(this.root, name);
+    const home = join(this.root, name);
+    const dir = join(home, "data");
     const fresh = await stat(dir).then(
       () => false,
       () => true,
     );
     if (fresh) {
+      await mkdir(home, { recursive: true, mode: 0o700 });
       await mkdir(dir, { mode: m.mode });
       await this.prepare(dir, m);
     }
+    const now = new Date().toISOString();
+    const meta = fresh ? undefined : await this.readMeta(name);
+    await writeFile(
+      join(home, "meta.json"),
+      JSON.stringify({
+        id: m.id,
+        description: meta?.description ?? `cached mount ${m.target} from exec ${usedBy}`,
+        createdAt: meta?.createdAt ?? now,
+        lastUsedAt: now,
+        usageCount: (meta?.usageCount ?? 0) + 1,
+      } satisfies CacheMountMeta),
+    );
     this.inUse.set(name, (this.inUse.get(name) ?? 0) + 1);
     return {
       dir,
@@ -178,6 +226,37 @@ export class CacheMounts {
         }
       },
     };
+  }
+
+  private async readMeta(name: string): Promise<CacheMountMeta | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.root, name, "meta.json"), "utf8")) as CacheMountMeta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Docker's BuildCache records (`exec.cachemount`) for GET /system/df. */
+  async records(): Promise<BuildCacheRecord[]> {
+    const names = await readdir(this.root).catch(() => [] as string[]);
+    const out: BuildCacheRecord[] = [];
+    for (const name of names) {
+      if (name.startsWith(".")) continue;
+      const meta = await this.readMeta(name);
+      out.push({
+        ID: name,
+        Parents: null,
+        Type: "exec.cachemount",
+        Description: meta?.description ?? "cached mount",
+        InUse: (this.inUse.get(name) ?? 0) > 0,
+        Shared: false,
+        Size: await diskUsage(join(this.root, name, "data")),
+        CreatedAt: meta?.createdAt ?? new Date(0).toISOString(),
+        LastUsedAt: meta?.lastUsedAt ?? null,
+        UsageCount: meta?.usageCount ?? 0,
+      });
+    }
+    return out;
   }
 
   private async prepare(dir: string, m: Extract<RunMount, { type: "cache" }>): Promise<void> {
@@ -192,16 +271,11 @@ export class CacheMounts {
     let bytes = 0;
     for (const name of names) {
       if ((this.inUse.get(name) ?? 0) > 0) continue;
-      bytes += await diskUsage(join(this.root, name));
+      bytes += await diskUsage(join(this.root, name, "data"));
       await rm(join(this.root, name), { recursive: true, force: true });
       removed.push(name);
     }
     return { removed, bytes };
-  }
-
-  /** Bytes held by all caches. */
-  async size(): Promise<number> {
-    return diskUsage(this.root);
   }
 }
 

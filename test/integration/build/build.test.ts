@@ -335,10 +335,22 @@ describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
     // The cache kept "one" from the first build; the symlink's ".." stopped at the context root.
     assert.match(out, /^one\ntwo\nfrom-context\nin.txt\nscratch\nfrom-stage\nin.txt\n/);
     assert.match(out, /0\n$/, "the cache content is not in the image");
+    const df = await d.api.ok<{
+      BuilderSize: number;
+      BuildCache: Array<{ ID: string; Type: string; Description: string; Size: number; UsageCount: number }>;
+    }>("GET", "/system/df?type=build-cache");
+    const entry = df.BuildCache.find((c) => c.ID.startsWith("wharf-test"));
+    assert.equal(entry?.Type, "exec.cachemount");
+    assert.match(entry?.Description ?? "", /^cached mount \/cache from exec \/bin\/sh -c echo one/);
+    assert.equal(entry?.UsageCount, 2);
+    assert.ok((entry?.Size ?? 0) > 0 && df.BuilderSize >= (entry?.Size ?? 0), JSON.stringify(df));
     const pruned = await d.api.ok<{ CachesDeleted: string[]; SpaceReclaimed: number }>(
       "POST",
       "/build/prune",
     );
+    assert.ok(pruned.SpaceReclaimed >= (entry?.Size ?? 1), JSON.stringify(pruned));
+    const emptied = await d.api.ok<{ BuildCache: unknown }>("GET", "/system/df?type=build-cache");
+    assert.equal(emptied.BuildCache, null);
     assert.ok(
       pruned.CachesDeleted.some((c) => c.startsWith("wharf-test")),
       JSON.stringify(pruned),
