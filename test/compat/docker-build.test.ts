@@ -187,6 +187,9 @@ describe("docker build (classic builder) compatibility", {
     const q = wharf(["build", "-q", "--no-cache", "-"], `FROM ${base}\nRUN true\n`);
     assert.equal(q.code, 0, q.err);
     assert.match(q.out, /^sha256:[0-9a-f]{64}\n$/);
+    const pruned = wharf(["builder", "prune", "-f"]);
+    assert.equal(pruned.code, 0, pruned.err);
+    assert.match(pruned.out, /^Deleted build cache objects:\n(\S+\n)+\nTotal reclaimed space: \S+B\n$/);
     const failed = wharf(["build", "-"], `FROM ${base}\nRUN exit 4\n`);
     assert.equal(failed.code, 4);
     assert.match(failed.err, /The command '\/bin\/sh -c exit 4' returned a non-zero code: 4/);

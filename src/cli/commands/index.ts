@@ -186,6 +186,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./image-archive.ts")).historyCommand,
   },
   {
+    paths: ["builder prune"],
+    description: "Remove build cache",
+    load: async () => (await import("./builder-prune.ts")).builderPruneCommand,
+  },
+  {
     paths: ["image prune"],
     description: "Remove unused images",
     load: async () => (await import("./image-prune.ts")).imagePruneCommand,
@@ -319,6 +324,7 @@ export interface Group {
 }
 
 export const groups: Readonly<Record<string, Group>> = {
+  builder: { description: "Manage builds", sections: () => groupSection("builder") },
   container: { description: "Manage containers", sections: () => groupSection("container") },
   image: { description: "Manage images", sections: () => groupSection("image") },
   network: { description: "Manage networks", sections: () => groupSection("network") },
