@@ -1,11 +1,13 @@
 // image prune and system df.
+
+import { encodeFilters } from "../../client/filters.ts";
 import type { ImageSummary } from "../../client/types.ts";
 import { type Command, filterFlags, writeOut } from "../command.ts";
-import { formatUsage, validators } from "../container-flags.ts";
+import { formatUsage } from "../container-flags.ts";
 import { relativeTime, truncateId } from "../format/humanize.ts";
 import { humanSize4 } from "../units.ts";
-import { confirm } from "./container-prune.ts";
 import { imageNames } from "./image-ls.ts";
+import { confirm, deletedImagesSection, type ImageDeleteItem, pruneFlags, totalReclaimed } from "./prune.ts";
 
 const danglingWarning = "WARNING! This will remove all dangling images.\nAre you sure you want to continue?";
 const allWarning =
@@ -15,13 +17,7 @@ export const imagePruneCommand: Command = {
   usage: "[OPTIONS]",
   flags: [
     { name: "all", short: "a", usage: "Remove all unused images, not just dangling ones" },
-    {
-      name: "filter",
-      type: "filter",
-      usage: 'Provide filter values (e.g. "until=<timestamp>")',
-      validate: validators.filter,
-    },
-    { name: "force", short: "f", usage: "Do not prompt for confirmation" },
+    ...pruneFlags("until=<timestamp>"),
   ],
   args: { none: true },
   async run(ctx, flags) {
@@ -29,25 +25,15 @@ export const imagePruneCommand: Command = {
     const all = flags.bool("all");
     filters.set("dangling", [all ? "false" : "true"]);
     if (!flags.bool("force") && !(await confirm(ctx, all ? allWarning : danglingWarning))) return 0;
-    const report = await ctx.client().json<{
-      ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }> | null;
-      SpaceReclaimed: number;
-    }>("POST", "/images/prune", {
-      query: {
-        filters: JSON.stringify(
-          Object.fromEntries([...filters].map(([k, v]) => [k, Object.fromEntries(v.map((x) => [x, true]))])),
-        ),
-      },
-    });
-    let out = "";
-    const deleted = report.ImagesDeleted ?? [];
-    if (deleted.length > 0) {
-      out += "Deleted Images:\n";
-      for (const d of deleted) out += d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`;
-      out += "\n";
-    }
-    out += `Total reclaimed space: ${humanSize4(report.SpaceReclaimed)}\n`;
-    await writeOut(ctx.streams.stdout, out);
+    const report = await ctx
+      .client()
+      .json<{ ImagesDeleted: ImageDeleteItem[] | null; SpaceReclaimed: number }>("POST", "/images/prune", {
+        query: { filters: encodeFilters(filters) },
+      });
+    await writeOut(
+      ctx.streams.stdout,
+      deletedImagesSection(report.ImagesDeleted) + totalReclaimed(report.SpaceReclaimed),
+    );
     return 0;
   },
 };

@@ -216,6 +216,16 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./container-cp.ts")).cpCommand,
   },
   {
+    paths: ["system prune"],
+    description: "Remove unused data",
+    load: async () => (await import("./prune.ts")).systemPruneCommand,
+  },
+  {
+    paths: ["builder prune"],
+    description: "Remove build cache",
+    load: async () => (await import("./prune.ts")).builderPruneCommand,
+  },
+  {
     paths: ["system df"],
     description: "Show docker disk usage",
     load: async () => (await import("./image-prune.ts")).systemDfCommand,
@@ -346,6 +356,7 @@ export function rootSections(): HelpSection[] {
     {
       title: "Management Commands",
       commands: [
+        { name: "builder", description: groups.builder?.description ?? "" },
         { name: "compose", description: "Define and run multi-container applications" },
         { name: "container", description: groups.container?.description ?? "" },
         { name: "image", description: groups.image?.description ?? "" },

@@ -1,13 +1,14 @@
 // network create / ls / inspect / rm / prune / connect / disconnect, as docker's
 // cli/command/network builds its requests and prints its answers.
 import type { EngineClient } from "../../client/engine-client.ts";
+import { encodeFilters } from "../../client/filters.ts";
 import { type Command, describeError, filterFlags, StatusError, writeOut } from "../command.ts";
 import { formatUsage, formatUsageNoTable, validators } from "../container-flags.ts";
 import type { ParsedFlags } from "../flags.ts";
 import { truncateId } from "../format/humanize.ts";
 import type { Template } from "../format/template.ts";
 import { kvMap, readLabels } from "../opts/kv.ts";
-import { confirm } from "./container-prune.ts";
+import { confirm, deletedSection, pruneFlags } from "./prune.ts";
 
 interface NetworkResource {
   Name: string;
@@ -172,7 +173,7 @@ export const networkLsCommand: Command = {
   args: { none: true },
   async run(ctx, flags) {
     const filters = filterFlags(flags);
-    const query = filters.size > 0 ? { filters: JSON.stringify(filtersJson(filters)) } : undefined;
+    const query = filters.size > 0 ? { filters: encodeFilters(filters) } : undefined;
     const list = await ctx.client().json<NetworkResource[]>("GET", "/networks", { query });
     list.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
     const trunc = !flags.bool("no-trunc");
@@ -201,12 +202,6 @@ export const networkLsCommand: Command = {
     return 0;
   },
 };
-
-function filtersJson(filters: Map<string, string[]>): Record<string, Record<string, boolean>> {
-  const out: Record<string, Record<string, boolean>> = {};
-  for (const [k, vs] of filters) out[k] = Object.fromEntries(vs.map((v) => [v, true]));
-  return out;
-}
 
 export const networkInspectCommand: Command = {
   usage: "[OPTIONS] NETWORK [NETWORK...]",
@@ -276,27 +271,18 @@ const pruneWarning =
 
 export const networkPruneCommand: Command = {
   usage: "[OPTIONS]",
-  flags: [
-    {
-      name: "filter",
-      type: "filter",
-      usage: 'Provide filter values (e.g. "until=<timestamp>")',
-      validate: validators.filter,
-    },
-    { name: "force", short: "f", usage: "Do not prompt for confirmation" },
-  ],
+  flags: pruneFlags("until=<timestamp>"),
   args: { none: true },
   async run(ctx, flags) {
     const filters = filterFlags(flags);
     if (!flags.bool("force") && !(await confirm(ctx, pruneWarning))) return 0;
-    const query = filters.size > 0 ? { filters: JSON.stringify(filtersJson(filters)) } : undefined;
+    const query = filters.size > 0 ? { filters: encodeFilters(filters) } : undefined;
     const report = await ctx
       .client()
       .json<{ NetworksDeleted: string[] | null }>("POST", "/networks/prune", { query });
-    const deleted = report.NetworksDeleted ?? [];
-    if (deleted.length > 0) {
-      await writeOut(ctx.streams.stdout, `Deleted Networks:\n${deleted.map((n) => `${n}\n`).join("")}`);
-    }
+    // docker prints no blank line and no total after the networks.
+    const deleted = deletedSection("Deleted Networks", report.NetworksDeleted);
+    if (deleted) await writeOut(ctx.streams.stdout, deleted.slice(0, -1));
     return 0;
   },
 };

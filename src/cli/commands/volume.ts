@@ -4,7 +4,7 @@ import { type Command, filterFlags, forEachArg, StatusError, writeOut } from "..
 import { formatUsage, validators } from "../container-flags.ts";
 import { kvMap } from "../opts/kv.ts";
 import { humanSize4 } from "../units.ts";
-import { confirm } from "./container-prune.ts";
+import { confirm, deletedSection, pruneFlags, totalReclaimed } from "./prune.ts";
 
 export const volumeCreateCommand: Command = {
   usage: "[OPTIONS] [VOLUME]",
@@ -123,13 +123,7 @@ export const volumePruneCommand: Command = {
   usage: "[OPTIONS]",
   flags: [
     { name: "all", short: "a", usage: "Remove all unused volumes, not just anonymous ones" },
-    {
-      name: "filter",
-      type: "filter",
-      usage: 'Provide filter values (e.g. "label=<label>")',
-      validate: validators.filter,
-    },
-    { name: "force", short: "f", usage: "Do not prompt for confirmation" },
+    ...pruneFlags("label=<label>"),
   ],
   args: { none: true },
   async run(ctx, flags) {
@@ -151,15 +145,12 @@ export const volumePruneCommand: Command = {
     }
     if (!flags.bool("force") && !(await confirm(ctx, all ? pruneAllWarning : pruneWarning))) return 0;
     const report = await ctx.client().volumePrune(filters);
-    let out = "";
-    let reclaimed = 0;
     const deleted = report.VolumesDeleted ?? [];
-    if (deleted.length > 0) {
-      out += `Deleted Volumes:\n${deleted.map((n) => `${n}\n`).join("")}\n`;
-      reclaimed = report.SpaceReclaimed;
-    }
-    out += `Total reclaimed space: ${humanSize4(reclaimed)}\n`;
-    await writeOut(ctx.streams.stdout, out);
+    await writeOut(
+      ctx.streams.stdout,
+      deletedSection("Deleted Volumes", deleted) +
+        totalReclaimed(deleted.length > 0 ? report.SpaceReclaimed : 0),
+    );
     return 0;
   },
 };

@@ -64,6 +64,8 @@ export interface BuildImageStore {
     emptyLayer?: boolean;
   }): Promise<string>;
   tag(source: string, repo: string, tag?: string): void;
+  /** Holds off the image store's orphan sweep while `fn` runs. */
+  withLease<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export type BuildContainers = Pick<ContainerService, "create" | "attachOutput" | "start" | "wait" | "remove">;
@@ -134,7 +136,9 @@ export class Builder {
   }
 
   async build(ctx: BuildContext, opts: BuildOptions, out: BuildOutput, signal: AbortSignal): Promise<string> {
-    return new BuildRun(this.d, ctx, opts, out, signal).run();
+    // Under the image store's lease: the GC's orphan sweep must not take this build's
+    // temporary snapshots and not-yet-referenced layers.
+    return this.d.images.withLease(() => new BuildRun(this.d, ctx, opts, out, signal).run());
   }
 }
 
