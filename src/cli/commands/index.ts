@@ -186,11 +186,6 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./image-archive.ts")).historyCommand,
   },
   {
-    paths: ["builder prune"],
-    description: "Remove build cache",
-    load: async () => (await import("./builder-prune.ts")).builderPruneCommand,
-  },
-  {
     paths: ["image prune"],
     description: "Remove unused images",
     load: async () => (await import("./image-prune.ts")).imagePruneCommand,
