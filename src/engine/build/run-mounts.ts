@@ -264,6 +264,12 @@ export class CacheMounts {
     await chmod(dir, m.mode);
   }
 
+  /** Throwaway `sharing=private` copies left by a daemon that stopped mid-RUN. */
+  async removeStalePrivate(): Promise<void> {
+    for (const name of await readdir(this.root).catch(() => [] as string[]))
+      if (name.startsWith(".private-")) await rm(join(this.root, name), { recursive: true, force: true });
+  }
+
   /** Removes every cache not in use; returns the names removed and the bytes freed. */
   async prune(): Promise<{ removed: string[]; bytes: number }> {
     const names = await readdir(this.root).catch(() => [] as string[]);

@@ -21,13 +21,15 @@ export async function createBuilder(deps: {
   await rm(tmpDir, { recursive: true, force: true });
   await removeStaleLayers(deps.snapshots);
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  const cacheMounts = new CacheMounts(join(deps.dataRoot, "build", "cache-mounts"));
+  await cacheMounts.removeStalePrivate();
   const builder = new Builder({
     images: deps.images,
     containers: deps.containers,
     snapshots: deps.snapshots,
     cache: new BuildCache(deps.db),
     tmpDir,
-    cacheMounts: new CacheMounts(join(deps.dataRoot, "build", "cache-mounts")),
+    cacheMounts,
   });
   return { builder, tmpDir };
 }

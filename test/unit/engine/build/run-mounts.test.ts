@@ -74,3 +74,20 @@ describe("RUN cache mounts on disk", () => {
     assert.deepEqual(await readdir(join(root, "cache-mounts")), []);
   });
 });
+
+describe("RUN cache mounts after a crash", () => {
+  it("start-up removes throwaway private copies and keeps the real caches", async () => {
+    const root = await mkdtemp(join(tmpdir(), "wharf-cache-stale-"));
+    try {
+      const caches = new CacheMounts(root);
+      const kept = await caches.acquire(cacheSpec("target=/k,id=kept,sharing=private"), "x");
+      const extra = await caches.acquire(cacheSpec("target=/k,id=kept,sharing=private"), "x");
+      // The daemon "stopped" here: nothing was released.
+      await new CacheMounts(root).removeStalePrivate();
+      await assert.rejects(stat(extra.dir));
+      assert.ok((await stat(kept.dir)).isDirectory());
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
