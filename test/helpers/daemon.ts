@@ -70,9 +70,12 @@ interface NetworkInfo {
   Options?: Record<string, string>;
 }
 
-function iptablesRules(table: string): string[] {
+/** `iptables -S` of a table; `ip6tables` with `ipv6`. */
+function iptablesRules(table: string, ipv6 = false): string[] {
   try {
-    return execFileSync("iptables", ["-w", "5", "-t", table, "-S"], { encoding: "utf8" }).split("\n");
+    return execFileSync(ipv6 ? "ip6tables" : "iptables", ["-w", "5", "-t", table, "-S"], {
+      encoding: "utf8",
+    }).split("\n");
   } catch {
     return [];
   }
@@ -80,11 +83,16 @@ function iptablesRules(table: string): string[] {
 
 /**
  * Network state a stopped test daemon left behind: user-network bridges, veths on its default
- * bridge, iptables rules of its user networks (wharf's chains and CNI portmap chains).
+ * bridge, iptables and ip6tables rules of its user networks (wharf's chains and CNI portmap chains).
  */
 export function networkLeaks(defaultBridge: string, networks: NetworkInfo[]): string[] {
   const out: string[] = [];
-  const rules = [...iptablesRules("filter"), ...iptablesRules("nat")];
+  const rules = [
+    ...iptablesRules("filter"),
+    ...iptablesRules("nat"),
+    ...iptablesRules("filter", true).map((r) => `ip6tables ${r}`),
+    ...iptablesRules("nat", true).map((r) => `ip6tables ${r}`),
+  ];
   if (existsSync(`/sys/class/net/${defaultBridge}/brif`)) {
     for (const port of readdirSync(`/sys/class/net/${defaultBridge}/brif`))
       out.push(`veth ${port} on ${defaultBridge}`);
@@ -103,8 +111,13 @@ export function networkLeaks(defaultBridge: string, networks: NetworkInfo[]): st
 
 /** The default bridge outlives its daemon, as docker0 does; a test daemon's goes with the test. */
 export function removeDefaultBridge(bridge: string): void {
-  for (const table of ["filter", "nat"]) {
-    for (const r of iptablesRules(table)) {
+  for (const [table, ipv6] of [
+    ["filter", false],
+    ["nat", false],
+    ["filter", true],
+    ["nat", true],
+  ] as const) {
+    for (const r of iptablesRules(table, ipv6)) {
       if (!r.startsWith("-A ") || !r.includes(`"wharf:${bridge}"`)) continue;
       try {
         // wharf's rules have no spaces inside arguments; only the comment is quoted.
@@ -112,7 +125,7 @@ export function removeDefaultBridge(bridge: string): void {
           .slice(3)
           .split(" ")
           .map((a) => a.replace(/^"(.*)"$/, "$1"));
-        execFileSync("iptables", ["-w", "5", "-t", table, "-D", ...args]);
+        execFileSync(ipv6 ? "ip6tables" : "iptables", ["-w", "5", "-t", table, "-D", ...args]);
       } catch {
         // already gone
       }
@@ -126,8 +139,14 @@ export function testBridgeName(): string {
   return `wt${randomBytes(4).toString("hex")}`;
 }
 
-/** `extraArgs`: more wharfd flags (e.g. networking options) for a daemon of the test's own. */
-export async function startDaemon(extraArgs: readonly string[] = []): Promise<TestDaemon> {
+/**
+ * `extraArgs`: more wharfd flags (e.g. networking options) for a daemon of the test's own;
+ * `env`: variables to add to its environment (e.g. a PATH that hides a tool).
+ */
+export async function startDaemon(
+  extraArgs: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): Promise<TestDaemon> {
   const external = process.env.WHARF_TEST_SOCKET;
   if (external) {
     const api = new TestApi(external);
@@ -171,7 +190,7 @@ export async function startDaemon(extraArgs: readonly string[] = []): Promise<Te
         bridge,
         ...extraArgs,
       ],
-      { stdio: ["ignore", fd, fd], env: { ...process.env, WHARF_LOG_LEVEL: "info" } },
+      { stdio: ["ignore", fd, fd], env: { ...process.env, WHARF_LOG_LEVEL: "info", ...env } },
     );
     closeSync(fd);
     await waitForPing(api, child, logFile);

@@ -37,6 +37,7 @@ import {
   contains,
   contains6,
   formatCidr,
+  formatCidr6,
   formatIPv4,
   formatIPv6,
   macFromIPv4,
@@ -299,8 +300,19 @@ export class NetworkService {
     await ensureBridge(n.bridge, `${formatIPv4(gateway)}/${subnet.prefix}`, n.mtu);
     const v6 = ipv6Config(n);
     if (v6) await ensureAddress6(n.bridge, `${formatIPv6(v6.gateway)}/${v6.subnet.prefix}`);
+    if (v6 && this.cfg.ipForward) {
+      // As Docker: IPv6 networks route through the host (isolation is up to the rules below).
+      await setSysctl("net.ipv6.conf.all.forwarding", "1").catch((err: Error) =>
+        log.warn("cannot enable IPv6 forwarding", { err }),
+      );
+    }
     if (this.cfg.iptables) {
-      await addNetworkRules({ bridge: n.bridge, subnet: formatCidr(subnet), internal: n.internal });
+      await addNetworkRules({
+        bridge: n.bridge,
+        subnet: formatCidr(subnet),
+        subnet6: v6 ? formatCidr6(v6.subnet) : undefined,
+        internal: n.internal,
+      });
     }
     if (!n.isDefault) {
       // Without its DNS server a network still works by address: warn instead of failing.
@@ -314,9 +326,11 @@ export class NetworkService {
     this.dns.close(n.id);
     const cfg = n.ipamConfig[0];
     if (this.cfg.iptables && cfg?.Subnet) {
+      const v6 = ipv6Config(n);
       await removeNetworkRules({
         bridge: n.bridge,
         subnet: formatCidr(parseCidr(cfg.Subnet)!),
+        subnet6: v6 ? formatCidr6(v6.subnet) : undefined,
         internal: n.internal,
       });
     }

@@ -141,4 +141,33 @@ describe("firewall rules", () => {
     assert.ok(!internal.some((r) => r.rule.includes("MASQUERADE") || r.rule.includes("ACCEPT")));
     assert.equal(internal.filter((r) => r.rule.includes("DROP")).length, 3);
   });
+
+  test("an IPv6 subnet adds the same rules in ip6tables, masquerading that subnet", () => {
+    for (const internal of [false, true]) {
+      const v4only = networkRules({ bridge: "br-z", subnet: "10.9.2.0/24", internal });
+      assert.ok(v4only.every((r) => r.family === 4));
+      const both = networkRules({
+        bridge: "br-z",
+        subnet: "10.9.2.0/24",
+        subnet6: "fd12:3456:789a:1::/64",
+        internal,
+      });
+      const v6 = both.filter((r) => r.family === 6);
+      const shape = (r: (typeof both)[number]) =>
+        [
+          r.table,
+          r.chain,
+          r.first ?? false,
+          r.rule.join(" ").replace("fd12:3456:789a:1::/64", "SUBNET"),
+        ].join("|");
+      assert.deepEqual(
+        v6.map(shape),
+        v4only.map((r) => shape({ ...r, rule: r.rule.map((a) => (a === "10.9.2.0/24" ? "SUBNET" : a)) })),
+      );
+      assert.equal(
+        v6.some((r) => r.rule.includes("fd12:3456:789a:1::/64")),
+        !internal,
+      );
+    }
+  });
 });
