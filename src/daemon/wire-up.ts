@@ -171,7 +171,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   );
   router.add(...networkRoutes(network));
   router.add(...buildRoutes(builder.builder, builder.tmpDir));
-  router.add(...diskUsageRoutes(images, containers, volumes));
+  router.add(...diskUsageRoutes(images, containers, volumes, () => builder.builder.cacheRecords()));
   router.add(
     ...containerFileRoutes(new ContainerFiles({ containers: containers.repo, images, snapshots, runtimes })),
   );

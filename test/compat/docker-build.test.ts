@@ -130,6 +130,37 @@ describe("docker build (classic builder) compatibility", {
     else for (const id of ps.out.split("\n").filter(Boolean)) docker(["rm", "-f", id]);
   });
 
+  // Docker's classic builder refuses both (they are BuildKit syntax); wharf's builder runs them.
+  test("heredocs and RUN --mount=type=cache through docker build; docker builder prune empties the cache", (t) => {
+    if (!d.owned) return t.skip("a reference dockerd's classic builder has no heredocs or --mount");
+    const tag = `compat-build-${suffix}:heredoc`;
+    tags.push(tag);
+    const dockerfile = (n: string) =>
+      [
+        `FROM ${base}`,
+        `RUN --mount=type=cache,target=/c,id=compat-${suffix} echo ${n} >> /c/log && cp /c/log /log`,
+        "COPY <<EOF /greeting.txt",
+        "hi from a heredoc",
+        "EOF",
+        "RUN <<EOF",
+        "cat /greeting.txt /log > /all.txt",
+        "EOF",
+      ].join("\n");
+    assert.equal(docker(["build", "-q", "-f", "-", dir], dockerfile("a")).code, 0);
+    const r = docker(["build", "-t", tag, "-f", "-", dir], dockerfile("b"));
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.match(r.out, /Step 4\/4 : RUN <<EOF\n/);
+    assert.equal(docker(["run", "--rm", tag, "cat", "/all.txt"]).out, "hi from a heredoc\na\nb\n");
+    const df = docker(["system", "df"]);
+    assert.match(df.out, /Build Cache\s+1\s+0\s+[1-9][0-9.]*k?B\s/, df.out);
+    const pruned = docker(["builder", "prune", "-f"]);
+    assert.equal(pruned.code, 0, pruned.err);
+    assert.match(pruned.out, /Total reclaimed space: [1-9][0-9.]*k?B/);
+    const after = docker(["build", "-t", tag, "-f", "-", dir], dockerfile("c"));
+    assert.equal(after.code, 0, after.err);
+    assert.equal(docker(["run", "--rm", tag, "cat", "/log"]).out, "c\n");
+  });
+
   test("wharf build: the same flags and output", () => {
     const tag = `compat-build-${suffix}:wharf`;
     tags.push(tag);
@@ -156,6 +187,9 @@ describe("docker build (classic builder) compatibility", {
     const q = wharf(["build", "-q", "--no-cache", "-"], `FROM ${base}\nRUN true\n`);
     assert.equal(q.code, 0, q.err);
     assert.match(q.out, /^sha256:[0-9a-f]{64}\n$/);
+    const pruned = wharf(["builder", "prune", "-f"]);
+    assert.equal(pruned.code, 0, pruned.err);
+    assert.match(pruned.out, /^Deleted build cache objects:\n(\S+\n)+\nTotal reclaimed space: \S+B\n$/);
     const failed = wharf(["build", "-"], `FROM ${base}\nRUN exit 4\n`);
     assert.equal(failed.code, 4);
     assert.match(failed.err, /The command '\/bin\/sh -c exit 4' returned a non-zero code: 4/);

@@ -64,8 +64,9 @@ function asClientError(err: unknown): unknown {
 
 export function buildRoutes(builder: Builder, tmpRoot: string): Route[] {
   return [
-    route("POST", "/build/prune", (ctx) => {
-      ctx.send(200, { CachesDeleted: builder.pruneCache(), SpaceReclaimed: 0 });
+    route("POST", "/build/prune", async (ctx) => {
+      const { removed, bytes } = await builder.pruneCache();
+      ctx.send(200, { CachesDeleted: removed, SpaceReclaimed: bytes });
     }),
     route("POST", "/build", async (ctx) => {
       const remote = ctx.str("remote");

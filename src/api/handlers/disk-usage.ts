@@ -1,4 +1,5 @@
 // GET /system/df: images with shared vs unique sizes, containers with their rw sizes.
+import type { BuildCacheRecord } from "../../engine/build/run-mounts.ts";
 import type { ContainerService } from "../../engine/containers/service.ts";
 import { InvalidParameterError } from "../../engine/errors.ts";
 import { imageDiskUsage } from "../../engine/images/maintenance.ts";
@@ -13,6 +14,7 @@ export function diskUsageRoutes(
   images: ImageService,
   containers: ContainerService,
   volumes: VolumeService,
+  buildCache?: () => Promise<BuildCacheRecord[]>,
 ): Route[] {
   return [
     route("GET", "/system/df", async (ctx) => {
@@ -33,8 +35,13 @@ export function diskUsageRoutes(
       if (want("container"))
         body.Containers = await containers.list({ all: true, size: true, filters: new Map() });
       if (want("volume")) body.Volumes = await volumes.usage();
-      // The build cache belongs to its own service; none is reported here yet.
-      if (want("build-cache")) body.BuildCache = [];
+      // The builder's RUN cache mounts (its step cache is images, counted above, as in Docker's
+      // classic builder). BuilderSize: the older API's total of the same.
+      if (want("build-cache")) {
+        const records = (await buildCache?.()) ?? [];
+        body.BuildCache = records.length ? records : null; // Docker sends null for none
+        body.BuilderSize = records.reduce((n, r) => n + r.Size, 0);
+      }
       ctx.send(200, body);
     }),
   ];

@@ -3,18 +3,19 @@
 // layer; COPY/ADD copy into a temporary rw layer that is committed the same way), so each step
 // can be a cache hit keyed on its parent image.
 import { createHash, randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
-import { posix } from "node:path";
+import { cp, lstat, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { join, posix } from "node:path";
+import type { MountRequest } from "../../wire/volumes.ts";
 import type { ContainerService } from "../containers/service.ts";
 import { EngineError } from "../errors.ts";
 import type { ContainerConfig, ImageConfig } from "../images/oci.ts";
 import { familiarTag, parseReference, tagKey } from "../images/reference.ts";
 import type { ImageRecord } from "../images/service.ts";
-import { readUserFiles, resolveUser } from "../runtime/user.ts";
+import { readUserFiles, resolveInRoot, resolveUser } from "../runtime/user.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { type BuildCache, cacheKey } from "./cache.ts";
 import type { BuildContext } from "./context.ts";
-import { copyInto, hashEntries, planCopy } from "./copy.ts";
+import { type CopyEntry, copyInto, hashEntries, planCopy } from "./copy.ts";
 import {
   DockerfileError,
   type Instruction,
@@ -25,7 +26,9 @@ import {
   type Stage,
   splitKeepingQuotes,
 } from "./dockerfile.ts";
-import { expandWord } from "./shell-lex.ts";
+import { type Heredoc, isHeredocOnly } from "./heredoc.ts";
+import { type BuildCacheRecord, type CacheMounts, parseRunMount, type RunMount } from "./run-mounts.ts";
+import { expandHeredoc, expandWord } from "./shell-lex.ts";
 import {
   applyMetadata,
   argsPrefix,
@@ -99,6 +102,10 @@ export interface BuilderDeps {
   containers: BuildContainers;
   snapshots: BuildSnapshots;
   cache: BuildCache;
+  /** Scratch space for one build's files (heredoc scripts and sources); emptied at start-up. */
+  tmpDir: string;
+  /** Persistent `RUN --mount=type=cache` directories, one per id. */
+  cacheMounts: CacheMounts;
 }
 
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -117,9 +124,15 @@ export class Builder {
     this.d = deps;
   }
 
-  /** Forgets the step cache; returns the keys dropped. */
-  pruneCache(): string[] {
-    return this.d.cache.clear();
+  /** Forgets the step cache and empties the RUN cache mounts; returns what went and the bytes freed. */
+  async pruneCache(): Promise<{ removed: string[]; bytes: number }> {
+    const mounts = await this.d.cacheMounts.prune();
+    return { removed: [...this.d.cache.clear(), ...mounts.removed], bytes: mounts.bytes };
+  }
+
+  /** The RUN cache mounts as GET /system/df's BuildCache records. */
+  cacheRecords(): Promise<BuildCacheRecord[]> {
+    return this.d.cacheMounts.records();
   }
 
   async build(ctx: BuildContext, opts: BuildOptions, out: BuildOutput, signal: AbortSignal): Promise<string> {
@@ -321,12 +334,40 @@ class BuildRun {
   }
 
   private async runCommand(state: StageState, ins: Instruction): Promise<void> {
-    const { argv, shellForm } = commandOf(state, ins.args);
+    const heredoc =
+      ins.heredocs?.length === 1 && isHeredocOnly({ command: ins.args, heredocs: ins.heredocs });
+    // A lone `<<EOF` is a script file; otherwise the shell gets the full text and does the heredocs.
+    const { argv, shellForm } = commandOf(state, heredoc ? ins.args : (ins.source ?? ins.args));
     if (!shellForm && argv.length === 0) throw new BuildError("RUN requires at least one argument");
-    const createdBy = [...argsPrefix(state), ...argv].join(" ");
+    const script = heredoc ? ins.heredocs?.[0] : undefined;
+    const createdBy = [...argsPrefix(state), ...argv].join(" ") + (script ? `\n${script.content}` : "");
     const env = runEnv(state);
-    await this.commitStep(state, { createdBy }, ["RUN", argv, argsPrefix(state), state.config], async () => {
-      const { id, exitCode } = await this.runContainer(state, argv, env);
+    const subst = substitutionEnv(state);
+    const mounts = (ins.mounts ?? []).map((spec) => parseRunMount(expandWord(spec, subst, this.escapeChar)));
+    // Bound files are part of what the RUN sees: their content is in the cache key, caches are not.
+    const mountKeys = await Promise.all(mounts.map((m) => this.mountKey(m)));
+    const keyParts = ["RUN", argv, script?.content, mountKeys, argsPrefix(state), state.config];
+    await this.commitStep(state, { createdBy }, keyParts, async () => {
+      const files = await mkdtemp(join(this.d.tmpDir, "run-"));
+      const releases: Array<() => Promise<void>> = [];
+      let ran: { id: string; exitCode: number };
+      try {
+        let runArgv = argv;
+        const hostMounts: MountRequest[] = [];
+        if (script) {
+          await writeFile(join(files, "script"), script.content, { mode: 0o755 });
+          const target = posix.join("/dev/pipes", script.name);
+          hostMounts.push({ Type: "bind", Source: join(files, "script"), Target: target, ReadOnly: true });
+          runArgv = script.content.startsWith("#!") ? [target] : [...shellOf(state), target];
+        }
+        for (const [i, m] of mounts.entries())
+          hostMounts.push(await this.prepareMount(m, join(files, `m${i}`), releases, argv.join(" ")));
+        ran = await this.runContainer(state, runArgv, env, hostMounts);
+      } finally {
+        for (const release of releases.reverse()) await release().catch(() => undefined);
+        await rm(files, { recursive: true, force: true });
+      }
+      const { id, exitCode } = ran;
       const remove = () => this.d.containers.remove(id, { force: true, volumes: true });
       if (exitCode !== 0) {
         if (this.opts.rm || this.opts.forceRm) await remove().catch(() => undefined);
@@ -351,6 +392,7 @@ class BuildRun {
     state: StageState,
     argv: string[],
     env: string[],
+    mounts: MountRequest[] = [],
   ): Promise<{ id: string; exitCode: number }> {
     if (!state.imageId)
       throw new BuildError("RUN in an empty stage: FROM scratch has no shell or files to run");
@@ -365,6 +407,7 @@ class BuildRun {
       Healthcheck: { Test: ["NONE"] },
       HostConfig: {
         NetworkMode: this.opts.networkMode || "default",
+        ...(mounts.length ? { Mounts: mounts } : {}),
         ...(this.opts.extraHosts?.length ? { ExtraHosts: this.opts.extraHosts } : {}),
         ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
       },
@@ -397,6 +440,55 @@ class BuildRun {
     }
   }
 
+  /** What a RUN mount contributes to the step's cache key. */
+  private async mountKey(m: RunMount): Promise<unknown> {
+    if (m.type !== "bind") return m;
+    if (m.from !== undefined) {
+      const name = m.from.toLowerCase();
+      const id = this.stageImages.has(name) ? this.stageImages.get(name) : this.d.images.find(m.from)?.id;
+      return { ...m, image: id ?? m.from };
+    }
+    const root = { dir: this.ctx.dir, ignored: this.ctx.ignored };
+    const entries = await planCopy(root, [m.source], "/", {
+      add: false,
+      keyword: "RUN --mount",
+      destIsDir: true,
+    });
+    return { ...m, digest: await hashEntries(entries, this.ctx.digestOf) };
+  }
+
+  /** Makes a RUN mount ready on the host; what must be undone afterwards goes into `releases`. */
+  private async prepareMount(
+    m: RunMount,
+    scratch: string,
+    releases: Array<() => Promise<void>>,
+    command: string,
+  ): Promise<MountRequest> {
+    if (m.type === "tmpfs")
+      return { Type: "tmpfs", Target: m.target, ...(m.size ? { TmpfsOptions: { SizeBytes: m.size } } : {}) };
+    if (m.type === "cache") {
+      const cache = await this.d.cacheMounts.acquire(m, command);
+      releases.push(cache.release);
+      return { Type: "bind", Source: cache.dir, Target: m.target, ReadOnly: m.readOnly };
+    }
+    let rootDir = this.ctx.dir;
+    if (m.from !== undefined) {
+      const source = await this.mountSource(m.from);
+      releases.push(source.dispose);
+      rootDir = source.dir;
+    } else if (posix.normalize(m.source).startsWith("../") || posix.normalize(m.source) === "..") {
+      throw new BuildError(`RUN --mount: forbidden path outside the build context: ${m.source}`);
+    }
+    // Resolved like a path inside that root: symlinks and ".." cannot leave it.
+    const host = join(rootDir, await resolveInRoot(rootDir, m.source));
+    if (!(await lstat(host).catch(() => undefined)))
+      throw new BuildError(`failed to compute cache key: "${posix.join("/", m.source)}": not found`);
+    if (m.readOnly) return { Type: "bind", Source: host, Target: m.target, ReadOnly: true };
+    // rw: writes go to a throwaway copy, never back to the context or the stage.
+    await cp(host, scratch, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    return { Type: "bind", Source: scratch, Target: m.target, ReadOnly: false };
+  }
+
   private async copy(state: StageState, ins: Instruction): Promise<void> {
     const add = ins.keyword === "ADD";
     const env = substitutionEnv(state);
@@ -417,18 +509,41 @@ class BuildRun {
     if (chmodFlag && (!/^[0-7]{3,4}$/.test(chmodFlag) || Number.isNaN(mode)))
       throw new BuildError(`invalid chmod parameter: ${chmodFlag}`);
 
+    const sources = words.slice(0, -1);
+    const inline = ins.heredocs ? heredocSources(sources, ins.heredocs) : [];
+    const fromFiles = sources.filter((_, i) => !inline.some((h) => h.index === i));
     const source = from !== undefined ? await this.mountSource(from ?? "") : undefined;
+    const inlineDir = inline.length ? await mkdtemp(join(this.d.tmpDir, "copy-")) : undefined;
     try {
       const root = source ? { dir: source.dir } : { dir: this.ctx.dir, ignored: this.ctx.ignored };
-      const entries = await planCopy(root, words.slice(0, -1), dest, {
-        add,
-        keyword: ins.keyword,
-        destIsDir,
-      });
+      const multi = sources.length > 1;
+      const entries = fromFiles.length
+        ? await planCopy(root, fromFiles, dest, { add, keyword: ins.keyword, destIsDir: destIsDir || multi })
+        : [];
+      const inlineEntries: CopyEntry[] = [];
+      for (const { heredoc } of inline) {
+        const content = heredoc.expand
+          ? expandHeredoc(heredoc.content, env, this.escapeChar)
+          : heredoc.content;
+        const src = join(inlineDir as string, `${inlineEntries.length}`);
+        await writeFile(src, content, { mode: 0o644 });
+        const target = destIsDir || multi ? posix.join(dest, heredoc.name) : dest;
+        inlineEntries.push({
+          src,
+          rel: `<<${heredoc.name}`,
+          dest: target,
+          kind: "file",
+          mode: 0o644,
+          mtime: new Date(0),
+        });
+      }
       // Content from another image is fixed by that image's ID; context content is hashed.
       const digest = source
-        ? sha256Hex(`${source.imageId} ${entries.map((e) => `${e.rel}>${e.dest}`).join(",")}`)
-        : await hashEntries(entries, this.ctx.digestOf);
+        ? sha256Hex(
+            `${source.imageId} ${entries.map((e) => `${e.rel}>${e.dest}`).join(",")} ${await hashEntries(inlineEntries)}`,
+          )
+        : await hashEntries([...entries, ...inlineEntries], this.ctx.digestOf);
+      entries.push(...inlineEntries);
       const single = entries.length === 1 || (entries[0]?.kind === "dir" && words.length === 2);
       const hash = `${single ? (entries[0]?.kind === "dir" ? "dir" : "file") : "multi"}:${digest}`;
       const createdBy = `${shellOf(state).join(" ")} #(nop) ${ins.keyword} ${hash} in ${dest} `;
@@ -451,6 +566,7 @@ class BuildRun {
       );
     } finally {
       await source?.dispose();
+      if (inlineDir) await rm(inlineDir, { recursive: true, force: true });
     }
   }
 
@@ -522,6 +638,17 @@ class BuildRun {
       },
     };
   }
+}
+
+/** COPY/ADD sources written `<<NAME`: which heredoc each one is. */
+function heredocSources(sources: string[], heredocs: Heredoc[]): Array<{ index: number; heredoc: Heredoc }> {
+  const out: Array<{ index: number; heredoc: Heredoc }> = [];
+  for (const [index, word] of sources.entries()) {
+    const m = /^\d*<<-?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?$/.exec(word);
+    const heredoc = m ? heredocs.find((h) => h.name === m[1]) : undefined;
+    if (heredoc) out.push({ index, heredoc });
+  }
+  return out;
 }
 
 function splitTag(ref: string): { repo: string; tag?: string } {

@@ -2,6 +2,7 @@
 // continuations, comments, flags); this module groups them into stages and checks them the way
 // Docker's parser does (unknown instructions, unknown flags, missing arguments).
 import { type Instruction as AstInstruction, DockerfileParser, type Flag } from "dockerfile-ast";
+import { type Heredoc, splitHeredocs } from "./heredoc.ts";
 
 export class DockerfileError extends Error {}
 
@@ -16,6 +17,12 @@ export interface Instruction {
   flags: Map<string, string | null>;
   /** The arguments after the keyword and flags, continuations joined. */
   args: string;
+  /** RUN --mount values, in order (the flag may repeat). */
+  mounts?: string[];
+  /** RUN/COPY/ADD here-documents (then `args` is the instruction line without their bodies). */
+  heredocs?: Heredoc[];
+  /** With heredocs: the arguments including the bodies (what a shell-form RUN hands to the shell). */
+  source?: string;
 }
 
 export interface Stage {
@@ -67,7 +74,6 @@ const allowedFlags: Record<string, string[]> = {
 
 /** Flags only BuildKit implements: the classic builder refuses them, as Docker's does. */
 const buildkitOnly = new Set([
-  "mount",
   "network",
   "security",
   "link",
@@ -76,6 +82,9 @@ const buildkitOnly = new Set([
   "checksum",
   "keep-git-dir",
 ]);
+
+/** Instructions whose arguments may carry here-documents. */
+const heredocKeywords = new Set(["RUN", "COPY", "ADD"]);
 
 /** Instructions that need at least one argument. */
 const needsArgs = new Set([...known].filter((k) => k !== "HEALTHCHECK"));
@@ -104,6 +113,7 @@ function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
       `dockerfile parse error on line ${line}: unknown instruction: ${i.getInstruction().toUpperCase()}`,
     );
   const flags = new Map<string, string | null>();
+  const mounts: string[] = [];
   const astFlags = (i as AstInstruction & { getFlags?: () => Flag[] }).getFlags?.() ?? [];
   for (const f of astFlags) {
     const name = f.getName();
@@ -115,13 +125,31 @@ function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
         `dockerfile parse error on line ${line}: the --${name} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`,
       );
     flags.set(name, f.getValue());
+    if (name === "mount") mounts.push(f.getValue() ?? "");
   }
-  const args = (i.getArgumentsContent() ?? "").trim();
+  let args = (i.getArgumentsContent() ?? "").trim();
+  let original = originalText(i.getTextContent(), escapeChar);
+  const split = heredocKeywords.has(keyword) ? splitHeredocs(args, line) : undefined;
+  if (split) {
+    const source = args;
+    args = split.command;
+    original = (i.getTextContent().split(/\r?\n/)[0] as string).trim();
+    return {
+      keyword,
+      original,
+      line,
+      flags,
+      args,
+      heredocs: split.heredocs,
+      source,
+      ...(mounts.length ? { mounts } : {}),
+    };
+  }
   if (needsArgs.has(keyword) && args === "")
     throw new DockerfileError(
       `dockerfile parse error on line ${line}: ${keyword} requires at least one argument`,
     );
-  return { keyword, original: originalText(i.getTextContent(), escapeChar), line, flags, args };
+  return { keyword, original, line, flags, args, ...(mounts.length ? { mounts } : {}) };
 }
 
 /** Parses one instruction given as text (ONBUILD triggers). */

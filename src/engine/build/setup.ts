@@ -8,6 +8,7 @@ import type { ImageService } from "../images/service.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { Builder } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
+import { CacheMounts } from "./run-mounts.ts";
 
 export async function createBuilder(deps: {
   db: Database;
@@ -20,11 +21,15 @@ export async function createBuilder(deps: {
   await rm(tmpDir, { recursive: true, force: true });
   await removeStaleLayers(deps.snapshots);
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  const cacheMounts = new CacheMounts(join(deps.dataRoot, "build", "cache-mounts"));
+  await cacheMounts.removeStalePrivate();
   const builder = new Builder({
     images: deps.images,
     containers: deps.containers,
     snapshots: deps.snapshots,
     cache: new BuildCache(deps.db),
+    tmpDir,
+    cacheMounts,
   });
   return { builder, tmpDir };
 }

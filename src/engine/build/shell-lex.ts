@@ -167,3 +167,13 @@ export function expandWord(word: string, env: Env, escapeChar = "\\"): string {
 export function expandWords(text: string, env: Env, escapeChar = "\\"): string[] {
   return new Lexer(text, env, escapeChar).process(true);
 }
+
+/**
+ * A here-document body with an unquoted name: variables expand, quotes and other characters
+ * stay as written (heredoc text is not a word); `\$` keeps a dollar literal.
+ */
+export function expandHeredoc(text: string, env: Env, escapeChar = "\\"): string {
+  const esc = escapeChar.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+  const pattern = new RegExp(`${esc}\\$|\\$\\{[^}]*\\}|\\$[A-Za-z_][A-Za-z0-9_]*`, "g");
+  return text.replace(pattern, (m) => (m.startsWith("$") ? expandWord(m, env, escapeChar) : "$"));
+}

@@ -243,6 +243,126 @@ describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
     assert.match(url.lines.at(-1)?.error ?? "", /not supported/);
   });
 
+  test("heredocs: RUN <<EOF scripts (shebang, <<-), several heredocs via the shell, COPY <<EOF files", async () => {
+    const r = await build(
+      d.api,
+      {
+        Dockerfile: [
+          "FROM busybox",
+          "ARG WHO=there",
+          "RUN <<EOF",
+          "echo script-ran > /one.txt",
+          "echo line2 >> /one.txt",
+          "EOF",
+          "RUN <<-EOF",
+          "\t#!/bin/sh",
+          "\techo shebang:$0 > /two.txt",
+          "\tEOF",
+          "RUN cat <<A >/three.txt && cat <<-B >>/three.txt",
+          "first $WHO",
+          "A",
+          "\tsecond",
+          "\tB",
+          "RUN sh <<EOF",
+          "echo piped > /four.txt",
+          "EOF",
+          "COPY <<EOF /etc/five.txt",
+          "hello $WHO",
+          "EOF",
+          'COPY <<"RAW" <<X /six/',
+          "raw $WHO",
+          "RAW",
+          "x",
+          "X",
+          "RUN echo after-heredocs",
+        ].join("\n"),
+      },
+      "t=heredoc:test&buildargs=%7B%22WHO%22%3A%22you%22%7D",
+    );
+    assert.equal(r.status, 200, r.message ?? r.output);
+    assert.ok(r.id, r.output + JSON.stringify(r.lines.at(-1)));
+    assert.match(r.output, /Step 3\/9 : RUN <<EOF\n/);
+    const out = await runOutput(d.api, "heredoc:test", [
+      "cat",
+      "/one.txt",
+      "/two.txt",
+      "/three.txt",
+      "/four.txt",
+      "/etc/five.txt",
+      "/six/RAW",
+      "/six/X",
+    ]);
+    assert.equal(
+      out,
+      "script-ran\nline2\nshebang:/dev/pipes/EOF\nfirst you\nsecond\npiped\nhello you\nraw $WHO\nx\n",
+    );
+    // The script files were bind-mounted, not written into the layers.
+    assert.equal(
+      await runOutput(d.api, "heredoc:test", ["sh", "-c", "ls /dev/pipes 2>/dev/null | wc -l"]),
+      "0\n",
+    );
+    const unterminated = await build(d.api, { Dockerfile: "FROM busybox\nRUN <<EOF\necho x\n" });
+    assert.equal(unterminated.status, 400);
+    assert.match(unterminated.message ?? "", /unterminated heredoc EOF/);
+  });
+
+  test("RUN --mount: cache persists across builds outside the layers, prune empties it; binds are read-only", async () => {
+    const dockerfile = (marker: string) =>
+      [
+        "FROM busybox AS tools",
+        "RUN mkdir /out && echo from-stage > /out/tool.txt",
+        "FROM busybox",
+        `RUN --mount=type=cache,target=/cache,id=wharf-test echo ${marker} >> /cache/log && cat /cache/log > /seen.txt`,
+        "RUN --mount=type=bind,source=data,target=/data cat /data/in.txt > /bound.txt && ! touch /data/new 2>/dev/null",
+        "RUN --mount=type=bind,source=data,target=/data,rw touch /data/scratch && ls /data > /rw.txt",
+        "RUN --mount=type=bind,from=tools,source=/out,target=/tools cat /tools/tool.txt > /stage.txt",
+        "RUN --mount=type=bind,source=link,target=/l ls /l > /link.txt",
+      ].join("\n");
+    const context = (marker: string) => [
+      { name: "Dockerfile", body: dockerfile(marker) },
+      { name: "data/in.txt", body: "from-context\n" },
+      { name: "link", type: "symlink" as const, linkname: "../../../../data" },
+    ];
+    const first = await build(d.api, context("one"), "t=mounts:one");
+    assert.ok(first.id, first.output + JSON.stringify(first.lines.at(-1)));
+    const second = await build(d.api, context("two"), "t=mounts:two");
+    assert.ok(second.id, second.output + JSON.stringify(second.lines.at(-1)));
+    const out = await runOutput(d.api, "mounts:two", [
+      "sh",
+      "-c",
+      "cat /seen.txt /bound.txt /rw.txt /stage.txt /link.txt; ls -A /cache 2>&1 | wc -l",
+    ]);
+    // The cache kept "one" from the first build; the symlink's ".." stopped at the context root.
+    assert.match(out, /^one\ntwo\nfrom-context\nin.txt\nscratch\nfrom-stage\nin.txt\n/);
+    assert.match(out, /0\n$/, "the cache content is not in the image");
+    const df = await d.api.ok<{
+      BuilderSize: number;
+      BuildCache: Array<{ ID: string; Type: string; Description: string; Size: number; UsageCount: number }>;
+    }>("GET", "/system/df?type=build-cache");
+    const entry = df.BuildCache.find((c) => c.ID.startsWith("wharf-test"));
+    assert.equal(entry?.Type, "exec.cachemount");
+    assert.match(entry?.Description ?? "", /^cached mount \/cache from exec \/bin\/sh -c echo one/);
+    assert.equal(entry?.UsageCount, 2);
+    assert.ok((entry?.Size ?? 0) > 0 && df.BuilderSize >= (entry?.Size ?? 0), JSON.stringify(df));
+    const pruned = await d.api.ok<{ CachesDeleted: string[]; SpaceReclaimed: number }>(
+      "POST",
+      "/build/prune",
+    );
+    assert.ok(pruned.SpaceReclaimed >= (entry?.Size ?? 1), JSON.stringify(pruned));
+    const emptied = await d.api.ok<{ BuildCache: unknown }>("GET", "/system/df?type=build-cache");
+    assert.equal(emptied.BuildCache, null);
+    assert.ok(
+      pruned.CachesDeleted.some((c) => c.startsWith("wharf-test")),
+      JSON.stringify(pruned),
+    );
+    const third = await build(d.api, context("three"), "t=mounts:three");
+    assert.ok(third.id, third.output + JSON.stringify(third.lines.at(-1)));
+    assert.equal(await runOutput(d.api, "mounts:three", ["cat", "/seen.txt"]), "three\n");
+    const secret = await build(d.api, { Dockerfile: "FROM busybox\nRUN --mount=type=secret,id=x true\n" });
+    assert.match(secret.lines.at(-1)?.error ?? secret.message ?? "", /type=secret is not supported/);
+    if (d.owned) assert.deepEqual(leaks(d.dataRoot).mounts, []);
+  });
+
   test("a failing RUN: Docker's error with the exit code, no container or mount left", async () => {
     const r = await build(d.api, { Dockerfile: "FROM busybox\nRUN echo before && exit 3\n" }, "t=fail:test");
     const last = r.lines.at(-1);

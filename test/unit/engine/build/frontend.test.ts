@@ -7,7 +7,13 @@ import {
   parseDockerfile,
   parseNameValues,
 } from "../../../../src/engine/build/dockerfile.ts";
-import { expandWord, expandWords, SubstitutionError } from "../../../../src/engine/build/shell-lex.ts";
+import { parseRunMount } from "../../../../src/engine/build/run-mounts.ts";
+import {
+  expandHeredoc,
+  expandWord,
+  expandWords,
+  SubstitutionError,
+} from "../../../../src/engine/build/shell-lex.ts";
 import {
   applyMetadata,
   argsPrefix,
@@ -97,8 +103,8 @@ describe("Dockerfile parsing", () => {
     assert.throws(() => parseDockerfile("FROM busybox\nCOPY --bogus=1 a b\n"), /Unknown flag: bogus/);
     assert.throws(() => parseDockerfile("RUN echo\n"), /no build stage/);
     assert.throws(
-      () => parseDockerfile("FROM busybox\nRUN --mount=type=cache,target=/c true\n"),
-      /line 2: the --mount option requires BuildKit/,
+      () => parseDockerfile("FROM busybox\nRUN --network=none true\n"),
+      /line 2: the --network option requires BuildKit/,
     );
     assert.throws(() => parseDockerfile("FROM a AS x\nFROM b AS x\n"), /duplicate name x/);
   });
@@ -187,5 +193,122 @@ describe("context tar safety", () => {
     assert.match(unsafeEntry("ok", "link", "../../etc/shadow") ?? "", /hard link/);
     assert.equal(unsafeEntry("a/b/../c", "file", undefined), undefined);
     assert.equal(unsafeEntry("link", "symlink", "/etc/passwd"), undefined);
+  });
+});
+
+describe("heredocs (Dockerfile syntax 1.4+)", () => {
+  it("splits RUN/COPY heredoc bodies from the instruction line; <<- strips tabs; quotes disable expansion", () => {
+    const df = parseDockerfile(
+      [
+        "FROM busybox",
+        "RUN <<EOF",
+        "echo a",
+        "EOF",
+        "RUN python3 <<-A <<B",
+        "\tx",
+        "\tA",
+        "\ty",
+        "B",
+        'COPY <<"RAW" <<X /six/',
+        "raw $V",
+        "RAW",
+        "X",
+        "RUN echo after",
+      ].join("\n"),
+    );
+    const [one, two, copy, after] = df.stages[0]?.steps ?? [];
+    assert.equal(one?.args, "<<EOF");
+    assert.equal(one?.original, "RUN <<EOF");
+    assert.deepEqual(one?.heredocs, [{ name: "EOF", chomp: false, expand: true, content: "echo a\n" }]);
+    assert.equal(two?.args, "python3 <<-A <<B");
+    assert.deepEqual(
+      two?.heredocs?.map((h) => [h.name, h.content, h.chomp]),
+      [
+        ["A", "x\n", true],
+        ["B", "\ty\n", false],
+      ],
+    );
+    assert.equal(two?.source, "python3 <<-A <<B\n\tx\n\tA\n\ty\nB");
+    assert.equal(copy?.args, '<<"RAW" <<X /six/');
+    assert.deepEqual(
+      copy?.heredocs?.map((h) => [h.name, h.content, h.expand]),
+      [
+        ["RAW", "raw $V\n", false],
+        ["X", "", true],
+      ],
+    );
+    assert.equal(after?.args, "echo after");
+    assert.equal(after?.heredocs, undefined);
+  });
+
+  it("refuses an unterminated heredoc; exec form and `<<` inside words are not heredocs", () => {
+    assert.throws(() => parseDockerfile("FROM busybox\nRUN <<EOF\necho x\n"), /unterminated heredoc EOF/);
+    const df = parseDockerfile('FROM busybox\nRUN ["sh", "-c", "cat <<EOF"]\nRUN echo a<<b\n');
+    assert.equal(df.stages[0]?.steps[0]?.heredocs, undefined);
+    assert.equal(df.stages[0]?.steps[1]?.heredocs, undefined);
+  });
+
+  it("expands variables in an unquoted heredoc body, leaving quotes and escaped dollars", () => {
+    assert.equal(expandHeredoc(`say "$A" '\${A}' \\$A $NOPE.\n`, env), `say "apple" 'apple' $A .\n`);
+  });
+});
+
+describe("RUN --mount options", () => {
+  it("parses cache mounts with their defaults (id = target, shared, rw, 0755)", () => {
+    assert.deepEqual(parseRunMount("type=cache,target=/root/.cache"), {
+      type: "cache",
+      target: "/root/.cache",
+      id: "/root/.cache",
+      sharing: "shared",
+      readOnly: false,
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+    });
+    const c = parseRunMount("type=cache,dst=/c,id=pip,sharing=locked,mode=0700,uid=1000,gid=1001,ro");
+    assert.deepEqual(c, {
+      type: "cache",
+      target: "/c",
+      id: "pip",
+      sharing: "locked",
+      readOnly: true,
+      mode: 0o700,
+      uid: 1000,
+      gid: 1001,
+    });
+  });
+
+  it("parses bind mounts: read-only unless rw, from=context means the context", () => {
+    assert.deepEqual(parseRunMount("target=/src"), {
+      type: "bind",
+      target: "/src",
+      source: "/",
+      readOnly: true,
+    });
+    assert.deepEqual(parseRunMount("type=bind,from=build,source=/out,target=/in,rw"), {
+      type: "bind",
+      target: "/in",
+      source: "/out",
+      from: "build",
+      readOnly: false,
+    });
+    assert.equal(
+      (parseRunMount("type=bind,from=context,src=a,target=/a") as { from?: string }).from,
+      undefined,
+    );
+  });
+
+  it("refuses secret/ssh clearly, unknown keys, bad sharing and a missing target", () => {
+    assert.throws(() => parseRunMount("type=secret,id=tok"), /type=secret is not supported/);
+    assert.throws(() => parseRunMount("type=ssh"), /type=ssh is not supported/);
+    assert.throws(() => parseRunMount("type=cache,target=/c,bogus=1"), /unexpected key 'bogus'/);
+    assert.throws(() => parseRunMount("type=cache,target=/c,sharing=wild"), /unsupported sharing value/);
+    assert.throws(() => parseRunMount("type=cache"), /mount target is required/);
+    assert.throws(() => parseRunMount("type=cache,target=/"), /not allowed/);
+  });
+
+  it("collects repeated --mount flags on RUN", () => {
+    const df = parseDockerfile("FROM busybox\nRUN --mount=type=cache,target=/a --mount=target=/b true\n");
+    assert.deepEqual(df.stages[0]?.steps[0]?.mounts, ["type=cache,target=/a", "target=/b"]);
   });
 });
