@@ -1,7 +1,7 @@
 // Strips TypeScript types from src/ into dist/ (plain ESM JavaScript, same layout). Node can
 // run the .ts sources directly, but loading its type stripper costs ~80 ms and ~17 MB in every
 // process; the launchers use dist/ when it is newer than every source file.
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
 import { dirname, join, relative } from "node:path";
 
@@ -13,13 +13,21 @@ function* walk(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* walk(path);
-    else if (name.endsWith(".ts")) yield path;
+    else yield path;
   }
 }
 
 rmSync(dist, { recursive: true, force: true });
 let count = 0;
 for (const file of walk(src)) {
+  if (!file.endsWith(".ts")) {
+    // Data the code reads at run time (e.g. the compose-spec schema) sits beside it.
+    if (file.endsWith(".json")) {
+      mkdirSync(dirname(join(dist, relative(src, file))), { recursive: true });
+      copyFileSync(file, join(dist, relative(src, file)));
+    }
+    continue;
+  }
   const js = stripTypeScriptTypes(readFileSync(file, "utf8"), { mode: "strip" }).replace(
     /(["'])(\.{1,2}\/[^"'\n]*?)\.ts\1/g,
     "$1$2.js$1",
