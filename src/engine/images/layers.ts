@@ -87,26 +87,10 @@ export class LayerStore {
       await this.snapshots.remove(snapshot, short).catch(() => undefined); // swept by gc if this fails
       throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
     }
-    const row: LayerRow = {
-      chain_id: chainId(parent, applied.diffId),
-      diff_id: applied.diffId,
-      parent,
-      snapshot,
-      short,
-      size: applied.size,
-      blob,
-      media_type: mediaType,
-      diff_size: applied.tarSize,
-    };
-    // Someone else may have registered the same chain meanwhile: keep theirs, drop ours.
-    const inserted = this.db.sql
-      .prepare(
-        "INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, snapshot, short, size, blob, media_type, diff_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(row.chain_id, row.diff_id, parent, snapshot, short, row.size, blob, mediaType, applied.tarSize);
-    if (Number(inserted.changes) === 0) {
+    const row = this.insert(parent, applied, snapshot, short, blob, mediaType);
+    if (!row) {
       await this.snapshots.remove(snapshot, short);
-      return this.get(row.chain_id) as LayerRow;
+      return this.get(chainId(parent, applied.diffId)) as LayerRow;
     }
     return row;
   }
@@ -157,6 +141,27 @@ export class LayerStore {
       await this.snapshots.remove(snapshot, short).catch(() => undefined);
       throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
     }
+    const row = this.insert(parent, applied, snapshot, short, blob, mediaType);
+    if (!row) {
+      await this.snapshots.remove(snapshot, short);
+      if (!this.blobUsed(blob)) await this.content.delete(blob);
+      return this.get(chainId(parent, applied.diffId)) as LayerRow;
+    }
+    return row;
+  }
+
+  /**
+   * Records an unpacked layer. Someone else may have registered the same chain meanwhile:
+   * then theirs is kept and undefined returned, so the caller drops its own copy.
+   */
+  private insert(
+    parent: string | null,
+    applied: ApplyResult,
+    snapshot: string,
+    short: string,
+    blob: string,
+    mediaType: string,
+  ): LayerRow | undefined {
     const row: LayerRow = {
       chain_id: chainId(parent, applied.diffId),
       diff_id: applied.diffId,
@@ -173,12 +178,7 @@ export class LayerStore {
         "INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, snapshot, short, size, blob, media_type, diff_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(row.chain_id, row.diff_id, parent, snapshot, short, row.size, blob, mediaType, applied.tarSize);
-    if (Number(inserted.changes) === 0) {
-      await this.snapshots.remove(snapshot, short);
-      if (!this.blobUsed(blob)) await this.content.delete(blob);
-      return this.get(row.chain_id) as LayerRow;
-    }
-    return row;
+    return Number(inserted.changes) === 0 ? undefined : row;
   }
 
   /** Deletes a layer row and its snapshot (the caller has checked nothing uses it). */
