@@ -48,7 +48,9 @@ describe("wharf volume", { skip, concurrency: false }, () => {
     const anon = (await cli("volume", "create")).stdout.trim();
     assert.match(anon, /^[0-9a-f]{64}$/);
     const ls = await cli("volume", "ls");
-    assert.equal(ls.stdout, `DRIVER    VOLUME NAME\nlocal     ${anon}\nlocal     cv1\nlocal     cv2\n`);
+    // Sorted by name, as docker's CLI does: where the random anonymous name falls varies.
+    const rows = [anon, "cv1", "cv2"].sort().map((n) => `local     ${n}\n`);
+    assert.equal(ls.stdout, `DRIVER    VOLUME NAME\n${rows.join("")}`);
     assert.equal((await cli("volume", "ls", "-q", "--filter", "label=a=b")).stdout, "cv1\n");
     assert.equal(
       (await cli("volume", "ls", "--format", "{{.Name}} {{.Labels}} {{.Scope}}", "-f", "name=cv1")).stdout,
