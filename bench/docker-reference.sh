@@ -119,7 +119,8 @@ cmd_start() {
 
 # Unmount anything still mounted under a directory, deepest first.
 umount_under() {
-  awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+  # The directory itself too: dockerd bind-mounts its data root onto itself (made private).
+  awk -v d="$1" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
 }
