@@ -39,6 +39,23 @@ async function eachInOrder(
   );
 }
 
+/** What a command does to one container, between docker compose's two progress lines. */
+interface ContainerStep {
+  /** printed before the call ("Starting"); none for pause/unpause */
+  doing?: string;
+  /** printed after it ("Started") */
+  done: string;
+  call(c: ProjectContainer): Promise<unknown>;
+}
+
+function stepper(ctx: ComposeContext, step: ContainerStep): (c: ProjectContainer) => Promise<void> {
+  return async (c) => {
+    if (step.doing) ctx.progress.event("Container", c.name, step.doing);
+    await step.call(c);
+    ctx.progress.event("Container", c.name, step.done);
+  };
+}
+
 export const startCommand: ComposeCommand = {
   name: "start",
   usage: "[SERVICE...]",
@@ -47,11 +64,13 @@ export const startCommand: ComposeCommand = {
   async run(ctx, _flags, args) {
     const { project, containers } = await targets(ctx, args);
     if (containers.length === 0) throw new StatusError("service has no container to start", 1);
+    const start = stepper(ctx, {
+      doing: "Starting",
+      done: "Started",
+      call: (c) => ctx.engine().client.containerStart(c.id),
+    });
     await eachInOrder(project, containers, async (c) => {
-      if (c.state === "running") return;
-      ctx.progress.event("Container", c.name, "Starting");
-      await ctx.engine().client.containerStart(c.id);
-      ctx.progress.event("Container", c.name, "Started");
+      if (c.state !== "running") await start(c);
     });
     return 0;
   },
@@ -76,11 +95,15 @@ export const restartCommand: ComposeCommand = {
   flags: [timeoutFlag, { name: "no-deps", usage: "Don't restart dependent services" }],
   async run(ctx, flags, args) {
     const { project, containers } = await targets(ctx, args);
-    await eachInOrder(project, containers, async (c) => {
-      ctx.progress.event("Container", c.name, "Restarting");
-      await ctx.engine().client.containerRestart(c.id, { timeout: timeoutOf(flags) });
-      ctx.progress.event("Container", c.name, "Started");
-    });
+    await eachInOrder(
+      project,
+      containers,
+      stepper(ctx, {
+        doing: "Restarting",
+        done: "Started",
+        call: (c) => ctx.engine().client.containerRestart(c.id, { timeout: timeoutOf(flags) }),
+      }),
+    );
     return 0;
   },
 };
@@ -101,13 +124,12 @@ export const killCommand: ComposeCommand = {
   ],
   async run(ctx, flags, args) {
     const { containers } = await targets(ctx, args, { all: false });
-    await Promise.all(
-      containers.map(async (c) => {
-        ctx.progress.event("Container", c.name, "Killing");
-        await ctx.engine().client.containerKill(c.id, flags.string("signal") ?? "SIGKILL");
-        ctx.progress.event("Container", c.name, "Killed");
-      }),
-    );
+    const kill = stepper(ctx, {
+      doing: "Killing",
+      done: "Killed",
+      call: (c) => ctx.engine().client.containerKill(c.id, flags.string("signal") ?? "SIGKILL"),
+    });
+    await Promise.all(containers.map(kill));
     return 0;
   },
 };
@@ -148,32 +170,31 @@ export const rmCommand: ComposeCommand = {
   },
 };
 
-export const pauseCommand: ComposeCommand = {
-  name: "pause",
-  usage: "[SERVICE...]",
-  description: "Pause services",
-  flags: [],
-  async run(ctx, _flags, args) {
-    const { containers } = await targets(ctx, args, { all: false });
-    for (const c of containers) {
-      await ctx.engine().pause(c.id);
-      ctx.progress.event("Container", c.name, "Paused");
-    }
-    return 0;
-  },
-};
+/** pause and unpause: the running containers of the services, one after the other. */
+function oneByOne(
+  name: string,
+  description: string,
+  done: string,
+  call: (ctx: ComposeContext, id: string) => Promise<unknown>,
+): ComposeCommand {
+  return {
+    name,
+    usage: "[SERVICE...]",
+    description,
+    flags: [],
+    async run(ctx, _flags, args) {
+      const { containers } = await targets(ctx, args, { all: false });
+      const step = stepper(ctx, { done, call: (c) => call(ctx, c.id) });
+      for (const c of containers) await step(c);
+      return 0;
+    },
+  };
+}
 
-export const unpauseCommand: ComposeCommand = {
-  name: "unpause",
-  usage: "[SERVICE...]",
-  description: "Unpause services",
-  flags: [],
-  async run(ctx, _flags, args) {
-    const { containers } = await targets(ctx, args, { all: false });
-    for (const c of containers) {
-      await ctx.engine().unpause(c.id);
-      ctx.progress.event("Container", c.name, "Unpaused");
-    }
-    return 0;
-  },
-};
+export const pauseCommand = oneByOne("pause", "Pause services", "Paused", (ctx, id) =>
+  ctx.engine().pause(id),
+);
+
+export const unpauseCommand = oneByOne("unpause", "Unpause services", "Unpaused", (ctx, id) =>
+  ctx.engine().unpause(id),
+);

@@ -174,7 +174,7 @@ describe("wharf compose against wharfd", { skip: skipReason(), concurrency: fals
     );
   });
 
-  test("stop, start, restart, kill, rm act on the project's containers", async () => {
+  test("stop, start, restart, pause, unpause, kill, rm act on the project's containers", async () => {
     const d = dir({ "compose.yaml": app, ".env": "GREETING=changed\nTAG=v1\n" }, "My.App");
     const stop = await compose(daemon.host, d, ["stop", "-t", "1", "web"]);
     assert.equal(stop.code, 0, stop.stderr);
@@ -182,12 +182,25 @@ describe("wharf compose against wharfd", { skip: skipReason(), concurrency: fals
     assert.equal((await client.containerInspect("myapp-db-1")).State.Running, true);
     const start = await compose(daemon.host, d, ["start", "web"]);
     assert.equal(start.code, 0, start.stderr);
+    assert.equal(start.stderr, " Container myapp-web-1  Starting\n Container myapp-web-1  Started\n");
     assert.equal((await client.containerInspect("myapp-web-1")).State.Running, true);
     const restart = await compose(daemon.host, d, ["restart", "-t", "1", "db"]);
     assert.equal(restart.code, 0, restart.stderr);
+    assert.equal(restart.stderr, " Container myapp-db-1  Restarting\n Container myapp-db-1  Started\n");
+    assert.equal((await client.containerInspect("myapp-db-1")).State.Running, true);
+    const pause = await compose(daemon.host, d, ["pause", "web", "db"]);
+    assert.equal(pause.code, 0, pause.stderr);
+    assert.match(pause.stderr, / Container myapp-web-1 {2}Paused\n/);
+    assert.match(pause.stderr, / Container myapp-db-1 {2}Paused\n/);
+    assert.equal((await client.containerInspect("myapp-web-1")).State.Paused, true);
+    const unpause = await compose(daemon.host, d, ["unpause", "web", "db"]);
+    assert.equal(unpause.code, 0, unpause.stderr);
+    assert.match(unpause.stderr, / Container myapp-web-1 {2}Unpaused\n/);
+    assert.equal((await client.containerInspect("myapp-web-1")).State.Paused, false);
     assert.equal((await client.containerInspect("myapp-db-1")).State.Running, true);
     const kill = await compose(daemon.host, d, ["kill", "web"]);
     assert.equal(kill.code, 0, kill.stderr);
+    assert.equal(kill.stderr, " Container myapp-web-1  Killing\n Container myapp-web-1  Killed\n");
     assert.equal((await client.containerInspect("myapp-web-1")).State.Running, false);
     const rm = await compose(daemon.host, d, ["rm", "-f", "web"]);
     assert.equal(rm.code, 0, rm.stderr);
