@@ -83,4 +83,56 @@ volumes:
     ]);
     assert.equal((await compose(daemon.host, d, ["down", "-v", "-t", "1"])).code, 0);
   });
+
+  test("run: no service ports by default, --service-ports keeps them, -p publishes its own", async () => {
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  web:
+    image: busybox
+    command: sh -c 'mkdir -p /www && echo hello-run > /www/index.html && exec httpd -f -p 80 -h /www'
+    ports: ["127.0.0.1::80"]
+`,
+      },
+      "runports",
+    );
+    const started: string[] = [];
+    const run = async (...args: string[]) => {
+      const r = await compose(daemon.host, d, ["run", "-d", ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      const name = r.stdout.trim();
+      started.push(name);
+      return client.containerInspect(name);
+    };
+    try {
+      const plain = await run("web");
+      assert.deepEqual(plain.HostConfig.PortBindings ?? {}, {});
+      const service = await run("--service-ports", "web");
+      assert.deepEqual(service.HostConfig.PortBindings, {
+        "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }],
+      });
+      const ports = (
+        service.NetworkSettings as { Ports?: Record<string, Array<{ HostPort: string }> | null> }
+      ).Ports;
+      const port = ports?.["80/tcp"]?.[0]?.HostPort;
+      assert.ok(port, JSON.stringify(ports));
+      let body = "";
+      for (let i = 0; i < 40 && body === ""; i++) {
+        body = await fetch(`http://127.0.0.1:${port}/`).then(
+          (r) => r.text(),
+          () => "",
+        );
+        if (body === "") await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.equal(body, "hello-run\n");
+      const own = await run("-p", "127.0.0.1::8080", "web", "sleep", "30");
+      assert.deepEqual(own.HostConfig.PortBindings, { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] });
+      const both = await compose(daemon.host, d, ["run", "-d", "--service-ports", "-p", "81:81", "web"]);
+      assert.equal(both.code, 1);
+      assert.match(both.stderr, /--service-ports and --publish are incompatible/);
+    } finally {
+      for (const name of started) await client.containerRemove(name, { force: true }).catch(() => undefined);
+    }
+  });
 });
