@@ -3,11 +3,12 @@
 // depends_on restart: true. Projects of the local busybox image; everything is torn down.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation in the fixtures
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EngineClient } from "../../../src/client/engine-client.ts";
-import { type Daemon, startDaemon, wharf } from "../cli/harness.ts";
+import { type Daemon, startDaemon, wharf, wharfBin } from "../cli/harness.ts";
 import { compose, projectDir } from "./helpers.ts";
 
 describe("compose spec extras against wharfd", {
@@ -134,5 +135,65 @@ services:
     } finally {
       for (const name of started) await client.containerRemove(name, { force: true }).catch(() => undefined);
     }
+  });
+
+  test("up --attach / --no-attach: only those services' logs are streamed; all of them run and stop", async () => {
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  talker:
+    image: busybox
+    command: sh -c 'echo talker-up; trap "exit 0" TERM; while true; do sleep 0.2; done'
+  quiet:
+    image: busybox
+    command: sh -c 'echo quiet-up; trap "exit 0" TERM; while true; do sleep 0.2; done'
+`,
+      },
+      "attach",
+    );
+    /** Foreground up until both containers run and `seen` is printed, then Ctrl-C. */
+    const foreground = async (args: string[], seen: RegExp) => {
+      const child = spawn(wharfBin, ["-H", daemon.host, "compose", "up", ...args], {
+        cwd: d,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
+      child.stderr.on("data", (b: Buffer) => {
+        err += b.toString();
+      });
+      const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      const running = async () => {
+        for (const name of ["attach-talker-1", "attach-quiet-1"]) {
+          const info = await client.containerInspect(name).catch(() => undefined);
+          if (!info?.State.Running) return false;
+        }
+        return true;
+      };
+      const deadline = Date.now() + 30_000;
+      while (!(seen.test(out) && (await running())) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(await running(), err);
+      // The other service printed its line by now: its container has been running a while.
+      await new Promise((r) => setTimeout(r, 500));
+      child.kill("SIGINT");
+      const code = await closed;
+      assert.equal(code, 130, err);
+      for (const name of ["attach-talker-1", "attach-quiet-1"])
+        assert.equal((await client.containerInspect(name)).State.Running, false, `${name} stopped by Ctrl-C`);
+      return out;
+    };
+    const noAttach = await foreground(["--no-attach", "quiet"], /^attach-talker-1 +\| talker-up$/m);
+    assert.doesNotMatch(noAttach, /quiet-up/);
+    const onlyQuiet = await foreground(["--attach", "quiet"], /^attach-quiet-1 +\| quiet-up$/m);
+    assert.doesNotMatch(onlyQuiet, /talker-up/);
+    const none = await foreground(["--no-attach", "quiet", "--no-attach", "talker"], /^/);
+    assert.doesNotMatch(none, /-up$/m);
+    assert.equal((await compose(daemon.host, d, ["down", "-t", "1"])).code, 0);
   });
 });
