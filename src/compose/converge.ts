@@ -6,6 +6,7 @@ import { type ConvertContext, containerName, createRequest } from "./convert.ts"
 import type { ComposeEngine } from "./engine.ts";
 import { dependencyGraph, inDependencyOrder } from "./graph.ts";
 import { serviceConfigHash } from "./hash.ts";
+import { injectedFiles, injectFiles } from "./inject.ts";
 import type { Project, ServiceConfig, ServiceDependency } from "./model.ts";
 import { type ProjectContainer, projectContainers } from "./observe.ts";
 import type { Progress } from "./progress.ts";
@@ -199,7 +200,9 @@ export async function converge(
             name = containerName(project, service, n);
             progress.event("Container", name, "Creating");
             const body = createRequest(ctx, service, n);
+            const files = injectedFiles(project, svc);
             id = (await engine.client.containerCreate(body, { name, platform: svc.platform })).Id;
+            await injectFiles(engine, id, files);
             progress.event("Container", name, "Created");
           }
           if (!firstContainer.has(service) || n === 1) firstContainer.set(service, name);

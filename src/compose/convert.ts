@@ -130,9 +130,11 @@ function mounts(
   ] as const) {
     for (const ref of refs) {
       const def = kind === "secret" ? ctx.project.secrets[ref.source] : ctx.project.configs[ref.source];
+      // environment/content values are written into the container before it starts (inject.ts).
+      if (def && !def.external && def.file === undefined) continue;
       if (!def?.file) {
         throw new ConvertError(
-          `${kind} "${ref.source}": only file-based ${kind}s are supported by wharf compose`,
+          `${kind} "${ref.source}": external ${kind}s need a swarm; wharf compose supports file, environment and content`,
         );
       }
       // Mounted read-only, as docker compose does for file-based secrets and configs.

@@ -8,6 +8,7 @@ import { converge } from "../converge.ts";
 import { createRequest } from "../convert.ts";
 import { serviceConfigHash } from "../hash.ts";
 import { ensureImages } from "../images.ts";
+import { injectedFiles, injectFiles } from "../inject.ts";
 import { parsePortShort } from "../loader/canonical.ts";
 import type { Project } from "../model.ts";
 import { projectContainers } from "../observe.ts";
@@ -201,7 +202,9 @@ export const runCommand: ComposeCommand = {
     body.AttachStderr = !detach;
     body.StdinOnce = !detach;
     const name = flags.string("name") ?? `${project.name}-${service}-run-${randomBytes(6).toString("hex")}`;
+    const files = injectedFiles(project, svc);
     const { Id: id } = await engine.client.containerCreate(body, { name });
+    await injectFiles(engine, id, files);
     if (detach) {
       await engine.client.containerStart(id);
       streams.stdout.write(`${name}\n`);

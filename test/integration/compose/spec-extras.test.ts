@@ -196,4 +196,92 @@ services:
     assert.doesNotMatch(none, /-up$/m);
     assert.equal((await compose(daemon.host, d, ["down", "-t", "1"])).code, 0);
   });
+
+  test("secrets and configs from environment and content are written into the container before it starts", async () => {
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  app:
+    image: busybox
+    command: sh -c 'for f in /run/secrets/token /run/secrets/renamed /etc/app.conf /motd; do stat -c "%n %a %u:%g" $$f; cat $$f; echo; done'
+    secrets:
+      - token
+      - source: token
+        target: renamed
+        mode: 0400
+        uid: "1000"
+        gid: "1001"
+    configs:
+      - source: conf
+        target: /etc/app.conf
+      - motd
+secrets:
+  token:
+    environment: APP_TOKEN
+configs:
+  conf:
+    content: |
+      name=\${PROJECT_NAME}
+  motd:
+    environment: MOTD
+`,
+        ".env": "APP_TOKEN=s3cret\nMOTD=hello\nPROJECT_NAME=demo\n",
+      },
+      "inject",
+    );
+    const up = await compose(daemon.host, d, ["up", "-d"]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(await exitOf("inject-app-1"), 0);
+    assert.equal(
+      await logsOf(d, "app"),
+      [
+        "/run/secrets/token 444 0:0",
+        "s3cret",
+        "/run/secrets/renamed 400 1000:1001",
+        "s3cret",
+        "/etc/app.conf 444 0:0",
+        "name=demo",
+        "",
+        "/motd 444 0:0",
+        "hello",
+        "",
+      ].join("\n"),
+    );
+    const run = await compose(daemon.host, d, ["run", "--rm", "-T", "app", "cat", "/run/secrets/token"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "s3cret");
+    assert.equal((await compose(daemon.host, d, ["down", "-t", "1"])).code, 0);
+
+    const unset = await compose(daemon.host, d, ["up", "-d"], { env: { APP_TOKEN: "" } });
+    assert.equal(unset.code, 0, "an empty value is a value");
+    assert.equal((await compose(daemon.host, d, ["down", "-t", "1"])).code, 0);
+  });
+
+  test("a secret whose environment variable is unset is named, and nothing is created", async () => {
+    const d = dir(
+      {
+        "compose.yaml": `
+services:
+  app:
+    image: busybox
+    command: "true"
+    secrets: [token]
+secrets:
+  token:
+    environment: NOT_SET_ANYWHERE
+`,
+      },
+      "unset",
+    );
+    const up = await compose(daemon.host, d, ["up", "-d"]);
+    assert.equal(up.code, 1);
+    assert.match(up.stderr, /environment variable "NOT_SET_ANYWHERE" required by secret "token" is not set/);
+    const left = await client.containerList({
+      all: true,
+      filters: new Map([["label", ["com.docker.compose.project=unset"]]]),
+    });
+    assert.deepEqual(left, []);
+    assert.equal((await compose(daemon.host, d, ["down"])).code, 0);
+  });
 });
