@@ -150,8 +150,14 @@ export async function converge(
   const firstContainer = new Map<string, string>();
   for (const c of existing) if (!firstContainer.has(c.service)) firstContainer.set(c.service, c.name);
 
+  // Services whose containers this run recreated (or restarted): their `restart: true`
+  // dependents are restarted in turn.
+  const renewed = new Set<string>();
   await inDependencyOrder(graph, selected, async (service) => {
     const svc = project.services[service] as ServiceConfig;
+    const restartForDeps = Object.entries(svc.depends_on ?? {}).some(
+      ([dep, cond]) => cond.restart && renewed.has(dep),
+    );
     for (const [dep, cond] of Object.entries(svc.depends_on ?? {})) {
       if (opts.noDeps && !selected.has(dep)) continue;
       await waitCondition(engine, project, service, dep, cond, progress);
@@ -188,14 +194,22 @@ export async function converge(
             id = current.id;
             name = current.name;
             if (current.state === "running") {
+              // Restarted before a foreground up attaches, so its log stream is not cut.
+              if (restartForDeps) {
+                progress.event("Container", name, "Restarting");
+                await engine.client.containerRestart(id, { timeout: opts.timeout });
+                progress.event("Container", name, "Started");
+                renewed.add(service);
+              }
               await opts.beforeStart?.({ id, name, service });
-              progress.event("Container", name, "Running");
+              if (!restartForDeps) progress.event("Container", name, "Running");
               return;
             }
           } else {
             if (current) {
               progress.event("Container", current.name, "Recreate");
               await stopAndRemove(engine, current, opts.timeout, progress);
+              renewed.add(service);
             }
             name = containerName(project, service, n);
             progress.event("Container", name, "Creating");

@@ -1,7 +1,7 @@
 // compose start / stop / restart / kill / rm / pause / unpause: one engine call per container
 // of the named services (all services by default), in dependency order where it matters.
 import { StatusError, writeOut } from "../../cli/command.ts";
-import { dependencyGraph, inDependencyOrder } from "../graph.ts";
+import { dependencyGraph, inDependencyOrder, withRestartDependents } from "../graph.ts";
 import type { Project } from "../model.ts";
 import { type ProjectContainer, projectContainers } from "../observe.ts";
 import { removeContainers, stopContainers } from "../teardown.ts";
@@ -11,13 +11,14 @@ import type { ComposeContext } from "./context.ts";
 async function targets(
   ctx: ComposeContext,
   args: string[],
-  opts: { all?: boolean } = {},
+  opts: { all?: boolean; withServices?: (project: Project, named: string[]) => string[] } = {},
 ): Promise<{ project: Project | undefined; containers: ProjectContainer[] }> {
   const project = await ctx.optionalProject();
   const name = project?.name ?? (await ctx.projectName());
   for (const s of args)
     if (project && !project.services[s]) throw new StatusError(`no such service: ${s}`, 1);
-  const containers = await projectContainers(ctx.engine(), name, { services: args, all: opts.all ?? true });
+  const services = project && opts.withServices ? opts.withServices(project, args) : args;
+  const containers = await projectContainers(ctx.engine(), name, { services, all: opts.all ?? true });
   return { project, containers };
 }
 
@@ -94,7 +95,11 @@ export const restartCommand: ComposeCommand = {
   description: "Restart service containers",
   flags: [timeoutFlag, { name: "no-deps", usage: "Don't restart dependent services" }],
   async run(ctx, flags, args) {
-    const { project, containers } = await targets(ctx, args);
+    // depends_on restart: true — a dependent is restarted with the service it depends on.
+    const { project, containers } = await targets(ctx, args, {
+      withServices: (p, named) =>
+        named.length > 0 && !flags.bool("no-deps") ? withRestartDependents(p, named) : named,
+    });
     await eachInOrder(
       project,
       containers,

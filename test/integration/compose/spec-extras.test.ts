@@ -4,7 +4,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation in the fixtures
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EngineClient } from "../../../src/client/engine-client.ts";
@@ -283,5 +283,70 @@ secrets:
     });
     assert.deepEqual(left, []);
     assert.equal((await compose(daemon.host, d, ["down"])).code, 0);
+  });
+
+  test("depends_on restart: true — the dependent restarts when its dependency is restarted or recreated", async () => {
+    const files = (version: string) => ({
+      "compose.yaml": `
+services:
+  db:
+    image: busybox
+    command: sh -c 'trap "exit 0" TERM; while true; do sleep 0.2; done'
+    environment: { VERSION: "\${VERSION}" }
+  app:
+    image: busybox
+    command: sh -c 'trap "exit 0" TERM; while true; do sleep 0.2; done'
+    depends_on:
+      db: { condition: service_started, restart: true }
+  other:
+    image: busybox
+    command: sh -c 'trap "exit 0" TERM; while true; do sleep 0.2; done'
+    depends_on: [db]
+`,
+      ".env": `VERSION=${version}\n`,
+    });
+    const d = dir(files("1"), "rdeps");
+    const started = async () => {
+      const out: Record<string, string> = {};
+      for (const s of ["db", "app", "other"]) {
+        const info = await client.containerInspect(`rdeps-${s}-1`);
+        assert.equal(info.State.Running, true, s);
+        out[s] = `${info.Id}@${info.State.StartedAt}`;
+      }
+      return out;
+    };
+    assert.equal((await compose(daemon.host, d, ["up", "-d"])).code, 0);
+    const first = await started();
+
+    const restart = await compose(daemon.host, d, ["restart", "-t", "1", "db"]);
+    assert.equal(restart.code, 0, restart.stderr);
+    assert.match(restart.stderr, / Container rdeps-app-1 {2}Restarting\n/);
+    assert.doesNotMatch(restart.stderr, /rdeps-other-1/);
+    const second = await started();
+    assert.notEqual(second.db, first.db);
+    assert.notEqual(second.app, first.app, "app restarted with db");
+    assert.equal(second.other, first.other, "a plain dependent is left alone");
+
+    const noDeps = await compose(daemon.host, d, ["restart", "--no-deps", "-t", "1", "db"]);
+    assert.equal(noDeps.code, 0, noDeps.stderr);
+    const third = await started();
+    assert.equal(third.app, second.app, "--no-deps restarts db alone");
+
+    // db's configuration changes: up recreates it, and restarts app (same container).
+    writeFileSync(`${d}/.env`, "VERSION=2\n");
+    const up = await compose(daemon.host, d, ["up", "-d", "-t", "1"]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, / Container rdeps-db-1 {2}Recreate\n/);
+    assert.match(up.stderr, / Container rdeps-app-1 {2}Restarting\n/);
+    const fourth = await started();
+    assert.notEqual(fourth.db.split("@")[0], third.db.split("@")[0], "db recreated");
+    assert.equal(fourth.app.split("@")[0], third.app.split("@")[0], "app kept its container");
+    assert.notEqual(fourth.app, third.app, "app restarted");
+    assert.equal(fourth.other, third.other);
+
+    const again = await compose(daemon.host, d, ["up", "-d"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /Restarting/, "nothing recreated: nothing restarted");
+    assert.equal((await compose(daemon.host, d, ["down", "-t", "1"])).code, 0);
   });
 });
