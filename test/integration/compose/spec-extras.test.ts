@@ -3,26 +3,20 @@
 // depends_on restart: true. Projects of the local busybox image; everything is torn down.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation in the fixtures
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { EngineClient } from "../../../src/client/engine-client.ts";
-import { type Daemon, startDaemon, wharf, wharfBin } from "../cli/harness.ts";
-import { compose, projectDir } from "./helpers.ts";
+import type { EngineClient } from "../../../src/client/engine-client.ts";
+import type { Daemon } from "../cli/harness.ts";
+import { ComposeFixture, compose, spawnCompose } from "./helpers.ts";
 
 describe("compose spec extras against wharfd", {
   skip: process.getuid?.() !== 0 ? "needs root" : false,
   concurrency: false,
 }, () => {
+  const fx = new ComposeFixture();
   let daemon: Daemon;
   let client: EngineClient;
-  const dirs: string[] = [];
-  const dir = (files: Record<string, string>, name: string) => {
-    const d = projectDir(files, name);
-    dirs.push(dirname(d));
-    return d;
-  };
+  const dir = (files: Record<string, string>, name: string) => fx.dir(files, name);
   /** The exit code of a project container, once it has exited. */
   const exitOf = async (name: string) =>
     (await (await client.containerWait(name, "not-running")).result).StatusCode;
@@ -30,17 +24,12 @@ describe("compose spec extras against wharfd", {
     (await compose(daemon.host, d, ["logs", "--no-log-prefix", service])).stdout;
 
   before(async () => {
-    daemon = await startDaemon();
-    client = new EngineClient({ host: daemon.host, env: {} });
-    const r = await wharf(daemon.host, ["image", "bootstrap", "busybox"]);
-    assert.equal(r.code, 0, r.stderr);
+    await fx.start();
+    daemon = fx.daemon;
+    client = fx.client;
   });
 
-  after(async () => {
-    client?.close();
-    await daemon?.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  after(() => fx.stop());
 
   test("volume subpath: the service sees only that part of the named volume", async () => {
     const d = dir(
@@ -154,39 +143,24 @@ services:
     );
     /** Foreground up until both containers run and `seen` is printed, then Ctrl-C. */
     const foreground = async (args: string[], seen: RegExp) => {
-      const child = spawn(wharfBin, ["-H", daemon.host, "compose", "up", ...args], {
-        cwd: d,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (b: Buffer) => {
-        out += b.toString();
-      });
-      child.stderr.on("data", (b: Buffer) => {
-        err += b.toString();
-      });
-      const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-      const running = async () => {
-        for (const name of ["attach-talker-1", "attach-quiet-1"]) {
-          const info = await client.containerInspect(name).catch(() => undefined);
-          if (!info?.State.Running) return false;
-        }
-        return true;
+      const up = spawnCompose(daemon.host, d, ["up", ...args], { stdin: "ignore" });
+      // Both services have printed their line (their logs say so), and up has streamed `seen`.
+      const printed = async () => {
+        const logs = (await compose(daemon.host, d, ["logs", "--no-log-prefix"])).stdout;
+        return logs.includes("talker-up") && logs.includes("quiet-up");
       };
       const deadline = Date.now() + 30_000;
-      while (!(seen.test(out) && (await running())) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
+      while (!(seen.test(up.stdout()) && (await printed())) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
       }
-      assert.ok(await running(), err);
-      // The other service printed its line by now: its container has been running a while.
-      await new Promise((r) => setTimeout(r, 500));
-      child.kill("SIGINT");
-      const code = await closed;
-      assert.equal(code, 130, err);
+      assert.ok(await printed(), up.stderr());
+      for (const name of ["attach-talker-1", "attach-quiet-1"])
+        assert.equal((await client.containerInspect(name)).State.Running, true, name);
+      up.child.kill("SIGINT");
+      assert.equal(await up.closed, 130, up.stderr());
       for (const name of ["attach-talker-1", "attach-quiet-1"])
         assert.equal((await client.containerInspect(name)).State.Running, false, `${name} stopped by Ctrl-C`);
-      return out;
+      return up.stdout();
     };
     const noAttach = await foreground(["--no-attach", "quiet"], /^attach-talker-1 +\| talker-up$/m);
     assert.doesNotMatch(noAttach, /quiet-up/);
