@@ -52,6 +52,8 @@ class WharfTarget implements Target {
   private child?: ChildProcess;
   private stderr = "";
   private bridgeExisted = true;
+  /** the socket was another run's wharfd: leave everything of it alone */
+  private foreign = false;
 
   newClient(): ApiClient {
     return new ApiClient(SOCKET);
@@ -106,6 +108,16 @@ class WharfTarget implements Target {
   async start(): Promise<void> {
     const main = join(REPO_ROOT, "src/daemon/main.ts");
     if (!existsSync(main)) throw new Error("src/daemon/main.ts does not exist yet");
+    // A wharfd already answering belongs to another run (one without the run lock): never
+    // reset it or delete its roots.
+    const taken = await this.api.call("GET", "/_ping", { timeoutMs: 1000 }).then(
+      () => true,
+      () => false,
+    );
+    if (taken) {
+      this.foreign = true;
+      throw new Error(`another wharfd answers on ${SOCKET} (another bench run?)`);
+    }
     this.bridgeExisted = (await sh("ip", ["link", "show", BRIDGE])).code === 0;
     mkdirSync(RUN_DIR, { recursive: true });
     mkdirSync(DATA_ROOT, { recursive: true });
@@ -141,6 +153,10 @@ class WharfTarget implements Target {
   }
 
   async stop(): Promise<void> {
+    if (this.foreign) {
+      this.api.close();
+      return;
+    }
     if (!this.unavailable) await resetDaemon(this.api).catch(() => {});
     this.api.close();
     const child = this.child;
