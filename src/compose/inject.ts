@@ -48,7 +48,8 @@ export function injectedFiles(project: Project, svc: ServiceConfig): InjectedFil
       const def = (kind === "secret" ? project.secrets : project.configs)[ref.source];
       if (!def || def.file !== undefined || def.external) continue;
       const content = valueFor(project, kind, ref.source, def);
-      if (content === undefined) continue;
+      // compose v2 skips an empty value too: no file is written.
+      if (content === undefined || content === "") continue;
       out.push({
         path: ref.target,
         content,
