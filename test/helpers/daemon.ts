@@ -5,6 +5,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { chainNames } from "../../src/engine/network/firewall.ts";
+import { PORTMAP_CHAINS } from "../../src/engine/network/portmap-chains.ts";
 import { TestApi } from "./api.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
@@ -20,6 +22,8 @@ export interface TestDaemon {
   stop(): Promise<void>;
   /** Kills the daemon hard (SIGKILL), keeping its data root, for restart tests. */
   crash(): Promise<void>;
+  /** Stops the daemon cleanly (SIGTERM) as it is, containers and all, for restart tests. */
+  terminate(): Promise<void>;
   restart(): Promise<void>;
 }
 
@@ -81,18 +85,49 @@ function iptablesRules(table: string, ipv6 = false): string[] {
   }
 }
 
+/** Pids of running wharfd processes (test daemons of other test files included). */
+export function wharfdPids(): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (/daemon\/main\.(ts|js)\0/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8")))
+        pids.push(Number(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
 /**
  * Network state a stopped test daemon left behind: user-network bridges, veths on its default
- * bridge, iptables and ip6tables rules of its user networks (wharf's chains and CNI portmap chains).
+ * bridge, iptables and ip6tables rules of its networks, its own WHARF chains (named after its
+ * default bridge) and — only when no other wharfd runs, so they can only be leftovers — CNI
+ * portmap's chains with no port published.
  */
 export function networkLeaks(defaultBridge: string, networks: NetworkInfo[]): string[] {
   const out: string[] = [];
+  const othersBefore = wharfdPids().length;
   const rules = [
     ...iptablesRules("filter"),
     ...iptablesRules("nat"),
     ...iptablesRules("filter", true).map((r) => `ip6tables ${r}`),
     ...iptablesRules("nat", true).map((r) => `ip6tables ${r}`),
   ];
+  const own = Object.values(chainNames(defaultBridge));
+  for (const r of rules) if (own.some((c) => r.endsWith(`-N ${c}`))) out.push(r);
+  for (const r of rules) if (r.includes(`"wharf:${defaultBridge}"`)) out.push(r);
+  if (othersBefore === 0 && wharfdPids().length === 0) {
+    for (const v6 of [false, true]) {
+      const nat = rules.filter((r) => r.startsWith("ip6tables ") === v6);
+      const published = nat.some((r) => r.includes("-A CNI-HOSTPORT-DNAT "));
+      if (published) continue;
+      for (const c of PORTMAP_CHAINS) {
+        const decl = nat.find((r) => r.endsWith(`-N ${c}`));
+        if (decl) out.push(`${decl} (no port published, no other wharfd running)`);
+      }
+    }
+  }
   if (existsSync(`/sys/class/net/${defaultBridge}/brif`)) {
     for (const port of readdirSync(`/sys/class/net/${defaultBridge}/brif`))
       out.push(`veth ${port} on ${defaultBridge}`);
@@ -131,6 +166,28 @@ export function removeDefaultBridge(bridge: string): void {
       }
     }
   }
+  // A daemon that died before its clean shutdown leaves its chains: they go with the test too.
+  const own = chainNames(bridge);
+  for (const tool of ["iptables", "ip6tables"]) {
+    const run = (args: string[]) => {
+      try {
+        execFileSync(tool, ["-w", "5", ...args], { stdio: "ignore" });
+      } catch {
+        // already gone
+      }
+    };
+    run(["-t", "filter", "-D", "FORWARD", "-j", own.forward]);
+    run(["-t", "nat", "-D", "POSTROUTING", "-j", own.postrouting]);
+    for (const [table, chain] of [
+      ["filter", own.forward],
+      ["filter", own.isolation1],
+      ["filter", own.isolation2],
+      ["nat", own.postrouting],
+    ] as const) {
+      run(["-t", table, "-F", chain]);
+      run(["-t", table, "-X", chain]);
+    }
+  }
   if (existsSync(`/sys/class/net/${bridge}`)) execFileSync("ip", ["link", "del", bridge]);
 }
 
@@ -161,6 +218,9 @@ export async function startDaemon(
       stop: async () => {},
       crash: async () => {
         throw new Error("crash() needs a wharfd started by the test");
+      },
+      terminate: async () => {
+        throw new Error("terminate() needs a wharfd started by the test");
       },
       restart: async () => {},
     };
@@ -249,6 +309,10 @@ export async function startDaemon(
     },
     async crash() {
       child?.kill("SIGKILL");
+      await exited();
+    },
+    async terminate() {
+      child?.kill("SIGTERM");
       await exited();
     },
     async restart() {
