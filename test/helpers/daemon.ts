@@ -99,13 +99,25 @@ export function wharfdPids(): number[] {
   return pids;
 }
 
+/** Whether CNI portmap's chains exist in iptables or ip6tables. */
+function portmapChainsExist(): boolean {
+  return [false, true].some((v6) =>
+    iptablesRules("nat", v6).some((r) => PORTMAP_CHAINS.some((c) => r === `-N ${c}`)),
+  );
+}
+
 /**
  * Network state a stopped test daemon left behind: user-network bridges, veths on its default
  * bridge, iptables and ip6tables rules of its networks, its own WHARF chains (named after its
- * default bridge) and — only when no other wharfd runs, so they can only be leftovers — CNI
- * portmap's chains with no port published.
+ * default bridge) and CNI portmap's chains with no port published — those only when
+ * `portmapIsOurs`: they did not exist and no other wharfd ran when this daemon started, and no
+ * other wharfd runs now, so this daemon is the one that should have removed them.
  */
-export function networkLeaks(defaultBridge: string, networks: NetworkInfo[]): string[] {
+export function networkLeaks(
+  defaultBridge: string,
+  networks: NetworkInfo[],
+  portmapIsOurs = false,
+): string[] {
   const out: string[] = [];
   const othersBefore = wharfdPids().length;
   const rules = [
@@ -117,7 +129,7 @@ export function networkLeaks(defaultBridge: string, networks: NetworkInfo[]): st
   const own = Object.values(chainNames(defaultBridge));
   for (const r of rules) if (own.some((c) => r.endsWith(`-N ${c}`))) out.push(r);
   for (const r of rules) if (r.includes(`"wharf:${defaultBridge}"`)) out.push(r);
-  if (othersBefore === 0 && wharfdPids().length === 0) {
+  if (portmapIsOurs && othersBefore === 0 && wharfdPids().length === 0) {
     for (const v6 of [false, true]) {
       const nat = rules.filter((r) => r.startsWith("ip6tables ") === v6);
       const published = nat.some((r) => r.includes("-A CNI-HOSTPORT-DNAT "));
@@ -231,6 +243,8 @@ export async function startDaemon(
   const socket = join(base, "w.sock");
   // Each test daemon has its own default bridge, so parallel daemons never share one.
   const bridge = testBridgeName();
+  // Taken before our own wharfd runs (see networkLeaks).
+  const portmapIsOurs = wharfdPids().length === 0 && !portmapChainsExist();
   const logFile = join(base, "wharfd.log");
   const api = new TestApi(socket);
   let child: ChildProcess | undefined;
@@ -298,7 +312,7 @@ export async function startDaemon(
       const leaked = leaks(base);
       for (const m of leaked.mounts.reverse()) execFileSync("umount", ["-l", m]);
       for (const pid of leaked.monitors) process.kill(pid, "SIGKILL");
-      const netLeaks = networkLeaks(bridge, networks);
+      const netLeaks = networkLeaks(bridge, networks, portmapIsOurs);
       removeDefaultBridge(bridge);
       rmSync(base, { recursive: true, force: true });
       if (leaked.mounts.length || leaked.monitors.length || netLeaks.length) {
