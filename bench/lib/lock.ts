@@ -1,6 +1,6 @@
-// One bench run at a time: both runs would share /run/wharf-bench, the wharfd data root and
-// the reference dockerd, and each run's clean-up (reset, removal of the data root) would wreck
-// the other's daemons mid-measurement. A pid file taken with O_EXCL; a dead owner's is stale.
+// One bench run at a time: each run has its own wharfd, but all share the reference dockerd,
+// and every run resets it (all containers and images) after each group, under the other's
+// samples. A pid file taken with O_EXCL; a dead owner's is stale.
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pidAlive } from "./proc.ts";
