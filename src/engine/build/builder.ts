@@ -62,6 +62,7 @@ export interface BuildImageStore {
     config: ContainerConfig;
     createdBy?: string;
     emptyLayer?: boolean;
+    moveUpper?: boolean;
   }): Promise<string>;
   tag(source: string, repo: string, tag?: string): void;
   /** Holds off the image store's orphan sweep while `fn` runs. */
@@ -115,6 +116,8 @@ interface StepCommit {
   createdBy: string;
   emptyLayer?: boolean;
   upperDir?: string;
+  /** upperDir is a throwaway layer: the commit may take it over. */
+  moveUpper?: boolean;
 }
 
 export class Builder {
@@ -317,6 +320,7 @@ class BuildRun {
         config: state.config,
         createdBy: final.createdBy,
         emptyLayer: final.emptyLayer || unchanged,
+        moveUpper: final.moveUpper,
       });
       this.d.cache.store(key, id);
       state.imageId = id;
@@ -448,13 +452,13 @@ class BuildRun {
       const id = this.stageImages.has(name) ? this.stageImages.get(name) : this.d.images.find(m.from)?.id;
       return { ...m, image: id ?? m.from };
     }
-    const root = { dir: this.ctx.dir, ignored: this.ctx.ignored };
+    const root = { fs: this.ctx.files, ignored: this.ctx.ignored };
     const entries = await planCopy(root, [m.source], "/", {
       add: false,
       keyword: "RUN --mount",
       destIsDir: true,
     });
-    return { ...m, digest: await hashEntries(entries, this.ctx.digestOf) };
+    return { ...m, digest: await hashEntries(entries) };
   }
 
   /** Makes a RUN mount ready on the host; what must be undone afterwards goes into `releases`. */
@@ -471,13 +475,15 @@ class BuildRun {
       releases.push(cache.release);
       return { Type: "bind", Source: cache.dir, Target: m.target, ReadOnly: m.readOnly };
     }
-    let rootDir = this.ctx.dir;
+    let rootDir: string;
     if (m.from !== undefined) {
       const source = await this.mountSource(m.from);
       releases.push(source.dispose);
       rootDir = source.dir;
     } else if (posix.normalize(m.source).startsWith("../") || posix.normalize(m.source) === "..") {
       throw new BuildError(`RUN --mount: forbidden path outside the build context: ${m.source}`);
+    } else {
+      rootDir = await this.ctx.materialize();
     }
     // Resolved like a path inside that root: symlinks and ".." cannot leave it.
     const host = join(rootDir, await resolveInRoot(rootDir, m.source));
@@ -513,36 +519,31 @@ class BuildRun {
     const inline = ins.heredocs ? heredocSources(sources, ins.heredocs) : [];
     const fromFiles = sources.filter((_, i) => !inline.some((h) => h.index === i));
     const source = from !== undefined ? await this.mountSource(from ?? "") : undefined;
-    const inlineDir = inline.length ? await mkdtemp(join(this.d.tmpDir, "copy-")) : undefined;
     try {
-      const root = source ? { dir: source.dir } : { dir: this.ctx.dir, ignored: this.ctx.ignored };
+      const root = source ? { dir: source.dir } : { fs: this.ctx.files, ignored: this.ctx.ignored };
       const multi = sources.length > 1;
       const entries = fromFiles.length
         ? await planCopy(root, fromFiles, dest, { add, keyword: ins.keyword, destIsDir: destIsDir || multi })
         : [];
-      const inlineEntries: CopyEntry[] = [];
-      for (const { heredoc } of inline) {
+      const inlineEntries: CopyEntry[] = inline.map(({ heredoc }) => {
         const content = heredoc.expand
           ? expandHeredoc(heredoc.content, env, this.escapeChar)
           : heredoc.content;
-        const src = join(inlineDir as string, `${inlineEntries.length}`);
-        await writeFile(src, content, { mode: 0o644 });
-        const target = destIsDir || multi ? posix.join(dest, heredoc.name) : dest;
-        inlineEntries.push({
-          src,
+        return {
+          data: Buffer.from(content),
           rel: `<<${heredoc.name}`,
-          dest: target,
+          dest: destIsDir || multi ? posix.join(dest, heredoc.name) : dest,
           kind: "file",
           mode: 0o644,
           mtime: new Date(0),
-        });
-      }
+        };
+      });
       // Content from another image is fixed by that image's ID; context content is hashed.
       const digest = source
         ? sha256Hex(
             `${source.imageId} ${entries.map((e) => `${e.rel}>${e.dest}`).join(",")} ${await hashEntries(inlineEntries)}`,
           )
-        : await hashEntries([...entries, ...inlineEntries], this.ctx.digestOf);
+        : await hashEntries([...entries, ...inlineEntries]);
       entries.push(...inlineEntries);
       const single = entries.length === 1 || (entries[0]?.kind === "dir" && words.length === 2);
       const hash = `${single ? (entries[0]?.kind === "dir" ? "dir" : "file") : "multi"}:${digest}`;
@@ -561,12 +562,16 @@ class BuildRun {
             await layer.dispose();
             throw err;
           }
-          return { createdBy, upperDir: this.d.snapshots.fsDir(layer.id), cleanup: layer.dispose };
+          return {
+            createdBy,
+            upperDir: this.d.snapshots.fsDir(layer.id),
+            moveUpper: true,
+            cleanup: layer.dispose,
+          };
         },
       );
     } finally {
       await source?.dispose();
-      if (inlineDir) await rm(inlineDir, { recursive: true, force: true });
     }
   }
 

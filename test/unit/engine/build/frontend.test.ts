@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile ${VAR} syntax is what these tests are about
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { unsafeEntry } from "../../../../src/engine/build/context-extract.ts";
+import { unsafeEntry } from "../../../../src/engine/build/context-index.ts";
 import {
   DockerfileError,
   parseDockerfile,
