@@ -2,6 +2,7 @@
 // image (metadata steps add a history entry without a layer; RUN commits its container's rw
 // layer; COPY/ADD copy into a temporary rw layer that is committed the same way), so each step
 // can be a cache hit keyed on its parent image.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomBytes } from "node:crypto";
 import { cp, lstat, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
@@ -29,6 +30,7 @@ import {
 import { type Heredoc, isHeredocOnly } from "./heredoc.ts";
 import { type BuildCacheRecord, type CacheMounts, parseRunMount, type RunMount } from "./run-mounts.ts";
 import { expandHeredoc, expandWord } from "./shell-lex.ts";
+import { neededStages, OrderedOutput, stageDependencies } from "./stage-graph.ts";
 import {
   applyMetadata,
   argsPrefix,
@@ -150,10 +152,14 @@ class BuildRun {
   private readonly ctx: BuildContext;
   private readonly opts: BuildOptions;
   private readonly out: BuildOutput;
+  /** The client's cancellation, or this build's own once a concurrent stage failed. */
   private readonly signal: AbortSignal;
+  private readonly failed = new AbortController();
   private readonly usedArgs = new Set<string>();
   private readonly stageImages = new Map<string, string | undefined>();
-  private step = 0;
+  /** Which stage the running code belongs to (stages run concurrently). */
+  private readonly current = new AsyncLocalStorage<{ slot: number; step: number }>();
+  private output: OrderedOutput | undefined;
   private total = 0;
   private escapeChar = "\\";
 
@@ -162,17 +168,27 @@ class BuildRun {
     this.ctx = ctx;
     this.opts = opts;
     this.out = out;
-    this.signal = signal;
+    this.signal = AbortSignal.any([signal, this.failed.signal]);
   }
 
   private say(text: string): void {
-    if (!this.opts.quiet) this.out.stream(text);
+    if (this.opts.quiet) return;
+    const stage = this.current.getStore();
+    if (stage && this.output) this.output.say(stage.slot, text);
+    else this.out.stream(text);
   }
 
   async run(): Promise<string> {
     const parsed = parseDockerfile(this.ctx.dockerfile);
     this.escapeChar = parsed.escapeChar;
-    const stages = this.selectStages(parsed);
+    const metaArgs = this.metaArgs(parsed);
+    const deps = new Map(
+      parsed.stages.map((st) => [
+        st.index,
+        stageDependencies(parsed.stages, st, expandWord(st.base, metaArgs, this.escapeChar)),
+      ]),
+    );
+    const stages = neededStages(parsed.stages, deps, this.targetIndex(parsed));
     const last = stages.at(-1) as Stage;
     if (Object.keys(this.opts.labels).length > 0) {
       const text = Object.entries(this.opts.labels)
@@ -181,13 +197,7 @@ class BuildRun {
       last.steps.push({ keyword: "LABEL", original: `LABEL ${text}`, line: 0, flags: new Map(), args: text });
     }
     this.total = stages.reduce((n, s) => n + 1 + s.steps.length, 0);
-    const metaArgs = this.metaArgs(parsed);
-    let result: string | undefined;
-    for (const stage of stages) {
-      result = await this.runStage(stage, metaArgs);
-      this.stageImages.set(String(stage.index), result);
-      if (stage.name) this.stageImages.set(stage.name, result);
-    }
+    const result = await this.runStages(stages, deps, metaArgs);
     if (!result) throw new BuildError("No image was generated. Is your Dockerfile empty?");
     const unused = [...this.opts.buildArgs.keys()].filter(
       (k) => !this.usedArgs.has(k) && !predefinedArgs.includes(k) && !metaArgs.has(k),
@@ -204,12 +214,57 @@ class BuildRun {
     return result;
   }
 
-  private selectStages(parsed: ParsedDockerfile): Stage[] {
-    if (!this.opts.target) return parsed.stages;
+  private targetIndex(parsed: ParsedDockerfile): number | undefined {
+    if (!this.opts.target) return undefined;
     const target = this.opts.target.toLowerCase();
     const i = parsed.stages.findIndex((s) => s.name === target);
     if (i < 0) throw new BuildError(`failed to reach build target ${this.opts.target} in Dockerfile`);
-    return parsed.stages.slice(0, i + 1);
+    return i;
+  }
+
+  /**
+   * Runs every stage as soon as the stages it uses are built, so independent ones overlap.
+   * The first failure cancels the others; the build fails once they have all stopped (their
+   * containers and temporary layers gone). Returns the last stage's image.
+   */
+  private async runStages(
+    stages: Stage[],
+    deps: ReadonlyMap<number, Set<number>>,
+    metaArgs: Map<string, string>,
+  ): Promise<string | undefined> {
+    const output = new OrderedOutput(stages.length, (text) => this.out.stream(text));
+    this.output = output;
+    const tasks = new Map<number, Promise<string | undefined>>();
+    let firstError: unknown;
+    let step = 0;
+    for (const [slot, stage] of stages.entries()) {
+      const first = step;
+      step += 1 + stage.steps.length;
+      const needs = [...(deps.get(stage.index) ?? [])].map((i) => tasks.get(i));
+      const task = (async () => {
+        await Promise.all(needs);
+        const id = await this.current.run({ slot, step: first }, () => this.runStage(stage, metaArgs));
+        this.stageImages.set(String(stage.index), id);
+        if (stage.name) this.stageImages.set(stage.name, id);
+        return id;
+      })()
+        .catch((err: unknown) => {
+          firstError ??= err;
+          this.failed.abort();
+          throw err;
+        })
+        .finally(() => output.finish(slot));
+      task.catch(() => undefined); // reported through firstError below
+      tasks.set(stage.index, task);
+    }
+    const settled = await Promise.allSettled(tasks.values());
+    this.output = undefined;
+    if (firstError !== undefined) {
+      output.flushAll();
+      throw firstError;
+    }
+    const lastResult = settled.at(-1);
+    return lastResult?.status === "fulfilled" ? lastResult.value : undefined;
   }
 
   /** ARGs before the first FROM, overridden by build args. */
@@ -227,8 +282,9 @@ class BuildRun {
   }
 
   private header(ins: Instruction): void {
-    this.step++;
-    this.say(`Step ${this.step}/${this.total} : ${ins.original}\n`);
+    const stage = this.current.getStore();
+    if (stage) stage.step++;
+    this.say(`Step ${stage?.step ?? 0}/${this.total} : ${ins.original}\n`);
   }
 
   private async runStage(stage: Stage, metaArgs: Map<string, string>): Promise<string | undefined> {

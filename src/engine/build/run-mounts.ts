@@ -2,18 +2,7 @@
 // string, and the persistent cache directories behind `type=cache` (one per id under the data
 // root, kept across builds, never part of a layer, emptied by POST /build/prune).
 import { createHash } from "node:crypto";
-import {
-  chmod,
-  chown,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { DockerfileError } from "./dockerfile.ts";
 
@@ -194,15 +183,16 @@ export class CacheMounts {
     }
     const home = join(this.root, name);
     const dir = join(home, "data");
-    const fresh = await stat(dir).then(
-      () => false,
+    // Concurrent stages may ask for the same new cache: whoever makes the directory prepares it.
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    const fresh = await mkdir(dir, { mode: m.mode }).then(
       () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === "EEXIST") return false;
+        throw err;
+      },
     );
-    if (fresh) {
-      await mkdir(home, { recursive: true, mode: 0o700 });
-      await mkdir(dir, { mode: m.mode });
-      await this.prepare(dir, m);
-    }
+    if (fresh) await this.prepare(dir, m);
     const now = new Date().toISOString();
     const meta = fresh ? undefined : await this.readMeta(name);
     await writeFile(
