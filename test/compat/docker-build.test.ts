@@ -161,6 +161,30 @@ describe("docker build (classic builder) compatibility", {
     assert.equal(docker(["run", "--rm", tag, "cat", "/log"]).out, "c\n");
   });
 
+  test("COPY --link, RUN --mount=type=cache,from=stage and concurrent stages through docker build", (t) => {
+    if (!d.owned) return t.skip("a reference dockerd's classic builder refuses --link and --mount");
+    const tag = `compat-build-${suffix}:link`;
+    tags.push(tag);
+    const dockerfile = [
+      `FROM ${base} AS seed`,
+      "RUN mkdir /seed && echo seeded > /seed/s.txt",
+      `FROM ${base} AS other`,
+      "RUN echo other > /other.txt",
+      `FROM ${base}`,
+      "COPY --link msg.txt /linked/msg.txt",
+      `RUN --mount=type=cache,id=compat-seed-${suffix},target=/c,from=seed,source=/seed cat /c/s.txt > /seen.txt`,
+      "COPY --from=other /other.txt /other.txt",
+    ].join("\n");
+    const r = docker(["build", "-t", tag, "-f", "-", dir], dockerfile);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.deepEqual(
+      [...r.out.matchAll(/^Step (\d+)\/8 /gm)].map((m) => Number(m[1])),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    const out = docker(["run", "--rm", tag, "cat", "/linked/msg.txt", "/seen.txt", "/other.txt"]);
+    assert.equal(out.out, `${readFileSync(join(dir, "msg.txt"), "utf8")}seeded\nother\n`);
+  });
+
   test("wharf build: the same flags and output", () => {
     const tag = `compat-build-${suffix}:wharf`;
     tags.push(tag);

@@ -58,6 +58,8 @@ export interface BuildImageStore {
   find(name: string): ImageRecord | undefined;
   config(imageId: string): Promise<ImageConfig>;
   lowerLayers(record: ImageRecord): string[];
+  /** The image's unpacked layer directories, topmost first. */
+  snapshotDirs(record: ImageRecord): string[];
   commit(opts: {
     parentImage?: string;
     upperDir: string;
@@ -527,7 +529,10 @@ class BuildRun {
     if (m.type === "tmpfs")
       return { Type: "tmpfs", Target: m.target, ...(m.size ? { TmpfsOptions: { SizeBytes: m.size } } : {}) };
     if (m.type === "cache") {
-      const cache = await this.d.cacheMounts.acquire(m, command);
+      const from = m.from;
+      const seed =
+        from === undefined ? undefined : (dir: string) => this.seedCache(from, m.source ?? "/", dir);
+      const cache = await this.d.cacheMounts.acquire(m, command, seed);
       releases.push(cache.release);
       return { Type: "bind", Source: cache.dir, Target: m.target, ReadOnly: m.readOnly };
     }
@@ -549,6 +554,22 @@ class BuildRun {
     // rw: writes go to a throwaway copy, never back to the context or the stage.
     await cp(host, scratch, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     return { Type: "bind", Source: scratch, Target: m.target, ReadOnly: false };
+  }
+
+  /** RUN --mount=type=cache,from=…: a new cache starts as a copy of that stage's or image's `source`. */
+  private async seedCache(from: string, source: string, dir: string): Promise<void> {
+    const view = await this.mountSource(from);
+    try {
+      const host = join(view.dir, await resolveInRoot(view.dir, source));
+      const st = await lstat(host).catch(() => undefined);
+      if (!st?.isDirectory())
+        throw new BuildError(
+          `RUN --mount=type=cache,from=${from}: ${posix.join("/", source)} is not a directory`,
+        );
+      await cp(host, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    } finally {
+      await view.dispose();
+    }
   }
 
   private async copy(state: StageState, ins: Instruction): Promise<void> {
@@ -604,11 +625,14 @@ class BuildRun {
       const single = entries.length === 1 || (entries[0]?.kind === "dir" && words.length === 2);
       const hash = `${single ? (entries[0]?.kind === "dir" ? "dir" : "file") : "multi"}:${digest}`;
       const createdBy = `${shellOf(state).join(" ")} #(nop) ${ins.keyword} ${hash} in ${dest} `;
+      const link = ins.flags.has("link") && ins.flags.get("link") !== "false";
+      const copied = [ins.keyword, digest, dest, chown, chmodFlag];
       await this.commitStep(
         state,
         { createdBy },
-        [ins.keyword, digest, dest, chown, chmodFlag, state.config],
+        [...copied, state.config, ...(link ? ["link"] : [])],
         async () => {
+          if (link) return this.linkedLayer(state, copied, createdBy, entries, chown, mode);
           const layer = await this.tempLayer(state.imageId);
           try {
             const own = await this.ownership(layer.rootfs, chown);
@@ -628,6 +652,63 @@ class BuildRun {
       );
     } finally {
       await source?.dispose();
+    }
+  }
+
+  /**
+   * COPY --link: the files go into a layer of their own, made on an empty tree and cached by
+   * what was copied alone (not by the parent), then laid on the parent as they are. A change
+   * below a --link COPY reuses its layer instead of copying again.
+   */
+  private async linkedLayer(
+    state: StageState,
+    copied: unknown[],
+    createdBy: string,
+    entries: CopyEntry[],
+    chown: string | null | undefined,
+    mode: number | undefined,
+  ): Promise<StepCommit> {
+    const key = cacheKey(undefined, ["link", ...copied]);
+    const exists = (id: string) => this.d.images.find(id) !== undefined;
+    let image = this.opts.noCache ? undefined : this.d.cache.lookup(key, exists);
+    if (!image) {
+      // Names in --chown still mean the parent's users (numeric ids need no lookup).
+      const own = await this.linkOwnership(state.imageId, chown);
+      const layer = await this.tempLayer(undefined);
+      try {
+        await copyInto(layer.rootfs, entries, { ...own, mode });
+        await this.d.snapshots.unmountContainer(layer.id);
+        const upperDir = this.d.snapshots.fsDir(layer.id);
+        const empty = (await readdir(upperDir)).length === 0;
+        image = await this.d.images.commit({
+          upperDir,
+          config: {},
+          createdBy,
+          emptyLayer: empty,
+          moveUpper: true,
+        });
+      } finally {
+        await layer.dispose();
+      }
+      this.d.cache.store(key, image);
+    }
+    const record = this.d.images.find(image);
+    const top = record && record.layers.length > 0 ? this.d.images.snapshotDirs(record)[0] : undefined;
+    // Read only: the commit puts a copy of the layer's diff on top of the parent.
+    return top ? { createdBy, upperDir: top } : { createdBy, emptyLayer: true };
+  }
+
+  private async linkOwnership(
+    parent: string | undefined,
+    chown: string | null | undefined,
+  ): Promise<{ uid: number; gid: number }> {
+    if (!chown || /^\d+(:\d+)?$/.test(chown) || !parent) return this.ownership("/nonexistent", chown);
+    const view = await this.tempLayer(parent);
+    try {
+      return await this.ownership(view.rootfs, chown);
+    } finally {
+      await this.d.snapshots.unmountContainer(view.id).catch(() => undefined);
+      await view.dispose();
     }
   }
 

@@ -73,15 +73,7 @@ const allowedFlags: Record<string, string[]> = {
 };
 
 /** Flags only BuildKit implements: the classic builder refuses them, as Docker's does. */
-const buildkitOnly = new Set([
-  "network",
-  "security",
-  "link",
-  "parents",
-  "exclude",
-  "checksum",
-  "keep-git-dir",
-]);
+const buildkitOnly = new Set(["network", "security", "parents", "exclude", "checksum", "keep-git-dir"]);
 
 /** Instructions whose arguments may carry here-documents. */
 const heredocKeywords = new Set(["RUN", "COPY", "ADD"]);

@@ -17,6 +17,9 @@ export type RunMount =
       mode: number;
       uid: number;
       gid: number;
+      /** `from`: a stage or image whose `source` path seeds the cache when it is first made. */
+      from?: string;
+      source?: string;
     }
   | { type: "tmpfs"; target: string; size?: number };
 
@@ -90,8 +93,6 @@ export function parseRunMount(spec: string): RunMount {
       ...(from && from !== "context" ? { from } : {}),
     };
   }
-  if (fields.has("from"))
-    throw new DockerfileError("--mount=type=cache,from=… is not supported by wharf's builder");
   const sharing = fields.get("sharing") ?? "shared";
   if (sharing !== "shared" && sharing !== "private" && sharing !== "locked")
     throw new DockerfileError(`unsupported sharing value "${sharing}"`);
@@ -111,6 +112,10 @@ export function parseRunMount(spec: string): RunMount {
     mode: num("mode", 8, 0o755),
     uid: num("uid", 10, 0),
     gid: num("gid", 10, 0),
+    // Only with `from` (the step's cache key holds the parsed mount: keep it as it was without).
+    ...(fields.get("from")
+      ? { from: fields.get("from"), source: fields.get("source") ?? fields.get("src") ?? "/" }
+      : {}),
   };
 }
 
@@ -159,6 +164,7 @@ export class CacheMounts {
   async acquire(
     m: Extract<RunMount, { type: "cache" }>,
     usedBy: string,
+    seed?: (dir: string) => Promise<void>,
   ): Promise<{ dir: string; release: () => Promise<void> }> {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     const name = this.dirName(m.id);
@@ -167,6 +173,7 @@ export class CacheMounts {
       const dir = await mkdtemp(join(this.root, ".private-"));
       const own = dir.slice(this.root.length + 1);
       this.inUse.set(own, 1); // prune leaves it alone while the RUN uses it
+      await seed?.(dir);
       await this.prepare(dir, m);
       return {
         dir,
@@ -192,7 +199,16 @@ export class CacheMounts {
         throw err;
       },
     );
-    if (fresh) await this.prepare(dir, m);
+    if (fresh) {
+      try {
+        await seed?.(dir);
+      } catch (err) {
+        // Not left half-seeded: the next RUN seeds it again.
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+      await this.prepare(dir, m);
+    }
     const now = new Date().toISOString();
     const meta = fresh ? undefined : await this.readMeta(name);
     await writeFile(

@@ -276,6 +276,10 @@ describe("RUN --mount options", () => {
       uid: 1000,
       gid: 1001,
     });
+    assert.deepEqual(
+      parseRunMount("type=cache,target=/c,from=deps,source=/root/.npm") as { from?: string; source?: string },
+      { ...parseRunMount("type=cache,target=/c"), from: "deps", source: "/root/.npm" },
+    );
   });
 
   it("parses bind mounts: read-only unless rw, from=context means the context", () => {
