@@ -185,6 +185,36 @@ describe("docker build (classic builder) compatibility", {
     assert.equal(out.out, `${readFileSync(join(dir, "msg.txt"), "utf8")}seeded\nother\n`);
   });
 
+  test("builder prune: --filter type=…, --keep-storage, -a; a bad filter is refused", (t) => {
+    if (!d.owned) return t.skip("a reference dockerd's build cache holds other records");
+    const dockerfile = [
+      `FROM ${base}`,
+      `RUN --mount=type=cache,target=/c,id=compat-prune-${suffix} echo x > /c/f && echo built > /built`,
+    ].join("\n");
+    assert.equal(docker(["build", "-q", "-f", "-", dir], dockerfile).code, 0);
+    const mountsOnly = docker(["builder", "prune", "-f", "--filter", "type=exec.cachemount"]);
+    assert.equal(mountsOnly.code, 0, mountsOnly.err);
+    assert.match(
+      mountsOnly.out,
+      new RegExp(`^Deleted build cache objects:\n(\\S+\n)*compat-prune-${suffix}-`),
+    );
+    // The step cache was left alone: a rebuild is all cache hits.
+    assert.match(
+      docker(["build", "-f", "-", dir], dockerfile).out,
+      /Step 2\/2 : RUN[^\n]*\n ---> Using cache\n/,
+    );
+    const kept = wharf(["builder", "prune", "-f", "--filter", "type=regular", "--keep-storage", "1GB"]);
+    assert.equal(kept.code, 0, kept.err);
+    assert.equal(kept.out, "Total reclaimed space: 0B\n");
+    const steps = wharf(["builder", "prune", "-f", "-a", "--filter", "type=regular"]);
+    assert.equal(steps.code, 0, steps.err);
+    assert.match(steps.out, /^Deleted build cache objects:\n[0-9a-f]{64}\n/);
+    assert.doesNotMatch(docker(["build", "-f", "-", dir], dockerfile).out, /Using cache/);
+    const bad = docker(["builder", "prune", "-f", "--filter", "bogus=1"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /invalid filter 'bogus'/);
+  });
+
   test("wharf build: the same flags and output", () => {
     const tag = `compat-build-${suffix}:wharf`;
     tags.push(tag);

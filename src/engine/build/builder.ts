@@ -28,6 +28,7 @@ import {
   splitKeepingQuotes,
 } from "./dockerfile.ts";
 import { type Heredoc, isHeredocOnly } from "./heredoc.ts";
+import { type BuildPruneOptions, pruneBuildCache } from "./prune.ts";
 import { type BuildCacheRecord, type CacheMounts, parseRunMount, type RunMount } from "./run-mounts.ts";
 import { expandHeredoc, expandWord } from "./shell-lex.ts";
 import { neededStages, OrderedOutput, stageDependencies } from "./stage-graph.ts";
@@ -131,10 +132,16 @@ export class Builder {
     this.d = deps;
   }
 
-  /** Forgets the step cache and empties the RUN cache mounts; returns what went and the bytes freed. */
-  async pruneCache(): Promise<{ removed: string[]; bytes: number }> {
-    const mounts = await this.d.cacheMounts.prune();
-    return { removed: [...this.d.cache.clear(), ...mounts.removed], bytes: mounts.bytes };
+  /** POST /build/prune (see prune.ts): returns the records removed and the bytes freed. */
+  pruneCache(opts: BuildPruneOptions): Promise<{ removed: string[]; bytes: number }> {
+    return pruneBuildCache(
+      {
+        cache: this.d.cache,
+        mounts: this.d.cacheMounts,
+        imageExists: (id) => this.d.images.find(id) !== undefined,
+      },
+      opts,
+    );
   }
 
   /** The RUN cache mounts as GET /system/df's BuildCache records. */

@@ -276,18 +276,12 @@ export class CacheMounts {
       if (name.startsWith(".private-")) await rm(join(this.root, name), { recursive: true, force: true });
   }
 
-  /** Removes every cache not in use; returns the names removed and the bytes freed. */
-  async prune(): Promise<{ removed: string[]; bytes: number }> {
-    const names = await readdir(this.root).catch(() => [] as string[]);
-    const removed: string[] = [];
-    let bytes = 0;
-    for (const name of names) {
-      if ((this.inUse.get(name) ?? 0) > 0) continue;
-      bytes += await diskUsage(join(this.root, name, "data"));
-      await rm(join(this.root, name), { recursive: true, force: true });
-      removed.push(name);
-    }
-    return { removed, bytes };
+  /** Removes one cache (by record ID) unless a RUN uses it; returns the bytes freed, or undefined. */
+  async remove(name: string): Promise<number | undefined> {
+    if (name.startsWith(".") || name.includes("/") || (this.inUse.get(name) ?? 0) > 0) return undefined;
+    const bytes = await diskUsage(join(this.root, name, "data"));
+    await rm(join(this.root, name), { recursive: true, force: true });
+    return bytes;
   }
 }
 
