@@ -253,6 +253,37 @@ describe("heredocs (Dockerfile syntax 1.4+)", () => {
   });
 });
 
+describe("heredocs with a file descriptor (3<<EOF)", () => {
+  it("keeps the descriptor in the command and the body out of the instruction list", () => {
+    const parsed = parseDockerfile(
+      [
+        "FROM busybox",
+        "RUN cat <&3 3<<EOF && cat <<B",
+        "fd body",
+        "EOF",
+        "plain",
+        "B",
+        "COPY 5<<X /x",
+        "x",
+        "X",
+      ].join("\n"),
+    );
+    const [run, copy] = parsed.stages[0]?.steps ?? [];
+    assert.equal(run?.args, "cat <&3 3<<EOF && cat <<B");
+    assert.equal(run?.original, "RUN cat <&3 3<<EOF && cat <<B");
+    assert.deepEqual(
+      run?.heredocs?.map((h) => [h.name, h.content]),
+      [
+        ["EOF", "fd body\n"],
+        ["B", "plain\n"],
+      ],
+    );
+    assert.match(run?.source ?? "", /^cat <&3 3<<EOF && cat <<B\nfd body\nEOF\nplain\nB/);
+    assert.equal(copy?.args, "5<<X /x");
+    assert.equal(parsed.stages[0]?.steps.length, 2);
+  });
+});
+
 describe("RUN --mount options", () => {
   it("parses cache mounts with their defaults (id = target, shared, rw, 0755)", () => {
     assert.deepEqual(parseRunMount("type=cache,target=/root/.cache"), {
