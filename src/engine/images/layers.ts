@@ -3,7 +3,7 @@
 // A chain is unpacked once, however many images or concurrent pulls ask for it.
 import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
-import { PassThrough, type Readable, Transform, Writable } from "node:stream";
+import { PassThrough, type Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Database } from "../../store/db.ts";
 import { sha256Digest } from "../../util/digest.ts";
@@ -11,6 +11,7 @@ import type { ContentStore } from "../content/store.ts";
 import { InvalidParameterError } from "../errors.ts";
 import { type ApplyResult, applyLayer } from "../snapshots/apply.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
+import { TarHeaderScanner } from "../snapshots/tar-headers.ts";
 import { mediaTypes } from "./oci.ts";
 
 export interface LayerRow {
@@ -162,17 +163,20 @@ export class LayerStore {
     if (parent && !this.get(parent)) throw new InvalidParameterError(`parent layer ${parent} does not exist`);
     const snapshot = randomBytes(16).toString("hex");
     const short = await this.snapshots.createLayer(snapshot);
-    const counted = countTar();
+    let size = 0;
+    const counted = new TarHeaderScanner((m) => {
+      if (m.type === "0" || m.type === "7") size += m.size;
+    });
     const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
     const ingesting = this.content.ingest(toBlob);
-    const feeding = pipeline(diff, counted.tap, toBlob);
+    const feeding = pipeline(diff, counted, toBlob);
     let blob: { digest: string; size: number };
     try {
       [blob] = await Promise.all([ingesting, feeding]);
       await rm(this.snapshots.fsDir(snapshot), { recursive: true });
       await rename(dir, this.snapshots.fsDir(snapshot));
     } catch (err) {
-      for (const s of [diff, counted.tap, toBlob]) s.destroy();
+      for (const s of [diff, counted, toBlob]) s.destroy();
       const settled = await Promise.allSettled([ingesting, feeding]);
       const stored = settled[0].status === "fulfilled" ? settled[0].value.digest : undefined;
       if (stored && !this.blobUsed(stored)) await this.content.delete(stored);
@@ -180,7 +184,7 @@ export class LayerStore {
       throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
     }
     // An uncompressed layer: the blob is the tar, so its digest is the diff ID.
-    const applied: ApplyResult = { size: counted.size(), diffId: blob.digest, tarSize: blob.size };
+    const applied: ApplyResult = { size, diffId: blob.digest, tarSize: blob.size };
     const row = this.insert(parent, applied, snapshot, short, blob.digest, mediaTypes.layerTar);
     if (!row) {
       await this.snapshots.remove(snapshot, short);
@@ -230,45 +234,4 @@ export class LayerStore {
   blobUsed(blob: string): boolean {
     return this.db.sql.prepare("SELECT 1 FROM layers WHERE blob = ? LIMIT 1").get(blob) !== undefined;
   }
-}
-
-/**
- * A pass-through that sums the sizes of a tar's regular files from their 512-byte headers
- * (what an unpack would report as the layer's size) without parsing the content.
- */
-function countTar(): { tap: Transform; size: () => number } {
-  let total = 0;
-  let skip = 0; // bytes of content (plus padding) before the next header
-  let header = Buffer.alloc(0);
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      let at = 0;
-      while (at < chunk.length) {
-        if (skip > 0) {
-          const n = Math.min(skip, chunk.length - at);
-          skip -= n;
-          at += n;
-          continue;
-        }
-        const need = 512 - header.length;
-        header = Buffer.concat([header, chunk.subarray(at, at + need)]);
-        at += Math.min(need, chunk.length - at);
-        if (header.length < 512) break;
-        const type = String.fromCharCode(header[156] ?? 0);
-        const size = parseOctal(header.subarray(124, 136));
-        if (type === "0" || type === "\0" || type === "7") total += size;
-        skip = Math.ceil(size / 512) * 512;
-        header = Buffer.alloc(0);
-      }
-      done(null, chunk);
-    },
-  });
-  return { tap, size: () => total };
-}
-
-function parseOctal(field: Buffer): number {
-  // Sizes of 8 GiB and more use the base-256 form (high bit set).
-  if ((field[0] ?? 0) & 0x80) return field.subarray(1).reduce((n, b) => n * 256 + b, 0);
-  const text = field.toString("latin1").replace(/\0.*$/, "").trim();
-  return text ? Number.parseInt(text, 8) : 0;
 }

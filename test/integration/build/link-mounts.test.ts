@@ -85,6 +85,23 @@ describe("COPY --link and cache mounts from a stage", { skip: !isRoot() && "need
     assert.equal((again.output.match(/Using cache/g) ?? []).length, 4);
   });
 
+  test("a COPY layer taken over by the layer store: its size and content as an unpacked one's", async () => {
+    const files: TarEntry[] = [
+      {
+        name: "Dockerfile",
+        body: "FROM busybox\nCOPY data /data\nRUN cat /data/a.txt /data/sub/b.txt > /both",
+      },
+      { name: "data/a.txt", body: "12345" },
+      { name: "data/sub/b.txt", body: "678" },
+    ];
+    const r = await build(d.api, files, "t=adopt:test");
+    assert.equal(r.error, undefined, r.output);
+    const size = async (ref: string) => (await d.api.ok<{ Size: number }>("GET", `/images/${ref}/json`)).Size;
+    // busybox + 8 bytes of COPY + 8 bytes written by the RUN.
+    assert.equal(await size("adopt:test"), (await size("busybox")) + 8 + 8);
+    assert.equal(await runOutput(d.api, "adopt:test", ["cat", "/both"]), "12345678");
+  });
+
   test("RUN --mount=type=cache,from=stage,source=…: a new cache starts as that directory, then persists", async () => {
     const id = `seeded-${randomBytes(6).toString("hex")}`;
     const dockerfile = [
