@@ -148,7 +148,8 @@ export async function displayBuildProgress(
 ): Promise<void> {
   const progress = new BuildProgress(Date.now());
   const block = new TerminalBlock();
-  const width = () => Math.max(20, (out.columns ?? 80) - 1);
+  // A terminal that reports no size (0 columns) is taken as 80 wide.
+  const width = () => Math.max(20, (out.columns || 80) - 1);
   const draw = () => out.write(block.frame(progress.render(Date.now(), width())));
   const timer = setInterval(draw, redrawMs);
   let failure: JsonMessageError | undefined;
