@@ -27,7 +27,7 @@ import { volumes } from "./metrics/volumes.ts";
 import { absentTarget } from "./targets/absent.ts";
 import { startDocker } from "./targets/docker.ts";
 import type { Target } from "./targets/target.ts";
-import { startWharf } from "./targets/wharf.ts";
+import { refreshBuildIfStale, startWharf } from "./targets/wharf.ts";
 
 // memory first: the host is quietest right after start-up (no namespaces still being freed).
 const GROUPS: readonly MetricGroup[] = [
@@ -87,7 +87,10 @@ function parse() {
  */
 async function startTargets(opts: ReturnType<typeof parse>, out: Target[]): Promise<void> {
   if (opts["no-wharf"]) out.push(absentTarget("wharf", "left out (--no-wharf)"));
-  else await startWharf((t) => out.push(t));
+  else {
+    refreshBuildIfStale();
+    await startWharf((t) => out.push(t));
+  }
   out.push(
     opts["no-docker"]
       ? absentTarget("docker", "left out (--no-docker)")
