@@ -230,7 +230,10 @@ export class ImageService {
     const parent = opts.parentImage ? this.resolve(opts.parentImage) : undefined;
     const parentConfig = parent ? await this.config(parent.id) : undefined;
     const layers = parent ? this.layersOf(parent) : [];
-    if (!opts.emptyLayer) {
+    // As Docker's NewChildImage: an empty diff adds no layer, only a history entry marked
+    // empty_layer (a commit of a container that changed nothing, a RUN that wrote nothing).
+    const emptyLayer = opts.emptyLayer || (await this.snapshots.isEmpty(opts.upperDir));
+    if (!emptyLayer) {
       const top = layers.at(-1)?.chain_id ?? null;
       layers.push(await this.ingestLayer(top, this.snapshots.diff(opts.upperDir)));
     }
@@ -250,7 +253,7 @@ export class ImageService {
           ...(opts.author ? { author: opts.author } : {}),
           created_by: opts.createdBy ?? "",
           ...(opts.comment ? { comment: opts.comment } : {}),
-          ...(opts.emptyLayer ? { empty_layer: true } : {}),
+          ...(emptyLayer ? { empty_layer: true } : {}),
         },
       ],
     };

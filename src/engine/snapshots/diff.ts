@@ -140,6 +140,12 @@ export function diffTar(upper: string): Readable {
   return out;
 }
 
+/** Whether `upper` holds anything a layer tar would carry (an empty diff makes no layer). */
+export async function hasChanges(upper: string): Promise<boolean> {
+  for await (const _ of walkUpper(upper)) return true;
+  return false;
+}
+
 export interface Change {
   Path: string;
   /** 0 modified, 1 added, 2 deleted (Docker's ChangeType). */
