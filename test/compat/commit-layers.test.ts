@@ -5,7 +5,7 @@
 // those stubs. Set WHARF_TEST_SOCKET to a reference dockerd's socket to run against Docker.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -81,7 +81,7 @@ describe("docker commit / diff of a container's rw layer", {
     const bareTar = join(work, "bare.tar");
     writeFileSync(
       bareTar,
-      await makeTar([{ name: "busybox", body: spawnSync("cat", ["/bin/busybox"]).stdout, mode: 0o755 }]),
+      await makeTar([{ name: "busybox", body: readFileSync("/bin/busybox"), mode: 0o755 }]),
     );
     ok("import", bareTar, bare);
   });
@@ -108,5 +108,40 @@ describe("docker commit / diff of a container's rw layer", {
     });
     assert.equal(ok("history", "--format", "{{.Size}}", image).split("\n")[0], "0B");
     assert.equal(ok("run", "--rm", image, "cat", "/etc/passwd").length > 0, true);
+  });
+
+  test("runtime mount points stay out of diff and commit; the user's own mount points are in", () => {
+    // An image without /etc, /proc, /sys, /dev: the runtime makes those mount points itself.
+    const quiet = `compat-commit-bare-none-${suffix}`;
+    create(quiet, bare, "/busybox", "true");
+    ok("start", "-a", quiet);
+    assert.equal(ok("diff", quiet), "");
+    const quietImage = `compat-commit-bare-none-${suffix}:v1`;
+    commit(quiet, quietImage);
+    assert.equal(saved(quietImage).config.history.at(-1)?.empty_layer, true);
+
+    const busy = `compat-commit-bare-busy-${suffix}`;
+    create(busy, "-v", "/vol", "--tmpfs", "/t", bare, "/busybox", "sh", "-c", "echo x > /etc/newfile");
+    ok("start", "-a", busy);
+    assert.deepEqual(ok("diff", busy).trim().split("\n").sort(), [
+      "A /etc/newfile",
+      "A /t",
+      "A /vol",
+      "C /etc",
+    ]);
+    const busyImage = `compat-commit-bare-busy-${suffix}:v1`;
+    commit(busy, busyImage);
+    const { config, topLayer } = saved(busyImage);
+    assert.equal(config.history.at(-1)?.empty_layer, undefined);
+    assert.deepEqual(topLayer, ["etc/", "etc/newfile", "t/", "vol/"]);
+
+    // The busybox image has /etc but no /etc/hosts: the stub must not copy /etc up either.
+    const tmp = `compat-commit-bb-tmp-${suffix}`;
+    create(tmp, base, "sh", "-c", "echo x > /tmp/f");
+    ok("start", "-a", tmp);
+    assert.deepEqual(ok("diff", tmp).trim().split("\n").sort(), ["A /tmp/f", "C /tmp"]);
+    const tmpImage = `compat-commit-bb-tmp-${suffix}:v1`;
+    commit(tmp, tmpImage);
+    assert.deepEqual(saved(tmpImage).topLayer, ["tmp/", "tmp/f"]);
   });
 });
