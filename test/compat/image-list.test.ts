@@ -55,6 +55,7 @@ describe("docker images: intermediate and dangling images", {
     dir = mkdtempSync(join(tmpdir(), "wharf-list-ctx-"));
   });
   after(async () => {
+    docker("rmi", "-f", `compat-list-other-${suffix}:x`);
     docker("rmi", "-f", image);
     docker("rmi", "-f", base);
     rmSync(dir, { recursive: true, force: true });
@@ -118,5 +119,19 @@ describe("docker images: intermediate and dangling images", {
     const left = ids("-a");
     assert.ok(![first, runA, runB, second].some((id) => left.includes(id)));
     assert.ok(ids().includes(ok("image", "inspect", "-f", "{{.Id}}", base).trim()));
+  });
+
+  test("a reference filter lists only the matching tags of an image", () => {
+    const other = `compat-list-other-${suffix}:x`;
+    ok("tag", base, other);
+    const rows = (...args: string[]) =>
+      ok("images", "--format", "{{.Repository}}:{{.Tag}}", ...args)
+        .trim()
+        .split("\n")
+        .sort();
+    assert.deepEqual(rows(`compat-list-other-${suffix}`), [other]);
+    assert.deepEqual(rows("--filter", `reference=compat-list-*-${suffix}:x`), [other]);
+    assert.deepEqual(rows("--filter", `reference=compat-list-bb-${suffix}`), [base]);
+    ok("rmi", other);
   });
 });

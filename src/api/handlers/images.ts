@@ -85,7 +85,11 @@ export function imageRoutes(images: ImageService, pull?: (ctx: RequestContext) =
       ctx.send(
         200,
         listed.map(({ image, labels, tags, repoDigests }) => {
-          const summary = imageSummary(images, image, labels);
+          const summary = {
+            ...imageSummary(images, image, labels),
+            RepoTags: tags,
+            RepoDigests: repoDigests,
+          };
           if (useNone && tags.length === 0 && repoDigests.length === 0)
             return { ...summary, RepoTags: ["<none>:<none>"], RepoDigests: ["<none>@<none>"] };
           return summary;

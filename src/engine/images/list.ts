@@ -49,8 +49,12 @@ export async function listImages(
     if (!matchesTime(images, image, f)) continue;
     const labels = (await images.config(image.id)).config?.Labels ?? {};
     if (!matchLabels(f.get("label"), labels)) continue;
-    const tags = images.tagsOf(image.id);
-    const repoDigests = images.repoDigestsOf(image);
+    // With a reference filter Docker lists only the matching tags and digests of an image.
+    const patterns = f.get("reference");
+    const matching = (refs: string[]) =>
+      patterns ? refs.filter((r) => patterns.some((p) => refMatch(p, r))) : refs;
+    const tags = matching(images.tagsOf(image.id));
+    const repoDigests = matching(images.repoDigestsOf(image));
     if (tags.length === 0 && repoDigests.length === 0) {
       // An untagged image: hidden while it is some image's parent, unless all=1.
       if (!opts.all && hasChildren) continue;
@@ -59,8 +63,6 @@ export async function listImages(
     } else if (danglingOnly && tags.length > 0) {
       continue;
     }
-    if (f.has("reference") && !matchAny(f.get("reference"), (p) => tags.some((t) => globMatch(p, t))))
-      continue;
     out.push({ image, labels, tags, repoDigests });
   }
   return out;
@@ -79,13 +81,18 @@ function matchesTime(images: ImageService, image: ImageRecord, f: Filters): bool
   );
 }
 
-/** `reference` filters are globs over "repo:tag" (a bare repo pattern matches any tag). */
-function globMatch(pattern: string, tag: string): boolean {
+/**
+ * `reference` filters are globs (`*` stops at "/") over "repo:tag" or "repo@digest"; a pattern
+ * also matches the bare repo name (moby's reference.FamiliarMatch).
+ */
+function refMatch(pattern: string, ref: string): boolean {
   const re = new RegExp(
     `^${pattern
       .replace(/[.+^${}()|[\]\\]/g, "\\$&")
       .replace(/\*/g, "[^/]*")
       .replace(/\?/g, ".")}$`,
   );
-  return re.test(tag) || re.test(tag.slice(0, tag.lastIndexOf(":")));
+  const at = ref.indexOf("@");
+  const name = at >= 0 ? ref.slice(0, at) : ref.slice(0, ref.lastIndexOf(":"));
+  return re.test(ref) || re.test(name);
 }
