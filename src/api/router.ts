@@ -19,7 +19,7 @@ export function route(method: string, path: string, handler: Handler): Route {
   return { method, pattern: new RegExp(`^${source}$`), handler };
 }
 
-function compareVersions(a: string, b: string): number {
+export function compareVersions(a: string, b: string): number {
   const [a1 = 0, a2 = 0] = a.split(".").map(Number);
   const [b1 = 0, b2 = 0] = b.split(".").map(Number);
   return a1 - b1 || a2 - b2;

@@ -3,11 +3,12 @@
 import { PassThrough, type Readable } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import { InvalidParameterError } from "../../engine/errors.ts";
+import { listImages } from "../../engine/images/list.ts";
 import { imageHistory, pruneImages } from "../../engine/images/maintenance.ts";
 import type { ImageRecord, ImageService } from "../../engine/images/service.ts";
-import { checkFilterKeys, type Filters, matchAny, matchLabels, parseFilters } from "../../util/filters.ts";
+import { parseFilters } from "../../util/filters.ts";
 import type { RequestContext } from "../context.ts";
-import { type Route, route } from "../router.ts";
+import { compareVersions, type Route, route } from "../router.ts";
 
 /** Import bodies may be gzip or zstd compressed, as with `docker import file.tar.gz`. */
 async function decompressed(source: Readable): Promise<Readable> {
@@ -62,41 +63,6 @@ export function imageSummary(
   };
 }
 
-function matchesImage(
-  images: ImageService,
-  image: ImageRecord,
-  labels: Record<string, string>,
-  f: Filters,
-): boolean {
-  const tags = images.tagsOf(image.id);
-  const dangling = f.get("dangling")?.[0];
-  if (dangling !== undefined && (dangling === "true" || dangling === "1") !== (tags.length === 0))
-    return false;
-  return (
-    matchLabels(f.get("label"), labels) &&
-    matchAny(f.get("reference"), (pattern) => tags.some((t) => globMatch(pattern, t))) &&
-    matchAny(f.get("before"), (ref) => {
-      const other = images.find(ref);
-      return other !== undefined && Date.parse(image.created) < Date.parse(other.created);
-    }) &&
-    matchAny(f.get("since"), (ref) => {
-      const other = images.find(ref);
-      return other !== undefined && Date.parse(image.created) > Date.parse(other.created);
-    })
-  );
-}
-
-/** `reference` filters are globs over "repo:tag" (a bare repo pattern matches any tag). */
-function globMatch(pattern: string, tag: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, "[^/]*")
-      .replace(/\?/g, ".")}$`,
-  );
-  return re.test(tag) || re.test(tag.slice(0, tag.lastIndexOf(":")));
-}
-
 /** Streams a tar body; a failure midway cuts the response short (the client sees a bad tar). */
 function sendTar(ctx: RequestContext, tar: Readable): void {
   const res = ctx.stream("application/x-tar");
@@ -110,14 +76,25 @@ export function imageRoutes(images: ImageService, pull?: (ctx: RequestContext) =
 
   return [
     route("GET", "/images/json", async (ctx) => {
-      const filters = parseFilters(ctx.str("filters"));
-      checkFilterKeys(filters, ["dangling", "label", "reference", "before", "since"]);
-      const out = [];
-      for (const image of images.all()) {
-        const labels = (await images.config(image.id)).config?.Labels ?? {};
-        if (matchesImage(images, image, labels, filters)) out.push(imageSummary(images, image, labels));
-      }
-      ctx.send(200, out);
+      const listed = await listImages(images, {
+        all: ctx.bool("all"),
+        filters: parseFilters(ctx.str("filters")),
+      });
+      // Before API 1.43 Docker names an untagged image "<none>:<none>" / "<none>@<none>".
+      const useNone = compareVersions(ctx.version, "1.43") < 0;
+      ctx.send(
+        200,
+        listed.map(({ image, labels, tags, repoDigests }) => {
+          const summary = {
+            ...imageSummary(images, image, labels),
+            RepoTags: tags,
+            RepoDigests: repoDigests,
+          };
+          if (useNone && tags.length === 0 && repoDigests.length === 0)
+            return { ...summary, RepoTags: ["<none>:<none>"], RepoDigests: ["<none>@<none>"] };
+          return summary;
+        }),
+      );
     }),
 
     route("POST", "/images/create", async (ctx) => {

@@ -486,7 +486,14 @@ class BuildRun {
     const onCancel = () =>
       void this.d.containers.remove(id, { force: true, volumes: true }).catch(() => undefined);
     this.signal.addEventListener("abort", onCancel);
+    // A client gone before the listener was added (or while start ran) never fires it.
+    const stopIfCancelled = () => {
+      if (!this.signal.aborted) return;
+      onCancel();
+      throw new BuildError("build cancelled");
+    };
     try {
+      stopIfCancelled();
       const output = await this.d.containers.attachOutput(
         id,
         { logs: true, stream: true, stdout: true, stderr: true },
@@ -500,6 +507,7 @@ class BuildRun {
         await this.d.containers.remove(id, { force: true, volumes: true }).catch(() => undefined);
         throw new BuildError((err as Error).message, 127);
       }
+      stopIfCancelled();
       for await (const entry of output.entries) this.say(entry.data.toString("utf8"));
       const { StatusCode } = await waiting;
       return { id, exitCode: StatusCode };

@@ -64,37 +64,55 @@ export async function logSize(path: string): Promise<number> {
   );
 }
 
+/** Subscribes `wake` to the writer's end (a container's exit); returns the unsubscribe. */
+export type OnWriterEnd = (wake: () => void) => () => void;
+
+/** A safety net only: file changes (fs.watch) and the writer's end wake the follower at once. */
+const FOLLOW_FALLBACK_MS = 1000;
+
 /**
  * Yields log entries. In follow mode it keeps going until `stopped()` is true and the file has
- * been read to its end, or until `signal` aborts (the client went away).
+ * been read to its end, or until `signal` aborts (the client went away, or the run ended: then
+ * after one last read to the end). `onWriterEnd` wakes it as soon as the container exits, so
+ * it ends without waiting for a poll.
  */
 export async function* readLogs(
   path: string,
   opts: LogOptions,
   stopped: () => boolean,
   signal: AbortSignal,
+  onWriterEnd?: OnWriterEnd,
 ): AsyncGenerator<LogEntry> {
   let offset = opts.fromOffset ?? 0;
   let pending = "";
   let backlog: LogEntry[] | undefined = opts.tail !== undefined ? [] : undefined;
+  // `woken`: something happened since the top of this pass, so look again before sleeping.
+  let woken = false;
   let wake: (() => void) | undefined;
+  const notify = () => {
+    woken = true;
+    wake?.();
+  };
   // The file stays open while we read: a container removed right after it exits (--rm) must
   // not take its last output away from an attached client.
   let fh: FileHandle | undefined;
   const watcher = opts.follow
     ? (() => {
         try {
-          return watch(path, () => wake?.());
+          return watch(path, notify);
         } catch {
           return undefined;
         }
       })()
     : undefined;
-  const onAbort = () => wake?.();
-  signal.addEventListener("abort", onAbort);
+  const unsubscribe = opts.follow ? onWriterEnd?.(notify) : undefined;
+  signal.addEventListener("abort", notify);
   try {
     for (;;) {
+      woken = false;
+      // Both read before the file: whatever was written before they turned is read below.
       const finished = stopped();
+      const aborted = signal.aborted;
       if (!fh) fh = await open(path, "r").catch(() => undefined);
       const size = fh ? (await fh.stat()).size : 0;
       if (size < offset) offset = 0; // the log was truncated by conmon's size limit
@@ -118,15 +136,21 @@ export async function* readLogs(
         const from = Math.max(0, lines.length - (opts.tail ?? 0));
         for (const entry of opts.tail === 0 ? [] : lines.slice(from)) yield entry;
       }
-      if (!opts.follow || signal.aborted) return;
+      if (!opts.follow || aborted) return;
       if (finished && size <= offset) return;
+      if (woken || signal.aborted) continue;
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 200);
+        const timer = setTimeout(resolve, FOLLOW_FALLBACK_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
+      wake = undefined;
     }
   } finally {
-    signal.removeEventListener("abort", onAbort);
+    signal.removeEventListener("abort", notify);
+    unsubscribe?.();
     watcher?.close();
     await fh?.close();
   }

@@ -764,7 +764,20 @@ export class ContainerService {
     if (!opts.stdout && !opts.stderr) throw new InvalidParameterError("You must choose at least one stream");
     return {
       tty: c.config.Tty === true,
-      entries: readLogs(c.logPath, opts, () => !c.state.Running && !c.state.Restarting, signal),
+      entries: readLogs(
+        c.logPath,
+        opts,
+        () => !c.state.Running && !c.state.Restarting,
+        signal,
+        (wake) => {
+          const offExit = this.onRun(c.id, "exit", wake);
+          const offRemoved = this.onRun(c.id, "removed", wake);
+          return () => {
+            offExit();
+            offRemoved();
+          };
+        },
+      ),
     };
   }
 

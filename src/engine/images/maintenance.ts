@@ -1,5 +1,6 @@
 // History, prune and disk usage of images.
 import { checkFilterKeys, FilterError, type Filters, matchLabels } from "../../util/filters.ts";
+import { danglingFilter } from "./list.ts";
 import type { ImageRecord, ImageService } from "./service.ts";
 
 export interface HistoryEntry {
@@ -67,7 +68,12 @@ export interface PruneResult {
 /** `POST /images/prune`: dangling images (or all unused with dangling=false), leaves first. */
 export async function pruneImages(images: ImageService, filters: Filters): Promise<PruneResult> {
   checkFilterKeys(filters, ["dangling", "until", "label", "label!"]);
-  const danglingOnly = !["false", "0"].includes((filters.get("dangling")?.[0] ?? "true").toLowerCase());
+  const danglingOnly = danglingFilter(filters, {
+    fallback: true,
+    truthy: ["true", "1"],
+    falsy: ["false", "0"],
+    falseFirst: true,
+  });
   const until = filters.get("until")?.map((u) => parseUntil(u));
   const before = images.layersSize();
   const deleted: Array<Record<string, string>> = [];

@@ -232,7 +232,10 @@ export class ImageService {
     const parent = opts.parentImage ? this.resolve(opts.parentImage) : undefined;
     const parentConfig = parent ? await this.config(parent.id) : undefined;
     const layers = parent ? this.layersOf(parent) : [];
-    if (!opts.emptyLayer) {
+    // As Docker's NewChildImage: an empty diff adds no layer, only a history entry marked
+    // empty_layer (a commit of a container that changed nothing, a RUN that wrote nothing).
+    const emptyLayer = opts.emptyLayer || (await this.snapshots.isEmpty(opts.upperDir));
+    if (!emptyLayer) {
       const top = layers.at(-1)?.chain_id ?? null;
       const diff = this.snapshots.diff(opts.upperDir);
       layers.push(
@@ -257,7 +260,7 @@ export class ImageService {
           ...(opts.author ? { author: opts.author } : {}),
           created_by: opts.createdBy ?? "",
           ...(opts.comment ? { comment: opts.comment } : {}),
-          ...(opts.emptyLayer ? { empty_layer: true } : {}),
+          ...(emptyLayer ? { empty_layer: true } : {}),
         },
       ],
     };
@@ -553,6 +556,11 @@ export class ImageService {
         );
       }
     } else {
+      if (tags.length === 0 && this.hasChildren(image.id)) {
+        throw new ConflictError(
+          `conflict: unable to delete ${short} (cannot be forced) - image has dependent child images`,
+        );
+      }
       const running = users.find((u) => u.running);
       if (running) {
         throw new ConflictError(
@@ -574,6 +582,8 @@ export class ImageService {
         items.push({ Untagged: t });
       }
     }
+    // Untagged, an image that others are built on stays (hidden from `docker images`).
+    if (this.hasChildren(image.id)) return items;
     await this.deleteImage(image);
     items.push({ Deleted: image.id });
     this.events.publish({
@@ -581,7 +591,39 @@ export class ImageService {
       Action: "delete",
       Actor: { ID: image.id, Attributes: { name: image.id } },
     });
+    if (opts.prune && image.parent) await this.pruneParents(image.parent, items);
     return items;
+  }
+
+  /**
+   * After a delete, Docker also deletes the parent chain (a build's intermediate images, a
+   * commit's base) as long as each parent is dangling — no tag, no digest, no other child — and
+   * no container uses it; it stops quietly at the first one that is kept.
+   */
+  private async pruneParents(parentId: string, items: Array<Record<string, string>>): Promise<void> {
+    for (let id: string | undefined = parentId; id; ) {
+      const parent = this.byId(id);
+      if (!parent) return;
+      if (this.tagsOf(parent.id).length > 0 || (parent.repoDigests ?? []).length > 0) return;
+      if (this.hasChildren(parent.id) || this.users(parent.id).length > 0) return;
+      await this.deleteImage(parent);
+      items.push({ Deleted: parent.id });
+      this.events.publish({
+        Type: "image",
+        Action: "delete",
+        Actor: { ID: parent.id, Attributes: { name: parent.id } },
+      });
+      id = parent.parent;
+    }
+  }
+
+  /** Whether some image names this one as its Parent. */
+  hasChildren(imageId: string): boolean {
+    return (
+      this.db.sql
+        .prepare("SELECT 1 FROM images WHERE json_extract(record, '$.parent') = ? LIMIT 1")
+        .get(imageId) !== undefined
+    );
   }
 
   private normaliseTag(name: string): string {

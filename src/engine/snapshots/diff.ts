@@ -13,6 +13,7 @@ type TarHeader = Partial<tarStream.Header> & { name: string };
 
 import { findXattr } from "../../platform/xattr.ts";
 import { opaqueMarker, whiteoutPrefix } from "./apply.ts";
+import { isInitLayerDir, runtimeStubs } from "./runtime-stubs.ts";
 
 export interface UpperEntry {
   /** Path inside the root, without a leading slash ("etc/passwd"). */
@@ -29,9 +30,13 @@ function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
-/** Walks `upper` depth-first in name order (parents before children). */
+/**
+ * Walks `upper` depth-first in name order (parents before children), leaving out the mount
+ * points the runtime made (see runtime-stubs.ts), as Docker's diff never sees them.
+ */
 export async function* walkUpper(upper: string): AsyncGenerator<UpperEntry> {
   const opaque = await findXattr(upper, "trusted.overlay.opaque");
+  const stubs = await runtimeStubs(upper, (abs) => opaque.get(abs) === "y");
   async function* walk(dir: string, relDir: string): AsyncGenerator<UpperEntry> {
     const names = (await readdir(dir)).sort();
     // One directory's lstats at once: the thread pool runs them side by side.
@@ -39,6 +44,7 @@ export async function* walkUpper(upper: string): AsyncGenerator<UpperEntry> {
     for (const [i, name] of names.entries()) {
       const abs = join(dir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
+      if (stubs.has(rel)) continue;
       const stat = stats[i] as Stats;
       const entry: UpperEntry = {
         rel,
@@ -162,6 +168,12 @@ export function diffTar(upper: string): Readable {
   return out;
 }
 
+/** Whether `upper` holds anything a layer tar would carry (an empty diff makes no layer). */
+export async function hasChanges(upper: string): Promise<boolean> {
+  for await (const _ of walkUpper(upper)) return true;
+  return false;
+}
+
 export interface Change {
   Path: string;
   /** 0 modified, 1 added, 2 deleted (Docker's ChangeType). */
@@ -185,6 +197,8 @@ export async function changes(upper: string, lowerDirs: string[]): Promise<Chang
   for await (const e of walkUpper(upper)) {
     const path = `/${e.rel}`;
     if (e.whiteout) out.push({ Path: path, Kind: 2 });
+    // Docker's init layer below the rw layer always has /etc, /dev, /proc, /sys: "changed".
+    else if (e.stat.isDirectory() && isInitLayerDir(e.rel)) out.push({ Path: path, Kind: 0 });
     else out.push({ Path: path, Kind: (await existsBelow(e.rel)) ? 0 : 1 });
   }
   return out;

@@ -8,7 +8,7 @@ import { mkdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { isMounted, mountOverlay, unmount } from "../../platform/mount.ts";
-import { type Change, changes, diffTar } from "./diff.ts";
+import { type Change, changes, diffTar, hasChanges } from "./diff.ts";
 
 export interface ContainerRootfs {
   merged: string;
@@ -76,6 +76,11 @@ export class Snapshotter {
    */
   diff(upperDir: string): Readable {
     return diffTar(upperDir);
+  }
+
+  /** Whether the diff of `upperDir` is empty (then commit adds no layer, as Docker). */
+  async isEmpty(upperDir: string): Promise<boolean> {
+    return !(await hasChanges(upperDir));
   }
 
   /** Docker's change list (kinds 0/1/2) of an upper dir over `lowerDirs` (topmost first). */
