@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { lstat, mkdir, rm } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
-import { type Readable, Transform } from "node:stream";
+import { pipeline as pipelineCallback, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import * as tar from "tar";
@@ -58,9 +58,11 @@ export function sniffCompression(head: Uint8Array): Compression {
 export async function decompress(source: Readable): Promise<Readable> {
   const head = await peek(source, 4);
   const kind = sniffCompression(head);
-  if (kind === "gzip") return source.pipe(createGunzip()).on("error", () => undefined);
-  if (kind === "zstd") return source.pipe(createZstdDecompress()).on("error", () => undefined);
-  return source;
+  if (kind === "none") return source;
+  // pipeline (not pipe): a source that fails or is destroyed mid-layer also ends the
+  // decompressor, so whoever reads it sees the error instead of waiting for more bytes.
+  const inflate = kind === "gzip" ? createGunzip() : createZstdDecompress();
+  return pipelineCallback(source, inflate, () => undefined);
 }
 
 async function peek(source: Readable, n: number): Promise<Buffer> {

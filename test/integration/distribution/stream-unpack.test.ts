@@ -1,0 +1,100 @@
+// Layers unpacked while they download, through wharfd: a connection cut mid-layer is resumed
+// with Range and the unpacker keeps consuming the same stream; a registry that lies (wrong
+// digest, extra bytes) leaves no staging snapshot, blob or ingest file behind.
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { importBusybox } from "../../helpers/images.ts";
+import { startTestRegistry, type TestRegistry } from "../registry/helpers.ts";
+import { type FaultProxy, startFaultProxy } from "./helpers.ts";
+
+interface Msg {
+  status?: string;
+  errorDetail?: { message: string };
+}
+
+const lines = (text: string): Msg[] =>
+  text
+    .split("\r\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Msg);
+
+let daemon: TestDaemon;
+let reg: TestRegistry;
+let proxy: FaultProxy;
+let name: string;
+
+/** What a pull can leave on disk: blobs, partial downloads, snapshot dirs and their links. */
+function storeFiles(): Record<string, string[]> {
+  const ls = (rel: string) => readdirSync(join(daemon.dataRoot, rel)).sort();
+  return {
+    blobs: ls("content/blobs/sha256"),
+    ingest: ls("content/ingest"),
+    snapshots: ls("snapshots"),
+    links: ls("snapshots/l"),
+  };
+}
+
+const pull = async (ref: string, tag: string) =>
+  daemon.api.call("POST", `/images/create?${new URLSearchParams({ fromImage: ref, tag })}`);
+
+before(async () => {
+  daemon = await startDaemon();
+  reg = await startTestRegistry();
+  proxy = await startFaultProxy(reg.url);
+  // Only the layer (not the config) gets the faults.
+  proxy.faultMinBytes = 64 * 1024;
+  name = `${proxy.host}/su/busybox`;
+  await importBusybox(daemon.api, `${name}:1`);
+  const pushed = await daemon.api.call("POST", `/images/${name}/push?tag=1`);
+  assert.ok(!pushed.text().includes("errorDetail"), pushed.text());
+  // Without the local copy, every pull below has to download (and unpack) the layer.
+  await daemon.api.ok("DELETE", `/images/${name}:1`);
+});
+after(async () => {
+  await daemon?.stop();
+  await proxy?.close();
+  await reg?.close();
+});
+
+describe("unpack while downloading", () => {
+  for (const fault of ["corrupt", "extra"] as const) {
+    test(`a registry sending a ${fault} layer leaves the store as before: no staging dir, blob or partial file`, async () => {
+      const before = daemon.owned ? storeFiles() : undefined;
+      proxy.nextFault = fault;
+      const res = await pull(name, "1");
+      assert.equal(res.status, 200);
+      const msgs = lines(res.text());
+      assert.match(
+        msgs.at(-1)?.errorDetail?.message ?? "",
+        fault === "corrupt" ? /verification failed/ : /more than the expected/,
+        JSON.stringify(msgs),
+      );
+      assert.equal(proxy.nextFault, undefined, "the fault was applied");
+      assert.equal((await daemon.api.call("GET", `/images/${name}:1/json`)).status, 404);
+      if (before) assert.deepEqual(storeFiles(), before);
+    });
+  }
+
+  test("a connection cut mid-layer resumes with Range and the unpacked image runs", async () => {
+    proxy.blobGets.length = 0;
+    proxy.nextFault = "cut";
+    const msgs = lines((await pull(name, "1")).text());
+    assert.equal(msgs.at(-1)?.status, `Status: Downloaded newer image for ${name}:1`, JSON.stringify(msgs));
+    assert.equal(proxy.nextFault, undefined, "the cut happened");
+    const ranged = proxy.blobGets.filter((g) => g.range !== undefined);
+    assert.equal(ranged.length, 1, JSON.stringify(proxy.blobGets));
+    assert.match(ranged[0]?.range ?? "", /^bytes=[1-9]\d*-$/);
+    // The layer's bytes before and after the cut were one stream to the unpacker: every file
+    // is whole (busybox itself runs, and its size matches the binary in the layer).
+    const id = await daemon.api.run({
+      Image: `${name}:1`,
+      Cmd: ["sh", "-c", "busybox --help >/dev/null && ls /bin | wc -l"],
+    });
+    assert.equal(await daemon.api.waitExit(id), 0);
+    await daemon.api.ok("DELETE", `/containers/${id}?force=1`);
+    await daemon.api.ok("DELETE", `/images/${name}:1`);
+  });
+});
