@@ -41,11 +41,19 @@ export async function pullImage(ctx: RequestContext, services: DistributionServi
   });
   const res = ctx.stream("application/json");
   const write = progressWriter(res);
+  // As Docker: the pull runs in the request's context, so a client that hangs up cancels it.
+  const context = new AbortController();
+  const hangUp = () => {
+    if (!res.writableFinished) context.abort(new Error("context canceled"));
+  };
+  res.once("close", hangUp);
   try {
-    await job.run(write);
+    await job.run(write, context.signal);
   } catch (err) {
     log.warn("pull failed", { image: ctx.str("fromImage"), err: errorMessage(err) });
     write(progressError(errorMessage(err)));
+  } finally {
+    res.off("close", hangUp);
   }
   res.end();
 }

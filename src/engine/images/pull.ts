@@ -152,16 +152,21 @@ export class PullJob {
     this.resolveTag = resolveTag;
   }
 
-  async run(sink: ProgressSink): Promise<void> {
+  /**
+   * `signal` is the request's context: when the client goes away, downloads stop and the pull
+   * fails like any other (partial blobs and staged layers removed, no image recorded).
+   */
+  async run(sink: ProgressSink, signal?: AbortSignal): Promise<void> {
     if (this.planned) {
-      const status = await this.pullOne(this.planned, sink);
+      const status = await this.pullOne(this.planned, sink, signal);
       sink({ status: `Status: ${status} for ${familiarString(this.planned.ref)}` });
       return;
     }
     let updated = false;
     for (const tag of this.allTags ?? []) {
+      signal?.throwIfAborted();
       const plan = await this.resolveTag({ ...this.ref, tag });
-      updated = (await this.pullOne(plan, sink)).startsWith("Downloaded") || updated;
+      updated = (await this.pullOne(plan, sink, signal)).startsWith("Downloaded") || updated;
     }
     const name = familiarName(this.ref);
     sink({
@@ -172,11 +177,15 @@ export class PullJob {
   }
 
   /** Pulls one resolved image; returns Docker's final status words. */
-  private pullOne(plan: PlannedTag, sink: ProgressSink): Promise<string> {
-    return this.deps.store.withLease(() => this.pullLeased(plan, sink));
+  private pullOne(plan: PlannedTag, sink: ProgressSink, signal: AbortSignal | undefined): Promise<string> {
+    return this.deps.store.withLease(() => this.pullLeased(plan, sink, signal));
   }
 
-  private async pullLeased(plan: PlannedTag, sink: ProgressSink): Promise<string> {
+  private async pullLeased(
+    plan: PlannedTag,
+    sink: ProgressSink,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     const { ref, repo, resolved } = plan;
     const { store, content, events } = this.deps;
     sink({
@@ -220,6 +229,7 @@ export class PullJob {
       } else {
         if (!limit.free()) p.status("Waiting");
         task = limit.run(async () => {
+          signal?.throwIfAborted();
           if (failed) throw new Error("pull aborted");
           if (
             desc.urls?.length ||
@@ -230,7 +240,7 @@ export class PullJob {
           }
           // One pass over the bytes: the reader resumes dropped connections with Range and
           // errors before its end on a digest mismatch, so the unpacker sees one stream.
-          const reader = repo.blobReader(desc, (n) => p.bytes("Downloading", n, desc.size));
+          const reader = repo.blobReader(desc, (n) => p.bytes("Downloading", n, desc.size), signal);
           streams.add(reader);
           let staged: StagedLayer;
           try {
@@ -254,13 +264,20 @@ export class PullJob {
       present[i] ? Promise.resolve(undefined) : download(l, progress[i] as LayerProgress),
     );
     for (const w of wanted) w.catch(() => {});
+    const cancel = () => {
+      failed = true;
+      for (const s of streams) s.destroy(signal?.reason as Error);
+    };
+    signal?.addEventListener("abort", cancel, { once: true });
     try {
+      signal?.throwIfAborted();
       let parent: string | null = null;
       const registered: string[] = [];
       // Committed bottom-up: a layer's chain ID needs its parent's.
       for (const [i, layer] of layers.entries()) {
         const p = progress[i] as LayerProgress;
         const staged = await wanted[i];
+        signal?.throwIfAborted();
         if (present[i]) {
           parent = chains[i] as string;
         } else {
@@ -275,6 +292,7 @@ export class PullJob {
         }
         registered.push(parent);
       }
+      signal?.throwIfAborted();
       const configDigest = resolved.manifest.config.digest;
       const imageId = await store.createImage({
         ref,
@@ -307,6 +325,8 @@ export class PullJob {
       // Blobs this pull wrote and nothing uses: gone, so a failed pull leaves the store as before.
       for (const digest of downloaded) await store.dropBlobIfUnused(digest);
       throw err;
+    } finally {
+      signal?.removeEventListener("abort", cancel);
     }
   }
 }

@@ -1,8 +1,10 @@
 // Layers unpacked while they download, through wharfd: a connection cut mid-layer is resumed
 // with Range and the unpacker keeps consuming the same stream; a registry that lies (wrong
-// digest, extra bytes) leaves no staging snapshot, blob or ingest file behind.
+// digest, extra bytes) leaves no staging snapshot, blob or ingest file behind; a client that
+// hangs up mid-pull cancels it (as Docker's request context), leaving the store as before.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
@@ -95,6 +97,66 @@ describe("unpack while downloading", () => {
     });
     assert.equal(await daemon.api.waitExit(id), 0);
     await daemon.api.ok("DELETE", `/containers/${id}?force=1`);
+    await daemon.api.ok("DELETE", `/images/${name}:1`);
+  });
+});
+
+/** Polls `check` until it holds or `ms` pass; returns whether it held (no timing asserted). */
+async function eventually(check: () => boolean | Promise<boolean>, ms = 30_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+/** Starts a pull, reads until the layer is downloading, then drops the connection. */
+function pullAndHangUp(ref: string, tag: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      socketPath: daemon.socket,
+      method: "POST",
+      path: `/images/create?${new URLSearchParams({ fromImage: ref, tag })}`,
+    });
+    let seen = "";
+    req.on("response", (res) => {
+      res.on("data", (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('"Downloading"')) {
+          req.destroy();
+          resolve(seen);
+        }
+      });
+      res.on("end", () => reject(new Error(`the pull ended before any layer downloaded: ${seen}`)));
+    });
+    req.on("error", (err) => {
+      if (!seen.includes('"Downloading"')) reject(err);
+    });
+    req.end();
+  });
+}
+
+describe("client disconnect", () => {
+  test("a client that hangs up mid-layer cancels the pull: nothing half-stored", async () => {
+    const before = daemon.owned ? storeFiles() : undefined;
+    proxy.blobAborts = 0;
+    // ~1 MB layer at 16 KiB per 25 ms: tens of seconds if nobody stopped it.
+    proxy.slowBlobs = { bytes: 16 * 1024, everyMs: 25 };
+    try {
+      await pullAndHangUp(name, "1");
+      assert.ok(await eventually(() => proxy.blobAborts === 1), "the daemon stopped reading the layer");
+    } finally {
+      proxy.slowBlobs = undefined;
+    }
+    assert.equal((await daemon.api.call("GET", `/images/${name}:1/json`)).status, 404);
+    if (before) {
+      await eventually(() => JSON.stringify(storeFiles()) === JSON.stringify(before));
+      assert.deepEqual(storeFiles(), before);
+    }
+    // The daemon is fine afterwards: the same pull completes.
+    const msgs = lines((await pull(name, "1")).text());
+    assert.equal(msgs.at(-1)?.status, `Status: Downloaded newer image for ${name}:1`, JSON.stringify(msgs));
     await daemon.api.ok("DELETE", `/images/${name}:1`);
   });
 });
