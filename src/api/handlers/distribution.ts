@@ -4,11 +4,11 @@
 import type { ServerResponse } from "node:http";
 import { authConfigFromJson, decodeRegistryAuth } from "../../distribution/client/auth.ts";
 import type { RegistryClient } from "../../distribution/client/client.ts";
-import { registryDomain } from "../../distribution/client/reference.ts";
 import { type ProgressMessage, errorMessage as progressError } from "../../engine/images/progress.ts";
 import type { ImagePuller } from "../../engine/images/pull.ts";
 import type { ImagePusher } from "../../engine/images/push.ts";
 import { log } from "../../util/log.ts";
+import { registryDomain } from "../../util/reference.ts";
 import type { RequestContext } from "../context.ts";
 import { errorMessage } from "../errors.ts";
 import { type Route, route } from "../router.ts";

@@ -17,6 +17,7 @@ import {
   type Platform,
   parsePlatform,
 } from "../../distribution/client/manifest.ts";
+import { sha256Digest } from "../../util/digest.ts";
 import {
   canonicalString,
   familiarName,
@@ -25,8 +26,7 @@ import {
   InvalidReferenceError,
   parseImageRef,
   refFromPullParams,
-} from "../../distribution/client/reference.ts";
-import { sha256Digest } from "../../util/digest.ts";
+} from "../../util/reference.ts";
 import type { ContentStore } from "../content/store.ts";
 import { InvalidParameterError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
