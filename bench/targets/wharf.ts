@@ -112,7 +112,15 @@ class WharfTarget implements Target {
     mkdirSync(EXEC_ROOT, { recursive: true });
     const child = spawn(
       join(REPO_ROOT, "bin/wharfd"),
-      ["--host", `unix://${SOCKET}`, "--data-root", DATA_ROOT, "--exec-root", EXEC_ROOT],
+      [
+        "--host",
+        `unix://${SOCKET}`,
+        "--data-root",
+        DATA_ROOT,
+        "--exec-root",
+        EXEC_ROOT,
+        ...extraDaemonArgs(),
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     this.child = child;
@@ -196,4 +204,9 @@ async function removeBridgeRules(bridge: string): Promise<void> {
       await sh("iptables", ["-w", "5", "-t", table, "-D", ...args]);
     }
   }
+}
+
+/** WHARF_BENCH_WHARFD_ARGS: extra wharfd flags for one run (e.g. "--max-concurrent-downloads 8"). */
+function extraDaemonArgs(): string[] {
+  return (process.env.WHARF_BENCH_WHARFD_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
 }

@@ -68,6 +68,8 @@ Options:
       --iptables             Add wharf's iptables rules (default true)
       --ip-forward           Enable net.ipv4.ip_forward (default true)
       --mtu int              MTU of container interfaces (default 1500)
+      --max-concurrent-downloads int  Max concurrent downloads per pull (default 3)
+      --max-concurrent-uploads int    Max concurrent uploads per push (default 5)
   -h, --help                 Print usage
 `;
 
@@ -151,6 +153,13 @@ export function loadConfig(argv: string[]): DaemonConfig | undefined {
       case "--mtu":
         flags.mtu = Number(value());
         break;
+      case "--max-concurrent-downloads":
+      case "--max-concurrent-uploads": {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${name} must be a positive integer`);
+        flags[name === "--max-concurrent-downloads" ? "maxConcurrentDownloads" : "maxConcurrentUploads"] = v;
+        break;
+      }
       default:
         throw new ConfigError(`unknown flag: ${name}\nSee 'wharfd --help'.`);
     }

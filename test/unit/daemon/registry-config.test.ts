@@ -46,3 +46,19 @@ test("defaults: Docker's 3 downloads and 5 uploads; a bad limit is refused", () 
     assert.throws(() => loadConfig(["--config-file", path]), ConfigError);
   });
 });
+
+test("--max-concurrent-downloads/--max-concurrent-uploads flags win over daemon.json, as dockerd's", () => {
+  withConfig({ "max-concurrent-downloads": 6, "max-concurrent-uploads": 2 }, (path) => {
+    const c = loadConfig([
+      "--config-file",
+      path,
+      "--max-concurrent-downloads",
+      "8",
+      "--max-concurrent-uploads=4",
+    ]);
+    assert.equal(c?.maxConcurrentDownloads, 8);
+    assert.equal(c?.maxConcurrentUploads, 4);
+    assert.throws(() => loadConfig(["--config-file", path, "--max-concurrent-downloads", "0"]), ConfigError);
+    assert.throws(() => loadConfig(["--config-file", path, "--max-concurrent-uploads=x"]), ConfigError);
+  });
+});
