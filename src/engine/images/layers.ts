@@ -186,6 +186,11 @@ export class LayerStore {
       await this.discardStaged(staged);
       throw new InvalidParameterError(`parent layer ${parent} does not exist`);
     }
+    if (!this.content.has(staged.blob)) {
+      // A concurrent failed pull of the same blob dropped it: never record a layer without it.
+      await this.discardStaged(staged);
+      throw new InvalidParameterError(`failed to register layer: blob ${staged.blob} was removed meanwhile`);
+    }
     const row = this.insert(
       parent,
       staged.applied,

@@ -3,12 +3,19 @@
 // digest, extra bytes) leaves no staging snapshot, blob or ingest file behind; a client that
 // hangs up mid-pull cancels it (as Docker's request context), leaving the store as before.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { gzipSync, zstdCompressSync } from "node:zlib";
+import { RegistryClient } from "../../../src/distribution/client/client.ts";
+import { RegistryHosts } from "../../../src/distribution/client/hosts.ts";
+import { MediaTypes } from "../../../src/distribution/client/manifest.ts";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
+import { listTar, makeTar } from "../../helpers/tars.ts";
 import { startTestRegistry, type TestRegistry } from "../registry/helpers.ts";
 import { type FaultProxy, startFaultProxy } from "./helpers.ts";
 
@@ -136,6 +143,86 @@ function pullAndHangUp(ref: string, tag: string): Promise<string> {
     req.end();
   });
 }
+
+const digestOf = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+
+describe("compressions", () => {
+  test("plain, gzip and zstd layers are unpacked from the stream, in order", async () => {
+    const repo = new RegistryClient(new RegistryHosts({ certsDirs: [] }))
+      .sessionFor(new URL(reg.url).host, {})
+      .repository("su/mixed", ["pull", "push"]);
+    const tars = await Promise.all([
+      makeTar([
+        { name: "plain", body: "from a plain tar\n" },
+        { name: "over", body: "bottom\n" },
+      ]),
+      makeTar([
+        { name: "gzip", body: "from a gzip tar\n" },
+        { name: "over", body: "middle\n" },
+      ]),
+      makeTar([
+        { name: "zstd", body: "from a zstd tar\n" },
+        { name: "over", body: "top\n" },
+      ]),
+    ]);
+    const blobs = [
+      { data: tars[0] as Buffer, mediaType: MediaTypes.ociLayer },
+      { data: gzipSync(tars[1] as Buffer), mediaType: MediaTypes.ociLayerGzip },
+      { data: zstdCompressSync(tars[2] as Buffer), mediaType: "application/vnd.oci.image.layer.v1.tar+zstd" },
+    ].map((b) => ({ ...b, digest: digestOf(b.data), size: b.data.length }));
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        config: { Cmd: ["/plain"] },
+        rootfs: { type: "layers", diff_ids: tars.map(digestOf) },
+      }),
+    );
+    const configBlob = {
+      data: config,
+      mediaType: MediaTypes.ociConfig,
+      digest: digestOf(config),
+      size: config.length,
+    };
+    for (const b of [...blobs, configBlob])
+      await repo.uploadBlob(b, (s, e) => Readable.from([b.data.subarray(s, e)]), { chunkSize: 1 << 20 });
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaTypes.ociManifest,
+        config: { mediaType: configBlob.mediaType, digest: configBlob.digest, size: configBlob.size },
+        layers: blobs.map(({ data: _d, ...l }) => l),
+      }),
+    );
+    await repo.putManifest("1", MediaTypes.ociManifest, manifest);
+
+    const ref = `${new URL(reg.url).host}/su/mixed`;
+    const msgs = lines((await pull(ref, "1")).text());
+    assert.equal(msgs.at(-1)?.status, `Status: Downloaded newer image for ${ref}:1`, JSON.stringify(msgs));
+    const image = await daemon.api.ok<{ RootFS: { Layers: string[] } }>("GET", `/images/${ref}:1/json`);
+    assert.deepEqual(image.RootFS.Layers, tars.map(digestOf));
+    // Each layer's file is there, and the top layer's copy of a shared path wins.
+    const ctr = await daemon.api.ok<{ Id: string }>("POST", "/containers/create", { Image: `${ref}:1` });
+    try {
+      for (const [path, body] of [
+        ["plain", "from a plain tar\n"],
+        ["gzip", "from a gzip tar\n"],
+        ["zstd", "from a zstd tar\n"],
+        ["over", "top\n"],
+      ]) {
+        const res = await daemon.api.call("GET", `/containers/${ctr.Id}/archive?path=/${path}`);
+        assert.equal(res.status, 200, `${path}: ${res.text()}`);
+        assert.deepEqual(
+          (await listTar(res.body)).map((e) => [e.name, e.body]),
+          [[path, body]],
+        );
+      }
+    } finally {
+      await daemon.api.ok("DELETE", `/containers/${ctr.Id}?force=1`);
+      await daemon.api.ok("DELETE", `/images/${ref}:1`);
+    }
+  });
+});
 
 describe("client disconnect", () => {
   test("a client that hangs up mid-layer cancels the pull: nothing half-stored", async () => {
