@@ -85,7 +85,8 @@ function parse() {
  * gives each the same busybox base image.
  */
 async function startTargets(opts: ReturnType<typeof parse>, out: Target[]): Promise<void> {
-  out.push(opts["no-wharf"] ? absentTarget("wharf", "left out (--no-wharf)") : await startWharf());
+  if (opts["no-wharf"]) out.push(absentTarget("wharf", "left out (--no-wharf)"));
+  else await startWharf((t) => out.push(t));
   out.push(
     opts["no-docker"]
       ? absentTarget("docker", "left out (--no-docker)")

@@ -50,7 +50,7 @@ async function run(t: Target, file: string, project: string, args: string[]): Pr
 export const composeGroup: MetricGroup = {
   name: "compose",
   async run(ctx: BenchContext) {
-    const reps = ctx.quick ? 2 : 5;
+    const reps = ctx.quick ? 2 : 3;
     const r = ctx.results;
     const up = r.row("compose", "compose.up", "compose up -d, 5 services (CLI, wall)", "ms", "lower");
     const down = r.row("compose", "compose.down", "compose down -t 1, 5 services (CLI, wall)", "ms", "lower");

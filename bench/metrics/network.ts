@@ -52,7 +52,7 @@ async function startLatency(t: Target, spec: Omit<ContainerSpec, "cmd">): Promis
 }
 
 async function startRows(ctx: BenchContext): Promise<void> {
-  const reps = ctx.quick ? 5 : 15;
+  const reps = ctx.quick ? 5 : 10;
   const r = ctx.results;
   const none = r.row("network", "net.start.none", "POST start, --network none", "ms");
   const bridge = r.row("network", "net.start.bridge", "POST start, default bridge", "ms");
@@ -83,7 +83,7 @@ export const network: MetricGroup = {
   name: "network",
   async run(ctx: BenchContext) {
     await startRows(ctx);
-    const reps = ctx.quick ? 1 : 3;
+    const reps = ctx.quick ? 1 : 2;
     const seconds = ctx.quick ? 3 : 5;
     const r = ctx.results;
     const small = r.row(

@@ -31,7 +31,7 @@ async function fanOut<T>(
 export const parallel: MetricGroup = {
   name: "parallel",
   async run(ctx: BenchContext) {
-    const reps = ctx.quick ? 1 : 3;
+    const reps = ctx.quick ? 1 : 2;
     const r = ctx.results;
     const start = r.row(
       "parallel",

@@ -3,7 +3,7 @@
 // - push / pull throughput of an OCI image of several gzip layers (about 500 MB; 100 MB in
 //   --quick): `skopeo copy` from an OCI layout to a fresh, empty registry, then back into a
 //   fresh layout. Throughput = the image's bytes (all blobs) / seconds.
-// - peak RSS of the server while one big blob (1 GiB; 256 MiB in --quick) is uploaded to it
+// - peak RSS of the server while one big blob (512 MiB; 256 MiB in --quick) is uploaded to it
 //   (POST, then one streamed PUT ?digest=), VmRSS sampled every 50 ms.
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -120,11 +120,11 @@ async function skopeoCopy(src: string, dest: string): Promise<void> {
 export const registryServer: MetricGroup = {
   name: GROUP,
   async run(ctx: BenchContext) {
-    const reps = ctx.quick ? 2 : 3;
+    const reps = 2;
     const layers = 5;
     // Data before gzip; the generated data compresses about 2:1, so the image is about half.
     const imageMB = ctx.quick ? 100 : 500;
-    const blobMiB = ctx.quick ? 256 : 1024;
+    const blobMiB = ctx.quick ? 256 : 512;
     const r = ctx.results;
     const label = `~${imageMB} MB image, ${layers} gzip layers, skopeo copy`;
     const push = r.row(GROUP, "registry-server.push", `registry server: push ${label}`, "MB/s", "higher");
@@ -213,7 +213,7 @@ export const registryServer: MetricGroup = {
       await interleave(
         ctx,
         [rss],
-        ctx.quick ? 1 : 2,
+        1,
         async (t, i, rec) => {
           const root = join(work, `blob-${t.name}-${i}`);
           const reg = await t.startRegistry(root, await port(t));

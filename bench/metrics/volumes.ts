@@ -39,7 +39,7 @@ async function containerSeconds(t: Target, cmd: string[], binds: string[]): Prom
 export const volumes: MetricGroup = {
   name: "volumes",
   async run(ctx: BenchContext) {
-    const reps = ctx.quick ? 1 : 3;
+    const reps = ctx.quick ? 1 : 2;
     const r = ctx.results;
     const vol = r.row("volumes", "volumes.write.named", "dd 1 GiB into a named volume", "MB/s", "higher");
     const layer = r.row(

@@ -1,31 +1,67 @@
-// wharfd under test: started from this checkout (bin/wharfd) on its own socket, data root and
-// exec root; stopped with SIGTERM and its directories removed at the end of the run.
+// wharfd under test: started from this checkout (bin/wharfd) on a socket, data root, exec root
+// and default bridge of this run's own (so two runs, or a run beside the tests, never share
+// one); stopped with SIGTERM and all of them removed at the end of the run.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+} from "node:fs";
 import { join } from "node:path";
+import { chainNames } from "../../src/engine/network/firewall.ts";
 import { ApiClient } from "../lib/api.ts";
 import { resetDaemon } from "../lib/engine.ts";
 import { listProcesses, pidAlive } from "../lib/proc.ts";
 import { reasonOf } from "../lib/results.ts";
 import { errorLine, sh, sleep } from "../lib/sh.ts";
+import { absentTarget } from "./absent.ts";
 import { startWharfRegistry } from "./registry.ts";
 import type { Target } from "./target.ts";
 
 const REPO_ROOT = new URL("../..", import.meta.url).pathname;
-const RUN_DIR = process.env.WHARF_BENCH_RUN ?? "/run/wharf-bench";
-const SOCKET = `${RUN_DIR}/wharf.sock`;
-const DATA_ROOT = process.env.WHARF_BENCH_WHARF_DATA ?? "/var/lib/wharf-bench/wharf";
-const EXEC_ROOT = `${RUN_DIR}/wharf`;
-const BRIDGE = "wharf0";
+/** Where each run makes its own directories: the socket's and exec root's, and the data root's. */
+const RUN_PARENT = process.env.WHARF_BENCH_RUN ?? "/run/wharf-bench";
+const DATA_PARENT = process.env.WHARF_BENCH_WHARF_DATA ?? "/var/lib/wharf-bench";
+
+/** One run's wharfd: everything here is made by the run and removed at its end. */
+interface RunPaths {
+  /** holds the socket, the exec root and the log while the run lasts */
+  runDir: string;
+  socket: string;
+  execRoot: string;
+  dataRoot: string;
+  /** default bridge; wharfd names its iptables chains after it */
+  bridge: string;
+  log: string;
+}
+
+function runPaths(): RunPaths {
+  mkdirSync(RUN_PARENT, { recursive: true });
+  mkdirSync(DATA_PARENT, { recursive: true });
+  const runDir = mkdtempSync(join(RUN_PARENT, "wharf-"));
+  return {
+    runDir,
+    socket: join(runDir, "wharf.sock"),
+    execRoot: join(runDir, "exec"),
+    dataRoot: mkdtempSync(join(DATA_PARENT, "wharf-")),
+    bridge: `wb${randomBytes(4).toString("hex")}`,
+    log: join(runDir, "wharf.log"),
+  };
+}
 
 /**
  * Containers outlive wharfd by design (conmon keeps them for live restore). When wharfd died
  * before removing them, end them here: they are ours by the roots in their command lines.
  */
-async function reapContainers(): Promise<void> {
+async function reapContainers(paths: RunPaths): Promise<void> {
   const ours = (p: { cmdline: string[] }) =>
-    p.cmdline.some((a) => a.includes(EXEC_ROOT) || a.includes(DATA_ROOT));
-  const runtimesDir = `${EXEC_ROOT}/runtimes`;
+    p.cmdline.some((a) => a.includes(paths.execRoot) || a.includes(paths.dataRoot));
+  const runtimesDir = `${paths.execRoot}/runtimes`;
   const runtimes = existsSync(runtimesDir) ? readdirSync(runtimesDir) : [];
   for (const rt of runtimes) {
     const bin = rt === "crun" ? "crun" : "runc";
@@ -46,19 +82,25 @@ async function reapContainers(): Promise<void> {
 
 class WharfTarget implements Target {
   readonly name = "wharf" as const;
-  readonly socketPath = SOCKET;
+  readonly socketPath: string;
   unavailable?: string;
-  readonly api = new ApiClient(SOCKET);
+  readonly api: ApiClient;
   private child?: ChildProcess;
   private stderr = "";
-  private bridgeExisted = true;
+  private readonly paths: RunPaths;
+
+  constructor(paths: RunPaths) {
+    this.paths = paths;
+    this.socketPath = paths.socket;
+    this.api = new ApiClient(paths.socket);
+  }
 
   newClient(): ApiClient {
-    return new ApiClient(SOCKET);
+    return new ApiClient(this.socketPath);
   }
 
   cli(): { cmd: string; args: string[] } {
-    return { cmd: join(REPO_ROOT, "bin/wharf"), args: ["-H", `unix://${SOCKET}`] };
+    return { cmd: join(REPO_ROOT, "bin/wharf"), args: ["-H", `unix://${this.socketPath}`] };
   }
 
   daemonPids(): number[] {
@@ -106,26 +148,27 @@ class WharfTarget implements Target {
   async start(): Promise<void> {
     const main = join(REPO_ROOT, "src/daemon/main.ts");
     if (!existsSync(main)) throw new Error("src/daemon/main.ts does not exist yet");
-    this.bridgeExisted = (await sh("ip", ["link", "show", BRIDGE])).code === 0;
-    mkdirSync(RUN_DIR, { recursive: true });
-    mkdirSync(DATA_ROOT, { recursive: true });
-    mkdirSync(EXEC_ROOT, { recursive: true });
+    const p = this.paths;
+    mkdirSync(p.execRoot, { recursive: true });
     const child = spawn(
       join(REPO_ROOT, "bin/wharfd"),
       [
         "--host",
-        `unix://${SOCKET}`,
+        `unix://${p.socket}`,
         "--data-root",
-        DATA_ROOT,
+        p.dataRoot,
         "--exec-root",
-        EXEC_ROOT,
+        p.execRoot,
+        "--bridge",
+        p.bridge,
         ...extraDaemonArgs(),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     this.child = child;
-    // Kept in full beside docker.log, for whoever has to find out why wharfd failed.
-    const logFile = createWriteStream(`${RUN_DIR}/wharf.log`);
+    // Kept in full (and copied beside docker.log at the end) for whoever has to find out why
+    // wharfd failed.
+    const logFile = createWriteStream(p.log);
     child.stderr?.setEncoding("utf8").on("data", (s: string) => {
       this.stderr = (this.stderr + s).slice(-8000);
       logFile.write(s);
@@ -159,9 +202,11 @@ class WharfTarget implements Target {
       await gone;
       clearTimeout(timer);
     }
-    await reapContainers();
-    // Only what this run made: its own roots, and wharf0 if it did not exist before.
-    for (const dir of [EXEC_ROOT, DATA_ROOT]) {
+    const p = this.paths;
+    await reapContainers(p);
+    if (existsSync(p.log)) copyFileSync(p.log, join(RUN_PARENT, "wharf.log"));
+    // Everything this run made, also when wharfd died before its own clean-up.
+    for (const dir of [p.execRoot, p.dataRoot, p.runDir]) {
       const mounts = readFileSync("/proc/mounts", "utf8")
         .split("\n")
         .map((l) => l.split(" ")[1] ?? "")
@@ -171,17 +216,25 @@ class WharfTarget implements Target {
       for (const m of mounts) await sh("umount", ["-l", m]);
       await sh("rm", ["-rf", "--one-file-system", dir]);
     }
-    await sh("rm", ["-f", SOCKET]);
-    if (!this.bridgeExisted) {
-      await sh("ip", ["link", "del", BRIDGE]);
-      await removeBridgeRules(BRIDGE);
-    }
+    await sh("ip", ["link", "del", p.bridge]);
+    await removeBridgeRules(p.bridge);
   }
 }
 
-/** Starts wharfd from this checkout; never throws (a failure becomes `unavailable`). */
-export async function startWharf(): Promise<Target> {
-  const t = new WharfTarget();
+/**
+ * Starts wharfd from this checkout; never throws (a failure becomes `unavailable`). `created`
+ * gets the target before the daemon starts, so an interrupt mid-start still cleans it up.
+ */
+export async function startWharf(created: (t: Target) => void): Promise<Target> {
+  let t: WharfTarget;
+  try {
+    t = new WharfTarget(runPaths());
+  } catch (err) {
+    const absent = absentTarget("wharf", `no run directories: ${reasonOf(err)}`);
+    created(absent);
+    return absent;
+  }
+  created(t);
   try {
     await t.start();
   } catch (err) {
@@ -190,18 +243,36 @@ export async function startWharf(): Promise<Target> {
   return t;
 }
 
-/** wharfd's iptables rules for a bridge carry the comment "wharf:<bridge>"; delete exactly those. */
+/**
+ * A wharfd that stopped cleanly with nothing running removed its rules and chains itself; one
+ * that died did not. Its rules carry the comment "wharf:<bridge>" and its chains are named
+ * after the bridge (this run's own): delete exactly those, in iptables and ip6tables.
+ */
 async function removeBridgeRules(bridge: string): Promise<void> {
-  for (const table of ["filter", "nat"]) {
-    const listed = await sh("iptables", ["-w", "5", "-t", table, "-S"]);
-    for (const rule of listed.stdout.split("\n")) {
-      if (!rule.startsWith("-A ") || !rule.includes(`"wharf:${bridge}"`)) continue;
-      // Only the comment is quoted in wharf's rules; no argument holds a space.
-      const args = rule
-        .slice(3)
-        .split(" ")
-        .map((a) => a.replace(/^"(.*)"$/, "$1"));
-      await sh("iptables", ["-w", "5", "-t", table, "-D", ...args]);
+  const own = chainNames(bridge);
+  for (const tool of ["iptables", "ip6tables"]) {
+    for (const table of ["filter", "nat"]) {
+      const listed = await sh(tool, ["-w", "5", "-t", table, "-S"]);
+      for (const rule of listed.stdout.split("\n")) {
+        if (!rule.startsWith("-A ") || !rule.includes(`"wharf:${bridge}"`)) continue;
+        // Only the comment is quoted in wharf's rules; no argument holds a space.
+        const args = rule
+          .slice(3)
+          .split(" ")
+          .map((a) => a.replace(/^"(.*)"$/, "$1"));
+        await sh(tool, ["-w", "5", "-t", table, "-D", ...args]);
+      }
+    }
+    await sh(tool, ["-w", "5", "-t", "filter", "-D", "FORWARD", "-j", own.forward]);
+    await sh(tool, ["-w", "5", "-t", "nat", "-D", "POSTROUTING", "-j", own.postrouting]);
+    for (const [table, chain] of [
+      ["filter", own.forward],
+      ["filter", own.isolation1],
+      ["filter", own.isolation2],
+      ["nat", own.postrouting],
+    ]) {
+      await sh(tool, ["-w", "5", "-t", table, "-F", chain]);
+      await sh(tool, ["-w", "5", "-t", table, "-X", chain]);
     }
   }
 }

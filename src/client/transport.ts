@@ -1,12 +1,20 @@
 // HTTP/1.1 to the daemon over a unix socket or TCP (optionally TLS): plain requests share one
 // keep-alive agent; hijacked requests (attach, exec) get a connection of their own, as the
 // docker CLI does.
-import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
-import https from "node:https";
+import type http from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type https from "node:https";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { ApiError, ConnectionError, errorMessageFromBody } from "./errors.ts";
 import type { DaemonHost } from "./host.ts";
+
+// Every CLI command starts here, so start-up time matters: an ESM `import` of node:http makes
+// Node evaluate all of the module's lazy getters (undici's WebSocket & co., ~100 ms on Node 26),
+// and node:https pulls in crypto and tls. getBuiltinModule skips the ESM facade, and https is
+// only loaded for a TLS daemon.
+const httpModule = (): typeof http => process.getBuiltinModule("node:http");
+const httpsModule = (): typeof https => process.getBuiltinModule("node:https");
 
 export interface TlsOptions {
   ca?: Buffer;
@@ -56,8 +64,8 @@ export class Transport {
     this.userAgent = opts.userAgent;
     const agentOpts = { keepAlive: true, maxSockets: Number.POSITIVE_INFINITY };
     this.agent = this.tls
-      ? new https.Agent({ ...agentOpts, ...this.tlsOptions() })
-      : new http.Agent(agentOpts);
+      ? new (httpsModule().Agent)({ ...agentOpts, ...this.tlsOptions() })
+      : new (httpModule().Agent)(agentOpts);
   }
 
   private tlsOptions(): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean } {
@@ -95,7 +103,7 @@ export class Transport {
 
   private start(req: TransportRequest, agent: http.Agent | false): http.ClientRequest {
     const base = this.baseOptions();
-    const requester = this.tls ? https.request : http.request;
+    const requester = this.tls ? httpsModule().request : httpModule().request;
     const headers = { ...(base.headers as Record<string, string>), ...req.headers };
     return requester({ ...base, agent, method: req.method, path: req.path, headers, signal: req.signal });
   }

@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     server.closeAllConnections();
   }
   for (const path of sockets) await rm(path, { force: true });
-  engine.close();
+  await engine.close();
   lock.close();
   return 0;
 }

@@ -41,6 +41,7 @@ import { VolumeService } from "../engine/volumes/service.ts";
 import { capabilityBoundingSet, cgroupLayout, hostFacts, hostHardLimits } from "../platform/host.ts";
 import { Database } from "../store/db.ts";
 import { writeFileAtomic } from "../util/fs-atomic.ts";
+import { log } from "../util/log.ts";
 import type { DaemonConfig } from "./config.ts";
 
 export interface Engine {
@@ -48,7 +49,7 @@ export interface Engine {
   containers: ContainerService;
   images: ImageService;
   events: EventBus;
-  close(): void;
+  close(): Promise<void>;
 }
 
 function daemonId(dataRoot: string): string {
@@ -180,9 +181,10 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     containers,
     images,
     events,
-    close() {
+    async close() {
       health.close();
       containers.close();
+      await network.shutdown().catch((err: Error) => log.warn("network shutdown incomplete", { err }));
       network.close();
       db.close();
     },

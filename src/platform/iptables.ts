@@ -77,3 +77,33 @@ export async function listRules(table: Table, chain: string, family: Family = 4)
   if (res.code !== 0) return [];
   return res.stdout.split("\n").filter((l) => l.startsWith("-A "));
 }
+
+export async function chainExists(table: Table, chain: string, family: Family = 4): Promise<boolean> {
+  return (await iptables(family, ["-t", table, "-S", chain])).code === 0;
+}
+
+/** Flushes and deletes a chain the caller owns outright; a missing chain is fine. */
+export async function deleteChain(table: Table, chain: string, family: Family = 4): Promise<void> {
+  if (!(await chainExists(table, chain, family))) return;
+  await must(family, ["-t", table, "-F", chain]);
+  await must(family, ["-t", table, "-X", chain]);
+}
+
+/** `iptables -S` of a whole table: chain declarations (`-N`, `-P`) and rules (`-A`). */
+export async function tableRules(table: Table, family: Family = 4): Promise<string[]> {
+  const res = await iptables(family, ["-t", table, "-S"]);
+  return res.code === 0 ? res.stdout.split("\n").filter((l) => l.length > 0) : [];
+}
+
+/**
+ * Applies `lines` (iptables-restore syntax, e.g. "-D CHAIN …", "-X CHAIN") to one table as one
+ * transaction: either all take effect or none does (a chain still holding or referenced by a
+ * rule fails its -X, and with it the whole batch). False when the batch was refused.
+ */
+export async function applyAtomically(table: Table, lines: string[], family: Family = 4): Promise<boolean> {
+  const input = `*${table}\n${lines.join("\n")}\nCOMMIT\n`;
+  const res = await execFile(`${binary(family)}-restore`, ["--noflush", "-w", "5"], { input }).catch(
+    (err: Error) => ({ code: 127, stdout: "", stderr: err.message }),
+  );
+  return res.code === 0;
+}

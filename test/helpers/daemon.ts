@@ -5,6 +5,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { chainNames } from "../../src/engine/network/firewall.ts";
+import { PORTMAP_CHAINS } from "../../src/engine/network/portmap-chains.ts";
 import { TestApi } from "./api.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
@@ -20,6 +22,8 @@ export interface TestDaemon {
   stop(): Promise<void>;
   /** Kills the daemon hard (SIGKILL), keeping its data root, for restart tests. */
   crash(): Promise<void>;
+  /** Stops the daemon cleanly (SIGTERM) as it is, containers and all, for restart tests. */
+  terminate(): Promise<void>;
   restart(): Promise<void>;
 }
 
@@ -81,18 +85,61 @@ function iptablesRules(table: string, ipv6 = false): string[] {
   }
 }
 
+/** Pids of running wharfd processes (test daemons of other test files included). */
+export function wharfdPids(): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (/daemon\/main\.(ts|js)\0/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8")))
+        pids.push(Number(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Whether CNI portmap's chains exist in iptables or ip6tables. */
+function portmapChainsExist(): boolean {
+  return [false, true].some((v6) =>
+    iptablesRules("nat", v6).some((r) => PORTMAP_CHAINS.some((c) => r === `-N ${c}`)),
+  );
+}
+
 /**
  * Network state a stopped test daemon left behind: user-network bridges, veths on its default
- * bridge, iptables and ip6tables rules of its user networks (wharf's chains and CNI portmap chains).
+ * bridge, iptables and ip6tables rules of its networks, its own WHARF chains (named after its
+ * default bridge) and CNI portmap's chains with no port published — those only when
+ * `portmapIsOurs`: they did not exist and no other wharfd ran when this daemon started, and no
+ * other wharfd runs now, so this daemon is the one that should have removed them.
  */
-export function networkLeaks(defaultBridge: string, networks: NetworkInfo[]): string[] {
+export function networkLeaks(
+  defaultBridge: string,
+  networks: NetworkInfo[],
+  portmapIsOurs = false,
+): string[] {
   const out: string[] = [];
+  const othersBefore = wharfdPids().length;
   const rules = [
     ...iptablesRules("filter"),
     ...iptablesRules("nat"),
     ...iptablesRules("filter", true).map((r) => `ip6tables ${r}`),
     ...iptablesRules("nat", true).map((r) => `ip6tables ${r}`),
   ];
+  const own = Object.values(chainNames(defaultBridge));
+  for (const r of rules) if (own.some((c) => r.endsWith(`-N ${c}`))) out.push(r);
+  for (const r of rules) if (r.includes(`"wharf:${defaultBridge}"`)) out.push(r);
+  if (portmapIsOurs && othersBefore === 0 && wharfdPids().length === 0) {
+    for (const v6 of [false, true]) {
+      const nat = rules.filter((r) => r.startsWith("ip6tables ") === v6);
+      const published = nat.some((r) => r.includes("-A CNI-HOSTPORT-DNAT "));
+      if (published) continue;
+      for (const c of PORTMAP_CHAINS) {
+        const decl = nat.find((r) => r.endsWith(`-N ${c}`));
+        if (decl) out.push(`${decl} (no port published, no other wharfd running)`);
+      }
+    }
+  }
   if (existsSync(`/sys/class/net/${defaultBridge}/brif`)) {
     for (const port of readdirSync(`/sys/class/net/${defaultBridge}/brif`))
       out.push(`veth ${port} on ${defaultBridge}`);
@@ -131,6 +178,28 @@ export function removeDefaultBridge(bridge: string): void {
       }
     }
   }
+  // A daemon that died before its clean shutdown leaves its chains: they go with the test too.
+  const own = chainNames(bridge);
+  for (const tool of ["iptables", "ip6tables"]) {
+    const run = (args: string[]) => {
+      try {
+        execFileSync(tool, ["-w", "5", ...args], { stdio: "ignore" });
+      } catch {
+        // already gone
+      }
+    };
+    run(["-t", "filter", "-D", "FORWARD", "-j", own.forward]);
+    run(["-t", "nat", "-D", "POSTROUTING", "-j", own.postrouting]);
+    for (const [table, chain] of [
+      ["filter", own.forward],
+      ["filter", own.isolation1],
+      ["filter", own.isolation2],
+      ["nat", own.postrouting],
+    ] as const) {
+      run(["-t", table, "-F", chain]);
+      run(["-t", table, "-X", chain]);
+    }
+  }
   if (existsSync(`/sys/class/net/${bridge}`)) execFileSync("ip", ["link", "del", bridge]);
 }
 
@@ -162,6 +231,9 @@ export async function startDaemon(
       crash: async () => {
         throw new Error("crash() needs a wharfd started by the test");
       },
+      terminate: async () => {
+        throw new Error("terminate() needs a wharfd started by the test");
+      },
       restart: async () => {},
     };
   }
@@ -171,6 +243,8 @@ export async function startDaemon(
   const socket = join(base, "w.sock");
   // Each test daemon has its own default bridge, so parallel daemons never share one.
   const bridge = testBridgeName();
+  // Taken before our own wharfd runs (see networkLeaks).
+  const portmapIsOurs = wharfdPids().length === 0 && !portmapChainsExist();
   const logFile = join(base, "wharfd.log");
   const api = new TestApi(socket);
   let child: ChildProcess | undefined;
@@ -238,7 +312,7 @@ export async function startDaemon(
       const leaked = leaks(base);
       for (const m of leaked.mounts.reverse()) execFileSync("umount", ["-l", m]);
       for (const pid of leaked.monitors) process.kill(pid, "SIGKILL");
-      const netLeaks = networkLeaks(bridge, networks);
+      const netLeaks = networkLeaks(bridge, networks, portmapIsOurs);
       removeDefaultBridge(bridge);
       rmSync(base, { recursive: true, force: true });
       if (leaked.mounts.length || leaked.monitors.length || netLeaks.length) {
@@ -249,6 +323,10 @@ export async function startDaemon(
     },
     async crash() {
       child?.kill("SIGKILL");
+      await exited();
+    },
+    async terminate() {
+      child?.kill("SIGTERM");
       await exited();
     },
     async restart() {

@@ -28,7 +28,7 @@ import { buildHostsFile, buildResolvConf, EtcFileInputError, parseResolvConf } f
 import type { NetworkNamespaceMode } from "../runtime/spec.ts";
 import { endpointChain } from "./cni-chain.ts";
 import { EmbeddedDns } from "./dns.ts";
-import { addNetworkRules, ensureChains, removeNetworkRules } from "./firewall.ts";
+import { Firewall, type FirewallNetwork } from "./firewall.ts";
 import {
   type AddressPool,
   allocate,
@@ -49,6 +49,7 @@ import {
   pickSubnet,
 } from "./ipam.ts";
 import { ipv4Config, ipv4Request, ipv6Config, withIPv6 } from "./ipam-config.ts";
+import { removeIdlePortmapChains, withPortmapLock } from "./portmap-chains.ts";
 import { PortConflictError, PortReservations, portRequests } from "./ports.ts";
 import type { EndpointRecord, IpamConfigEntry, NetworkRecord, NetworkStore, PortMapping } from "./store.ts";
 import { endpointView, networkView } from "./views.ts";
@@ -106,6 +107,7 @@ export class NetworkService {
   private readonly events: EventBus;
   private readonly ports = new PortReservations();
   private readonly dns: EmbeddedDns;
+  private readonly firewall: Firewall;
   /** Per container: where its embedded DNS forwards other names. */
   private readonly upstreams = new Map<string, string[]>();
   private hostUpstreams: string[] = [];
@@ -122,6 +124,7 @@ export class NetworkService {
     this.cfg = opts.config;
     this.containers = opts.containers;
     this.events = opts.events;
+    this.firewall = new Firewall(opts.config.bridge);
     this.dns = new EmbeddedDns({
       lookup: (networkId, clientIp, name) => this.dnsLookup(networkId, clientIp, name),
       upstreams: (clientIp) => this.upstreamsFor(clientIp),
@@ -144,7 +147,7 @@ export class NetworkService {
       await setSysctl("net.ipv4.ip_forward", "1").catch((err: Error) =>
         log.warn("cannot enable ip_forward", { err }),
       );
-    if (this.cfg.iptables) await ensureChains();
+    if (this.cfg.iptables) await this.firewall.ensureChains();
     await this.ensurePredefined();
     for (const n of this.store.allNetworks()) {
       if (n.driver !== "bridge") continue;
@@ -179,6 +182,25 @@ export class NetworkService {
     this.dns.closeAll();
   }
 
+  /**
+   * Clean daemon stop. With no endpoint left nothing needs this daemon's rules until it starts
+   * again (init adds them back), so its networks' rules, its chains and the jumps into them
+   * go; running containers keep everything. CNI portmap's shared chains go once empty.
+   */
+  shutdown(): Promise<void> {
+    return this.serial(async () => {
+      if (!this.cfg.iptables) return;
+      if (this.store.allEndpoints().length === 0) {
+        for (const n of this.store.allNetworks()) {
+          const rules = n.driver === "bridge" ? this.firewallNetwork(n) : undefined;
+          if (rules) await this.firewall.removeNetworkRules(rules);
+        }
+        await this.firewall.removeChains();
+      }
+      await removeIdlePortmapChains();
+    });
+  }
+
   private async ensurePredefined(): Promise<void> {
     const byName = (name: string) => this.store.allNetworks().find((n) => n.name === name);
     for (const [name, driver] of [
@@ -198,7 +220,7 @@ export class NetworkService {
       if (before !== JSON.stringify([existing.bridge, existing.ipamConfig]) && this.cfg.iptables) {
         // The old bridge's rules name the old device/subnet: take exactly those out.
         const old = JSON.parse(before) as [string, IpamConfigEntry[]];
-        await removeNetworkRules({
+        await new Firewall(old[0]).removeNetworkRules({
           bridge: old[0],
           subnet: old[1][0]?.Subnet ?? "",
           internal: existing.internal,
@@ -306,14 +328,8 @@ export class NetworkService {
         log.warn("cannot enable IPv6 forwarding", { err }),
       );
     }
-    if (this.cfg.iptables) {
-      await addNetworkRules({
-        bridge: n.bridge,
-        subnet: formatCidr(subnet),
-        subnet6: v6 ? formatCidr6(v6.subnet) : undefined,
-        internal: n.internal,
-      });
-    }
+    const rules = this.firewallNetwork(n);
+    if (this.cfg.iptables && rules) await this.firewall.addNetworkRules(rules);
     if (!n.isDefault) {
       // Without its DNS server a network still works by address: warn instead of failing.
       await this.dns
@@ -324,17 +340,29 @@ export class NetworkService {
 
   private async destroyBridge(n: NetworkRecord): Promise<void> {
     this.dns.close(n.id);
-    const cfg = n.ipamConfig[0];
-    if (this.cfg.iptables && cfg?.Subnet) {
-      const v6 = ipv6Config(n);
-      await removeNetworkRules({
-        bridge: n.bridge,
-        subnet: formatCidr(parseCidr(cfg.Subnet)!),
-        subnet6: v6 ? formatCidr6(v6.subnet) : undefined,
-        internal: n.internal,
-      });
-    }
+    const rules = this.firewallNetwork(n);
+    if (this.cfg.iptables && rules) await this.firewall.removeNetworkRules(rules);
     await deleteLink(n.bridge);
+  }
+
+  /** What the firewall needs of a bridge network (none without an IPv4 subnet). */
+  private firewallNetwork(n: NetworkRecord): FirewallNetwork | undefined {
+    const v4 = n.ipamConfig.find((c) => c.Subnet && !c.Subnet.includes(":"))?.Subnet;
+    const subnet = v4 ? parseCidr(v4) : undefined;
+    if (!subnet) return undefined;
+    const v6 = ipv6Config(n);
+    return {
+      bridge: n.bridge,
+      subnet: formatCidr(subnet),
+      subnet6: v6 ? formatCidr6(v6.subnet) : undefined,
+      internal: n.internal,
+    };
+  }
+
+  /** CNI ADD; with published ports under the host's portmap lock (see portmap-chains.ts). */
+  private addEndpoint(chain: CniChain, args: { containerId: string; netns: string; ifname: string }) {
+    if (!chain.plugins.some((p) => p.type === "portmap")) return cniAdd(chain, args);
+    return withPortmapLock(() => cniAdd(chain, args));
   }
 
   // ---- lookups -------------------------------------------------------------------------------
@@ -618,7 +646,7 @@ export class NetworkService {
     const netns = this.netnsPath(containerId);
     await createNetns(netns);
     for (const e of endpoints) {
-      e.cniResult = await cniAdd(this.chain(e), { containerId, netns, ifname: e.ifname });
+      e.cniResult = await this.addEndpoint(this.chain(e), { containerId, netns, ifname: e.ifname });
       this.store.saveEndpoint(e);
     }
   }
@@ -852,6 +880,11 @@ export class NetworkService {
       await this.destroyBridge(n);
       this.store.deleteNetwork(n.id);
       this.publish(n, "destroy");
+      // The default bridge always keeps this daemon's own chains; portmap's may now be idle.
+      if (this.cfg.iptables)
+        await removeIdlePortmapChains().catch((err: Error) =>
+          log.warn("cannot remove idle CNI portmap chains", { err }),
+        );
     });
   }
 
@@ -948,7 +981,7 @@ export class NetworkService {
           return e;
         });
         try {
-          ep.cniResult = await cniAdd(this.chain(ep), {
+          ep.cniResult = await this.addEndpoint(this.chain(ep), {
             containerId: c.id,
             netns: this.netnsPath(c.id),
             ifname,

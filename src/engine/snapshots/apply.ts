@@ -1,16 +1,18 @@
 // Unpacks a layer tar (plain, gzip or zstd) into a snapshot directory while hashing the
-// uncompressed stream (the layer's diff ID). node-tar refuses absolute paths, `..` and
-// extraction through symlinks; our own filter below also refuses link targets that leave the
-// root and device nodes. OCI whiteouts become overlayfs whiteouts afterwards.
+// uncompressed stream (the layer's diff ID). GNU tar extracts (src/platform/tar-extract.ts: it
+// strips leading `/`, refuses `..` and never writes through a symlink that leaves the root);
+// the headers read on the way refuse hard links that climb out, and give the whiteouts, which
+// become overlayfs whiteouts afterwards.
 import { createHash } from "node:crypto";
 import { lstat, mkdir, rm } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import { pipeline as pipelineCallback, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createZstdDecompress } from "node:zlib";
-import * as tar from "tar";
 import { run } from "../../platform/exec.ts";
-import { DeferredLinks } from "./symlinks.ts";
+import { extractTar } from "../../platform/tar-extract.ts";
+import type { DeferredLinks } from "./symlinks.ts";
+import { TarHeaderScanner } from "./tar-headers.ts";
 
 /** The fields of node-tar's ReadEntry the filters look at. */
 export interface TarEntryHeader {
@@ -114,7 +116,6 @@ function hardLinkStaysInside(target: string): boolean {
 
 export async function applyLayer(source: Readable, dir: string): Promise<ApplyResult> {
   const whiteouts: string[] = [];
-  const links = new DeferredLinks();
   let size = 0;
   let rejected: Error | undefined;
   const hash = createHash("sha256");
@@ -126,39 +127,26 @@ export async function applyLayer(source: Readable, dir: string): Promise<ApplyRe
       done(null, chunk);
     },
   });
-  const extract = tar.x({
-    cwd: dir,
-    preserveOwner: true,
-    strict: true,
-    noChmod: false,
-    filter: (path, entry) => {
-      const header = entry as TarEntryHeader;
-      const base = posix.basename(path);
-      if (header.type === "SymbolicLink") {
-        try {
-          deferLink(links, path, header);
-        } catch (err) {
-          rejected ??= err as Error;
-        }
-        return false;
-      }
-      links.overwrittenBy(path);
-      if (header.type === "Link" && !hardLinkStaysInside(header.linkpath ?? "")) {
-        rejected ??= new UnsafeLayerError(`hard link ${path} points outside the layer: ${header.linkpath}`);
-        return false;
-      }
-      if (base.startsWith(whiteoutPrefix)) {
-        whiteouts.push(path);
-        return false;
-      }
-      if (header.type === "File" || header.type === "OldFile" || header.type === "ContiguousFile")
-        size += header.size ?? 0;
-      return true;
-    },
+  const scanner = new TarHeaderScanner((member) => {
+    if (member.type === "1" && !hardLinkStaysInside(member.linkpath)) {
+      rejected ??= new UnsafeLayerError(
+        `hard link ${member.path} points outside the layer: ${member.linkpath}`,
+      );
+    }
+    if (posix.basename(member.path).startsWith(whiteoutPrefix)) whiteouts.push(member.path);
+    else if (member.type === "0" || member.type === "7") size += member.size;
   });
-  await pipeline(await decompress(source), hasher, extract);
+  // Whiteout entries are not files to write; they are applied below as overlayfs whiteouts.
+  const tar = extractTar(dir, { exclude: [`${whiteoutPrefix}*`] });
+  try {
+    await pipeline(await decompress(source), hasher, scanner, tar.input);
+    await tar.done;
+  } catch (err) {
+    // Let the killed tar exit first: the caller removes the directory it was writing into.
+    await tar.done.catch(() => undefined);
+    throw rejected ?? err;
+  }
   if (rejected) throw rejected;
-  await links.create(dir, { preserveOwner: true });
   for (const path of whiteouts) {
     const rel = posix.normalize(path.replace(/^\/+/, ""));
     if (rel.startsWith("../") || rel === "..")

@@ -2,6 +2,7 @@
 // (createImage) and for commit/build (Snapshotter.diff + ImageService.commit), on a real
 // content store, snapshotter and overlay mounts in a temp directory.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -167,6 +168,45 @@ describe("image store API", { skip: !isRoot() && "needs root (overlay, whiteouts
       images.addLayer(null, hardOut.digest, "application/vnd.oci.image.layer.v1.tar"),
       /outside/,
     );
+  });
+
+  test("addLayer keeps owners, modes, times and user/capability xattrs; overlay's own xattrs are not taken", async () => {
+    const src = mkdtempSync(join(tmpdir(), "wharf-xattr-src-"));
+    try {
+      await writeFile(join(src, "tool"), "#!/bin/sh\n", { mode: 0o4755 });
+      execFileSync("chown", ["1234:5678", join(src, "tool")]);
+      execFileSync("chmod", ["4755", join(src, "tool")]); // after chown, which clears setuid
+      execFileSync("touch", ["-d", "2001-02-03T04:05:06Z", join(src, "tool")]);
+      execFileSync("setfattr", ["-n", "user.origin", "-v", "layer", join(src, "tool")]);
+      execFileSync("setfattr", ["-n", "trusted.overlay.opaque", "-v", "y", src]);
+      const tar = execFileSync("tar", [
+        "-c",
+        "--format=pax",
+        "--xattrs",
+        "--xattrs-include=*",
+        "-C",
+        src,
+        ".",
+      ]);
+      const layer = await images.addLayer(
+        null,
+        (await content.put(tar)).digest,
+        "application/vnd.oci.image.layer.v1.tar",
+      );
+      const fs = snapshots.fsDir(layer.snapshot);
+      const st = await lstat(join(fs, "tool"));
+      assert.equal(st.mode & 0o7777, 0o4755);
+      assert.deepEqual([st.uid, st.gid], [1234, 5678]);
+      assert.equal(st.mtime.toISOString(), "2001-02-03T04:05:06.000Z");
+      const attr = (name: string, path: string) =>
+        execFileSync("getfattr", ["--only-values", "-n", name, path], {
+          stdio: ["ignore", "pipe", "ignore"],
+        }).toString();
+      assert.equal(attr("user.origin", join(fs, "tool")), "layer");
+      assert.throws(() => attr("trusted.overlay.opaque", fs));
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
   });
 
   test("createImage: config bytes kept verbatim, manifest stored as given, diff IDs checked", async () => {

@@ -7,6 +7,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { type ChainNames, chainNames } from "../../../src/engine/network/firewall.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 
@@ -36,10 +37,16 @@ function tagged(bridge: string): string[] {
   return [...ip6Rules("filter"), ...ip6Rules("nat")].filter((r) => r.includes(`"wharf:${bridge}"`));
 }
 
+/** The daemon's own iptables chains (named after its default bridge). */
+async function chainsOf(d: TestDaemon): Promise<ChainNames> {
+  const n = await d.api.ok<{ Options: Record<string, string> }>("GET", "/networks/bridge");
+  return chainNames(n.Options["com.docker.network.bridge.name"] ?? "");
+}
+
 /** Packets the stage-2 DROP rule of a bridge has dropped so far. */
-function stage2Drops(bridge: string): number {
+function stage2Drops(chains: ChainNames, bridge: string): number {
   const rule = ip6RulesCounted("filter").find(
-    (r) => r.startsWith("-A WHARF-ISOLATION-STAGE-2 ") && r.includes(`"wharf:${bridge}"`),
+    (r) => r.startsWith(`-A ${chains.isolation2} `) && r.includes(`"wharf:${bridge}"`),
   );
   assert.ok(rule, `no stage-2 rule for ${bridge}`);
   const m = / -c (\d+) \d+/.exec(rule);
@@ -134,23 +141,24 @@ describe("IPv6 user networks: ip6tables isolation", { skip }, () => {
     const brA = await network(netA, `${prefix}:1::/64`);
     const brB = await network(netB, `${prefix}:2::/64`);
     const brI = await network(netI, `${prefix}:3::/64`, true);
+    const c = await chainsOf(d);
 
     // The same rule set as in iptables, in ip6tables, tagged with the bridge.
     for (const br of [brA, brB]) {
       const rules = tagged(br);
       assert.ok(
-        rules.some((r) => r.startsWith(`-A WHARF-ISOLATION-STAGE-1 -i ${br} ! -o ${br} `)),
+        rules.some((r) => r.startsWith(`-A ${c.isolation1} -i ${br} ! -o ${br} `)),
         rules.join("\n"),
       );
       assert.ok(
-        rules.some((r) => r.startsWith(`-A WHARF-ISOLATION-STAGE-2 -o ${br} `)),
+        rules.some((r) => r.startsWith(`-A ${c.isolation2} -o ${br} `)),
         rules.join("\n"),
       );
-      assert.equal(rules.filter((r) => r.startsWith("-A WHARF-FORWARD ")).length, 3, rules.join("\n"));
+      assert.equal(rules.filter((r) => r.startsWith(`-A ${c.forward} `)).length, 3, rules.join("\n"));
       const subnet = br === brA ? `${prefix}:1::/64` : `${prefix}:2::/64`;
       assert.ok(
         rules.some(
-          (r) => r.startsWith(`-A WHARF-POSTROUTING -s ${subnet} ! -o ${br} `) && r.includes("MASQUERADE"),
+          (r) => r.startsWith(`-A ${c.postrouting} -s ${subnet} ! -o ${br} `) && r.includes("MASQUERADE"),
         ),
         rules.join("\n"),
       );
@@ -162,8 +170,8 @@ describe("IPv6 user networks: ip6tables isolation", { skip }, () => {
       internalRules.join("\n"),
     );
     // The hooks into the built-in chains exist.
-    assert.ok(ip6Rules("filter").some((r) => r.startsWith("-A FORWARD -j WHARF-FORWARD")));
-    assert.ok(ip6Rules("nat").some((r) => r.startsWith("-A POSTROUTING -j WHARF-POSTROUTING")));
+    assert.ok(ip6Rules("filter").some((r) => r.startsWith(`-A FORWARD -j ${c.forward}`)));
+    assert.ok(ip6Rules("nat").some((r) => r.startsWith(`-A POSTROUTING -j ${c.postrouting}`)));
     // The host routes IPv6 between the bridges, so only the rules stand between them.
     assert.equal(readFileSync("/proc/sys/net/ipv6/conf/all/forwarding", "utf8").trim(), "1");
 
@@ -204,10 +212,10 @@ describe("IPv6 user networks: ip6tables isolation", { skip }, () => {
 
     // Across networks: routed (both have a default route via their gateway) but dropped.
     assert.match((await exec(a1, ["ip", "-6", "route"])).out, /^default via/m);
-    const before = stage2Drops(brB);
+    const before = stage2Drops(c, brB);
     const across = await reach(a1, ipB1);
     assert.ok(!across.ping && !across.tcp, `a container on ${netA} reached one on ${netB}: ${across.out}`);
-    assert.ok(stage2Drops(brB) > before, "the stage-2 DROP rule did not see the traffic");
+    assert.ok(stage2Drops(c, brB) > before, "the stage-2 DROP rule did not see the traffic");
     const back = await reach(b1, ipA1);
     assert.ok(!back.ping && !back.tcp, back.out);
 
@@ -264,7 +272,7 @@ describe("IPv6 user networks without ip6tables", { skip }, () => {
     });
     const bridge = `br-${Id.slice(0, 12)}`;
     const v4 = execFileSync("iptables", ["-w", "5", "-S"], { encoding: "utf8" });
-    assert.match(v4, new RegExp(`-A WHARF-ISOLATION-STAGE-2 -o ${bridge} `));
+    assert.match(v4, new RegExp(`-A ${(await chainsOf(d)).isolation2} -o ${bridge} `));
     assert.deepEqual(tagged(bridge), []);
     const warnings = d
       .logs()
