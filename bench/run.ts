@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { BASE_IMAGE, importImage, resetDaemon } from "./lib/engine.ts";
 import { busyboxRootfs } from "./lib/fixtures.ts";
+import { acquireRunLock } from "./lib/lock.ts";
 import { machine } from "./lib/machine.ts";
 import { renderHeader, renderTable, writeJson } from "./lib/report.ts";
 import { Results, reasonOf, TARGET_NAMES, type TargetName } from "./lib/results.ts";
@@ -122,12 +123,14 @@ async function main(): Promise<number> {
   const targets: Target[] = [];
   let aborted = false;
   let cleaning: Promise<void> | undefined;
+  let releaseLock: (() => void) | undefined;
   const cleanup = (): Promise<void> => {
     cleaning ??= (async () => {
       await Promise.all(
         targets.map((t) => t.stop().catch((err: unknown) => log(`stop ${t.name}: ${reasonOf(err)}`))),
       );
       rmSync(tmp, { recursive: true, force: true });
+      releaseLock?.();
     })();
     return cleaning;
   };
@@ -152,6 +155,13 @@ async function main(): Promise<number> {
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
 
+  try {
+    releaseLock = acquireRunLock(process.env.WHARF_BENCH_RUN ?? "/run/wharf-bench");
+  } catch (err) {
+    log(`bench: ${reasonOf(err)}`);
+    rmSync(tmp, { recursive: true, force: true });
+    return 1;
+  }
   try {
     await startTargets(opts, targets);
     const results = new Results();

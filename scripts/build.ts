@@ -20,9 +20,11 @@ function* walk(dir: string): Generator<string> {
 rmSync(dist, { recursive: true, force: true });
 let count = 0;
 for (const file of walk(src)) {
+  if (file.endsWith(".d.ts")) continue; // declarations only (of generated .js files)
   if (!file.endsWith(".ts")) {
-    // Data the code reads at run time (e.g. the compose-spec schema) sits beside it.
-    if (file.endsWith(".json")) {
+    // Data the code reads at run time, and generated JavaScript (the precompiled compose-spec
+    // validator), sit beside it as they are.
+    if (file.endsWith(".json") || file.endsWith(".js")) {
       mkdirSync(dirname(join(dist, relative(src, file))), { recursive: true });
       copyFileSync(file, join(dist, relative(src, file)));
     }

@@ -16,7 +16,9 @@ function projectFile(): string {
     lines.push(
       `  ${s}:`,
       `    image: ${BASE_IMAGE}`,
-      "    command: sh -c 'trap \"exit 0\" TERM; while true; do sleep 1; done'",
+      // `sleep & wait`: the TERM trap runs at once, so `down -t 1` measures compose and the
+      // daemon, not the rest of a one-second sleep.
+      "    command: sh -c 'trap \"exit 0\" TERM; while true; do sleep 1 & wait $$!; done'",
     );
     if (s === "api") lines.push("    depends_on: [db, cache]");
     if (s === "web") lines.push("    depends_on: [api]");

@@ -9,6 +9,8 @@ import type { Registry } from "./target.ts";
 
 const REPO_ROOT = new URL("../..", import.meta.url).pathname;
 export const WHARF_REGISTRY_MAIN = join(REPO_ROOT, "src/distribution/registry/main.ts");
+/** What users run: the CLI launcher, which uses the type-stripped build in dist/. */
+const WHARF_CLI = join(REPO_ROOT, "bin/wharf");
 
 async function serve(child: ChildProcess, port: number, what: string): Promise<Registry> {
   let stderr = "";
@@ -68,9 +70,9 @@ export async function startWharfRegistry(root: string, port: number): Promise<Re
     throw new Error("wharf registry not landed (src/distribution/registry)");
   mkdirSync(root, { recursive: true });
   const child = spawn(
-    process.execPath,
+    WHARF_CLI,
     // --quiet: a request log would be work distribution is not doing here either.
-    [WHARF_REGISTRY_MAIN, "serve", "--addr", `127.0.0.1:${port}`, "--root", root, "--quiet"],
+    ["registry", "serve", "--addr", `127.0.0.1:${port}`, "--root", root, "--quiet"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   return serve(child, port, "wharf registry");

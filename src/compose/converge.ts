@@ -6,6 +6,7 @@ import { type ConvertContext, containerName, createRequest } from "./convert.ts"
 import type { ComposeEngine } from "./engine.ts";
 import { dependencyGraph, inDependencyOrder } from "./graph.ts";
 import { serviceConfigHash } from "./hash.ts";
+import { injectedFiles, injectFiles } from "./inject.ts";
 import type { Project, ServiceConfig, ServiceDependency } from "./model.ts";
 import { type ProjectContainer, projectContainers } from "./observe.ts";
 import type { Progress } from "./progress.ts";
@@ -149,8 +150,14 @@ export async function converge(
   const firstContainer = new Map<string, string>();
   for (const c of existing) if (!firstContainer.has(c.service)) firstContainer.set(c.service, c.name);
 
+  // Services whose containers this run recreated (or restarted): their `restart: true`
+  // dependents are restarted in turn.
+  const renewed = new Set<string>();
   await inDependencyOrder(graph, selected, async (service) => {
     const svc = project.services[service] as ServiceConfig;
+    const restartForDeps = Object.entries(svc.depends_on ?? {}).some(
+      ([dep, cond]) => cond.restart && renewed.has(dep),
+    );
     for (const [dep, cond] of Object.entries(svc.depends_on ?? {})) {
       if (opts.noDeps && !selected.has(dep)) continue;
       await waitCondition(engine, project, service, dep, cond, progress);
@@ -187,19 +194,29 @@ export async function converge(
             id = current.id;
             name = current.name;
             if (current.state === "running") {
+              // Restarted before a foreground up attaches, so its log stream is not cut.
+              if (restartForDeps) {
+                progress.event("Container", name, "Restarting");
+                await engine.client.containerRestart(id, { timeout: opts.timeout });
+                progress.event("Container", name, "Started");
+                renewed.add(service);
+              }
               await opts.beforeStart?.({ id, name, service });
-              progress.event("Container", name, "Running");
+              if (!restartForDeps) progress.event("Container", name, "Running");
               return;
             }
           } else {
             if (current) {
               progress.event("Container", current.name, "Recreate");
               await stopAndRemove(engine, current, opts.timeout, progress);
+              renewed.add(service);
             }
             name = containerName(project, service, n);
             progress.event("Container", name, "Creating");
             const body = createRequest(ctx, service, n);
+            const files = injectedFiles(project, svc);
             id = (await engine.client.containerCreate(body, { name, platform: svc.platform })).Id;
+            await injectFiles(engine, id, files);
             progress.event("Container", name, "Created");
           }
           if (!firstContainer.has(service) || n === 1) firstContainer.set(service, name);

@@ -2,6 +2,7 @@
 // Docker API's Config/HostConfig/NetworkingConfig, with the com.docker.compose.* labels.
 import { parseGoDuration } from "../cli/opts/values.ts";
 import type { ContainerCreateRequest, HostConfig } from "../wire/containers.ts";
+import type { MountRequest } from "../wire/volumes.ts";
 import * as L from "./labels.ts";
 import type { Project, ServiceConfig } from "./model.ts";
 
@@ -74,8 +75,14 @@ function ports(svc: ServiceConfig): {
 function mounts(
   ctx: ConvertContext,
   svc: ServiceConfig,
-): { binds: string[]; anonymous: Record<string, object>; tmpfs: Record<string, string> } {
+): {
+  binds: string[];
+  mounts: MountRequest[];
+  anonymous: Record<string, object>;
+  tmpfs: Record<string, string>;
+} {
   const binds: string[] = [];
+  const mountList: MountRequest[] = [];
   const anonymous: Record<string, object> = {};
   const tmpfs: Record<string, string> = {};
   for (const t of svc.tmpfs ?? []) {
@@ -94,10 +101,19 @@ function mounts(
         anonymous[v.target] = {};
         continue;
       }
-      if (v.volume?.nocopy) opts.push("nocopy");
-      if (v.volume?.subpath)
-        throw new ConvertError(`volume subpath is not supported (service volume ${v.target})`);
       const vol = ctx.project.volumes[v.source];
+      if (v.volume?.subpath) {
+        // A subpath has no -v syntax: it goes as a Mounts entry, as docker compose sends it.
+        mountList.push({
+          Type: "volume",
+          Source: vol?.name ?? v.source,
+          Target: v.target,
+          ...(v.read_only ? { ReadOnly: true } : {}),
+          VolumeOptions: { Subpath: v.volume.subpath, ...(v.volume.nocopy ? { NoCopy: true } : {}) },
+        });
+        continue;
+      }
+      if (v.volume?.nocopy) opts.push("nocopy");
       binds.push(`${vol?.name ?? v.source}:${v.target}:${opts.join(",")}`);
     } else if (v.type === "tmpfs") {
       const o: string[] = [];
@@ -114,16 +130,18 @@ function mounts(
   ] as const) {
     for (const ref of refs) {
       const def = kind === "secret" ? ctx.project.secrets[ref.source] : ctx.project.configs[ref.source];
+      // environment/content values are written into the container before it starts (inject.ts).
+      if (def && !def.external && def.file === undefined) continue;
       if (!def?.file) {
         throw new ConvertError(
-          `${kind} "${ref.source}": only file-based ${kind}s are supported by wharf compose`,
+          `${kind} "${ref.source}": external ${kind}s need a swarm; wharf compose supports file, environment and content`,
         );
       }
       // Mounted read-only, as docker compose does for file-based secrets and configs.
       binds.push(`${def.file}:${ref.target}:ro`);
     }
   }
-  return { binds, anonymous, tmpfs };
+  return { binds, mounts: mountList, anonymous, tmpfs };
 }
 
 function networking(
@@ -195,7 +213,7 @@ export function createRequest(
     .filter(([, v]) => v !== null)
     .map(([k, v]) => `${k}=${v}`);
   const { exposed, bindings } = ports(svc);
-  const { binds, anonymous, tmpfs } = mounts(ctx, svc);
+  const { binds, mounts: mountList, anonymous, tmpfs } = mounts(ctx, svc);
   const net = networking(ctx, service, svc);
   const limits = svc.deploy?.resources?.limits;
   const memory = limits?.memory ?? svc.mem_limit;
@@ -205,6 +223,7 @@ export function createRequest(
     NetworkMode: net.NetworkMode,
     RestartPolicy: restartPolicy(svc.restart),
     ...(binds.length ? { Binds: binds } : {}),
+    ...(mountList.length ? { Mounts: mountList } : {}),
     ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
     ...(Object.keys(bindings).length ? { PortBindings: bindings } : {}),
     ...(svc.init !== undefined ? { Init: svc.init } : {}),

@@ -126,10 +126,15 @@ export class ComposeEngine {
     );
   }
 
-  archivePut(id: string, path: string, tar: Readable | Buffer): Promise<void> {
+  archivePut(
+    id: string,
+    path: string,
+    tar: Readable | Buffer,
+    opts: { copyUIDGID?: boolean } = {},
+  ): Promise<void> {
     return guard("container archive (cp)", () =>
       this.client.send("PUT", `/containers/${encodePathName(id)}/archive`, {
-        query: { path },
+        query: { path, ...(opts.copyUIDGID ? { copyUIDGID: "true" } : {}) },
         body: tar,
         headers: { "Content-Type": "application/x-tar" },
       }),

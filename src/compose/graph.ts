@@ -53,6 +53,23 @@ export function withDependencies(project: Project, names: readonly string[]): st
 }
 
 /**
+ * The named services plus, transitively, the services that declare `depends_on: {<it>:
+ * {restart: true}}`: they are restarted when it is (compose restart, and up recreating it).
+ */
+export function withRestartDependents(project: Project, names: readonly string[]): string[] {
+  const out = new Set<string>();
+  const add = (n: string) => {
+    if (out.has(n)) return;
+    out.add(n);
+    for (const [other, svc] of Object.entries(project.services)) {
+      if (svc.depends_on?.[n]?.restart) add(other);
+    }
+  };
+  for (const n of names) add(n);
+  return [...out];
+}
+
+/**
  * Runs fn for every service once the services it depends on are done (reverse: once the
  * services depending on it are done, for stop/down). Independent services run in parallel.
  * The first failure is thrown after the running ones settle; services not yet started are

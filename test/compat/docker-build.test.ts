@@ -161,6 +161,60 @@ describe("docker build (classic builder) compatibility", {
     assert.equal(docker(["run", "--rm", tag, "cat", "/log"]).out, "c\n");
   });
 
+  test("COPY --link, RUN --mount=type=cache,from=stage and concurrent stages through docker build", (t) => {
+    if (!d.owned) return t.skip("a reference dockerd's classic builder refuses --link and --mount");
+    const tag = `compat-build-${suffix}:link`;
+    tags.push(tag);
+    const dockerfile = [
+      `FROM ${base} AS seed`,
+      "RUN mkdir /seed && echo seeded > /seed/s.txt",
+      `FROM ${base} AS other`,
+      "RUN echo other > /other.txt",
+      `FROM ${base}`,
+      "COPY --link msg.txt /linked/msg.txt",
+      `RUN --mount=type=cache,id=compat-seed-${suffix},target=/c,from=seed,source=/seed cat /c/s.txt > /seen.txt`,
+      "COPY --from=other /other.txt /other.txt",
+    ].join("\n");
+    const r = docker(["build", "-t", tag, "-f", "-", dir], dockerfile);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.deepEqual(
+      [...r.out.matchAll(/^Step (\d+)\/8 /gm)].map((m) => Number(m[1])),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    const out = docker(["run", "--rm", tag, "cat", "/linked/msg.txt", "/seen.txt", "/other.txt"]);
+    assert.equal(out.out, `${readFileSync(join(dir, "msg.txt"), "utf8")}seeded\nother\n`);
+  });
+
+  test("builder prune: --filter type=…, --keep-storage, -a; a bad filter is refused", (t) => {
+    if (!d.owned) return t.skip("a reference dockerd's build cache holds other records");
+    const dockerfile = [
+      `FROM ${base}`,
+      `RUN --mount=type=cache,target=/c,id=compat-prune-${suffix} echo x > /c/f && echo built > /built`,
+    ].join("\n");
+    assert.equal(docker(["build", "-q", "-f", "-", dir], dockerfile).code, 0);
+    const mountsOnly = docker(["builder", "prune", "-f", "--filter", "type=exec.cachemount"]);
+    assert.equal(mountsOnly.code, 0, mountsOnly.err);
+    assert.match(
+      mountsOnly.out,
+      new RegExp(`^Deleted build cache objects:\n(\\S+\n)*compat-prune-${suffix}-`),
+    );
+    // The step cache was left alone: a rebuild is all cache hits.
+    assert.match(
+      docker(["build", "-f", "-", dir], dockerfile).out,
+      /Step 2\/2 : RUN[^\n]*\n ---> Using cache\n/,
+    );
+    const kept = wharf(["builder", "prune", "-f", "--filter", "type=regular", "--keep-storage", "1GB"]);
+    assert.equal(kept.code, 0, kept.err);
+    assert.equal(kept.out, "Total reclaimed space: 0B\n");
+    const steps = wharf(["builder", "prune", "-f", "-a", "--filter", "type=regular"]);
+    assert.equal(steps.code, 0, steps.err);
+    assert.match(steps.out, /^Deleted build cache objects:\n[0-9a-f]{64}\n/);
+    assert.doesNotMatch(docker(["build", "-f", "-", dir], dockerfile).out, /Using cache/);
+    const bad = docker(["builder", "prune", "-f", "--filter", "bogus=1"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /invalid filter 'bogus'/);
+  });
+
   test("wharf build: the same flags and output", () => {
     const tag = `compat-build-${suffix}:wharf`;
     tags.push(tag);

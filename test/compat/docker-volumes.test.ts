@@ -35,7 +35,7 @@ describe("docker CLI: volumes and mounts", {
   });
   after(async () => {
     for (const n of ["w", "r"]) docker("rm", "-f", `cv-ctr-${n}-${suffix}`);
-    for (const n of ["a", "b", "data", "etc", "keep"]) docker("volume", "rm", "-f", vol(n));
+    for (const n of ["a", "b", "data", "etc", "keep", "sub"]) docker("volume", "rm", "-f", vol(n));
     docker("rmi", "-f", image);
     await d?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -158,6 +158,55 @@ describe("docker CLI: volumes and mounts", {
     const overRoot = docker("run", "--rm", "-v", `${tmp}:/`, image, "true");
     assert.equal(overRoot.code, 125);
     assert.match(overRoot.err, /destination can't be '\/'/);
+  });
+
+  test("docker run --mount volume-subpath mounts part of a volume (API 1.45+)", (t) => {
+    const [major = 0, minor = 0] = apiVersion().split(".").map(Number);
+    if (major === 1 && minor < 45) return t.skip(`the daemon speaks API ${apiVersion()}: no subpaths`);
+    const seed = docker(
+      "run",
+      "--rm",
+      "-v",
+      `${vol("sub")}:/v`,
+      image,
+      "sh",
+      "-c",
+      "mkdir /v/part && echo inner > /v/part/f",
+    );
+    assert.equal(seed.code, 0, seed.err);
+    const r = docker(
+      "run",
+      "--rm",
+      "--mount",
+      `type=volume,src=${vol("sub")},dst=/p,volume-subpath=part`,
+      image,
+      "sh",
+      "-c",
+      "ls /p; cat /p/f",
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, "f\ninner\n");
+    const missing = docker(
+      "run",
+      "--rm",
+      "--mount",
+      `type=volume,src=${vol("sub")},dst=/p,volume-subpath=nope`,
+      image,
+      "true",
+    );
+    // The docker CLI turns a start error that says "no such file or directory" into 127.
+    assert.equal(missing.code, 127);
+    assert.match(missing.err, /cannot access path .*nope: no such file or directory/);
+    const outside = docker(
+      "run",
+      "--rm",
+      "--mount",
+      `type=volume,src=${vol("sub")},dst=/p,volume-subpath=../x`,
+      image,
+      "true",
+    );
+    assert.equal(outside.code, 125);
+    assert.match(outside.err, /subpath must be a relative path within the volume/);
   });
 
   test("docker volume prune removes unused anonymous volumes; -a also named ones (API 1.42+)", () => {

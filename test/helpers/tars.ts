@@ -9,6 +9,7 @@ export interface TarEntry {
   mode?: number;
   devmajor?: number;
   devminor?: number;
+  mtime?: Date;
 }
 
 /** Builds a tar in memory from `entries`, in order. */
@@ -30,7 +31,7 @@ export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
       linkname: e.linkname,
       devmajor: e.devmajor,
       devminor: e.devminor,
-      mtime: new Date(1_700_000_000_000),
+      mtime: e.mtime ?? new Date(1_700_000_000_000),
     };
     await new Promise<void>((resolve, reject) => {
       if (body) pack.entry({ ...header, size: body.length }, body, (err) => (err ? reject(err) : resolve()));

@@ -9,6 +9,7 @@ import { DockerfileError } from "../../engine/build/dockerfile.ts";
 import { SubstitutionError } from "../../engine/build/shell-lex.ts";
 import { InvalidParameterError } from "../../engine/errors.ts";
 import { parseReference } from "../../engine/images/reference.ts";
+import { parseFilters } from "../../util/filters.ts";
 import type { RequestContext } from "../context.ts";
 import { type Route, route } from "../router.ts";
 
@@ -65,7 +66,12 @@ function asClientError(err: unknown): unknown {
 export function buildRoutes(builder: Builder, tmpRoot: string): Route[] {
   return [
     route("POST", "/build/prune", async (ctx) => {
-      const { removed, bytes } = await builder.pruneCache();
+      const filters = parseFilters(ctx.str("filters"));
+      const keep = ctx.str("keep-storage") || ctx.str("reserved-space");
+      const keepStorage = keep ? Number(keep) : 0;
+      if (!Number.isFinite(keepStorage) || keepStorage < 0)
+        throw new InvalidParameterError(`invalid keep-storage value: ${keep}`);
+      const { removed, bytes } = await builder.pruneCache({ all: ctx.bool("all"), filters, keepStorage });
       ctx.send(200, { CachesDeleted: removed, SpaceReclaimed: bytes });
     }),
     route("POST", "/build", async (ctx) => {

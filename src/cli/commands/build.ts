@@ -5,6 +5,7 @@ import { Readable, Writable } from "node:stream";
 import type { JsonMessage } from "../../client/types.ts";
 import { parseSize } from "../../util/size.ts";
 import { contextFromDir, contextFromDockerfile } from "../build-context.ts";
+import { displayBuildProgress } from "../build-progress.ts";
 import { type Command, StatusError, writeOut } from "../command.ts";
 import { displayJsonMessages, JsonMessageError } from "../jsonmessage.ts";
 
@@ -64,10 +65,19 @@ export const buildCommand: Command = {
     { name: "iidfile", type: "string", usage: "Write the image ID to the file" },
     { name: "add-host", type: "list", usage: 'Add a custom host-to-IP mapping ("host:ip")' },
     { name: "shm-size", type: "bytes", usage: 'Size of "/dev/shm"' },
+    {
+      name: "progress",
+      type: "string",
+      usage: "Set type of progress output (auto, plain, tty). Use plain to show container output",
+      default: "auto",
+    },
   ],
   args: { exact: 1 },
   async run(ctx, flags, args) {
     const source = args[0] as string;
+    const progress = flags.string("progress") || "auto";
+    if (!["auto", "plain", "tty"].includes(progress))
+      throw new StatusError(`invalid value for --progress: "${progress}" (auto, plain or tty)`, 1);
     const file = flags.string("file");
     const stdin = ctx.streams.stdin;
     let context: Awaited<ReturnType<typeof contextFromDir>>;
@@ -117,10 +127,13 @@ export const buildCommand: Command = {
           },
         })
       : ctx.streams.stdout;
+    const onAux = (aux: Record<string, unknown>) => {
+      if (typeof aux.ID === "string") imageId = aux.ID;
+    };
+    const live = !quiet && (progress === "tty" || (progress === "auto" && ctx.streams.stdout.isTTY === true));
     try {
-      await displayJsonMessages(stream, sink, (aux) => {
-        if (typeof aux.ID === "string") imageId = aux.ID;
-      });
+      if (live) await displayBuildProgress(stream, ctx.streams.stdout, onAux);
+      else await displayJsonMessages(stream, sink, onAux);
     } catch (err) {
       if (err instanceof JsonMessageError) throw new StatusError(err.message, err.code || 1);
       throw err;

@@ -3,7 +3,8 @@
 // builds on the client side from the per-object prune endpoints.
 import { createInterface } from "node:readline";
 import { encodeFilters, type FilterMap } from "../../client/filters.ts";
-import { type Command, type CommandContext, filterFlags, writeOut } from "../command.ts";
+import { parseSize } from "../../util/size.ts";
+import { type Command, type CommandContext, filterFlags, StatusError, writeOut } from "../command.ts";
 import { validators } from "../container-flags.ts";
 import type { FlagSpec } from "../flags.ts";
 import { humanSize4 } from "../units.ts";
@@ -75,8 +76,13 @@ function systemPruneWarning(all: boolean, volumes: boolean, filters: FilterMap):
   return `${text}\n\nAre you sure you want to continue?`;
 }
 
-async function prune<T>(ctx: CommandContext, path: string, filters: FilterMap): Promise<T> {
-  return ctx.client().json<T>("POST", path, { query: { filters: encodeFilters(filters) } });
+async function prune<T>(
+  ctx: CommandContext,
+  path: string,
+  filters: FilterMap,
+  extra: Record<string, string | number> = {},
+): Promise<T> {
+  return ctx.client().json<T>("POST", path, { query: { ...extra, filters: encodeFilters(filters) } });
 }
 
 export const systemPruneCommand: Command = {
@@ -101,9 +107,7 @@ export const systemPruneCommand: Command = {
       "/images/prune",
       new Map(filters).set("dangling", [all ? "false" : "true"]),
     );
-    const buildFilters = new Map(filters);
-    if (all) buildFilters.set("all", ["true"]);
-    const build = await prune<Deleted<"CachesDeleted">>(ctx, "/build/prune", buildFilters);
+    const build = await prune<Deleted<"CachesDeleted">>(ctx, "/build/prune", filters, all ? { all: 1 } : {});
     const reclaimed = [containers, vols, images, build].reduce((sum, r) => sum + (r?.SpaceReclaimed ?? 0), 0);
     const out =
       deletedSection("Deleted Containers", containers.ContainersDeleted) +
@@ -122,17 +126,27 @@ export const builderPruneCommand: Command = {
   flags: [
     { name: "all", short: "a", usage: "Remove all unused build cache, not just dangling ones" },
     ...pruneFlags("until=24h"),
+    { name: "keep-storage", type: "bytes", usage: "Amount of disk space to keep for cache" },
   ],
   args: { none: true },
   async run(ctx, flags) {
     const filters = filterFlags(flags);
     const all = flags.bool("all");
-    if (all) filters.set("all", ["true"]);
+    const keepText = flags.string("keep-storage");
+    const keep = keepText ? parseSize(keepText) : 0;
+    if (keep === undefined)
+      throw new StatusError(
+        `invalid argument "${keepText}" for "--keep-storage" flag: invalid size: '${keepText}'`,
+        125,
+      );
     const warning = all
       ? "WARNING! This will remove all build cache. Are you sure you want to continue?"
       : "WARNING! This will remove all dangling build cache. Are you sure you want to continue?";
     if (!flags.bool("force") && !(await confirm(ctx, warning))) return 0;
-    const report = await prune<Deleted<"CachesDeleted">>(ctx, "/build/prune", filters);
+    const query: Record<string, string | number> = {};
+    if (all) query.all = 1;
+    if (keep) query["keep-storage"] = keep;
+    const report = await prune<Deleted<"CachesDeleted">>(ctx, "/build/prune", filters, query);
     await writeOut(
       ctx.streams.stdout,
       deletedSection("Deleted build cache objects", report.CachesDeleted) +

@@ -13,7 +13,7 @@ export interface ComposeContext {
   cli: CommandContext;
   globals: ParsedFlags;
   /** Loads the project; `services` named on the command line are enabled whatever their profiles. */
-  project(services?: readonly string[]): Promise<Project>;
+  project(services?: readonly string[], opts?: { interpolate?: boolean }): Promise<Project>;
   /** The project name without needing a compose file (-p or COMPOSE_PROJECT_NAME), else from the files. */
   projectName(): Promise<string>;
   /** The project when files exist, else undefined (down/ps/… by -p alone). */
@@ -32,7 +32,7 @@ async function readStdin(ctx: CommandContext): Promise<string> {
 export function composeContext(cli: CommandContext, globals: ParsedFlags): ComposeContext {
   let engine: ComposeEngine | undefined;
   const progress = new Progress(cli.streams.stderr);
-  const load = async (services: readonly string[] = []) => {
+  const load = async (services: readonly string[] = [], opts: { interpolate?: boolean } = {}) => {
     const files = globals.list("file");
     const project = loadProject({
       files,
@@ -44,6 +44,7 @@ export function composeContext(cli: CommandContext, globals: ParsedFlags): Compo
       env: cli.env,
       cwd: process.cwd(),
       stdinText: files.includes("-") ? await readStdin(cli) : undefined,
+      interpolate: opts.interpolate,
     });
     for (const w of project.warnings) await writeOut(cli.streams.stderr, `WARN[0000] ${w}\n`);
     return project;

@@ -8,6 +8,9 @@ import { converge } from "../converge.ts";
 import { createRequest } from "../convert.ts";
 import { serviceConfigHash } from "../hash.ts";
 import { ensureImages } from "../images.ts";
+import { injectedFiles, injectFiles } from "../inject.ts";
+import { parsePortShort } from "../loader/canonical.ts";
+import type { Project } from "../model.ts";
 import { projectContainers } from "../observe.ts";
 import { ensureNetworks } from "../resources.ts";
 import type { ComposeCommand } from "./command.ts";
@@ -108,6 +111,11 @@ export const runCommand: ComposeCommand = {
     { name: "label", short: "l", type: "stringArray", usage: "Add or override a label" },
     { name: "build", usage: "Build image before starting container" },
     {
+      name: "service-ports",
+      usage: "Run command with all service's ports enabled and mapped to the host",
+    },
+    { name: "publish", short: "p", type: "stringArray", usage: "Publish a container's port(s) to the host" },
+    {
       name: "pull",
       type: "string",
       usage: 'Pull image before running ("always"|"missing"|"never")',
@@ -117,9 +125,25 @@ export const runCommand: ComposeCommand = {
   async run(ctx, flags, args) {
     const [service, ...command] = args;
     if (!service) throw new StatusError("run requires at least 1 argument: SERVICE", 1);
+    const publish = flags.list("publish");
+    if (publish.length > 0 && flags.bool("service-ports"))
+      throw new StatusError("--service-ports and --publish are incompatible", 1);
     const project = await ctx.project([service]);
     const svc = project.services[service];
     if (!svc) throw new StatusError(`no such service: ${service}`, 1);
+    // A one-off container publishes no ports of the service unless --service-ports; -p gives its own.
+    const oneOff: Project = {
+      ...project,
+      services: {
+        ...project.services,
+        [service]: {
+          ...svc,
+          ports: flags.bool("service-ports")
+            ? svc.ports
+            : publish.flatMap((p) => parsePortShort(p, "--publish")),
+        },
+      },
+    };
     const engine = ctx.engine();
     const deps = Object.keys(svc.depends_on ?? {}).filter((d) => project.services[d]);
     if (!flags.bool("no-deps") && deps.length > 0) {
@@ -149,7 +173,7 @@ export const runCommand: ComposeCommand = {
     const entrypoint = flags.string("entrypoint");
     const body = createRequest(
       {
-        project,
+        project: oneOff,
         networks,
         configHash: serviceConfigHash(svc),
         oneoff: true,
@@ -166,9 +190,8 @@ export const runCommand: ComposeCommand = {
         labels,
       },
     );
-    // One-off containers keep no ports unless asked (compose's --service-ports), and no restart.
+    // One-off containers never restart.
     if (body.HostConfig) {
-      delete body.HostConfig.PortBindings;
       body.HostConfig.RestartPolicy = { Name: "no", MaximumRetryCount: 0 };
       if (flags.bool("rm") && detach) body.HostConfig.AutoRemove = true;
     }
@@ -179,7 +202,9 @@ export const runCommand: ComposeCommand = {
     body.AttachStderr = !detach;
     body.StdinOnce = !detach;
     const name = flags.string("name") ?? `${project.name}-${service}-run-${randomBytes(6).toString("hex")}`;
+    const files = injectedFiles(project, svc);
     const { Id: id } = await engine.client.containerCreate(body, { name });
+    await injectFiles(engine, id, files);
     if (detach) {
       await engine.client.containerStart(id);
       streams.stdout.write(`${name}\n`);

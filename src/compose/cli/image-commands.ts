@@ -4,12 +4,46 @@ import { humanSize, relativeTime } from "../../cli/format/humanize.ts";
 import { formatRows } from "../../cli/format/table.ts";
 import { apiTag, familiarName, parseNormalizedNamed } from "../../cli/reference.ts";
 import { buildImage, pullImage } from "../images.ts";
+import type { Project, ServiceConfig } from "../model.ts";
 import { projectContainers } from "../observe.ts";
 import type { ComposeCommand } from "./command.ts";
+import type { ComposeContext } from "./context.ts";
 
 function selected(all: Record<string, unknown>, args: string[]): string[] {
   for (const s of args) if (!(s in all)) throw new StatusError(`no such service: ${s}`, 1);
   return args.length > 0 ? args : Object.keys(all);
+}
+
+/** pull and push: one registry transfer per service image, docker compose's progress around it. */
+async function transferImages(
+  ctx: ComposeContext,
+  args: string[],
+  opts: {
+    /** the service's image when this command moves it */
+    imageOf(project: Project, service: string, svc: ServiceConfig): string | undefined;
+    doing: string;
+    done: string;
+    /** printed when a transfer fails (pull says "Error"; push says nothing) */
+    failed?: string;
+    ignoreFailures: boolean;
+    transfer(image: string): Promise<void>;
+  },
+): Promise<number> {
+  const project = await ctx.project(args);
+  for (const s of selected(project.services, args)) {
+    const svc = project.services[s];
+    const image = svc && opts.imageOf(project, s, svc);
+    if (!image) continue;
+    ctx.progress.event("Image", image, opts.doing);
+    try {
+      await opts.transfer(image);
+      ctx.progress.event("Image", image, opts.done);
+    } catch (err) {
+      if (opts.failed) ctx.progress.event("Image", image, opts.failed);
+      if (!opts.ignoreFailures) throw err;
+    }
+  }
+  return 0;
 }
 
 export const buildCommand: ComposeCommand = {
@@ -50,22 +84,20 @@ export const pullCommand: ComposeCommand = {
     { name: "ignore-buildable", usage: "Ignore images that can be built" },
     { name: "quiet", short: "q", usage: "Pull without printing progress information" },
   ],
-  async run(ctx, flags, args) {
-    const project = await ctx.project(args);
-    for (const s of selected(project.services, args)) {
-      const svc = project.services[s];
-      if (!svc?.image || (svc.build && flags.bool("ignore-buildable"))) continue;
-      if (svc.pull_policy === "build" || (svc.build && svc.image === `${project.name}-${s}`)) continue;
-      ctx.progress.event("Image", svc.image, "Pulling");
-      try {
-        await pullImage(ctx.engine(), svc.image);
-        ctx.progress.event("Image", svc.image, "Pulled");
-      } catch (err) {
-        ctx.progress.event("Image", svc.image, "Error");
-        if (!flags.bool("ignore-pull-failures")) throw err;
-      }
-    }
-    return 0;
+  run(ctx, flags, args) {
+    return transferImages(ctx, args, {
+      imageOf: (project, s, svc) => {
+        if (!svc.image || (svc.build && flags.bool("ignore-buildable"))) return undefined;
+        if (svc.pull_policy === "build" || (svc.build && svc.image === `${project.name}-${s}`))
+          return undefined;
+        return svc.image;
+      },
+      doing: "Pulling",
+      done: "Pulled",
+      failed: "Error",
+      ignoreFailures: flags.bool("ignore-pull-failures"),
+      transfer: (image) => pullImage(ctx.engine(), image),
+    });
   },
 };
 
@@ -77,23 +109,19 @@ export const pushCommand: ComposeCommand = {
     { name: "ignore-push-failures", usage: "Push what it can and ignores images with push failures" },
     { name: "quiet", short: "q", usage: "Push without printing progress information" },
   ],
-  async run(ctx, flags, args) {
-    const project = await ctx.project(args);
-    for (const s of selected(project.services, args)) {
-      const svc = project.services[s];
-      if (!svc?.image || !svc.build) continue;
-      const ref = parseNormalizedNamed(svc.image);
-      ctx.progress.event("Image", svc.image, "Pushing");
-      try {
+  run(ctx, flags, args) {
+    return transferImages(ctx, args, {
+      imageOf: (_project, _s, svc) => (svc.build ? svc.image : undefined),
+      doing: "Pushing",
+      done: "Pushed",
+      ignoreFailures: flags.bool("ignore-push-failures"),
+      transfer: async (image) => {
+        const ref = parseNormalizedNamed(image);
         const stream = await ctx.engine().push(familiarName(ref), apiTag(ref));
         for await (const m of stream)
           if (m.error || m.errorDetail) throw new Error(m.errorDetail?.message ?? m.error);
-        ctx.progress.event("Image", svc.image, "Pushed");
-      } catch (err) {
-        if (!flags.bool("ignore-push-failures")) throw err;
-      }
-    }
-    return 0;
+      },
+    });
   },
 };
 

@@ -1,7 +1,7 @@
 // compose start / stop / restart / kill / rm / pause / unpause: one engine call per container
 // of the named services (all services by default), in dependency order where it matters.
 import { StatusError, writeOut } from "../../cli/command.ts";
-import { dependencyGraph, inDependencyOrder } from "../graph.ts";
+import { dependencyGraph, inDependencyOrder, withRestartDependents } from "../graph.ts";
 import type { Project } from "../model.ts";
 import { type ProjectContainer, projectContainers } from "../observe.ts";
 import { removeContainers, stopContainers } from "../teardown.ts";
@@ -11,13 +11,14 @@ import type { ComposeContext } from "./context.ts";
 async function targets(
   ctx: ComposeContext,
   args: string[],
-  opts: { all?: boolean } = {},
+  opts: { all?: boolean; withServices?: (project: Project, named: string[]) => string[] } = {},
 ): Promise<{ project: Project | undefined; containers: ProjectContainer[] }> {
   const project = await ctx.optionalProject();
   const name = project?.name ?? (await ctx.projectName());
   for (const s of args)
     if (project && !project.services[s]) throw new StatusError(`no such service: ${s}`, 1);
-  const containers = await projectContainers(ctx.engine(), name, { services: args, all: opts.all ?? true });
+  const services = project && opts.withServices ? opts.withServices(project, args) : args;
+  const containers = await projectContainers(ctx.engine(), name, { services, all: opts.all ?? true });
   return { project, containers };
 }
 
@@ -39,6 +40,23 @@ async function eachInOrder(
   );
 }
 
+/** What a command does to one container, between docker compose's two progress lines. */
+interface ContainerStep {
+  /** printed before the call ("Starting"); none for pause/unpause */
+  doing?: string;
+  /** printed after it ("Started") */
+  done: string;
+  call(c: ProjectContainer): Promise<unknown>;
+}
+
+function stepper(ctx: ComposeContext, step: ContainerStep): (c: ProjectContainer) => Promise<void> {
+  return async (c) => {
+    if (step.doing) ctx.progress.event("Container", c.name, step.doing);
+    await step.call(c);
+    ctx.progress.event("Container", c.name, step.done);
+  };
+}
+
 export const startCommand: ComposeCommand = {
   name: "start",
   usage: "[SERVICE...]",
@@ -47,11 +65,13 @@ export const startCommand: ComposeCommand = {
   async run(ctx, _flags, args) {
     const { project, containers } = await targets(ctx, args);
     if (containers.length === 0) throw new StatusError("service has no container to start", 1);
+    const start = stepper(ctx, {
+      doing: "Starting",
+      done: "Started",
+      call: (c) => ctx.engine().client.containerStart(c.id),
+    });
     await eachInOrder(project, containers, async (c) => {
-      if (c.state === "running") return;
-      ctx.progress.event("Container", c.name, "Starting");
-      await ctx.engine().client.containerStart(c.id);
-      ctx.progress.event("Container", c.name, "Started");
+      if (c.state !== "running") await start(c);
     });
     return 0;
   },
@@ -75,12 +95,20 @@ export const restartCommand: ComposeCommand = {
   description: "Restart service containers",
   flags: [timeoutFlag, { name: "no-deps", usage: "Don't restart dependent services" }],
   async run(ctx, flags, args) {
-    const { project, containers } = await targets(ctx, args);
-    await eachInOrder(project, containers, async (c) => {
-      ctx.progress.event("Container", c.name, "Restarting");
-      await ctx.engine().client.containerRestart(c.id, { timeout: timeoutOf(flags) });
-      ctx.progress.event("Container", c.name, "Started");
+    // depends_on restart: true — a dependent is restarted with the service it depends on.
+    const { project, containers } = await targets(ctx, args, {
+      withServices: (p, named) =>
+        named.length > 0 && !flags.bool("no-deps") ? withRestartDependents(p, named) : named,
     });
+    await eachInOrder(
+      project,
+      containers,
+      stepper(ctx, {
+        doing: "Restarting",
+        done: "Started",
+        call: (c) => ctx.engine().client.containerRestart(c.id, { timeout: timeoutOf(flags) }),
+      }),
+    );
     return 0;
   },
 };
@@ -101,13 +129,12 @@ export const killCommand: ComposeCommand = {
   ],
   async run(ctx, flags, args) {
     const { containers } = await targets(ctx, args, { all: false });
-    await Promise.all(
-      containers.map(async (c) => {
-        ctx.progress.event("Container", c.name, "Killing");
-        await ctx.engine().client.containerKill(c.id, flags.string("signal") ?? "SIGKILL");
-        ctx.progress.event("Container", c.name, "Killed");
-      }),
-    );
+    const kill = stepper(ctx, {
+      doing: "Killing",
+      done: "Killed",
+      call: (c) => ctx.engine().client.containerKill(c.id, flags.string("signal") ?? "SIGKILL"),
+    });
+    await Promise.all(containers.map(kill));
     return 0;
   },
 };
@@ -148,32 +175,31 @@ export const rmCommand: ComposeCommand = {
   },
 };
 
-export const pauseCommand: ComposeCommand = {
-  name: "pause",
-  usage: "[SERVICE...]",
-  description: "Pause services",
-  flags: [],
-  async run(ctx, _flags, args) {
-    const { containers } = await targets(ctx, args, { all: false });
-    for (const c of containers) {
-      await ctx.engine().pause(c.id);
-      ctx.progress.event("Container", c.name, "Paused");
-    }
-    return 0;
-  },
-};
+/** pause and unpause: the running containers of the services, one after the other. */
+function oneByOne(
+  name: string,
+  description: string,
+  done: string,
+  call: (ctx: ComposeContext, id: string) => Promise<unknown>,
+): ComposeCommand {
+  return {
+    name,
+    usage: "[SERVICE...]",
+    description,
+    flags: [],
+    async run(ctx, _flags, args) {
+      const { containers } = await targets(ctx, args, { all: false });
+      const step = stepper(ctx, { done, call: (c) => call(ctx, c.id) });
+      for (const c of containers) await step(c);
+      return 0;
+    },
+  };
+}
 
-export const unpauseCommand: ComposeCommand = {
-  name: "unpause",
-  usage: "[SERVICE...]",
-  description: "Unpause services",
-  flags: [],
-  async run(ctx, _flags, args) {
-    const { containers } = await targets(ctx, args, { all: false });
-    for (const c of containers) {
-      await ctx.engine().unpause(c.id);
-      ctx.progress.event("Container", c.name, "Unpaused");
-    }
-    return 0;
-  },
-};
+export const pauseCommand = oneByOne("pause", "Pause services", "Paused", (ctx, id) =>
+  ctx.engine().pause(id),
+);
+
+export const unpauseCommand = oneByOne("unpause", "Unpause services", "Unpaused", (ctx, id) =>
+  ctx.engine().unpause(id),
+);

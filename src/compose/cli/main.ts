@@ -6,6 +6,7 @@ import { commandHelp } from "../../cli/help.ts";
 import { ConvertError } from "../convert.ts";
 import { UnsupportedApiError } from "../engine.ts";
 import { DependencyCycleError } from "../graph.ts";
+import { InjectError } from "../inject.ts";
 import type { ComposeCommand } from "./command.ts";
 import { composeContext } from "./context.ts";
 import { execCommand, runCommand } from "./exec-run.ts";
@@ -104,7 +105,8 @@ function message(err: unknown): string {
   if (
     err instanceof UnsupportedApiError ||
     err instanceof DependencyCycleError ||
-    err instanceof ConvertError
+    err instanceof ConvertError ||
+    err instanceof InjectError
   )
     return err.message;
   return describeError(err);

@@ -46,9 +46,10 @@ export const configCommand: ComposeCommand = {
         'Print the service config hash, one per line. Set "service1,service2" for a list of specified services or use the wildcard symbol to display all services',
     },
     { name: "output", short: "o", type: "string", usage: "Save to file (default to stdout)" },
+    { name: "no-interpolate", usage: "Don't interpolate environment variables" },
   ],
   async run(ctx, flags, args) {
-    const project = await ctx.project(args);
+    const project = await ctx.project(args, { interpolate: !flags.bool("no-interpolate") });
     const out = ctx.cli.streams.stdout;
     if (flags.bool("quiet")) return 0;
     const lines = async (xs: string[]) => {

@@ -107,6 +107,16 @@ export const upCommand: ComposeCommand = {
       type: "int",
       usage: "Maximum duration in seconds to wait for the project to be running|healthy",
     },
+    {
+      name: "attach",
+      type: "stringArray",
+      usage: "Restrict attaching to the specified services. Incompatible with --attach-dependencies.",
+    },
+    {
+      name: "no-attach",
+      type: "stringArray",
+      usage: "Do not attach (stream logs) to the specified services",
+    },
     { name: "no-log-prefix", usage: "Don't print prefix in logs" },
     { name: "no-color", usage: "Produce monochrome output" },
     {
@@ -164,6 +174,11 @@ export const upCommand: ComposeCommand = {
         aborting.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
       }
     };
+    // --attach restricts the streamed services, --no-attach leaves some out; those still run.
+    const only = flags.list("attach");
+    const skipped = new Set(flags.list("no-attach"));
+    const attachedTo = (service: string) =>
+      (only.length === 0 || only.includes(service)) && !skipped.has(service);
     const attach = async (c: { id: string; name: string; service: string }) => {
       const info = await engine.client.containerInspect(c.id);
       const conn = await engine.client.containerAttach(c.id, {
@@ -203,7 +218,7 @@ export const upCommand: ComposeCommand = {
         scale: parseScale(flags.list("scale")),
         timeout: timeoutOf(flags),
         noStart: flags.bool("no-start"),
-        beforeStart: detached ? undefined : attach,
+        beforeStart: detached ? undefined : async (c) => (attachedTo(c.service) ? attach(c) : undefined),
       },
       ctx.progress,
     );
@@ -216,11 +231,18 @@ export const upCommand: ComposeCommand = {
     if (detached) return 0;
     // Foreground: stream until every attached container has ended, or Ctrl-C stops the project.
     let interrupted = 0;
+    let stopped: () => void = () => {};
+    // With no service attached there is no stream to end: up runs until Ctrl-C stops the project.
+    const untilStopped = new Promise<void>((resolve) => {
+      stopped = resolve;
+    });
     const onSigint = () => {
       interrupted++;
       if (interrupted === 1) {
         ctx.cli.streams.stderr.write("Gracefully stopping... (press Ctrl+C again to force)\n");
-        stopAll().catch((err) => ctx.cli.streams.stderr.write(`${(err as Error).message}\n`));
+        stopAll()
+          .catch((err) => ctx.cli.streams.stderr.write(`${(err as Error).message}\n`))
+          .finally(stopped);
       } else {
         process.exit(130);
       }
@@ -228,7 +250,12 @@ export const upCommand: ComposeCommand = {
     process.on("SIGINT", onSigint);
     process.on("SIGTERM", onSigint);
     try {
-      await Promise.all(attached);
+      if (attached.length > 0) await Promise.all(attached);
+      else {
+        // Nothing else keeps the process alive while it waits for the signal.
+        const keepAlive = setInterval(() => {}, 60_000);
+        await untilStopped.finally(() => clearInterval(keepAlive));
+      }
       if (aborting) {
         await aborting;
         return exitCode ?? 0;

@@ -31,6 +31,8 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
   cwd: string;
   stdinText?: string;
+  /** false: `${VAR}` and `$$` are left as written (config --no-interpolate). */
+  interpolate?: boolean;
 }
 
 /** What one file contributes, before merging with the others. */
@@ -42,6 +44,7 @@ interface LoadContext {
   /** Files being included, to name include cycles. */
   includeStack: string[];
   readText: (file: string) => string;
+  interpolate: boolean;
 }
 
 function missingWarner(warnings: string[]): (name: string) => void {
@@ -58,7 +61,9 @@ function loadFile(file: string, baseDir: string, ctx: LoadContext): Dict {
   const raw = parseComposeYaml(ctx.readText(file), file);
   const included = processIncludes(raw, file, ctx);
   delete raw.include;
-  const data = interpolateTree(raw, ctx.lookup, missingWarner(ctx.warnings)) as Dict;
+  const data = ctx.interpolate
+    ? (interpolateTree(raw, ctx.lookup, missingWarner(ctx.warnings)) as Dict)
+    : raw;
   validateComposeDocument(stripMarkers(data), file);
   const services: Dict = {};
   for (const [name, svc] of Object.entries(isDict(data.services) ? data.services : {})) {
@@ -209,7 +214,14 @@ export function loadProject(opts: LoadOptions): Project {
       );
     }
   };
-  const ctx: LoadContext = { lookup, warnings, extendsStack: [], includeStack: [], readText };
+  const ctx: LoadContext = {
+    lookup,
+    warnings,
+    extendsStack: [],
+    includeStack: [],
+    readText,
+    interpolate: opts.interpolate !== false,
+  };
   let model: Dict = {};
   for (const file of files) model = mergeFiles(model, loadFile(file, projectDir, ctx));
   model = stripMarkers(model) as Dict;

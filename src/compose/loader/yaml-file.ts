@@ -1,7 +1,7 @@
 // Reads one compose file's YAML: anchors, aliases and `<<` merge keys resolved, and the
 // compose-spec merge tags kept as markers for the merge step: `!reset` (drop the value
 // inherited from earlier files) and `!override` (replace it instead of merging).
-import { isNode, parseDocument, Scalar, visit } from "yaml";
+import { isNode, parseDocument, Scalar, type ScalarTag, visit } from "yaml";
 
 /** A value tagged `!reset`. */
 export const RESET = Symbol("compose !reset");
@@ -16,9 +16,27 @@ export class Override {
 
 export class ComposeFileError extends Error {}
 
+/**
+ * `0440` is octal, as in docker compose's YAML reader (go-yaml parses integers with base
+ * prefixes, a leading 0 included); YAML 1.2 alone would read it as decimal 440. File modes of
+ * secrets and configs are written this way.
+ */
+const leadingZeroOctal: ScalarTag = {
+  identify: () => false,
+  default: true,
+  tag: "tag:yaml.org,2002:int",
+  test: /^0[0-7]+$/,
+  resolve: (text: string) => Number.parseInt(text, 8),
+};
+
 /** Parses YAML text into plain data; errors name the file, line and column. */
 export function parseComposeYaml(text: string, file: string): Record<string, unknown> {
-  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: true });
+  const doc = parseDocument(text, {
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: true,
+    customTags: (tags) => [leadingZeroOctal, ...tags],
+  });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e?.linePos?.[0];

@@ -2,6 +2,7 @@
 // image (metadata steps add a history entry without a layer; RUN commits its container's rw
 // layer; COPY/ADD copy into a temporary rw layer that is committed the same way), so each step
 // can be a cache hit keyed on its parent image.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomBytes } from "node:crypto";
 import { cp, lstat, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
@@ -27,8 +28,10 @@ import {
   splitKeepingQuotes,
 } from "./dockerfile.ts";
 import { type Heredoc, isHeredocOnly } from "./heredoc.ts";
+import { type BuildPruneOptions, pruneBuildCache } from "./prune.ts";
 import { type BuildCacheRecord, type CacheMounts, parseRunMount, type RunMount } from "./run-mounts.ts";
 import { expandHeredoc, expandWord } from "./shell-lex.ts";
+import { neededStages, OrderedOutput, stageDependencies } from "./stage-graph.ts";
 import {
   applyMetadata,
   argsPrefix,
@@ -56,12 +59,15 @@ export interface BuildImageStore {
   find(name: string): ImageRecord | undefined;
   config(imageId: string): Promise<ImageConfig>;
   lowerLayers(record: ImageRecord): string[];
+  /** The image's unpacked layer directories, topmost first. */
+  snapshotDirs(record: ImageRecord): string[];
   commit(opts: {
     parentImage?: string;
     upperDir: string;
     config: ContainerConfig;
     createdBy?: string;
     emptyLayer?: boolean;
+    moveUpper?: boolean;
   }): Promise<string>;
   tag(source: string, repo: string, tag?: string): void;
   /** Holds off the image store's orphan sweep while `fn` runs. */
@@ -115,6 +121,8 @@ interface StepCommit {
   createdBy: string;
   emptyLayer?: boolean;
   upperDir?: string;
+  /** upperDir is a throwaway layer: the commit may take it over. */
+  moveUpper?: boolean;
 }
 
 export class Builder {
@@ -124,10 +132,16 @@ export class Builder {
     this.d = deps;
   }
 
-  /** Forgets the step cache and empties the RUN cache mounts; returns what went and the bytes freed. */
-  async pruneCache(): Promise<{ removed: string[]; bytes: number }> {
-    const mounts = await this.d.cacheMounts.prune();
-    return { removed: [...this.d.cache.clear(), ...mounts.removed], bytes: mounts.bytes };
+  /** POST /build/prune (see prune.ts): returns the records removed and the bytes freed. */
+  pruneCache(opts: BuildPruneOptions): Promise<{ removed: string[]; bytes: number }> {
+    return pruneBuildCache(
+      {
+        cache: this.d.cache,
+        mounts: this.d.cacheMounts,
+        imageExists: (id) => this.d.images.find(id) !== undefined,
+      },
+      opts,
+    );
   }
 
   /** The RUN cache mounts as GET /system/df's BuildCache records. */
@@ -147,10 +161,14 @@ class BuildRun {
   private readonly ctx: BuildContext;
   private readonly opts: BuildOptions;
   private readonly out: BuildOutput;
+  /** The client's cancellation, or this build's own once a concurrent stage failed. */
   private readonly signal: AbortSignal;
+  private readonly failed = new AbortController();
   private readonly usedArgs = new Set<string>();
   private readonly stageImages = new Map<string, string | undefined>();
-  private step = 0;
+  /** Which stage the running code belongs to (stages run concurrently). */
+  private readonly current = new AsyncLocalStorage<{ slot: number; step: number }>();
+  private output: OrderedOutput | undefined;
   private total = 0;
   private escapeChar = "\\";
 
@@ -159,17 +177,27 @@ class BuildRun {
     this.ctx = ctx;
     this.opts = opts;
     this.out = out;
-    this.signal = signal;
+    this.signal = AbortSignal.any([signal, this.failed.signal]);
   }
 
   private say(text: string): void {
-    if (!this.opts.quiet) this.out.stream(text);
+    if (this.opts.quiet) return;
+    const stage = this.current.getStore();
+    if (stage && this.output) this.output.say(stage.slot, text);
+    else this.out.stream(text);
   }
 
   async run(): Promise<string> {
     const parsed = parseDockerfile(this.ctx.dockerfile);
     this.escapeChar = parsed.escapeChar;
-    const stages = this.selectStages(parsed);
+    const metaArgs = this.metaArgs(parsed);
+    const deps = new Map(
+      parsed.stages.map((st) => [
+        st.index,
+        stageDependencies(parsed.stages, st, expandWord(st.base, metaArgs, this.escapeChar)),
+      ]),
+    );
+    const stages = neededStages(parsed.stages, deps, this.targetIndex(parsed));
     const last = stages.at(-1) as Stage;
     if (Object.keys(this.opts.labels).length > 0) {
       const text = Object.entries(this.opts.labels)
@@ -178,13 +206,7 @@ class BuildRun {
       last.steps.push({ keyword: "LABEL", original: `LABEL ${text}`, line: 0, flags: new Map(), args: text });
     }
     this.total = stages.reduce((n, s) => n + 1 + s.steps.length, 0);
-    const metaArgs = this.metaArgs(parsed);
-    let result: string | undefined;
-    for (const stage of stages) {
-      result = await this.runStage(stage, metaArgs);
-      this.stageImages.set(String(stage.index), result);
-      if (stage.name) this.stageImages.set(stage.name, result);
-    }
+    const result = await this.runStages(stages, deps, metaArgs);
     if (!result) throw new BuildError("No image was generated. Is your Dockerfile empty?");
     const unused = [...this.opts.buildArgs.keys()].filter(
       (k) => !this.usedArgs.has(k) && !predefinedArgs.includes(k) && !metaArgs.has(k),
@@ -201,12 +223,57 @@ class BuildRun {
     return result;
   }
 
-  private selectStages(parsed: ParsedDockerfile): Stage[] {
-    if (!this.opts.target) return parsed.stages;
+  private targetIndex(parsed: ParsedDockerfile): number | undefined {
+    if (!this.opts.target) return undefined;
     const target = this.opts.target.toLowerCase();
     const i = parsed.stages.findIndex((s) => s.name === target);
     if (i < 0) throw new BuildError(`failed to reach build target ${this.opts.target} in Dockerfile`);
-    return parsed.stages.slice(0, i + 1);
+    return i;
+  }
+
+  /**
+   * Runs every stage as soon as the stages it uses are built, so independent ones overlap.
+   * The first failure cancels the others; the build fails once they have all stopped (their
+   * containers and temporary layers gone). Returns the last stage's image.
+   */
+  private async runStages(
+    stages: Stage[],
+    deps: ReadonlyMap<number, Set<number>>,
+    metaArgs: Map<string, string>,
+  ): Promise<string | undefined> {
+    const output = new OrderedOutput(stages.length, (text) => this.out.stream(text));
+    this.output = output;
+    const tasks = new Map<number, Promise<string | undefined>>();
+    let firstError: unknown;
+    let step = 0;
+    for (const [slot, stage] of stages.entries()) {
+      const first = step;
+      step += 1 + stage.steps.length;
+      const needs = [...(deps.get(stage.index) ?? [])].map((i) => tasks.get(i));
+      const task = (async () => {
+        await Promise.all(needs);
+        const id = await this.current.run({ slot, step: first }, () => this.runStage(stage, metaArgs));
+        this.stageImages.set(String(stage.index), id);
+        if (stage.name) this.stageImages.set(stage.name, id);
+        return id;
+      })()
+        .catch((err: unknown) => {
+          firstError ??= err;
+          this.failed.abort();
+          throw err;
+        })
+        .finally(() => output.finish(slot));
+      task.catch(() => undefined); // reported through firstError below
+      tasks.set(stage.index, task);
+    }
+    const settled = await Promise.allSettled(tasks.values());
+    this.output = undefined;
+    if (firstError !== undefined) {
+      output.flushAll();
+      throw firstError;
+    }
+    const lastResult = settled.at(-1);
+    return lastResult?.status === "fulfilled" ? lastResult.value : undefined;
   }
 
   /** ARGs before the first FROM, overridden by build args. */
@@ -224,8 +291,9 @@ class BuildRun {
   }
 
   private header(ins: Instruction): void {
-    this.step++;
-    this.say(`Step ${this.step}/${this.total} : ${ins.original}\n`);
+    const stage = this.current.getStore();
+    if (stage) stage.step++;
+    this.say(`Step ${stage?.step ?? 0}/${this.total} : ${ins.original}\n`);
   }
 
   private async runStage(stage: Stage, metaArgs: Map<string, string>): Promise<string | undefined> {
@@ -317,6 +385,7 @@ class BuildRun {
         config: state.config,
         createdBy: final.createdBy,
         emptyLayer: final.emptyLayer || unchanged,
+        moveUpper: final.moveUpper,
       });
       this.d.cache.store(key, id);
       state.imageId = id;
@@ -448,13 +517,13 @@ class BuildRun {
       const id = this.stageImages.has(name) ? this.stageImages.get(name) : this.d.images.find(m.from)?.id;
       return { ...m, image: id ?? m.from };
     }
-    const root = { dir: this.ctx.dir, ignored: this.ctx.ignored };
+    const root = { fs: this.ctx.files, ignored: this.ctx.ignored };
     const entries = await planCopy(root, [m.source], "/", {
       add: false,
       keyword: "RUN --mount",
       destIsDir: true,
     });
-    return { ...m, digest: await hashEntries(entries, this.ctx.digestOf) };
+    return { ...m, digest: await hashEntries(entries) };
   }
 
   /** Makes a RUN mount ready on the host; what must be undone afterwards goes into `releases`. */
@@ -467,17 +536,22 @@ class BuildRun {
     if (m.type === "tmpfs")
       return { Type: "tmpfs", Target: m.target, ...(m.size ? { TmpfsOptions: { SizeBytes: m.size } } : {}) };
     if (m.type === "cache") {
-      const cache = await this.d.cacheMounts.acquire(m, command);
+      const from = m.from;
+      const seed =
+        from === undefined ? undefined : (dir: string) => this.seedCache(from, m.source ?? "/", dir);
+      const cache = await this.d.cacheMounts.acquire(m, command, seed);
       releases.push(cache.release);
       return { Type: "bind", Source: cache.dir, Target: m.target, ReadOnly: m.readOnly };
     }
-    let rootDir = this.ctx.dir;
+    let rootDir: string;
     if (m.from !== undefined) {
       const source = await this.mountSource(m.from);
       releases.push(source.dispose);
       rootDir = source.dir;
     } else if (posix.normalize(m.source).startsWith("../") || posix.normalize(m.source) === "..") {
       throw new BuildError(`RUN --mount: forbidden path outside the build context: ${m.source}`);
+    } else {
+      rootDir = await this.ctx.materialize();
     }
     // Resolved like a path inside that root: symlinks and ".." cannot leave it.
     const host = join(rootDir, await resolveInRoot(rootDir, m.source));
@@ -487,6 +561,22 @@ class BuildRun {
     // rw: writes go to a throwaway copy, never back to the context or the stage.
     await cp(host, scratch, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     return { Type: "bind", Source: scratch, Target: m.target, ReadOnly: false };
+  }
+
+  /** RUN --mount=type=cache,from=…: a new cache starts as a copy of that stage's or image's `source`. */
+  private async seedCache(from: string, source: string, dir: string): Promise<void> {
+    const view = await this.mountSource(from);
+    try {
+      const host = join(view.dir, await resolveInRoot(view.dir, source));
+      const st = await lstat(host).catch(() => undefined);
+      if (!st?.isDirectory())
+        throw new BuildError(
+          `RUN --mount=type=cache,from=${from}: ${posix.join("/", source)} is not a directory`,
+        );
+      await cp(host, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    } finally {
+      await view.dispose();
+    }
   }
 
   private async copy(state: StageState, ins: Instruction): Promise<void> {
@@ -513,45 +603,43 @@ class BuildRun {
     const inline = ins.heredocs ? heredocSources(sources, ins.heredocs) : [];
     const fromFiles = sources.filter((_, i) => !inline.some((h) => h.index === i));
     const source = from !== undefined ? await this.mountSource(from ?? "") : undefined;
-    const inlineDir = inline.length ? await mkdtemp(join(this.d.tmpDir, "copy-")) : undefined;
     try {
-      const root = source ? { dir: source.dir } : { dir: this.ctx.dir, ignored: this.ctx.ignored };
+      const root = source ? { dir: source.dir } : { fs: this.ctx.files, ignored: this.ctx.ignored };
       const multi = sources.length > 1;
       const entries = fromFiles.length
         ? await planCopy(root, fromFiles, dest, { add, keyword: ins.keyword, destIsDir: destIsDir || multi })
         : [];
-      const inlineEntries: CopyEntry[] = [];
-      for (const { heredoc } of inline) {
+      const inlineEntries: CopyEntry[] = inline.map(({ heredoc }) => {
         const content = heredoc.expand
           ? expandHeredoc(heredoc.content, env, this.escapeChar)
           : heredoc.content;
-        const src = join(inlineDir as string, `${inlineEntries.length}`);
-        await writeFile(src, content, { mode: 0o644 });
-        const target = destIsDir || multi ? posix.join(dest, heredoc.name) : dest;
-        inlineEntries.push({
-          src,
+        return {
+          data: Buffer.from(content),
           rel: `<<${heredoc.name}`,
-          dest: target,
+          dest: destIsDir || multi ? posix.join(dest, heredoc.name) : dest,
           kind: "file",
           mode: 0o644,
           mtime: new Date(0),
-        });
-      }
+        };
+      });
       // Content from another image is fixed by that image's ID; context content is hashed.
       const digest = source
         ? sha256Hex(
             `${source.imageId} ${entries.map((e) => `${e.rel}>${e.dest}`).join(",")} ${await hashEntries(inlineEntries)}`,
           )
-        : await hashEntries([...entries, ...inlineEntries], this.ctx.digestOf);
+        : await hashEntries([...entries, ...inlineEntries]);
       entries.push(...inlineEntries);
       const single = entries.length === 1 || (entries[0]?.kind === "dir" && words.length === 2);
       const hash = `${single ? (entries[0]?.kind === "dir" ? "dir" : "file") : "multi"}:${digest}`;
       const createdBy = `${shellOf(state).join(" ")} #(nop) ${ins.keyword} ${hash} in ${dest} `;
+      const link = ins.flags.has("link") && ins.flags.get("link") !== "false";
+      const copied = [ins.keyword, digest, dest, chown, chmodFlag];
       await this.commitStep(
         state,
         { createdBy },
-        [ins.keyword, digest, dest, chown, chmodFlag, state.config],
+        [...copied, state.config, ...(link ? ["link"] : [])],
         async () => {
+          if (link) return this.linkedLayer(state, copied, createdBy, entries, chown, mode);
           const layer = await this.tempLayer(state.imageId);
           try {
             const own = await this.ownership(layer.rootfs, chown);
@@ -561,12 +649,73 @@ class BuildRun {
             await layer.dispose();
             throw err;
           }
-          return { createdBy, upperDir: this.d.snapshots.fsDir(layer.id), cleanup: layer.dispose };
+          return {
+            createdBy,
+            upperDir: this.d.snapshots.fsDir(layer.id),
+            moveUpper: true,
+            cleanup: layer.dispose,
+          };
         },
       );
     } finally {
       await source?.dispose();
-      if (inlineDir) await rm(inlineDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * COPY --link: the files go into a layer of their own, made on an empty tree and cached by
+   * what was copied alone (not by the parent), then laid on the parent as they are. A change
+   * below a --link COPY reuses its layer instead of copying again.
+   */
+  private async linkedLayer(
+    state: StageState,
+    copied: unknown[],
+    createdBy: string,
+    entries: CopyEntry[],
+    chown: string | null | undefined,
+    mode: number | undefined,
+  ): Promise<StepCommit> {
+    const key = cacheKey(undefined, ["link", ...copied]);
+    const exists = (id: string) => this.d.images.find(id) !== undefined;
+    let image = this.opts.noCache ? undefined : this.d.cache.lookup(key, exists);
+    if (!image) {
+      // Names in --chown still mean the parent's users (numeric ids need no lookup).
+      const own = await this.linkOwnership(state.imageId, chown);
+      const layer = await this.tempLayer(undefined);
+      try {
+        await copyInto(layer.rootfs, entries, { ...own, mode });
+        await this.d.snapshots.unmountContainer(layer.id);
+        const upperDir = this.d.snapshots.fsDir(layer.id);
+        const empty = (await readdir(upperDir)).length === 0;
+        image = await this.d.images.commit({
+          upperDir,
+          config: {},
+          createdBy,
+          emptyLayer: empty,
+          moveUpper: true,
+        });
+      } finally {
+        await layer.dispose();
+      }
+      this.d.cache.store(key, image);
+    }
+    const record = this.d.images.find(image);
+    const top = record && record.layers.length > 0 ? this.d.images.snapshotDirs(record)[0] : undefined;
+    // Read only: the commit puts a copy of the layer's diff on top of the parent.
+    return top ? { createdBy, upperDir: top } : { createdBy, emptyLayer: true };
+  }
+
+  private async linkOwnership(
+    parent: string | undefined,
+    chown: string | null | undefined,
+  ): Promise<{ uid: number; gid: number }> {
+    if (!chown || /^\d+(:\d+)?$/.test(chown) || !parent) return this.ownership("/nonexistent", chown);
+    const view = await this.tempLayer(parent);
+    try {
+      return await this.ownership(view.rootfs, chown);
+    } finally {
+      await this.d.snapshots.unmountContainer(view.id).catch(() => undefined);
+      await view.dispose();
     }
   }
 

@@ -27,11 +27,20 @@ export class BuildCache {
     return undefined;
   }
 
-  /** `POST /build/prune`: forgets every entry (the step images stay, as images). */
-  clear(): string[] {
-    const rows = this.db.sql.prepare("SELECT key FROM build_cache").all() as Array<{ key: string }>;
-    this.db.sql.prepare("DELETE FROM build_cache").run();
-    return rows.map((r) => r.key);
+  /** Every entry: step key, resulting image, when it was stored (ms). */
+  entries(): Array<{ key: string; imageId: string; created: number }> {
+    const rows = this.db.sql.prepare("SELECT key, image_id, created FROM build_cache").all() as Array<{
+      key: string;
+      image_id: string;
+      created: number;
+    }>;
+    return rows.map((r) => ({ key: r.key, imageId: r.image_id, created: r.created }));
+  }
+
+  /** Forgets entries (the step images stay, as images). */
+  remove(keys: readonly string[]): void {
+    const del = this.db.sql.prepare("DELETE FROM build_cache WHERE key = ?");
+    for (const key of keys) del.run(key);
   }
 
   store(key: string, imageId: string): void {

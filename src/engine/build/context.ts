@@ -1,24 +1,25 @@
-// The build context: the request body (a tar, plain or gzip; or a bare Dockerfile) unpacked into
-// a private temp dir. Entries that would land outside it are refused, not skipped: a context
-// that tries to escape is hostile. .dockerignore rules are applied as Docker's daemon does.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+// The build context: the request body (a tar, plain or gzip; or a bare Dockerfile), indexed as it
+// streams in (context-index.ts) rather than unpacked. Entries that would land outside the
+// context are refused, not skipped: a context that tries to escape is hostile. .dockerignore
+// rules are applied as Docker's daemon does.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { PassThrough, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import dockerignore from "@balena/dockerignore";
-import { resolveInRoot } from "../runtime/user.ts";
-import { extractContext, UnsafeContextError } from "./context-extract.ts";
+import { ContextIndex, UnsafeContextError } from "./context-index.ts";
 
 export class ContextError extends Error {}
 
 export interface BuildContext {
-  dir: string;
+  /** The context's files (COPY/ADD sources, bind-mount cache keys). */
+  files: ContextIndex;
   dockerfile: string;
   /** Whether a context path (relative, "/"-separated) is excluded by .dockerignore. */
   ignored(path: string): boolean;
-  /** sha256 hex of a regular file's content, computed while unpacking. */
-  digestOf(path: string): string | undefined;
+  /** A real directory holding the context, written on first use (RUN --mount=type=bind). */
+  materialize(): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -59,13 +60,27 @@ async function peek(source: Readable, n: number): Promise<Buffer> {
   return head;
 }
 
-/** Unpacks `body` into a new temp dir under `tmpRoot`. */
+/** Receives `body` into a new temp dir under `tmpRoot` (the spool, and the context if materialized). */
 export async function receiveContext(
   body: Readable,
   opts: { tmpRoot: string; dockerfile?: string },
 ): Promise<BuildContext> {
   const dir = await mkdtemp(join(opts.tmpRoot, "ctx-"));
-  const dispose = () => rm(dir, { recursive: true, force: true });
+  let files: ContextIndex | undefined;
+  const dispose = async () => {
+    await files?.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  let materialized: Promise<string> | undefined;
+  const materialize = (index: ContextIndex) => {
+    materialized ??= (async () => {
+      const root = join(dir, "files");
+      await mkdir(root, { mode: 0o700 });
+      await index.materialize(root);
+      return root;
+    })();
+    return materialized;
+  };
   try {
     let source: Readable = body;
     let head = await peek(source, 512);
@@ -78,22 +93,24 @@ export async function receiveContext(
     if (!isTar && head.length > 0 && !isZeroBlock(head)) {
       // A bare Dockerfile as the body (`curl --data-binary @Dockerfile`): the context is just it.
       const text = await streamText(source);
+      const empty = ContextIndex.empty();
+      files = empty;
       return {
-        dir,
+        files: empty,
         dockerfile: text,
         ignored: () => false,
-        digestOf: () => undefined,
+        materialize: () => materialize(empty),
         dispose,
       };
     }
-    let digests: Map<string, string>;
     try {
-      digests = await extractContext(source.pipe(padTar()), dir);
+      files = await ContextIndex.receive(source.pipe(padTar()), join(dir, "spool"));
     } catch (err) {
       if (err instanceof UnsafeContextError) throw new ContextError(err.message);
       throw new ContextError(`failed to read the build context: ${(err as Error).message}`);
     }
-    const rules = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => "");
+    const index = files;
+    const rules = await readText(index, ".dockerignore").catch(() => "");
     const matcher = dockerignore.default().add(
       rules
         .split(/\r?\n/)
@@ -101,22 +118,30 @@ export async function receiveContext(
         .filter((l) => l !== "" && !l.startsWith("#")),
     );
     dockerfile = posix.normalize(dockerfile.replace(/\\/g, "/")).replace(/^\/+/, "");
-    const resolved = await resolveInRoot(dir, dockerfile);
-    const text = await readFile(join(dir, resolved), "utf8").catch(() => {
+    const text = await readText(index, dockerfile).catch(() => {
       throw new ContextError(`Cannot locate specified Dockerfile: ${dockerfile}`);
     });
     const keep = new Set([dockerfile, ".dockerignore"]);
     return {
-      dir,
+      files: index,
       dockerfile: text,
       ignored: (p) => !keep.has(p) && p !== "" && p !== "." && matcher.ignores(p),
-      digestOf: (rel) => digests.get(rel),
+      materialize: () => materialize(index),
       dispose,
     };
   } catch (err) {
     await dispose();
     throw err;
   }
+}
+
+/** A regular file of the context as text (symlinks followed inside the context). */
+async function readText(index: ContextIndex, rel: string): Promise<string> {
+  const resolved = await index.resolve(rel);
+  if ((await index.lstat(resolved))?.kind !== "file") throw new Error(`not a file: ${rel}`);
+  const chunks: Buffer[] = [];
+  for await (const c of index.read(resolved)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /**

@@ -2,32 +2,32 @@
 // content digest of what will be copied (the cache key), and the copy itself into a mounted
 // root filesystem, with every destination path resolved inside that root (symlinks included).
 import { createHash } from "node:crypto";
-import { createReadStream, type Stats } from "node:fs";
 import {
-  chmod,
-  copyFile,
-  glob,
-  lchown,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readlink,
-  rm,
-  symlink,
-  utimes,
-} from "node:fs/promises";
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from "node:fs";
+import { chmod, lchown, lstat, mkdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import * as tar from "tar";
 import { resolveInRoot } from "../runtime/user.ts";
+import { DirSource, type SourceFs } from "./source-fs.ts";
 
 export class CopyError extends Error {}
 
-/** One file system object to copy: `src` on the host, `dest` inside the target root. */
+/** One file system object to copy: `rel` in its source, `dest` inside the target root. */
 export interface CopyEntry {
-  src: string;
+  /** Where the content comes from; absent for inline content (`data`). */
+  from?: SourceFs;
+  /** Inline content (a heredoc). */
+  data?: Buffer;
   /** Path relative to the source root, for hashing. */
   rel: string;
   dest: string;
@@ -39,51 +39,46 @@ export interface CopyEntry {
 }
 
 export interface SourceRoot {
-  dir: string;
+  /** The source's files; or `dir`, a host directory. */
+  fs?: SourceFs;
+  dir?: string;
   /** .dockerignore for the build context; nothing for stage/image sources. */
   ignored?: (rel: string) => boolean;
 }
 
 const globChars = /[*?[]/;
 
-async function walk(root: SourceRoot, rel: string, dest: string, out: CopyEntry[]): Promise<void> {
-  const abs = join(root.dir, rel);
-  const names = (await readdir(abs)).sort().filter((n) => !root.ignored?.(rel === "." ? n : `${rel}/${n}`));
-  const stats = await Promise.all(names.map((n) => lstat(join(abs, n))));
+function sourceOf(root: SourceRoot): SourceFs {
+  if (root.fs) return root.fs;
+  if (root.dir === undefined) throw new Error("a copy source needs fs or dir");
+  return new DirSource(root.dir);
+}
+
+async function walk(
+  fs: SourceFs,
+  root: SourceRoot,
+  rel: string,
+  dest: string,
+  out: CopyEntry[],
+): Promise<void> {
+  const names = (await fs.readdir(rel))
+    .sort()
+    .filter((n) => !root.ignored?.(rel === "." ? n : `${rel}/${n}`));
+  const stats = await Promise.all(names.map((n) => fs.lstat(rel === "." ? n : `${rel}/${n}`)));
   for (const [i, name] of names.entries()) {
     const childRel = rel === "." ? name : `${rel}/${name}`;
-    const st = stats[i] as Stats;
+    const st = stats[i];
+    if (!st || st.kind === "other") continue;
     const childDest = posix.join(dest, name);
-    const kind = st.isDirectory()
-      ? "dir"
-      : st.isSymbolicLink()
-        ? "symlink"
-        : st.isFile()
-          ? "file"
-          : undefined;
-    if (!kind) continue;
-    out.push({
-      src: join(root.dir, childRel),
-      rel: childRel,
-      dest: childDest,
-      kind,
-      mode: st.mode & 0o7777,
-      mtime: st.mtime,
-    });
-    if (kind === "dir") await walk(root, childRel, childDest, out);
+    out.push({ from: fs, rel: childRel, dest: childDest, kind: st.kind, mode: st.mode, mtime: st.mtime });
+    if (st.kind === "dir") await walk(fs, root, childRel, childDest, out);
   }
 }
 
-async function isArchive(path: string): Promise<boolean> {
-  const fh = await open(path, "r");
-  try {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(head, 0, 512, 0);
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
-    return bytesRead >= 262 && head.subarray(257, 262).toString("latin1") === "ustar";
-  } finally {
-    await fh.close();
-  }
+async function isArchive(fs: SourceFs, rel: string): Promise<boolean> {
+  const head = await fs.head(rel, 512);
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
+  return head.length >= 262 && head.subarray(257, 262).toString("latin1") === "ustar";
 }
 
 /**
@@ -98,6 +93,7 @@ export async function planCopy(
   dest: string,
   opts: { add: boolean; keyword: string; destIsDir: boolean },
 ): Promise<CopyEntry[]> {
+  const fs = sourceOf(root);
   const entries: CopyEntry[] = [];
   const matched: string[] = [];
   for (const source of sources) {
@@ -109,21 +105,14 @@ export async function planCopy(
     if (posix.normalize(source).startsWith("../") || posix.normalize(source) === "..")
       throw new CopyError(`${opts.keyword} failed: forbidden path outside the build context: ${source} ()`);
     if (globChars.test(clean)) {
-      const hits: string[] = [];
-      for await (const hit of glob(clean, { cwd: root.dir })) {
-        const rel = hit.replace(/\\/g, "/");
-        if (!root.ignored?.(rel)) hits.push(rel);
-      }
+      const hits = (await fs.glob(clean)).filter((rel) => !root.ignored?.(rel));
       hits.sort();
       matched.push(...hits);
       continue;
     }
     // The source path itself may be a symlink: followed, but only inside the root.
-    const resolved = (await resolveInRoot(root.dir, clean)).replace(/^\//, "") || ".";
-    const exists = await lstat(join(root.dir, resolved)).then(
-      () => true,
-      () => false,
-    );
+    const resolved = await fs.resolve(clean);
+    const exists = (await fs.lstat(resolved)) !== undefined;
     if (!exists || root.ignored?.(clean))
       throw new CopyError(
         `${opts.keyword} failed: file not found in build context or excluded by .dockerignore: stat ${source}: file does not exist`,
@@ -133,25 +122,16 @@ export async function planCopy(
   if (matched.length === 0) throw new CopyError(`${opts.keyword} failed: no source files were specified`);
   const destIsDir = opts.destIsDir || matched.length > 1;
   for (const rel of matched) {
-    const abs = join(root.dir, rel);
-    const st = await lstat(abs);
-    if (st.isDirectory()) {
-      entries.push({ src: abs, rel, dest, kind: "dir", mode: 0o755, mtime: st.mtime });
-      await walk(root, rel, dest, entries);
-    } else if (opts.add && st.isFile() && (await isArchive(abs))) {
-      entries.push({
-        src: abs,
-        rel,
-        dest,
-        kind: "file",
-        mode: st.mode & 0o7777,
-        mtime: st.mtime,
-        extract: true,
-      });
+    const st = await fs.lstat(rel);
+    if (!st || st.kind === "other") continue;
+    if (st.kind === "dir") {
+      entries.push({ from: fs, rel, dest, kind: "dir", mode: 0o755, mtime: st.mtime });
+      await walk(fs, root, rel, dest, entries);
+    } else if (opts.add && st.kind === "file" && (await isArchive(fs, rel))) {
+      entries.push({ from: fs, rel, dest, kind: "file", mode: st.mode, mtime: st.mtime, extract: true });
     } else {
       const target = destIsDir ? posix.join(dest, posix.basename(rel)) : dest;
-      const kind = st.isSymbolicLink() ? "symlink" : "file";
-      entries.push({ src: abs, rel, dest: target, kind, mode: st.mode & 0o7777, mtime: st.mtime });
+      entries.push({ from: fs, rel, dest: target, kind: st.kind, mode: st.mode, mtime: st.mtime });
     }
   }
   return entries;
@@ -171,26 +151,42 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return out;
 }
 
-async function fileDigest(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) hash.update(chunk);
-  });
-  return hash.digest("hex");
+const createFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** The daemon's umask: files whose mode it would not alter need no chmod after open. */
+const umask = Number.parseInt(
+  /^Umask:\s*([0-7]+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "22",
+  8,
+);
+
+function writeSmallSync(
+  host: string,
+  data: Buffer,
+  mode: number,
+  mtime: Date,
+  owner: { uid: number; gid: number } | undefined,
+): void {
+  const fd = openSync(host, createFlags, mode);
+  try {
+    if (data.length) writeSync(fd, data);
+    if ((mode & umask) !== 0 || mode > 0o777) fchmodSync(fd, mode);
+    if (owner) fchownSync(fd, owner.uid, owner.gid);
+    futimesSync(fd, mtime, mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function contentOf(e: CopyEntry): Promise<string> {
+  if (e.data) return createHash("sha256").update(e.data).digest("hex");
+  const from = e.from as SourceFs;
+  if (e.kind === "symlink") return from.readlink(e.rel);
+  return e.kind === "file" ? from.digest(e.rel) : "";
 }
 
 /** Digest of names, kinds, modes and contents (not times), as Docker's cache compares. */
-export async function hashEntries(
-  entries: CopyEntry[],
-  known: (rel: string) => string | undefined = () => undefined,
-): Promise<string> {
+export async function hashEntries(entries: CopyEntry[]): Promise<string> {
   const parts = await mapLimit(entries, 16, async (e) => {
-    const content =
-      e.kind === "symlink"
-        ? await readlink(e.src)
-        : e.kind === "file"
-          ? (known(e.rel) ?? (await fileDigest(e.src)))
-          : "";
+    const content = await contentOf(e);
     return `${e.kind}\0${e.rel}\0${e.dest}\0${e.mode.toString(8)}\0${e.extract ? "x" : ""}\0${content}\n`;
   });
   const hash = createHash("sha256");
@@ -243,9 +239,11 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
       }
     } else if (e.extract) {
       const host = await ensureDir(e.dest);
+      const from = e.from as SourceFs;
+      const gzip = (await from.head(e.rel, 2)).equals(Buffer.from([0x1f, 0x8b]));
       await pipeline(
-        createReadStream(e.src),
-        ...(await gunzipIfNeeded(e.src)),
+        from.read(e.rel),
+        ...(gzip ? [createGunzip()] : []),
         tar.x({ cwd: host, strict: true, preserveOwner: true }),
       );
     } else {
@@ -254,32 +252,43 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
   }
   // Several sources landing on one path: the last one wins, as in Docker.
   const last = [...new Map(files.map((f) => [f.e.dest, f])).values()];
-  await mapLimit(last, 16, async ({ e, parent }) => {
+  // Small files whose bytes are at hand, into directories made here: written with synchronous
+  // calls in short slices. Thousands of small files otherwise cost several thread-pool round
+  // trips each, which dominated COPY of many small files.
+  const direct: Array<{ e: CopyEntry; host: string; data: Buffer }> = [];
+  const rest: typeof last = [];
+  for (const f of last) {
+    const data =
+      f.e.kind === "file" && fresh.has(f.parent)
+        ? (f.e.data ?? f.e.from?.smallContent?.(f.e.rel))
+        : undefined;
+    if (data) direct.push({ e: f.e, host: join(f.parent, posix.basename(f.e.dest)), data });
+    else rest.push(f);
+  }
+  for (let i = 0; i < direct.length; ) {
+    const sliceEnd = performance.now() + 4;
+    do {
+      const { e, host, data } = direct[i++] as (typeof direct)[number];
+      writeSmallSync(host, data, own.mode ?? e.mode, e.mtime, chownNew ? own : undefined);
+    } while (i < direct.length && performance.now() < sliceEnd);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await mapLimit(rest, 16, async ({ e, parent }) => {
     const host = join(parent, posix.basename(e.dest));
     const existing = fresh.has(parent) ? undefined : await lstat(host).catch(() => undefined);
     if (existing?.isDirectory())
       throw new CopyError(`cannot overwrite directory ${e.dest} with non-directory`);
     if (existing) await rm(host, { force: true });
     if (e.kind === "symlink") {
-      await symlink(await readlink(e.src), host);
+      await symlink(await (e.from as SourceFs).readlink(e.rel), host);
       await lchown(host, own.uid, own.gid);
       return;
     }
-    // copyFile keeps the source's mode; wharfd runs as root, so new files are already 0:0.
-    await copyFile(e.src, host);
+    // New files are created by root (wharfd), so already 0:0.
+    if (e.data) await writeFile(host, e.data, { mode: e.mode });
+    else await (e.from as SourceFs).copyTo(e.rel, host, e.mode);
     if (own.mode !== undefined) await chmod(host, own.mode);
     if (chownNew) await lchown(host, own.uid, own.gid);
     await utimes(host, e.mtime, e.mtime);
   });
-}
-
-async function gunzipIfNeeded(path: string): Promise<NodeJS.ReadWriteStream[]> {
-  const fh = await open(path, "r");
-  try {
-    const head = Buffer.alloc(2);
-    await fh.read(head, 0, 2, 0);
-    return head[0] === 0x1f && head[1] === 0x8b ? [createGunzip()] : [];
-  } finally {
-    await fh.close();
-  }
 }

@@ -2,7 +2,7 @@
 // continuations, comments, flags); this module groups them into stages and checks them the way
 // Docker's parser does (unknown instructions, unknown flags, missing arguments).
 import { type Instruction as AstInstruction, DockerfileParser, type Flag } from "dockerfile-ast";
-import { type Heredoc, splitHeredocs } from "./heredoc.ts";
+import { type Heredoc, protectFdHeredocs, restoreFdHeredocs, splitHeredocs } from "./heredoc.ts";
 
 export class DockerfileError extends Error {}
 
@@ -73,15 +73,7 @@ const allowedFlags: Record<string, string[]> = {
 };
 
 /** Flags only BuildKit implements: the classic builder refuses them, as Docker's does. */
-const buildkitOnly = new Set([
-  "network",
-  "security",
-  "link",
-  "parents",
-  "exclude",
-  "checksum",
-  "keep-git-dir",
-]);
+const buildkitOnly = new Set(["network", "security", "parents", "exclude", "checksum", "keep-git-dir"]);
 
 /** Instructions whose arguments may carry here-documents. */
 const heredocKeywords = new Set(["RUN", "COPY", "ADD"]);
@@ -105,9 +97,20 @@ function originalText(text: string, escapeChar: string): string {
   return out.trim();
 }
 
-function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
+function toInstruction(
+  i: AstInstruction,
+  escapeChar: string,
+  fds: ReadonlyMap<number, string[]> = new Map(),
+): Instruction {
   const keyword = i.getKeyword().toUpperCase();
   const line = i.getRange().start.line + 1;
+  const markerFds = fds.get(line - 1);
+  // The first line again as written (`3<<EOF`), where protectFdHeredocs took descriptors off.
+  const firstLine = (text: string) => {
+    if (!markerFds) return text;
+    const [head, ...rest] = text.split("\n");
+    return [restoreFdHeredocs(head as string, markerFds), ...rest].join("\n");
+  };
   if (!known.has(keyword))
     throw new DockerfileError(
       `dockerfile parse error on line ${line}: unknown instruction: ${i.getInstruction().toUpperCase()}`,
@@ -127,13 +130,13 @@ function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
     flags.set(name, f.getValue());
     if (name === "mount") mounts.push(f.getValue() ?? "");
   }
-  let args = (i.getArgumentsContent() ?? "").trim();
-  let original = originalText(i.getTextContent(), escapeChar);
+  let args = firstLine((i.getArgumentsContent() ?? "").trim());
+  let original = originalText(firstLine(i.getTextContent()), escapeChar);
   const split = heredocKeywords.has(keyword) ? splitHeredocs(args, line) : undefined;
   if (split) {
     const source = args;
     args = split.command;
-    original = (i.getTextContent().split(/\r?\n/)[0] as string).trim();
+    original = (firstLine(i.getTextContent()).split(/\r?\n/)[0] as string).trim();
     return {
       keyword,
       original,
@@ -154,19 +157,21 @@ function toInstruction(i: AstInstruction, escapeChar: string): Instruction {
 
 /** Parses one instruction given as text (ONBUILD triggers). */
 export function parseInstructionText(text: string): Instruction {
-  const df = DockerfileParser.parse(text);
+  const prepared = protectFdHeredocs(text);
+  const df = DockerfileParser.parse(prepared.text);
   const first = df.getInstructions()[0];
   if (!first) throw new DockerfileError("empty instruction");
-  return toInstruction(first, df.getEscapeCharacter());
+  return toInstruction(first, df.getEscapeCharacter(), prepared.fds);
 }
 
 export function parseDockerfile(text: string): ParsedDockerfile {
-  const df = DockerfileParser.parse(text);
+  const prepared = protectFdHeredocs(text);
+  const df = DockerfileParser.parse(prepared.text);
   const escapeChar = df.getEscapeCharacter();
   const metaArgs: Instruction[] = [];
   const stages: Stage[] = [];
   for (const ast of df.getInstructions()) {
-    const ins = toInstruction(ast, escapeChar);
+    const ins = toInstruction(ast, escapeChar, prepared.fds);
     if (ins.keyword === "FROM") {
       const words = ins.args.split(/\s+/);
       let name: string | undefined;

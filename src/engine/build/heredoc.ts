@@ -72,3 +72,41 @@ export function splitHeredocs(args: string, line: number): HeredocSplit | undefi
 export function isHeredocOnly(split: HeredocSplit): boolean {
   return split.heredocs.length === 1 && /^\d*<<-?["']?[A-Za-z_][A-Za-z0-9_.-]*["']?$/.test(split.command);
 }
+
+/** A here-document marker with a file descriptor in front (`3<<EOF`), on an instruction line. */
+const fdMarker = /(^|\s)(\d+)<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\4(?=\s|$)/g;
+const plainMarker = /(^|\s)<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\3(?=\s|$)/g;
+
+/**
+ * dockerfile-ast only knows `<<EOF`: given `3<<EOF` it leaves the body lines as instructions of
+ * their own. The descriptors are taken off before parsing (each marker line keeps its list, in
+ * marker order, "" for markers without one) and put back with `restoreFdHeredocs`.
+ */
+export function protectFdHeredocs(text: string): { text: string; fds: Map<number, string[]> } {
+  const fds = new Map<number, string[]>();
+  const lines = text.split("\n");
+  for (const [n, line] of lines.entries()) {
+    if (!/^\s*(RUN|COPY|ADD)\s/i.test(line) || !/\d<</.test(line)) continue;
+    const all = [...line.matchAll(/(^|\s)(\d*)<<-?(["']?)[A-Za-z_][A-Za-z0-9_.-]*\3(?=\s|$)/g)];
+    if (!all.some((m) => m[2])) continue;
+    fds.set(
+      n,
+      all.map((m) => m[2] ?? ""),
+    );
+    lines[n] = line.replace(
+      fdMarker,
+      (_m, pre: string, _fd: string, dash: string, q: string, name: string) =>
+        `${pre}<<${dash}${q}${name}${q}`,
+    );
+  }
+  return { text: lines.join("\n"), fds };
+}
+
+/** Puts the descriptors of `protectFdHeredocs` back in front of the markers of `line`. */
+export function restoreFdHeredocs(line: string, fds: readonly string[]): string {
+  let k = 0;
+  return line.replace(plainMarker, (m: string, pre: string) => {
+    const fd = fds[k++] ?? "";
+    return fd ? `${pre}${fd}${m.slice(pre.length)}` : m;
+  });
+}

@@ -2,18 +2,7 @@
 // string, and the persistent cache directories behind `type=cache` (one per id under the data
 // root, kept across builds, never part of a layer, emptied by POST /build/prune).
 import { createHash } from "node:crypto";
-import {
-  chmod,
-  chown,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { DockerfileError } from "./dockerfile.ts";
 
@@ -28,6 +17,9 @@ export type RunMount =
       mode: number;
       uid: number;
       gid: number;
+      /** `from`: a stage or image whose `source` path seeds the cache when it is first made. */
+      from?: string;
+      source?: string;
     }
   | { type: "tmpfs"; target: string; size?: number };
 
@@ -101,8 +93,6 @@ export function parseRunMount(spec: string): RunMount {
       ...(from && from !== "context" ? { from } : {}),
     };
   }
-  if (fields.has("from"))
-    throw new DockerfileError("--mount=type=cache,from=… is not supported by wharf's builder");
   const sharing = fields.get("sharing") ?? "shared";
   if (sharing !== "shared" && sharing !== "private" && sharing !== "locked")
     throw new DockerfileError(`unsupported sharing value "${sharing}"`);
@@ -122,6 +112,10 @@ export function parseRunMount(spec: string): RunMount {
     mode: num("mode", 8, 0o755),
     uid: num("uid", 10, 0),
     gid: num("gid", 10, 0),
+    // Only with `from` (the step's cache key holds the parsed mount: keep it as it was without).
+    ...(fields.get("from")
+      ? { from: fields.get("from"), source: fields.get("source") ?? fields.get("src") ?? "/" }
+      : {}),
   };
 }
 
@@ -170,6 +164,7 @@ export class CacheMounts {
   async acquire(
     m: Extract<RunMount, { type: "cache" }>,
     usedBy: string,
+    seed?: (dir: string) => Promise<void>,
   ): Promise<{ dir: string; release: () => Promise<void> }> {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     const name = this.dirName(m.id);
@@ -178,6 +173,7 @@ export class CacheMounts {
       const dir = await mkdtemp(join(this.root, ".private-"));
       const own = dir.slice(this.root.length + 1);
       this.inUse.set(own, 1); // prune leaves it alone while the RUN uses it
+      await seed?.(dir);
       await this.prepare(dir, m);
       return {
         dir,
@@ -194,13 +190,23 @@ export class CacheMounts {
     }
     const home = join(this.root, name);
     const dir = join(home, "data");
-    const fresh = await stat(dir).then(
-      () => false,
+    // Concurrent stages may ask for the same new cache: whoever makes the directory prepares it.
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    const fresh = await mkdir(dir, { mode: m.mode }).then(
       () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === "EEXIST") return false;
+        throw err;
+      },
     );
     if (fresh) {
-      await mkdir(home, { recursive: true, mode: 0o700 });
-      await mkdir(dir, { mode: m.mode });
+      try {
+        await seed?.(dir);
+      } catch (err) {
+        // Not left half-seeded: the next RUN seeds it again.
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
       await this.prepare(dir, m);
     }
     const now = new Date().toISOString();
@@ -270,18 +276,12 @@ export class CacheMounts {
       if (name.startsWith(".private-")) await rm(join(this.root, name), { recursive: true, force: true });
   }
 
-  /** Removes every cache not in use; returns the names removed and the bytes freed. */
-  async prune(): Promise<{ removed: string[]; bytes: number }> {
-    const names = await readdir(this.root).catch(() => [] as string[]);
-    const removed: string[] = [];
-    let bytes = 0;
-    for (const name of names) {
-      if ((this.inUse.get(name) ?? 0) > 0) continue;
-      bytes += await diskUsage(join(this.root, name, "data"));
-      await rm(join(this.root, name), { recursive: true, force: true });
-      removed.push(name);
-    }
-    return { removed, bytes };
+  /** Removes one cache (by record ID) unless a RUN uses it; returns the bytes freed, or undefined. */
+  async remove(name: string): Promise<number | undefined> {
+    if (name.startsWith(".") || name.includes("/") || (this.inUse.get(name) ?? 0) > 0) return undefined;
+    const bytes = await diskUsage(join(this.root, name, "data"));
+    await rm(join(this.root, name), { recursive: true, force: true });
+    return bytes;
   }
 }
 

@@ -2,6 +2,7 @@
 // image-spec: ChainID(L0) = DiffID(L0), ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))).
 // A chain is unpacked once, however many images or concurrent pulls ask for it.
 import { randomBytes } from "node:crypto";
+import { rename, rm } from "node:fs/promises";
 import { PassThrough, type Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Database } from "../../store/db.ts";
@@ -10,6 +11,8 @@ import type { ContentStore } from "../content/store.ts";
 import { InvalidParameterError } from "../errors.ts";
 import { type ApplyResult, applyLayer } from "../snapshots/apply.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
+import { TarHeaderScanner } from "../snapshots/tar-headers.ts";
+import { mediaTypes } from "./oci.ts";
 
 export interface LayerRow {
   chain_id: string;
@@ -207,6 +210,46 @@ export class LayerStore {
   /** Removes a staged snapshot that will not be committed. */
   async discardStaged(staged: StagedSnapshot): Promise<void> {
     await this.snapshots.remove(staged.snapshot, staged.short);
+  }
+
+  /**
+   * Stores `dir` (an unmounted overlay upper dir: whiteouts and opaque markers already in
+   * overlay form) as a layer by moving it into a snapshot instead of unpacking its diff again:
+   * the diff only goes to the content store (and its headers are counted for the size). For
+   * big copies this halves the files written. `dir` is gone afterwards, whatever happens.
+   */
+  async adoptDir(parent: string | null, dir: string, diff: Readable): Promise<LayerRow> {
+    if (parent && !this.get(parent)) throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+    const snapshot = randomBytes(16).toString("hex");
+    const short = await this.snapshots.createLayer(snapshot);
+    let size = 0;
+    const counted = new TarHeaderScanner((m) => {
+      if (m.type === "0" || m.type === "7") size += m.size;
+    });
+    const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
+    const ingesting = this.content.ingest(toBlob);
+    const feeding = pipeline(diff, counted, toBlob);
+    let blob: { digest: string; size: number };
+    try {
+      [blob] = await Promise.all([ingesting, feeding]);
+      await rm(this.snapshots.fsDir(snapshot), { recursive: true });
+      await rename(dir, this.snapshots.fsDir(snapshot));
+    } catch (err) {
+      for (const s of [diff, counted, toBlob]) s.destroy();
+      const settled = await Promise.allSettled([ingesting, feeding]);
+      const stored = settled[0].status === "fulfilled" ? settled[0].value.digest : undefined;
+      if (stored && !this.blobUsed(stored)) await this.content.delete(stored);
+      await this.snapshots.remove(snapshot, short).catch(() => undefined);
+      throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
+    }
+    // An uncompressed layer: the blob is the tar, so its digest is the diff ID.
+    const applied: ApplyResult = { size, diffId: blob.digest, tarSize: blob.size };
+    const row = this.insert(parent, applied, snapshot, short, blob.digest, mediaTypes.layerTar);
+    if (!row) {
+      await this.snapshots.remove(snapshot, short);
+      return this.get(chainId(parent, applied.diffId)) as LayerRow;
+    }
+    return row;
   }
 
   /**

@@ -55,6 +55,8 @@ export interface CommitOptions {
   createdBy?: string;
   /** Record a history entry without a layer (metadata-only build steps); upperDir is ignored. */
   emptyLayer?: boolean;
+  /** upperDir is unmounted and not needed afterwards: move it into the layer (no second unpack). */
+  moveUpper?: boolean;
   /** Tag the result as repo[:tag]. */
   repo?: string;
   tag?: string;
@@ -250,7 +252,12 @@ export class ImageService {
     const layers = parent ? this.layersOf(parent) : [];
     if (!opts.emptyLayer) {
       const top = layers.at(-1)?.chain_id ?? null;
-      layers.push(await this.ingestLayer(top, this.snapshots.diff(opts.upperDir)));
+      const diff = this.snapshots.diff(opts.upperDir);
+      layers.push(
+        opts.moveUpper
+          ? await this.layers.adoptDir(top, opts.upperDir, diff)
+          : await this.ingestLayer(top, diff),
+      );
     }
     const created = new Date().toISOString();
     const config: ImageConfig = {

@@ -3,7 +3,7 @@
 //   devices 0/0 — and `.wh..wh..opq` in opaque directories), as `docker commit` stores it;
 // - `changes`: Docker's `GET /containers/{id}/changes` list (kind 0 modified, 1 added, 2 deleted).
 import { createReadStream, type Stats } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -34,10 +34,12 @@ export async function* walkUpper(upper: string): AsyncGenerator<UpperEntry> {
   const opaque = await findXattr(upper, "trusted.overlay.opaque");
   async function* walk(dir: string, relDir: string): AsyncGenerator<UpperEntry> {
     const names = (await readdir(dir)).sort();
-    for (const name of names) {
+    // One directory's lstats at once: the thread pool runs them side by side.
+    const stats = await Promise.all(names.map((name) => lstat(join(dir, name))));
+    for (const [i, name] of names.entries()) {
       const abs = join(dir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
-      const stat = await lstat(abs);
+      const stat = stats[i] as Stats;
       const entry: UpperEntry = {
         rel,
         abs,
@@ -69,65 +71,85 @@ function baseHeader(name: string, st: Stats): TarHeader {
   };
 }
 
-function addEntry(pack: tarStream.Pack, header: TarHeader, body?: Readable): Promise<void> {
+function addEntry(pack: tarStream.Pack, header: TarHeader, body?: Readable | Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (Buffer.isBuffer(body)) {
+      pack.entry(header, body, (err) => (err ? reject(err) : resolve()));
+      return;
+    }
     const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
     if (body) pipeline(body, entry).catch(reject);
     else entry.end(Buffer.alloc(0));
   });
 }
 
+/** Files up to this size are read ahead whole, several at once, while the tar is written. */
+const prefetchMax = 256 * 1024;
+const prefetchDepth = 32;
+
 /** Streams the OCI layer tar of `upper`. The stream errors if the walk fails. */
 export function diffTar(upper: string): Readable {
   const pack = tarStream.pack();
   const write = async () => {
-    const links = new Map<string, string>();
+    // Small files are read ahead (a bounded window), so thousands of them do not cost one
+    // thread-pool round trip after another; entries still go into the tar in walk order.
+    const window: Array<{ e: UpperEntry; data?: Promise<Buffer> }> = [];
     for await (const e of walkUpper(upper)) {
       const st = e.stat;
-      if (e.whiteout) {
-        const dir = posix.dirname(e.rel);
-        const name = `${dir === "." ? "" : `${dir}/`}${whiteoutPrefix}${posix.basename(e.rel)}`;
-        await addEntry(pack, { name, mode: 0, uid: 0, gid: 0, mtime: st.mtime, size: 0 });
-      } else if (st.isDirectory()) {
-        await addEntry(pack, { ...baseHeader(`${e.rel}/`, st), type: "directory" });
-        if (e.opaque) {
-          await addEntry(pack, {
-            name: `${e.rel}/${opaqueMarker}`,
-            mode: 0,
-            uid: 0,
-            gid: 0,
-            mtime: st.mtime,
-            size: 0,
-          });
-        }
-      } else if (st.isFile()) {
-        const key = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1 ? links.get(key) : undefined;
-        if (first !== undefined) {
-          await addEntry(pack, { ...baseHeader(e.rel, st), type: "link", linkname: first, size: 0 });
-        } else {
-          if (st.nlink > 1) links.set(key, e.rel);
-          await addEntry(
-            pack,
-            { ...baseHeader(e.rel, st), type: "file", size: st.size },
-            createReadStream(e.abs),
-          );
-        }
-      } else if (st.isSymbolicLink()) {
-        await addEntry(pack, { ...baseHeader(e.rel, st), type: "symlink", linkname: await readlink(e.abs) });
-      } else if (st.isFIFO()) {
-        await addEntry(pack, { ...baseHeader(e.rel, st), type: "fifo" });
-      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      const small = st.isFile() && !e.whiteout && st.nlink === 1 && st.size <= prefetchMax;
+      const data = small ? readFile(e.abs) : undefined;
+      data?.catch(() => undefined); // awaited (and its error thrown) when its turn comes
+      window.push({ e, data });
+      if (window.length >= prefetchDepth) await emit(window.shift() as (typeof window)[number]);
+    }
+    for (const item of window) await emit(item);
+    pack.finalize();
+  };
+  const links = new Map<string, string>();
+  const emit = async ({ e, data }: { e: UpperEntry; data?: Promise<Buffer> }): Promise<void> => {
+    const st = e.stat;
+    if (e.whiteout) {
+      const dir = posix.dirname(e.rel);
+      const name = `${dir === "." ? "" : `${dir}/`}${whiteoutPrefix}${posix.basename(e.rel)}`;
+      await addEntry(pack, { name, mode: 0, uid: 0, gid: 0, mtime: st.mtime, size: 0 });
+    } else if (st.isDirectory()) {
+      await addEntry(pack, { ...baseHeader(`${e.rel}/`, st), type: "directory" });
+      if (e.opaque) {
         await addEntry(pack, {
-          ...baseHeader(e.rel, st),
-          type: st.isCharacterDevice() ? "character-device" : "block-device",
-          devmajor: major(st.rdev),
-          devminor: minor(st.rdev),
+          name: `${e.rel}/${opaqueMarker}`,
+          mode: 0,
+          uid: 0,
+          gid: 0,
+          mtime: st.mtime,
+          size: 0,
         });
       }
-      // Sockets are not archived (as in Docker).
+    } else if (st.isFile()) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1 ? links.get(key) : undefined;
+      if (first !== undefined) {
+        await addEntry(pack, { ...baseHeader(e.rel, st), type: "link", linkname: first, size: 0 });
+      } else {
+        if (st.nlink > 1) links.set(key, e.rel);
+        const body = data ? await data : undefined;
+        await addEntry(
+          pack,
+          { ...baseHeader(e.rel, st), type: "file", size: body ? body.length : st.size },
+          body ?? createReadStream(e.abs),
+        );
+      }
+    } else if (st.isSymbolicLink()) {
+      await addEntry(pack, { ...baseHeader(e.rel, st), type: "symlink", linkname: await readlink(e.abs) });
+    } else if (st.isFIFO()) {
+      await addEntry(pack, { ...baseHeader(e.rel, st), type: "fifo" });
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      await addEntry(pack, {
+        ...baseHeader(e.rel, st),
+        type: st.isCharacterDevice() ? "character-device" : "block-device",
+        devmajor: major(st.rdev),
+        devminor: minor(st.rdev),
+      });
     }
-    pack.finalize();
   };
   // tar-stream packs are streamx streams: hand out a Node stream that carries errors too.
   const out = new PassThrough();

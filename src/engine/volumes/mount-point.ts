@@ -22,6 +22,8 @@ export interface MountPoint {
   createSource?: boolean;
   /** --mount bind-nonrecursive: "bind" instead of "rbind". */
   nonRecursive?: boolean;
+  /** type volume: only this relative path of the volume is mounted (VolumeOptions.Subpath). */
+  subpath?: string;
   /** type tmpfs: mount data options (size=…, mode=…). */
   tmpfsOptions?: string[];
   /** Where the mount came from (volumes-from keeps it for the mounts it copies). */

@@ -7,6 +7,7 @@ import type { HostConfig } from "../../wire/containers.ts";
 import type { MountRequest } from "../../wire/volumes.ts";
 import { InvalidParameterError } from "../errors.ts";
 import type { MountPoint } from "./mount-point.ts";
+import { checkSubpath } from "./subpath.ts";
 
 /** A mount point before its volume is resolved, plus what a missing named volume is created with. */
 export interface PlannedMount extends MountPoint {
@@ -231,8 +232,8 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
   if (m.TmpfsOptions) throw fail("field TmpfsOptions must not be specified");
   const driver = m.VolumeOptions?.DriverConfig?.Name;
   if (driver && driver !== "local") throw new InvalidParameterError(`plugin "${driver}" not found`);
-  if (m.VolumeOptions?.Subpath) throw fail("volume subpaths are not supported");
   const anonymous = !m.Source;
+  const subpath = m.VolumeOptions?.Subpath ? checkSubpath(m.VolumeOptions.Subpath, anonymous) : undefined;
   return {
     type: "volume",
     destination,
@@ -242,7 +243,9 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
     mode: anonymous ? "" : "z",
     propagation: "",
     anonymous,
-    copyData: m.VolumeOptions?.NoCopy !== true,
+    // The image's content is copied into a volume's root, never into a part of it.
+    copyData: m.VolumeOptions?.NoCopy !== true && subpath === undefined,
+    ...(subpath !== undefined ? { subpath } : {}),
     origin: "mounts",
     create: {
       options: { ...(m.VolumeOptions?.DriverConfig?.Options ?? {}) },

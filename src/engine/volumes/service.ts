@@ -18,6 +18,7 @@ import type { MountPoint } from "./mount-point.ts";
 import type { PlannedMount } from "./mount-spec.ts";
 import { ANONYMOUS_LABEL, checkVolumeName, generatedVolumeName } from "./names.ts";
 import type { VolumeRecord, VolumeRepository } from "./repository.ts";
+import { resolveSubpath } from "./subpath.ts";
 
 /** What the volume service needs to know about a container. */
 export interface VolumeUser {
@@ -317,6 +318,7 @@ export class VolumeService {
     const out: RuntimeMount[] = [];
     const mounted: MountPoint[] = [];
     for (const m of mountPoints) {
+      let source = m.source;
       if (m.type === "tmpfs") {
         out.push({
           destination: m.destination,
@@ -351,12 +353,13 @@ export class VolumeService {
         // a symlink under copy-up's feet and steer its writes out of the volume.
         if (m.copyData && !this.runningElsewhere(v.name, containerId))
           await copyUp(rootfs, m.destination, dir);
+        if (m.subpath !== undefined) source = await resolveSubpath(dir, m.subpath);
         mounted.push(m);
       }
       const options = [m.nonRecursive ? "bind" : "rbind"];
       if (!m.rw) options.push("ro");
       options.push(m.propagation || "rprivate");
-      out.push({ destination: m.destination, type: "bind", source: m.source, options });
+      out.push({ destination: m.destination, type: "bind", source, options });
     }
     for (const m of mounted) this.publishMount(containerId, m, "mount");
     return out;

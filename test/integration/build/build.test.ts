@@ -301,6 +301,25 @@ describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
       await runOutput(d.api, "heredoc:test", ["sh", "-c", "ls /dev/pipes 2>/dev/null | wc -l"]),
       "0\n",
     );
+    // A descriptor in front of the marker (`3<<EOF`): the body is that descriptor's input.
+    const fd = await build(
+      d.api,
+      {
+        Dockerfile: [
+          "FROM busybox",
+          "RUN cat /dev/fd/3 3<<EOF > /fd.txt && cat 4<<-B <&4 >> /fd.txt",
+          "on three",
+          "EOF",
+          "\ton four",
+          "\tB",
+          "RUN echo next >> /fd.txt",
+        ].join("\n"),
+      },
+      "t=heredoc:fd",
+    );
+    assert.ok(fd.id, fd.output + JSON.stringify(fd.lines.at(-1)));
+    assert.match(fd.output, /Step 2\/3 : RUN cat \/dev\/fd\/3 3<<EOF > \/fd.txt/);
+    assert.equal(await runOutput(d.api, "heredoc:fd", ["cat", "/fd.txt"]), "on three\non four\nnext\n");
     const unterminated = await build(d.api, { Dockerfile: "FROM busybox\nRUN <<EOF\necho x\n" });
     assert.equal(unterminated.status, 400);
     assert.match(unterminated.message ?? "", /unterminated heredoc EOF/);

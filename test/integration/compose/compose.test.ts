@@ -4,13 +4,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation in the fixtures
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EngineClient } from "../../../src/client/engine-client.ts";
+import type { EngineClient } from "../../../src/client/engine-client.ts";
 import type { ContainerSummary } from "../../../src/wire/containers.ts";
-import { type Daemon, startDaemon, wharf, wharfBin } from "../cli/harness.ts";
-import { capabilities, compose, projectDir } from "./helpers.ts";
+import { type Daemon, wharfBin } from "../cli/harness.ts";
+import { ComposeFixture, capabilities, compose } from "./helpers.ts";
 
 function skipReason(): string | false {
   if (process.getuid?.() !== 0) return "needs root (wharfd runs containers)";
@@ -55,14 +55,10 @@ services:
 `;
 
 describe("wharf compose against wharfd", { skip: skipReason(), concurrency: false }, () => {
+  const fx = new ComposeFixture();
   let daemon: Daemon;
   let client: EngineClient;
-  const dirs: string[] = [];
-  const dir = (files: Record<string, string>, name?: string) => {
-    const d = projectDir(files, name);
-    dirs.push(dirname(d));
-    return d;
-  };
+  const dir = (files: Record<string, string>, name?: string) => fx.dir(files, name);
   const listProject = async (project: string): Promise<ContainerSummary[]> =>
     (
       await client.containerList({
@@ -73,17 +69,12 @@ describe("wharf compose against wharfd", { skip: skipReason(), concurrency: fals
   const names = (list: ContainerSummary[]) => list.map((c) => (c.Names[0] ?? "").slice(1));
 
   before(async () => {
-    daemon = await startDaemon();
-    client = new EngineClient({ host: daemon.host, env: {} });
-    const r = await wharf(daemon.host, ["image", "bootstrap", "busybox"]);
-    assert.equal(r.code, 0, r.stderr);
+    await fx.start();
+    daemon = fx.daemon;
+    client = fx.client;
   });
 
-  after(async () => {
-    client?.close();
-    await daemon?.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  after(() => fx.stop());
 
   test("up -d: containers named and labelled as compose does, env from .env, dependency order", async () => {
     const d = dir({ "compose.yaml": app, ".env": "GREETING=from-dotenv\nTAG=v1\n" }, "My.App");
@@ -174,7 +165,7 @@ describe("wharf compose against wharfd", { skip: skipReason(), concurrency: fals
     );
   });
 
-  test("stop, start, restart, kill, rm act on the project's containers", async () => {
+  test("stop, start, restart, pause, unpause, kill, rm act on the project's containers", async () => {
     const d = dir({ "compose.yaml": app, ".env": "GREETING=changed\nTAG=v1\n" }, "My.App");
     const stop = await compose(daemon.host, d, ["stop", "-t", "1", "web"]);
     assert.equal(stop.code, 0, stop.stderr);
@@ -182,12 +173,25 @@ describe("wharf compose against wharfd", { skip: skipReason(), concurrency: fals
     assert.equal((await client.containerInspect("myapp-db-1")).State.Running, true);
     const start = await compose(daemon.host, d, ["start", "web"]);
     assert.equal(start.code, 0, start.stderr);
+    assert.equal(start.stderr, " Container myapp-web-1  Starting\n Container myapp-web-1  Started\n");
     assert.equal((await client.containerInspect("myapp-web-1")).State.Running, true);
     const restart = await compose(daemon.host, d, ["restart", "-t", "1", "db"]);
     assert.equal(restart.code, 0, restart.stderr);
+    assert.equal(restart.stderr, " Container myapp-db-1  Restarting\n Container myapp-db-1  Started\n");
+    assert.equal((await client.containerInspect("myapp-db-1")).State.Running, true);
+    const pause = await compose(daemon.host, d, ["pause", "web", "db"]);
+    assert.equal(pause.code, 0, pause.stderr);
+    assert.match(pause.stderr, / Container myapp-web-1 {2}Paused\n/);
+    assert.match(pause.stderr, / Container myapp-db-1 {2}Paused\n/);
+    assert.equal((await client.containerInspect("myapp-web-1")).State.Paused, true);
+    const unpause = await compose(daemon.host, d, ["unpause", "web", "db"]);
+    assert.equal(unpause.code, 0, unpause.stderr);
+    assert.match(unpause.stderr, / Container myapp-web-1 {2}Unpaused\n/);
+    assert.equal((await client.containerInspect("myapp-web-1")).State.Paused, false);
     assert.equal((await client.containerInspect("myapp-db-1")).State.Running, true);
     const kill = await compose(daemon.host, d, ["kill", "web"]);
     assert.equal(kill.code, 0, kill.stderr);
+    assert.equal(kill.stderr, " Container myapp-web-1  Killing\n Container myapp-web-1  Killed\n");
     assert.equal((await client.containerInspect("myapp-web-1")).State.Running, false);
     const rm = await compose(daemon.host, d, ["rm", "-f", "web"]);
     assert.equal(rm.code, 0, rm.stderr);

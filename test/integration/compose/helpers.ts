@@ -1,11 +1,12 @@
 // Runs `wharf compose` against a test wharfd in a project directory, and probes which engine
 // APIs the daemon implements (networks, volumes, exec, health) so tests assert the right thing.
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { EngineClient } from "../../../src/client/engine-client.ts";
-import { type CliResult, wharfBin } from "../cli/harness.ts";
+import { type CliResult, type Daemon, startDaemon, wharf, wharfBin } from "../cli/harness.ts";
 
 /** A fresh project directory with the given files. */
 export function projectDir(files: Record<string, string>, name = "proj"): string {
@@ -15,35 +16,84 @@ export function projectDir(files: Record<string, string>, name = "proj"): string
   return dir;
 }
 
-/** `wharf -H host compose …args` in cwd, with only the given environment (plus PATH). */
-export function compose(
+export interface RunningCompose {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** the exit code (137 when killed by a signal) */
+  closed: Promise<number>;
+}
+
+/** Starts `wharf -H host compose …args` in cwd, with only the given environment (plus PATH). */
+export function spawnCompose(
+  host: string,
+  cwd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: "pipe" | "ignore" } = {},
+): RunningCompose {
+  const child = spawn(wharfBin, ["-H", host, "compose", ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...opts.env },
+    stdio: [opts.stdin ?? "pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const closed = new Promise<number>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve(code ?? (signal ? 137 : -1)));
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr, closed };
+}
+
+/** `wharf -H host compose …args` in cwd to its end, with only the given environment (plus PATH). */
+export async function compose(
   host: string,
   cwd: string,
   args: string[],
   opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(wharfBin, ["-H", host, "compose", ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...opts.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 90_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 137 : -1), stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? "");
-  });
+  const run = spawnCompose(host, cwd, args, { env: opts.env });
+  const timer = setTimeout(() => run.child.kill("SIGKILL"), opts.timeoutMs ?? 90_000);
+  run.child.stdin?.end(opts.input ?? "");
+  try {
+    const code = await run.closed;
+    return { code, stdout: run.stdout(), stderr: run.stderr() };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A wharfd with the busybox image, an engine client on it, and project dirs removed at the end. */
+export class ComposeFixture {
+  daemon!: Daemon;
+  client!: EngineClient;
+  private readonly dirs: string[] = [];
+
+  async start(): Promise<void> {
+    this.daemon = await startDaemon();
+    this.client = new EngineClient({ host: this.daemon.host, env: {} });
+    const r = await wharf(this.daemon.host, ["image", "bootstrap", "busybox"]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+
+  /** A project directory holding these files, removed by stop(). */
+  dir(files: Record<string, string>, name?: string): string {
+    const d = projectDir(files, name);
+    this.dirs.push(dirname(d));
+    return d;
+  }
+
+  async stop(): Promise<void> {
+    this.client?.close();
+    await this.daemon?.stop();
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+  }
 }
 
 /** Whether the daemon has a route for the path (a 404 "page not found" means it has none). */

@@ -233,6 +233,64 @@ describe("volumes", { skip }, () => {
     await d.api.ok("DELETE", "/volumes/v-keep");
   });
 
+  test("volume subpath: only that part of the volume is mounted; missing or escaping paths fail at start", async () => {
+    const w = await runOut(
+      sh(
+        "mkdir -p /v/sub && echo in-sub > /v/sub/f && echo at-root > /v/top && ln -s /etc /v/abs && ln -s ../.. /v/up",
+        {
+          Binds: ["v-subpath:/v"],
+        },
+      ),
+    );
+    assert.equal(w.code, 0, w.out);
+    const sub = (subpath: string, script: string) =>
+      sh(script, {
+        Mounts: [{ Type: "volume", Source: "v-subpath", Target: "/s", VolumeOptions: { Subpath: subpath } }],
+      });
+    const r = await runOut(sub("sub", "cat /s/f; ls /s; echo written > /s/new"));
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.out, "in-sub\nf\n", "the volume's root (top) is not visible");
+    const back = await runOut(sh("cat /v/sub/new", { Binds: ["v-subpath:/v"] }));
+    assert.equal(back.out, "written\n", "writes land in the subpath of the volume");
+    const info = await d.api.ok<{ Mounts: MountShape[] }>("GET", `/containers/${r.id}/json`);
+    assert.equal(info.Mounts[0]?.Name, "v-subpath");
+    for (const [subpath, message] of [
+      ["missing", /^cannot access path \/.*\/v-subpath\/_data\/missing: no such file or directory$/],
+      ["abs", /^cannot access path \/.*\/_data\/abs: path \/etc escapes the base /],
+      ["up", /^cannot access path \/.*\/_data\/up: path .* escapes the base /],
+    ] as const) {
+      const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", sub(subpath, "true"));
+      const start = await d.api.call("POST", `/containers/${Id}/start`);
+      assert.equal(start.status, 400, `${subpath}: ${start.text()}`);
+      assert.match(start.json<{ message: string }>().message, message);
+      assert.equal(
+        (await d.api.ok<{ State: { Running: boolean } }>("GET", `/containers/${Id}/json`)).State.Running,
+        false,
+      );
+      await d.api.ok("DELETE", `/containers/${Id}`);
+    }
+    for (const [mount, message] of [
+      [
+        { Type: "volume", Source: "v-subpath", Target: "/s", VolumeOptions: { Subpath: "../x" } },
+        'invalid mount config for type "volume": subpath must be a relative path within the volume',
+      ],
+      [
+        { Type: "volume", Source: "v-subpath", Target: "/s", VolumeOptions: { Subpath: "/etc" } },
+        'invalid mount config for type "volume": subpath must be a relative path within the volume',
+      ],
+      [
+        { Type: "volume", Target: "/s", VolumeOptions: { Subpath: "sub" } },
+        'invalid mount config for type "volume": must not set Subpath when using anonymous volumes',
+      ],
+    ] as const) {
+      const res = await d.api.call("POST", "/containers/create", sh("true", { Mounts: [mount] }));
+      assert.equal(res.status, 400, res.text());
+      assert.equal(res.json<{ message: string }>().message, message);
+    }
+    for (const id of [w.id, r.id, back.id]) await d.api.ok("DELETE", `/containers/${id}`);
+    await d.api.ok("DELETE", "/volumes/v-subpath");
+  });
+
   test("two running containers share a volume", async () => {
     const a = await d.api.run(
       sh("echo from-a > /shared/a; while [ ! -f /shared/b ]; do sleep 0.05; done; cat /shared/b", {

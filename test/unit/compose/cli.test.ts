@@ -1,5 +1,6 @@
 // `wharf compose` without a daemon: help, unknown commands and flags, config from files, and
 // errors that need no engine (no file, schema, missing daemon).
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose variables in the fixtures
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,7 +66,6 @@ test("config works without a daemon; file errors are named", async () => {
     services: { web: { environment: Record<string, string> } };
   };
   assert.equal(doc.name, "demo");
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal the file escaped with $$
   assert.deepEqual(doc.services.web.environment, { A: "${LITERAL}" });
   const missing = await cli("compose", "-f", join(dir, "nope.yaml"), "config");
   assert.equal(missing.code, 1);
@@ -74,6 +74,37 @@ test("config works without a daemon; file errors are named", async () => {
   const bad = await cli("compose", "-f", join(dir, "bad.yaml"), "config");
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr, `validating ${join(dir, "bad.yaml")}: services.web.restart must be a string\n`);
+});
+
+test("config --no-interpolate prints variables and $$ as written, still validated", async () => {
+  writeFileSync(
+    join(dir, "vars.yaml"),
+    "services:\n  web:\n    image: busybox:${TAG:-latest}\n    command: echo $$HOME ${GREETING}\n    environment:\n      A: ${A}\n",
+  );
+  const raw = await cli(
+    "compose",
+    "-f",
+    join(dir, "vars.yaml"),
+    "config",
+    "--no-interpolate",
+    "--format",
+    "json",
+  );
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.equal(raw.stderr, "", "no unset-variable warnings: nothing is looked up");
+  const doc = JSON.parse(raw.stdout) as {
+    services: { web: { image: string; command: string[]; environment: Record<string, string> } };
+  };
+  assert.equal(doc.services.web.image, "busybox:${TAG:-latest}");
+  assert.deepEqual(doc.services.web.command, ["echo", "$$HOME", "${GREETING}"]);
+  assert.deepEqual(doc.services.web.environment, { A: "${A}" });
+  const interpolated = await cli("compose", "-f", join(dir, "vars.yaml"), "config", "--format", "json");
+  assert.equal(interpolated.code, 0, interpolated.stderr);
+  assert.match(interpolated.stdout, /"image": "busybox:latest"/);
+  writeFileSync(join(dir, "badraw.yaml"), "services:\n  web:\n    image: ${IMG}\n    restart: [no]\n");
+  const bad = await cli("compose", "-f", join(dir, "badraw.yaml"), "config", "--no-interpolate");
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /services\.web\.restart must be a string/);
 });
 
 test("commands that need the daemon say it cannot be reached", async () => {

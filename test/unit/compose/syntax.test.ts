@@ -7,7 +7,7 @@ import { normalizeProjectName } from "../../../src/compose/loader/files.ts";
 import { mergeFiles } from "../../../src/compose/loader/merge.ts";
 import { splitShellWords } from "../../../src/compose/loader/shellwords.ts";
 import { validateComposeDocument } from "../../../src/compose/loader/validate.ts";
-import { RESET } from "../../../src/compose/loader/yaml-file.ts";
+import { parseComposeYaml, RESET } from "../../../src/compose/loader/yaml-file.ts";
 
 const invalid = (doc: unknown) => {
   try {
@@ -100,5 +100,15 @@ test("merge: services merge key by key, !reset drops a service", () => {
   assert.deepEqual(merged, {
     services: { a: { image: "x", environment: { A: "1", B: "2" } } },
     volumes: { v: {}, w: {} },
+  });
+});
+
+test("YAML integers with a leading 0 are octal, as go-yaml reads them (file modes)", () => {
+  assert.deepEqual(parseComposeYaml("a: 0440\nb: 440\nc: '0440'\nd: 0o444\ne: 0\n", "f.yaml"), {
+    a: 0o440,
+    b: 440,
+    c: "0440",
+    d: 0o444,
+    e: 0,
   });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -14,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { extractContext, UnsafeContextError } from "../../../../src/engine/build/context-extract.ts";
+import { ContextIndex, UnsafeContextError } from "../../../../src/engine/build/context-index.ts";
 import { CopyError, copyInto, hashEntries, planCopy } from "../../../../src/engine/build/copy.ts";
 
 describe("COPY planning, hashing and copying", () => {
@@ -82,49 +83,91 @@ describe("COPY planning, hashing and copying", () => {
   });
 });
 
-describe("context extraction", () => {
+describe("context index", () => {
   const tars = import("../../../helpers/tars.ts");
 
-  async function extractInto(entries: Parameters<Awaited<typeof tars>["makeTar"]>[0]) {
+  async function indexOf(entries: Parameters<Awaited<typeof tars>["makeTar"]>[0]) {
     const { makeTar } = await tars;
     const dir = mkdtempSync(join(tmpdir(), "wharf-ctx-"));
-    const outside = mkdtempSync(join(tmpdir(), "wharf-outside-"));
     try {
-      const digests = await extractContext(Readable.from([await makeTar(entries)]), dir);
+      const index = await ContextIndex.receive(Readable.from([await makeTar(entries)]), join(dir, "spool"));
+      const out = join(dir, "out");
+      mkdirSync(out);
+      await index.materialize(out);
+      const rootfs = join(dir, "rootfs");
+      mkdirSync(rootfs);
+      const planned = await planCopy({ fs: index }, ["."], "/ctx", { ...opts, destIsDir: true });
+      await copyInto(rootfs, planned, { uid: 0, gid: 0 });
+      await index.close();
+      const files = readdirSync(out, { recursive: true }).map(String).sort();
+      const contents = (root: string) =>
+        new Map(
+          files
+            .filter((f) => lstatSync(join(root, f)).isFile())
+            .map((f) => [f, readFileSync(join(root, f), "utf8")]),
+        );
+      const [materialized, copied] = [contents(out), contents(join(rootfs, "ctx"))];
       return {
-        digests,
-        files: readdirSync(dir, { recursive: true }).map(String).sort(),
-        outside: readdirSync(outside),
+        index,
+        files,
+        read: (rel: string) => materialized.get(rel),
+        copied: (rel: string) => copied.get(rel) ?? "",
+        hash: await hashEntries(planned),
       };
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      rmSync(outside, { recursive: true, force: true });
     }
   }
+  const opts = { add: false, keyword: "COPY", destIsDir: false };
 
-  it("unpacks files, dirs and symlinks and hashes file content", async () => {
-    const r = await extractInto([
+  it("indexes files, dirs and symlinks, hashes content; materializes and copies from the spool", async () => {
+    const r = await indexOf([
       { name: "d/", type: "directory" },
       { name: "d/f.txt", body: "hello" },
+      { name: "implicit/deep/g.txt", body: "g" },
+      { name: "big.bin", body: Buffer.alloc(3 << 20, 7) },
+      { name: "hard", type: "link", linkname: "d/f.txt" },
       { name: "ln", type: "symlink", linkname: "/etc/passwd" },
+      { name: "dup.txt", body: "first" },
+      { name: "dup.txt", body: "second" },
     ]);
-    assert.deepEqual(r.files, ["d", "d/f.txt", "ln"]);
-    assert.equal(r.digests.get("d/f.txt"), createHash("sha256").update("hello").digest("hex"));
+    assert.deepEqual(r.files, [
+      "big.bin",
+      "d",
+      "d/f.txt",
+      "dup.txt",
+      "hard",
+      "implicit",
+      "implicit/deep",
+      "implicit/deep/g.txt",
+      "ln",
+    ]);
+    assert.equal(await r.index.digest("d/f.txt"), createHash("sha256").update("hello").digest("hex"));
+    assert.equal(r.read("hard"), "hello");
+    assert.equal(r.read("dup.txt"), "second");
+    assert.equal(r.copied("implicit/deep/g.txt"), "g");
+    assert.equal(r.copied("big.bin").length, 3 << 20);
+    assert.equal(await r.index.resolve("ln"), "etc/passwd");
+  });
+
+  it("a changed file changes the COPY hash, a changed mtime does not", async () => {
+    const a = await indexOf([{ name: "f", body: "one" }]);
+    const b = await indexOf([{ name: "f", body: "two" }]);
+    const c = await indexOf([{ name: "f", body: "one", mtime: new Date(5_000_000) }]);
+    assert.notEqual(a.hash, b.hash);
+    assert.equal(a.hash, c.hash);
   });
 
   it("refuses escapes: .., absolute, through a symlink it created, hard links out", async () => {
-    await assert.rejects(extractInto([{ name: "../x", body: "x" }]), UnsafeContextError);
-    await assert.rejects(extractInto([{ name: "/abs", body: "x" }]), UnsafeContextError);
+    await assert.rejects(indexOf([{ name: "../x", body: "x" }]), UnsafeContextError);
+    await assert.rejects(indexOf([{ name: "/abs", body: "x" }]), UnsafeContextError);
     await assert.rejects(
-      extractInto([
+      indexOf([
         { name: "up", type: "symlink", linkname: "/tmp" },
         { name: "up/planted", body: "x" },
       ]),
       /through a symlink/,
     );
-    await assert.rejects(
-      extractInto([{ name: "h", type: "link", linkname: "../../etc/shadow" }]),
-      /hard link/,
-    );
+    await assert.rejects(indexOf([{ name: "h", type: "link", linkname: "../../etc/shadow" }]), /hard link/);
   });
 });

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile ${VAR} syntax is what these tests are about
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { unsafeEntry } from "../../../../src/engine/build/context-extract.ts";
+import { unsafeEntry } from "../../../../src/engine/build/context-index.ts";
 import {
   DockerfileError,
   parseDockerfile,
@@ -253,6 +253,37 @@ describe("heredocs (Dockerfile syntax 1.4+)", () => {
   });
 });
 
+describe("heredocs with a file descriptor (3<<EOF)", () => {
+  it("keeps the descriptor in the command and the body out of the instruction list", () => {
+    const parsed = parseDockerfile(
+      [
+        "FROM busybox",
+        "RUN cat <&3 3<<EOF && cat <<B",
+        "fd body",
+        "EOF",
+        "plain",
+        "B",
+        "COPY 5<<X /x",
+        "x",
+        "X",
+      ].join("\n"),
+    );
+    const [run, copy] = parsed.stages[0]?.steps ?? [];
+    assert.equal(run?.args, "cat <&3 3<<EOF && cat <<B");
+    assert.equal(run?.original, "RUN cat <&3 3<<EOF && cat <<B");
+    assert.deepEqual(
+      run?.heredocs?.map((h) => [h.name, h.content]),
+      [
+        ["EOF", "fd body\n"],
+        ["B", "plain\n"],
+      ],
+    );
+    assert.match(run?.source ?? "", /^cat <&3 3<<EOF && cat <<B\nfd body\nEOF\nplain\nB/);
+    assert.equal(copy?.args, "5<<X /x");
+    assert.equal(parsed.stages[0]?.steps.length, 2);
+  });
+});
+
 describe("RUN --mount options", () => {
   it("parses cache mounts with their defaults (id = target, shared, rw, 0755)", () => {
     assert.deepEqual(parseRunMount("type=cache,target=/root/.cache"), {
@@ -276,6 +307,10 @@ describe("RUN --mount options", () => {
       uid: 1000,
       gid: 1001,
     });
+    assert.deepEqual(
+      parseRunMount("type=cache,target=/c,from=deps,source=/root/.npm") as { from?: string; source?: string },
+      { ...parseRunMount("type=cache,target=/c"), from: "deps", source: "/root/.npm" },
+    );
   });
 
   it("parses bind mounts: read-only unless rw, from=context means the context", () => {

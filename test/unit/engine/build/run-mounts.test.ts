@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { pruneBuildCache } from "../../../../src/engine/build/prune.ts";
 import { CacheMounts, parseRunMount, type RunMount } from "../../../../src/engine/build/run-mounts.ts";
 
 type CacheMount = Extract<RunMount, { type: "cache" }>;
@@ -62,16 +63,91 @@ describe("RUN cache mounts on disk", () => {
   });
 
   it("prune removes the caches not in use and reports their bytes", async () => {
+    const none = { entries: () => [], remove: () => {} };
+    const prune = () =>
+      pruneBuildCache(
+        { cache: none, mounts: caches, imageExists: () => false },
+        { all: false, filters: new Map(), keepStorage: 0 },
+      );
     const held = await caches.acquire(cacheSpec("target=/h,id=held"), "x");
     await writeFile(join(held.dir, "f"), "y".repeat(10_000));
-    const { removed } = await caches.prune();
+    const { removed } = await prune();
     assert.ok(removed.some((n) => n.startsWith("priv-")));
     assert.ok(!removed.some((n) => n.startsWith("held-")));
     await held.release();
-    const second = await caches.prune();
+    const second = await prune();
     assert.ok(second.removed.some((n) => n.startsWith("held-")));
     assert.ok(second.bytes >= 10_000, String(second.bytes));
     assert.deepEqual(await readdir(join(root, "cache-mounts")), []);
+  });
+});
+
+describe("build cache prune: all, filters, keep-storage", () => {
+  const day = 24 * 3600 * 1000;
+  const setup = async () => {
+    const root = await mkdtemp(join(tmpdir(), "wharf-prune-"));
+    const mounts = new CacheMounts(join(root, "cache-mounts"));
+    for (const [id, bytes] of [
+      ["small", 1000],
+      ["big", 50_000],
+    ] as const) {
+      const c = await mounts.acquire(cacheSpec(`target=/${id},id=${id}`), "x");
+      await writeFile(join(c.dir, "f"), "z".repeat(bytes));
+      await c.release();
+      await new Promise((r) => setTimeout(r, 5)); // distinct last-use times: small is older
+    }
+    let steps = [
+      { key: "k-kept-image", imageId: "sha256:live", created: Date.now() - 3 * day },
+      { key: "k-gone-image", imageId: "sha256:gone", created: Date.now() - 3 * day },
+      { key: "k-recent", imageId: "sha256:gone", created: Date.now() },
+    ];
+    const cache = {
+      entries: () => steps,
+      remove: (keys: readonly string[]) => {
+        steps = steps.filter((s) => !keys.includes(s.key));
+      },
+    };
+    const prune = (all: boolean, filters: Array<[string, string[]]>, keepStorage = 0) =>
+      pruneBuildCache(
+        { cache, mounts, imageExists: (id) => id === "sha256:live" },
+        { all, filters: new Map(filters), keepStorage },
+      );
+    return { root, prune, left: () => steps.map((s) => s.key) };
+  };
+
+  it("type, until and shared narrow it down; an unknown filter is refused", async () => {
+    const t = await setup();
+    try {
+      const r = await t.prune(false, [
+        ["type", ["regular"]],
+        ["until", ["24h"]],
+        ["shared", ["false"]],
+      ]);
+      assert.deepEqual(r.removed, ["k-gone-image"]);
+      assert.deepEqual(t.left(), ["k-kept-image", "k-recent"]);
+      const all = await t.prune(true, [["type", ["regular"]]]);
+      assert.deepEqual(all.removed.sort(), ["k-kept-image", "k-recent"]);
+      await assert.rejects(t.prune(true, [["bogus", ["1"]]]), /invalid filter 'bogus'/);
+    } finally {
+      await rm(t.root, { recursive: true, force: true });
+    }
+  });
+
+  it("keep-storage removes the least recently used until what is left fits; id picks one record", async () => {
+    const t = await setup();
+    try {
+      // small was used first: it goes first; then big, since 50 kB is still over the limit.
+      const r = await t.prune(true, [["type", ["exec.cachemount"]]], 60_000);
+      assert.equal(r.removed.length, 1);
+      assert.match(r.removed[0] as string, /^small-/);
+      const big = (await t.prune(false, [["id", ["nonexistent"]]])).removed;
+      assert.deepEqual(big, []);
+      const rest = await t.prune(true, [["type", ["exec.cachemount"]]], 1000);
+      assert.equal(rest.removed.length, 1);
+      assert.ok(rest.bytes >= 50_000);
+    } finally {
+      await rm(t.root, { recursive: true, force: true });
+    }
   });
 });
 
