@@ -162,6 +162,7 @@ class WharfTarget implements Target {
         p.execRoot,
         "--bridge",
         p.bridge,
+        ...extraDaemonArgs(),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -298,4 +299,9 @@ async function removeBridgeRules(bridge: string): Promise<void> {
       await sh(tool, ["-w", "5", "-t", table, "-X", chain]);
     }
   }
+}
+
+/** WHARF_BENCH_WHARFD_ARGS: extra wharfd flags for one run (e.g. "--max-concurrent-downloads 8"). */
+function extraDaemonArgs(): string[] {
+  return (process.env.WHARF_BENCH_WHARFD_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
 }

@@ -26,6 +26,8 @@ export interface RenderOptions {
   width?: number;
   /** Wall clock in milliseconds, for the time left. */
   now?: number;
+  /** Show the transfer speed (see renderProgress). */
+  speed?: boolean;
 }
 
 /** One message as jsonmessage.Display renders it. */
@@ -43,7 +45,9 @@ export function renderJsonMessage(jm: JsonMessage, terminal: boolean, opts: Rend
   }
   if (jm.id) out += `${jm.id}: `;
   if (jm.progressDetail !== undefined && terminal) {
-    const bar = renderProgress(jm.progressDetail, opts.width ?? 200, opts.now ?? Date.now());
+    const bar = renderProgress(jm.progressDetail, opts.width ?? 200, opts.now ?? Date.now(), {
+      speed: opts.speed,
+    });
     out += `${jm.status ?? ""} ${bar}${endl}`;
   } else if (jm.stream !== undefined) out += `${jm.stream}${endl}`;
   else out += `${jm.status ?? ""}${endl}\n`;
@@ -56,6 +60,8 @@ export interface DisplayOptions {
    * layer's transfer from its first byte count (docker's JSONProgress.Start, filled client-side).
    */
   timeLeft?: boolean;
+  /** With timeLeft: also the average speed of each layer's transfer (wharf pull/push). */
+  speed?: boolean;
 }
 
 /**
@@ -102,7 +108,7 @@ export async function displayJsonMessages(
       ids = new Map();
     }
     try {
-      text += renderJsonMessage(jm, terminal, { width: out.columns ?? 200 });
+      text += renderJsonMessage(jm, terminal, { width: out.columns ?? 200, speed: display.speed });
     } finally {
       if (jm.id && terminal && diff > 0) text += `\x1b[${diff}B`;
       if (text) await writeOut(out, text);

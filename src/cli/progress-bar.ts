@@ -1,6 +1,7 @@
 // jsonmessage.JSONProgress.String() as the docker CLI renders it on a terminal: a 50-cell bar
 // when the terminal is wider than 110 columns, current/total in go-units sizes, and the time
-// left when a start time is known and the terminal is wider than 50 columns.
+// left when a start time is known and the terminal is wider than 50 columns. wharf pull/push
+// also ask for the transfer speed (average since the start), shown before the time left.
 import { humanSize4 } from "./units.ts";
 
 export interface ProgressDetail {
@@ -23,8 +24,18 @@ export function goSeconds(total: number): string {
   return `${s}s`;
 }
 
+export interface RenderProgressOptions {
+  /** Show the average speed since `start` ("12.5MB/s"), as wharf pull/push do. */
+  speed?: boolean;
+}
+
 /** The progress text after the status; nowMs is the wall clock in milliseconds. */
-export function renderProgress(p: ProgressDetail, width: number, nowMs: number): string {
+export function renderProgress(
+  p: ProgressDetail,
+  width: number,
+  nowMs: number,
+  opts: RenderProgressOptions = {},
+): string {
   const current = p.current ?? 0;
   const total = p.total ?? 0;
   if (current <= 0 && total <= 0) return "";
@@ -41,12 +52,16 @@ export function renderProgress(p: ProgressDetail, width: number, nowMs: number):
         : `${humanSize4(current).padStart(8)}/${humanSize4(total)}`;
   } else numbers = current > total ? `${current} ${p.units}` : `${current}/${total} ${p.units}`;
   let left = "";
+  const elapsedMs = p.start && p.start > 0 ? nowMs - p.start * 1000 : 0;
+  if (opts.speed && !p.units && current > 0 && elapsedMs > 0 && percentage < 50 && width > 50) {
+    left += ` ${humanSize4((current * 1000) / elapsedMs)}/s`;
+  }
   if (current > 0 && p.start && p.start > 0 && percentage < 50 && width > 50) {
     // Go: perEntry = elapsed / current (integer nanoseconds), left = remaining × perEntry.
     const elapsedNs = BigInt(Math.max(0, Math.round((nowMs - p.start * 1000) * 1e6)));
     const perEntry = elapsedNs / BigInt(Math.trunc(current));
     const leftNs = BigInt(Math.trunc(total - current)) * perEntry;
-    left = ` ${goSeconds(Number(leftNs / 1_000_000_000n))}`;
+    left += ` ${goSeconds(Number(leftNs / 1_000_000_000n))}`;
   }
   return bar + numbers + left;
 }

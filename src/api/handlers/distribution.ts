@@ -4,11 +4,11 @@
 import type { ServerResponse } from "node:http";
 import { authConfigFromJson, decodeRegistryAuth } from "../../distribution/client/auth.ts";
 import type { RegistryClient } from "../../distribution/client/client.ts";
-import { registryDomain } from "../../distribution/client/reference.ts";
 import { type ProgressMessage, errorMessage as progressError } from "../../engine/images/progress.ts";
 import type { ImagePuller } from "../../engine/images/pull.ts";
 import type { ImagePusher } from "../../engine/images/push.ts";
 import { log } from "../../util/log.ts";
+import { registryDomain } from "../../util/reference.ts";
 import type { RequestContext } from "../context.ts";
 import { errorMessage } from "../errors.ts";
 import { type Route, route } from "../router.ts";
@@ -41,11 +41,19 @@ export async function pullImage(ctx: RequestContext, services: DistributionServi
   });
   const res = ctx.stream("application/json");
   const write = progressWriter(res);
+  // As Docker: the pull runs in the request's context, so a client that hangs up cancels it.
+  const context = new AbortController();
+  const hangUp = () => {
+    if (!res.writableFinished) context.abort(new Error("context canceled"));
+  };
+  res.once("close", hangUp);
   try {
-    await job.run(write);
+    await job.run(write, context.signal);
   } catch (err) {
     log.warn("pull failed", { image: ctx.str("fromImage"), err: errorMessage(err) });
     write(progressError(errorMessage(err)));
+  } finally {
+    res.off("close", hangUp);
   }
   res.end();
 }

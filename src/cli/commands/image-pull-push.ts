@@ -62,7 +62,10 @@ export const pullCommand: Command = {
       platform: flags.string("platform"),
       auth: await registryAuthHeader(ctx.env, ref.domain),
     });
-    await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stdout, undefined, { timeLeft: true });
+    await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stdout, undefined, {
+      timeLeft: true,
+      speed: true,
+    });
     await writeOut(ctx.streams.stdout, `${all ? fullName(ref) : canonical(ref)}\n`);
     return 0;
   },
@@ -95,7 +98,10 @@ export const pushCommand: Command = {
       tag: all ? undefined : ref.tag,
       auth: await registryAuthHeader(ctx.env, ref.domain),
     });
-    await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stdout, undefined, { timeLeft: true });
+    await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stdout, undefined, {
+      timeLeft: true,
+      speed: true,
+    });
     if (quiet) await writeOut(ctx.streams.stdout, `${canonical(ref)}\n`);
     return 0;
   },

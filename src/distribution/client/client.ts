@@ -305,6 +305,7 @@ export class RepositoryClient {
       body?: Buffer | Readable;
       absolute?: string;
       idleTimeoutMs?: number;
+      signal?: AbortSignal;
     } = {},
   ): Promise<IncomingMessage> {
     const url = opts.absolute ?? `/v2/${this.path}${suffix}`;
@@ -314,6 +315,7 @@ export class RepositoryClient {
       headers: opts.headers,
       body: opts.body,
       idleTimeoutMs: opts.idleTimeoutMs,
+      signal: opts.signal,
     });
     return this.session.check(res, method, url.startsWith("http") ? url : `${this.session.base}${url}`);
   }
@@ -407,9 +409,9 @@ export class RepositoryClient {
   /**
    * The blob's bytes as a stream that resumes with Range after a dropped connection, refuses
    * more bytes than the descriptor's size, and errors (before ending) on a digest mismatch —
-   * so whoever consumes it never commits a wrong blob.
+   * so whoever consumes it never commits a wrong blob. `signal` stops it for good (no retry).
    */
-  blobReader(desc: Descriptor, onBytes?: (received: number) => void): Readable {
+  blobReader(desc: Descriptor, onBytes?: (received: number) => void, signal?: AbortSignal): Readable {
     const repo = this;
     const retry = this.session.retry;
     async function* chunks(): AsyncGenerator<Buffer> {
@@ -419,7 +421,11 @@ export class RepositoryClient {
       for (;;) {
         try {
           const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
-          const res = await repo.call("GET", `/blobs/${desc.digest}`, { headers, idleTimeoutMs: 30_000 });
+          const res = await repo.call("GET", `/blobs/${desc.digest}`, {
+            headers,
+            idleTimeoutMs: 30_000,
+            signal,
+          });
           let skip = offset > 0 && res.statusCode !== 206 ? offset : 0;
           for await (const raw of res) {
             let chunk = raw as Buffer;
@@ -443,6 +449,7 @@ export class RepositoryClient {
           if (offset < desc.size) throw new Error(`unexpected EOF after ${offset} of ${desc.size} bytes`);
           break;
         } catch (err) {
+          if (signal?.aborted) throw signal.reason;
           if (!retryable(err)) throw err;
           failures++;
           if (failures > retry.retries) throw err instanceof Error ? err : new Error(String(err));

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { apiHost, dockerHub } from "./reference.ts";
+import { apiHost, dockerHub } from "../../util/reference.ts";
 
 export interface RegistryHostsOptions {
   /** Hosts ("myreg:5000"), hostnames, or CIDRs ("10.0.0.0/8"). */

@@ -29,6 +29,16 @@ export interface LayerRow {
   diff_size: number | null;
 }
 
+/** An unpacked layer not yet recorded (see LayerStore.stage). */
+export interface StagedSnapshot {
+  snapshot: string;
+  short: string;
+  applied: ApplyResult;
+  /** Digest of the blob written to the content store. */
+  blob: string;
+  mediaType: string;
+}
+
 export function chainId(parent: string | null, diffId: string): string {
   return parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
 }
@@ -104,6 +114,20 @@ export class LayerStore {
    */
   async addStream(parent: string | null, source: Readable, mediaType: string): Promise<LayerRow> {
     if (parent && !this.get(parent)) throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+    const staged = await this.stage(source, mediaType);
+    const row = await this.commitStaged(parent, staged);
+    if (row.snapshot !== staged.snapshot && !this.blobUsed(staged.blob))
+      await this.content.delete(staged.blob);
+    return row;
+  }
+
+  /**
+   * Unpacks a layer stream into a fresh snapshot nothing refers to yet, while the same bytes are
+   * written to the content store (verified against `expectedBlob` when given). On any error —
+   * a source that fails or is cut short, a digest mismatch, a bad tar — the snapshot and the blob
+   * it wrote are removed before this rejects. commitStaged makes the result a layer.
+   */
+  async stage(source: Readable, mediaType: string, expectedBlob?: string): Promise<StagedSnapshot> {
     const snapshot = randomBytes(16).toString("hex");
     const short = await this.snapshots.createLayer(snapshot);
     const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
@@ -126,31 +150,66 @@ export class LayerStore {
         done();
       },
     });
-    const ingesting = this.content.ingest(toBlob);
+    const hadBlob = expectedBlob !== undefined && this.content.has(expectedBlob);
+    const ingesting = this.content.ingest(toBlob, expectedBlob);
     const applying = applyLayer(toTar, this.snapshots.fsDir(snapshot));
     const feeding = pipeline(source, fanout);
-    let blob: string | undefined;
-    let applied: ApplyResult;
     try {
       const [b, a] = await Promise.all([ingesting, applying, feeding]);
-      blob = b.digest;
-      applied = a;
+      return { snapshot, short, applied: a, blob: b.digest, mediaType };
     } catch (err) {
       // Whichever side failed, stop the others so nothing waits for a reader that is gone.
       for (const s of [source, fanout, toBlob, toTar]) s.destroy();
       const settled = await Promise.allSettled([ingesting, applying, feeding]);
       const stored = settled[0].status === "fulfilled" ? settled[0].value.digest : undefined;
-      if (stored && !this.blobUsed(stored)) await this.content.delete(stored);
+      if (stored && !(hadBlob && stored === expectedBlob) && !this.blobUsed(stored))
+        await this.content.delete(stored);
       await this.snapshots.remove(snapshot, short).catch(() => undefined);
       throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
     }
-    const row = this.insert(parent, applied, snapshot, short, blob, mediaType);
-    if (!row) {
-      await this.snapshots.remove(snapshot, short);
-      if (!this.blobUsed(blob)) await this.content.delete(blob);
-      return this.get(chainId(parent, applied.diffId)) as LayerRow;
+  }
+
+  /**
+   * Records a staged snapshot as the layer on `parent`, after checking its diff ID when one is
+   * expected. If the same chain was registered meanwhile, that one is returned and the staged
+   * copy removed. Blobs are left alone (the caller knows whether it wrote them).
+   */
+  async commitStaged(
+    parent: string | null,
+    staged: StagedSnapshot,
+    expectedDiffId?: string,
+  ): Promise<LayerRow> {
+    if (expectedDiffId && staged.applied.diffId !== expectedDiffId) {
+      await this.discardStaged(staged);
+      throw new InvalidParameterError(
+        `failed to register layer: diff ID mismatch: layer ${staged.blob} unpacks to ${staged.applied.diffId}, expected ${expectedDiffId}`,
+      );
     }
-    return row;
+    if (parent && !this.get(parent)) {
+      await this.discardStaged(staged);
+      throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+    }
+    if (!this.content.has(staged.blob)) {
+      // A concurrent failed pull of the same blob dropped it: never record a layer without it.
+      await this.discardStaged(staged);
+      throw new InvalidParameterError(`failed to register layer: blob ${staged.blob} was removed meanwhile`);
+    }
+    const row = this.insert(
+      parent,
+      staged.applied,
+      staged.snapshot,
+      staged.short,
+      staged.blob,
+      staged.mediaType,
+    );
+    if (row) return row;
+    await this.discardStaged(staged);
+    return this.get(chainId(parent, staged.applied.diffId)) as LayerRow;
+  }
+
+  /** Removes a staged snapshot that will not be committed. */
+  async discardStaged(staged: StagedSnapshot): Promise<void> {
+    await this.snapshots.remove(staged.snapshot, staged.short);
   }
 
   /**

@@ -2,8 +2,10 @@
 // stored from their compressed blobs with the config's diff IDs (an existing chain is reused
 // without reading the blob), the image recorded with the config and manifest exactly as
 // pulled (its ID is the config digest, its RepoDigest the registry's).
+
+import type { Readable } from "node:stream";
 import type { Descriptor } from "../../distribution/client/manifest.ts";
-import type { PulledImage, PullStore } from "./pull.ts";
+import type { PulledImage, PullStore, StagedLayer } from "./pull.ts";
 import type { ImageService, LayerRow } from "./service.ts";
 
 export class ImageServicePullStore implements PullStore {
@@ -23,6 +25,18 @@ export class ImageServicePullStore implements PullStore {
     const row = await this.images.addLayer(parent, blob.digest, blob.mediaType, { diffId });
     this.rows.set(row.chain_id, row);
     return row.chain_id;
+  }
+
+  async stageLayer(blob: Descriptor, source: Readable): Promise<StagedLayer> {
+    const staged = await this.images.stageLayer(source, blob.digest, blob.mediaType);
+    return {
+      commit: async (parent, diffId) => {
+        const row = await this.images.commitStagedLayer(parent, staged, diffId);
+        this.rows.set(row.chain_id, row);
+        return row.chain_id;
+      },
+      discard: () => this.images.discardStagedLayer(staged),
+    };
   }
 
   async createImage(image: PulledImage): Promise<string> {

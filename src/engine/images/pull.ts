@@ -4,6 +4,7 @@
 // record the image — streaming Docker's progress lines. A failed pull leaves no image and
 // no blob it downloaded.
 
+import type { Readable } from "node:stream";
 import type { AuthConfig } from "../../distribution/client/auth.ts";
 import type { RegistryClient, RepositoryClient, ResolvedImage } from "../../distribution/client/client.ts";
 import { DistributionError, RegistryResponseError } from "../../distribution/client/errors.ts";
@@ -16,6 +17,7 @@ import {
   type Platform,
   parsePlatform,
 } from "../../distribution/client/manifest.ts";
+import { sha256Digest } from "../../util/digest.ts";
 import {
   canonicalString,
   familiarName,
@@ -24,8 +26,7 @@ import {
   InvalidReferenceError,
   parseImageRef,
   refFromPullParams,
-} from "../../distribution/client/reference.ts";
-import { sha256Digest } from "../../util/digest.ts";
+} from "../../util/reference.ts";
 import type { ContentStore } from "../content/store.ts";
 import { InvalidParameterError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
@@ -37,6 +38,12 @@ export interface PullStore {
   hasLayer(chainId: string, blob: Descriptor): boolean;
   /** Unpacks a verified blob (already in the content store) on `parent`; returns the chain ID. */
   registerLayer(parent: string | null, blob: Descriptor, diffId: string): Promise<string>;
+  /**
+   * Unpacks a layer from its download stream while its bytes are written to the content store
+   * (checked against blob.digest). Nothing is visible until commit; on error the snapshot and
+   * the partial blob are gone before this rejects.
+   */
+  stageLayer(blob: Descriptor, source: Readable): Promise<StagedLayer>;
   /** Records the image (config + ordered layers + the manifest pulled); returns its ID. */
   createImage(image: PulledImage): Promise<string>;
   /** The image ID a canonical "repo:tag" points at now. */
@@ -46,6 +53,14 @@ export interface PullStore {
   dropBlobIfUnused(digest: string): Promise<void>;
   /** Runs the pull with the store's garbage collection of unreferenced layers held off. */
   withLease<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** A layer unpacked while it downloaded, not yet part of the store. */
+export interface StagedLayer {
+  /** Records it on `parent` once its content matches `diffId`; returns the chain ID. */
+  commit(parent: string | null, diffId: string): Promise<string>;
+  /** Removes it (a pull that failed, or a second use of the same blob). */
+  discard(): Promise<void>;
 }
 
 export interface PulledImage {
@@ -137,16 +152,21 @@ export class PullJob {
     this.resolveTag = resolveTag;
   }
 
-  async run(sink: ProgressSink): Promise<void> {
+  /**
+   * `signal` is the request's context: when the client goes away, downloads stop and the pull
+   * fails like any other (partial blobs and staged layers removed, no image recorded).
+   */
+  async run(sink: ProgressSink, signal?: AbortSignal): Promise<void> {
     if (this.planned) {
-      const status = await this.pullOne(this.planned, sink);
+      const status = await this.pullOne(this.planned, sink, signal);
       sink({ status: `Status: ${status} for ${familiarString(this.planned.ref)}` });
       return;
     }
     let updated = false;
     for (const tag of this.allTags ?? []) {
+      signal?.throwIfAborted();
       const plan = await this.resolveTag({ ...this.ref, tag });
-      updated = (await this.pullOne(plan, sink)).startsWith("Downloaded") || updated;
+      updated = (await this.pullOne(plan, sink, signal)).startsWith("Downloaded") || updated;
     }
     const name = familiarName(this.ref);
     sink({
@@ -157,11 +177,15 @@ export class PullJob {
   }
 
   /** Pulls one resolved image; returns Docker's final status words. */
-  private pullOne(plan: PlannedTag, sink: ProgressSink): Promise<string> {
-    return this.deps.store.withLease(() => this.pullLeased(plan, sink));
+  private pullOne(plan: PlannedTag, sink: ProgressSink, signal: AbortSignal | undefined): Promise<string> {
+    return this.deps.store.withLease(() => this.pullLeased(plan, sink, signal));
   }
 
-  private async pullLeased(plan: PlannedTag, sink: ProgressSink): Promise<string> {
+  private async pullLeased(
+    plan: PlannedTag,
+    sink: ProgressSink,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     const { ref, repo, resolved } = plan;
     const { store, content, events } = this.deps;
     sink({
@@ -189,7 +213,10 @@ export class PullJob {
     });
 
     const downloaded: string[] = [];
-    const downloads = new Map<string, Promise<void>>();
+    // Per blob: the layer unpacked while it downloaded, or undefined when the blob was already
+    // in the content store (then it is unpacked from there, in order).
+    const downloads = new Map<string, Promise<StagedLayer | undefined>>();
+    const uncommitted = new Set<StagedLayer>();
     const limit = new Limiter(this.deps.maxConcurrentDownloads);
     const streams = new Set<{ destroy(err?: Error): void }>();
     let failed = false;
@@ -197,11 +224,12 @@ export class PullJob {
       let task = downloads.get(desc.digest);
       if (task) return task;
       if (content.has(desc.digest)) {
-        task = Promise.resolve();
+        task = Promise.resolve(undefined);
         p.status("Download complete");
       } else {
         if (!limit.free()) p.status("Waiting");
         task = limit.run(async () => {
+          signal?.throwIfAborted();
           if (failed) throw new Error("pull aborted");
           if (
             desc.urls?.length ||
@@ -210,17 +238,22 @@ export class PullJob {
           ) {
             throw new DistributionError(`foreign layer ${desc.digest} is not supported`, 500);
           }
-          const reader = repo.blobReader(desc, (n) => p.bytes("Downloading", n, desc.size));
+          // One pass over the bytes: the reader resumes dropped connections with Range and
+          // errors before its end on a digest mismatch, so the unpacker sees one stream.
+          const reader = repo.blobReader(desc, (n) => p.bytes("Downloading", n, desc.size), signal);
           streams.add(reader);
+          let staged: StagedLayer;
           try {
-            await content.ingest(reader, desc.digest);
+            staged = await store.stageLayer(desc, reader);
           } finally {
             streams.delete(reader);
           }
+          uncommitted.add(staged);
           downloaded.push(desc.digest);
           this.deps.onBlobSource?.(ref.domain, ref.path, desc.digest);
           p.status("Verifying Checksum");
           p.status("Download complete");
+          return staged;
         });
       }
       downloads.set(desc.digest, task);
@@ -228,24 +261,38 @@ export class PullJob {
     };
 
     const wanted = layers.map((l, i) =>
-      present[i] ? Promise.resolve() : download(l, progress[i] as LayerProgress),
+      present[i] ? Promise.resolve(undefined) : download(l, progress[i] as LayerProgress),
     );
     for (const w of wanted) w.catch(() => {});
+    const cancel = () => {
+      failed = true;
+      for (const s of streams) s.destroy(signal?.reason as Error);
+    };
+    signal?.addEventListener("abort", cancel, { once: true });
     try {
+      signal?.throwIfAborted();
       let parent: string | null = null;
       const registered: string[] = [];
+      // Committed bottom-up: a layer's chain ID needs its parent's.
       for (const [i, layer] of layers.entries()) {
         const p = progress[i] as LayerProgress;
-        await wanted[i];
+        const staged = await wanted[i];
+        signal?.throwIfAborted();
         if (present[i]) {
           parent = chains[i] as string;
         } else {
           p.bytes("Extracting", layer.size, layer.size);
-          parent = await store.registerLayer(parent, layer, diffIds[i] as string);
+          if (staged && uncommitted.delete(staged)) {
+            parent = await staged.commit(parent, diffIds[i] as string);
+          } else {
+            // The blob was already stored, or this pull used it lower down already.
+            parent = await store.registerLayer(parent, layer, diffIds[i] as string);
+          }
           p.status("Pull complete");
         }
         registered.push(parent);
       }
+      signal?.throwIfAborted();
       const configDigest = resolved.manifest.config.digest;
       const imageId = await store.createImage({
         ref,
@@ -274,9 +321,12 @@ export class PullJob {
       failed = true;
       for (const s of streams) s.destroy(new Error("pull aborted"));
       await Promise.allSettled(wanted);
+      for (const staged of uncommitted) await staged.discard().catch(() => undefined);
       // Blobs this pull wrote and nothing uses: gone, so a failed pull leaves the store as before.
       for (const digest of downloaded) await store.dropBlobIfUnused(digest);
       throw err;
+    } finally {
+      signal?.removeEventListener("abort", cancel);
     }
   }
 }

@@ -16,7 +16,7 @@ import {
   type ImageRef,
   parseImageRef,
   repositoryName,
-} from "../../distribution/client/reference.ts";
+} from "../../util/reference.ts";
 import type { ContentStore } from "../content/store.ts";
 import { InvalidParameterError, NotFoundError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";

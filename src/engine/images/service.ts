@@ -8,7 +8,7 @@ import type { EventBus } from "../events/bus.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { applyChanges } from "./changes.ts";
 import { collectGarbage, type GcResult } from "./gc.ts";
-import { type LayerRow, LayerStore } from "./layers.ts";
+import { type LayerRow, LayerStore, type StagedSnapshot } from "./layers.ts";
 import { ImageLoader } from "./load.ts";
 import { type ContainerConfig, type ImageConfig, type Manifest, mediaTypes } from "./oci.ts";
 import { familiarName, familiarTag, fullName, parseReference, tagKey } from "./reference.ts";
@@ -32,7 +32,7 @@ export interface ImageRecord {
   parent?: string;
 }
 
-export type { LayerRow } from "./layers.ts";
+export type { LayerRow, StagedSnapshot } from "./layers.ts";
 
 export interface CreateImageOptions {
   /** The manifest exactly as received (pull/load): stored verbatim so its digest is kept. */
@@ -203,6 +203,24 @@ export class ImageService {
     opts: { diffId?: string } = {},
   ): Promise<LayerRow> {
     return this.layers.add(parent, blobDigest, mediaType, opts.diffId);
+  }
+
+  /**
+   * API for pull: unpacks a layer while it downloads (its bytes also written to the content store
+   * and checked against `blobDigest`) into a snapshot that stays invisible until
+   * commitStagedLayer. A failed stream leaves neither snapshot nor blob behind.
+   */
+  stageLayer(source: Readable, blobDigest: string, mediaType: string): Promise<StagedSnapshot> {
+    return this.layers.stage(source, mediaType, blobDigest);
+  }
+
+  /** Records a staged layer on `parent` once its diff ID matches; see stageLayer. */
+  commitStagedLayer(parent: string | null, staged: StagedSnapshot, diffId: string): Promise<LayerRow> {
+    return this.layers.commitStaged(parent, staged, diffId);
+  }
+
+  discardStagedLayer(staged: StagedSnapshot): Promise<void> {
+    return this.layers.discardStaged(staged);
   }
 
   /**

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { lstat, mkdir, rm } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
-import { type Readable, Transform } from "node:stream";
+import { pipeline as pipelineCallback, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import { run } from "../../platform/exec.ts";
@@ -60,9 +60,11 @@ export function sniffCompression(head: Uint8Array): Compression {
 export async function decompress(source: Readable): Promise<Readable> {
   const head = await peek(source, 4);
   const kind = sniffCompression(head);
-  if (kind === "gzip") return source.pipe(createGunzip()).on("error", () => undefined);
-  if (kind === "zstd") return source.pipe(createZstdDecompress()).on("error", () => undefined);
-  return source;
+  if (kind === "none") return source;
+  // pipeline (not pipe): a source that fails or is destroyed mid-layer also ends the
+  // decompressor, so whoever reads it sees the error instead of waiting for more bytes.
+  const inflate = kind === "gzip" ? createGunzip() : createZstdDecompress();
+  return pipelineCallback(source, inflate, () => undefined);
 }
 
 async function peek(source: Readable, n: number): Promise<Buffer> {
@@ -140,6 +142,8 @@ export async function applyLayer(source: Readable, dir: string): Promise<ApplyRe
     await pipeline(await decompress(source), hasher, scanner, tar.input);
     await tar.done;
   } catch (err) {
+    // Let the killed tar exit first: the caller removes the directory it was writing into.
+    await tar.done.catch(() => undefined);
     throw rejected ?? err;
   }
   if (rejected) throw rejected;

@@ -135,7 +135,8 @@ test("pull on a terminal: layers redrawn in place at the terminal's width", {
   });
   assert.match(r, /\r\x1b\[2K[0-9a-f]{12}: (Pull complete|Already exists) \r/);
   assert.match(r, new RegExp(`Status: Downloaded newer image for ${name}\\r?\\n`));
-  // Byte counts, when the pull was slow enough to send any, carry sizes and no bar at this width.
+  // Byte counts, when the pull was slow enough to send any, carry sizes, speed and time left,
+  // and no bar at this width.
   for (const line of r.match(/Downloading [^\r]*\r/g) ?? [])
-    assert.match(line, /^Downloading +[\d.]+[kMG]?B\/[\d.]+[kMG]?B( \d+s)?\r$/);
+    assert.match(line, /^Downloading +[\d.]+[kMG]?B\/[\d.]+[kMG]?B( [\d.]+[kMG]?B\/s)?( [\dhms]+)?\r$/);
 });

@@ -2,7 +2,7 @@
 // registry that can cut a blob download short or corrupt it (a registry that drops or lies).
 
 import { writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, request, type Server } from "node:http";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import bcrypt from "bcryptjs";
 
@@ -33,6 +33,10 @@ export interface FaultProxy {
   faultMinBytes: number;
   /** Manifest GETs still to answer with 503 before passing them on. */
   manifestFailures: number;
+  /** When set, blob bodies above faultMinBytes trickle out: `bytes` every `everyMs`. */
+  slowBlobs: { bytes: number; everyMs: number } | undefined;
+  /** Blob bodies whose client went away before the last byte was sent. */
+  blobAborts: number;
   close(): Promise<void>;
 }
 
@@ -46,6 +50,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     nextFault: undefined,
     faultMinBytes: 0,
     manifestFailures: 0,
+    slowBlobs: undefined,
+    blobAborts: 0,
     close: async () => {},
   };
   const server: Server = createServer((req: IncomingMessage, res) => {
@@ -69,6 +75,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       (up) => {
         if (fault && Number(up.headers["content-length"] ?? 0) <= state.faultMinBytes) fault = undefined;
         if (fault) state.nextFault = undefined;
+        const big = Number(up.headers["content-length"] ?? 0) > state.faultMinBytes;
+        if (isBlobGet && !fault && state.slowBlobs && big && (up.statusCode ?? 0) < 300) {
+          res.writeHead(up.statusCode ?? 200, up.headers);
+          trickle(up, res, state.slowBlobs, () => state.blobAborts++);
+          return;
+        }
         if (!fault || up.statusCode !== 200) {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
@@ -104,4 +116,32 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       server.close(() => resolve());
     });
   return state;
+}
+
+/** Sends `up`'s body to `res` a slice at a time; `onAbort` when the client leaves early. */
+function trickle(
+  up: IncomingMessage,
+  res: ServerResponse,
+  pace: { bytes: number; everyMs: number },
+  onAbort: () => void,
+): void {
+  const chunks: Buffer[] = [];
+  up.on("data", (c: Buffer) => chunks.push(c));
+  up.on("end", () => {
+    const body = Buffer.concat(chunks);
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed) return;
+      const next = body.subarray(sent, sent + pace.bytes);
+      sent += next.length;
+      if (sent >= body.length) {
+        clearInterval(timer);
+        res.end(next);
+      } else res.write(next);
+    }, pace.everyMs);
+    res.on("close", () => {
+      clearInterval(timer);
+      if (sent < body.length) onAbort();
+    });
+  });
 }

@@ -77,6 +77,17 @@ test("busybox comes from the mirror; layers registered in order with their diff 
       registered.push({ parent, diffId });
       return chainId(parent, diffId);
     },
+    // Stores the downloaded bytes (verified) and registers nothing until commit.
+    stageLayer: async (blob, source) => {
+      await content.ingest(source, blob.digest);
+      return {
+        commit: async (parent, diffId) => {
+          registered.push({ parent, diffId });
+          return chainId(parent, diffId);
+        },
+        discard: async () => {},
+      };
+    },
     createImage: async (image) => {
       created = image;
       return image.configDigest;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import { displayJsonMessages } from "../../../src/cli/jsonmessage.ts";
+import { displayJsonMessages, renderJsonMessage } from "../../../src/cli/jsonmessage.ts";
 import { goSeconds, renderProgress } from "../../../src/cli/progress-bar.ts";
 import type { JsonMessage } from "../../../src/client/types.ts";
 
@@ -70,4 +70,48 @@ test("on a terminal: one line per layer redrawn in place, sized to the terminal"
   await displayJsonMessages(from(msgs.slice(1, 2)), narrow, undefined, { timeLeft: true });
   assert.match(narrow.text(), /aaa: Downloading {6}10B\/100B \d+s\r/);
   assert.doesNotMatch(narrow.text(), /Downloading \[/);
+});
+
+test("wharf pull/push: the average speed since the start, before the time left", () => {
+  // 1.5 MB in the 10 s since start: 150 kB/s, 9 s left for the other 1.5 MB.
+  const half = { current: 1_500_000, total: 3_000_000, start };
+  assert.equal(
+    renderProgress(half, 200, now, { speed: true }),
+    `[${"=".repeat(25)}>${" ".repeat(25)}]    1.5MB/3MB 150kB/s 9s`,
+  );
+  assert.equal(renderProgress(half, 80, now, { speed: true }), "   1.5MB/3MB 150kB/s 9s");
+  // 25 MB in 2 s: megabytes per second.
+  assert.equal(
+    renderProgress({ current: 25_000_000, total: 100_000_000, start: 1_700_000_008 }, 80, now, {
+      speed: true,
+    }),
+    "    25MB/100MB 12.5MB/s 6s",
+  );
+  // Narrow terminals, unknown start, finished transfers and counted units: no speed.
+  assert.equal(renderProgress(half, 50, now, { speed: true }), "   1.5MB/3MB");
+  assert.equal(renderProgress({ current: 10, total: 20 }, 80, now, { speed: true }), "     10B/20B");
+  assert.equal(renderProgress({ current: 20, total: 20, start }, 80, now, { speed: true }), "     20B/20B");
+  assert.equal(
+    renderProgress({ current: 3, total: 10, units: "layers", start }, 80, now, { speed: true }),
+    "3/10 layers 23s",
+  );
+  // Off by default: docker's own rendering is unchanged.
+  assert.equal(renderProgress(half, 80, now), "   1.5MB/3MB 9s");
+});
+
+test("a pull line on a terminal carries bytes, speed and time left; off a terminal, none", () => {
+  const jm: JsonMessage = {
+    status: "Downloading",
+    progressDetail: { current: 2_000_000, total: 8_000_000, start },
+    id: "0123456789ab",
+  };
+  assert.equal(
+    renderJsonMessage(jm, true, { width: 80, now, speed: true }),
+    "\r\x1b[2K0123456789ab: Downloading      2MB/8MB 200kB/s 30s\r",
+  );
+  assert.equal(renderJsonMessage(jm, false, { width: 80, now, speed: true }), "");
+  assert.equal(
+    renderJsonMessage({ status: "Pull complete", progressDetail: {}, id: "0123456789ab" }, false),
+    "0123456789ab: Pull complete\n",
+  );
 });

@@ -35,14 +35,30 @@ test("insecure-registries, registry-mirrors and download/upload limits", () => {
   );
 });
 
-test("defaults: Docker's 3 downloads and 5 uploads; a bad limit is refused", () => {
+test("defaults: 5 downloads (measured; Docker's is 3) and 5 uploads; a bad limit is refused", () => {
   withConfig({}, (path) => {
     const c = loadConfig(["--config-file", path]);
-    assert.equal(c?.maxConcurrentDownloads, 3);
+    assert.equal(c?.maxConcurrentDownloads, 5);
     assert.equal(c?.maxConcurrentUploads, 5);
     assert.deepEqual(c?.insecureRegistries, []);
   });
   withConfig({ "max-concurrent-downloads": 0 }, (path) => {
     assert.throws(() => loadConfig(["--config-file", path]), ConfigError);
+  });
+});
+
+test("--max-concurrent-downloads/--max-concurrent-uploads flags win over daemon.json, as dockerd's", () => {
+  withConfig({ "max-concurrent-downloads": 6, "max-concurrent-uploads": 2 }, (path) => {
+    const c = loadConfig([
+      "--config-file",
+      path,
+      "--max-concurrent-downloads",
+      "8",
+      "--max-concurrent-uploads=4",
+    ]);
+    assert.equal(c?.maxConcurrentDownloads, 8);
+    assert.equal(c?.maxConcurrentUploads, 4);
+    assert.throws(() => loadConfig(["--config-file", path, "--max-concurrent-downloads", "0"]), ConfigError);
+    assert.throws(() => loadConfig(["--config-file", path, "--max-concurrent-uploads=x"]), ConfigError);
   });
 });

@@ -28,7 +28,10 @@ test("digests and invalid references", () => {
   const r = parseReference(`busybox@${digest}`);
   assert.equal(r.digest, digest);
   assert.equal(r.tag, undefined);
-  assert.throws(() => parseReference("Busybox"), /repository name must be lowercase/);
+  // Docker's own text (distribution/reference), from the parser the CLI and client share.
+  assert.throws(() => parseReference("Busybox"), {
+    message: "invalid reference format: repository name (library/Busybox) must be lowercase",
+  });
   assert.throws(() => parseReference("a:b:c"), /invalid reference format/);
   assert.throws(() => parseReference("busybox@sha256:zz"), /invalid reference format/);
   assert.throws(() => parseReference(""), /invalid reference format/);

@@ -13,7 +13,7 @@ import {
   refFromPullParams,
   registryDomain,
   withDefaultTag,
-} from "../../../../src/distribution/client/reference.ts";
+} from "../../../../src/util/reference.ts";
 
 describe("references", () => {
   test("familiar names get docker.io and library/", () => {

@@ -1,6 +1,8 @@
 // Image references exactly as Docker normalises them (distribution/reference
 // ParseNormalizedNamed): "busybox" → docker.io/library/busybox:latest,
 // "host:5000/ns/repo@sha256:…" keeps its host; docker.io is served by registry-1.docker.io.
+// The one parser: the engine (engine/images/reference.ts), the CLI (cli/reference.ts) and the
+// registry client all normalise through it.
 
 export class InvalidReferenceError extends Error {
   readonly status = 400;
@@ -66,9 +68,7 @@ export function parseImageRef(input: string): ImageRef {
     ref.digest = m[4];
   }
   if (ref.path.length + ref.domain.length + 1 > 255) {
-    throw new InvalidReferenceError(
-      "invalid reference format: repository name must not be more than 255 characters",
-    );
+    throw new InvalidReferenceError("repository name must not be more than 255 characters");
   }
   return ref;
 }
@@ -92,10 +92,11 @@ export function repositoryName(ref: ImageRef): string {
   return `${ref.domain}/${ref.path}`;
 }
 
-/** What Docker prints: "busybox", "foo/bar", "127.0.0.1:5000/x". */
+/** reference.FamiliarName: "busybox", "foo/bar", "library/a/b", "127.0.0.1:5000/x". */
 export function familiarName(ref: ImageRef): string {
-  if (ref.domain === dockerHub) return ref.path.replace(/^library\//, "");
-  return repositoryName(ref);
+  if (ref.domain !== dockerHub) return repositoryName(ref);
+  const official = ref.path.startsWith("library/") && ref.path.split("/").length === 2;
+  return official ? ref.path.slice("library/".length) : ref.path;
 }
 
 /** "busybox:latest", "127.0.0.1:5000/x@sha256:…" */
