@@ -29,8 +29,10 @@ import {
 } from "./dockerfile.ts";
 import { type Heredoc, isHeredocOnly } from "./heredoc.ts";
 import { type BuildPruneOptions, pruneBuildCache } from "./prune.ts";
+import { download, isRemoteUrl } from "./remote.ts";
 import { type BuildCacheRecord, type CacheMounts, parseRunMount, type RunMount } from "./run-mounts.ts";
 import { expandHeredoc, expandWord } from "./shell-lex.ts";
+import { DirSource } from "./source-fs.ts";
 import { neededStages, OrderedOutput, stageDependencies } from "./stage-graph.ts";
 import {
   applyMetadata,
@@ -608,15 +610,26 @@ class BuildRun {
       throw new BuildError(`invalid chmod parameter: ${chmodFlag}`);
 
     const sources = words.slice(0, -1);
+    if (!add && sources.some(isRemoteUrl))
+      throw new BuildError(`${ins.keyword} failed: source can't be a URL for ${ins.keyword}`);
     const inline = ins.heredocs ? heredocSources(sources, ins.heredocs) : [];
-    const fromFiles = sources.filter((_, i) => !inline.some((h) => h.index === i));
+    const local = sources.filter((_, i) => !inline.some((h) => h.index === i));
+    const urls = add ? local.filter(isRemoteUrl) : [];
+    const fromFiles = local.filter((s) => !urls.includes(s));
     const source = from !== undefined ? await this.mountSource(from ?? "") : undefined;
+    // Downloads live until the step is done (committed or failed), then go.
+    const downloads = urls.length ? await mkdtemp(join(this.d.tmpDir, "add-")) : undefined;
     try {
       const root = source ? { dir: source.dir } : { fs: this.ctx.files, ignored: this.ctx.ignored };
       const multi = sources.length > 1;
+      // Downloaded first and hashed, then looked up: Docker's classic cache for remote files.
+      const remoteEntries = downloads
+        ? await this.downloadSources(urls, downloads, dest, destIsDir || multi, ins.keyword)
+        : [];
       const entries = fromFiles.length
         ? await planCopy(root, fromFiles, dest, { add, keyword: ins.keyword, destIsDir: destIsDir || multi })
         : [];
+      entries.push(...remoteEntries);
       const inlineEntries: CopyEntry[] = inline.map(({ heredoc }) => {
         const content = heredoc.expand
           ? expandHeredoc(heredoc.content, env, this.escapeChar)
@@ -638,7 +651,11 @@ class BuildRun {
         : await hashEntries([...entries, ...inlineEntries]);
       entries.push(...inlineEntries);
       const single = entries.length === 1 || (entries[0]?.kind === "dir" && words.length === 2);
-      const hash = `${single ? (entries[0]?.kind === "dir" ? "dir" : "file") : "multi"}:${digest}`;
+      // Docker names a single downloaded file by its hash alone (no "file:").
+      const hash =
+        single && remoteEntries.length === 1
+          ? digest
+          : `${single ? (entries[0]?.kind === "dir" ? "dir" : "file") : "multi"}:${digest}`;
       const createdBy = `${shellOf(state).join(" ")} #(nop) ${ins.keyword} ${hash} in ${dest} `;
       const link = ins.flags.has("link") && ins.flags.get("link") !== "false";
       const copied = [ins.keyword, digest, dest, chown, chmodFlag];
@@ -667,7 +684,43 @@ class BuildRun {
       );
     } finally {
       await source?.dispose();
+      if (downloads) await rm(downloads, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * ADD's remote sources, each downloaded into `dir` (see remote.ts). A directory destination
+   * takes the file's name from the URL; without one Docker fails, and a file destination that
+   * is an existing directory gets "__unnamed__" in it.
+   */
+  private async downloadSources(
+    urls: string[],
+    dir: string,
+    dest: string,
+    destIsDir: boolean,
+    keyword: string,
+  ): Promise<CopyEntry[]> {
+    const from = new DirSource(dir);
+    const entries: CopyEntry[] = [];
+    for (const [i, url] of urls.entries()) {
+      // The file's name in `dir` is its position, so the cache key never holds a temp name.
+      const rel = String(i);
+      const got = await download(url, join(dir, rel), this.signal);
+      this.say("\n");
+      if (!got.name && destIsDir)
+        throw new BuildError(`${keyword} failed: cannot determine filename for source ${url}`);
+      const name = got.name || "__unnamed__";
+      entries.push({
+        from,
+        rel,
+        dest: destIsDir ? posix.join(dest, name) : dest,
+        kind: "file",
+        mode: 0o600,
+        mtime: got.mtime,
+        nameInDir: name,
+      });
+    }
+    return entries;
   }
 
   /**

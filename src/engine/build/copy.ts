@@ -12,7 +12,7 @@ import {
   readFileSync,
   writeSync,
 } from "node:fs";
-import { chmod, lchown, lstat, mkdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
@@ -36,6 +36,8 @@ export interface CopyEntry {
   mtime: Date;
   /** ADD of a local archive: unpack into `dest` (a directory) instead of copying. */
   extract?: boolean;
+  /** A file whose `dest` turns out to be an existing directory goes into it under this name. */
+  nameInDir?: string;
 }
 
 export interface SourceRoot {
@@ -97,10 +99,6 @@ export async function planCopy(
   const entries: CopyEntry[] = [];
   const matched: string[] = [];
   for (const source of sources) {
-    if (opts.add && /^[a-z][a-z0-9+.-]*:\/\//i.test(source))
-      throw new CopyError(
-        `${opts.keyword} failed: downloading ${source} is not supported: this daemon builds without network access`,
-      );
     const clean = posix.normalize(`/${source}`).slice(1) || ".";
     if (posix.normalize(source).startsWith("../") || posix.normalize(source) === "..")
       throw new CopyError(`${opts.keyword} failed: forbidden path outside the build context: ${source} ()`);
@@ -187,7 +185,8 @@ async function contentOf(e: CopyEntry): Promise<string> {
 export async function hashEntries(entries: CopyEntry[]): Promise<string> {
   const parts = await mapLimit(entries, 16, async (e) => {
     const content = await contentOf(e);
-    return `${e.kind}\0${e.rel}\0${e.dest}\0${e.mode.toString(8)}\0${e.extract ? "x" : ""}\0${content}\n`;
+    const into = e.nameInDir === undefined ? "" : `\0${e.nameInDir}`;
+    return `${e.kind}\0${e.rel}\0${e.dest}\0${e.mode.toString(8)}\0${e.extract ? "x" : ""}\0${content}${into}\n`;
   });
   const hash = createHash("sha256");
   for (const p of parts) hash.update(p);
@@ -274,8 +273,16 @@ export async function copyInto(rootfs: string, entries: CopyEntry[], own: CopyOw
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   await mapLimit(rest, 16, async ({ e, parent }) => {
-    const host = join(parent, posix.basename(e.dest));
-    const existing = fresh.has(parent) ? undefined : await lstat(host).catch(() => undefined);
+    let host = join(parent, posix.basename(e.dest));
+    let existing = fresh.has(parent) ? undefined : await lstat(host).catch(() => undefined);
+    if (e.nameInDir !== undefined && (existing?.isDirectory() || existing?.isSymbolicLink())) {
+      // Followed inside the root only: a symlink must not lead the write out of it.
+      const resolved = join(rootfs, await resolveInRoot(rootfs, e.dest));
+      if ((await stat(resolved).catch(() => undefined))?.isDirectory()) {
+        host = join(resolved, e.nameInDir);
+        existing = await lstat(host).catch(() => undefined);
+      }
+    }
     if (existing?.isDirectory())
       throw new CopyError(`cannot overwrite directory ${e.dest} with non-directory`);
     if (existing) await rm(host, { force: true });
