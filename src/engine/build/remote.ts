@@ -4,11 +4,10 @@
 // files are never unpacked. Errors read as Docker's ("failed to GET … with status 404 …",
 // `Get "…": dial tcp …: connect: connection refused`).
 import { createWriteStream } from "node:fs";
-import { STATUS_CODES } from "node:http";
+import { get as httpGet, type IncomingMessage, STATUS_CODES } from "node:http";
+import { get as httpsGet } from "node:https";
 import { posix } from "node:path";
-import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ReadableStream } from "node:stream/web";
 import { CopyError } from "./copy.ts";
 
 /** Docker's urlutil.IsURL: only these two schemes make a source remote. */
@@ -25,6 +24,39 @@ export interface Download {
 
 /** An error body is only there to explain: this much of it goes into the message. */
 const maxErrorBody = 4096;
+/** Go's http.Client gives up after this many redirects. */
+const maxRedirects = 10;
+
+/**
+ * GET with redirects followed. node:http rather than fetch: fetch refuses the "bad ports" of
+ * the Fetch standard (1, 22, 6000, …), which Docker's Go client downloads from.
+ */
+async function get(url: URL, signal: AbortSignal): Promise<{ res: IncomingMessage; url: URL }> {
+  let current = url;
+  for (let hops = 0; ; hops++) {
+    const client = current.protocol === "https:" ? httpsGet : httpGet;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      client(current, { signal }, resolve).on("error", reject);
+    });
+    const location = res.headers.location;
+    if (![301, 302, 303, 307, 308].includes(res.statusCode ?? 0) || !location) return { res, url: current };
+    res.resume();
+    if (hops + 1 >= maxRedirects) throw new Error(`stopped after ${maxRedirects} redirects`);
+    current = new URL(location, current);
+    if (!isRemoteUrl(current.href))
+      throw new Error(`unsupported protocol scheme "${current.protocol.replace(/:$/, "")}"`);
+  }
+}
+
+async function readCapped(res: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    if (size < limit) chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString("utf8");
+}
 
 /** Downloads `url` to the new file `file` (mode 0600). */
 export async function download(url: string, file: string, signal: AbortSignal): Promise<Download> {
@@ -34,30 +66,37 @@ export async function download(url: string, file: string, signal: AbortSignal): 
   } catch {
     throw new CopyError(`ADD failed: parse "${url}": invalid URL`);
   }
-  let res: Response;
+  let res: IncomingMessage;
+  let final: URL;
   try {
-    res = await fetch(parsed, { redirect: "follow", signal });
+    ({ res, url: final } = await get(parsed, signal));
   } catch (err) {
     if (signal.aborted) throw err;
     throw new CopyError(`ADD failed: ${connectError(url, parsed, err)}`);
   }
-  if (res.status >= 400) {
-    const body = (await res.text().catch(() => "")).trim().slice(0, maxErrorBody);
-    const status = `${res.status} ${res.statusText || STATUS_CODES[res.status] || ""}`.trim();
+  const statusCode = res.statusCode ?? 0;
+  if (statusCode >= 400) {
+    const body = (await readCapped(res, maxErrorBody).catch(() => "")).trim();
+    const status = `${statusCode} ${res.statusMessage || STATUS_CODES[statusCode] || ""}`.trim();
     throw new CopyError(`ADD failed: failed to GET ${url} with status ${status}: ${body}`);
   }
   try {
-    const body = res.body ? Readable.fromWeb(res.body as ReadableStream<Uint8Array>) : Readable.from([]);
-    await pipeline(body, createWriteStream(file, { flags: "wx", mode: 0o600 }), { signal });
+    await pipeline(res, createWriteStream(file, { flags: "wx", mode: 0o600 }), { signal });
   } catch (err) {
     if (signal.aborted) throw err;
-    throw new CopyError(`ADD failed: reading ${url}: ${(err as Error).message}`);
+    throw new CopyError(`ADD failed: reading ${final.href}: ${(err as Error).message}`);
   }
-  const modified = Date.parse(res.headers.get("last-modified") ?? "");
+  const modified = Date.parse(headerOf(res, "last-modified"));
   return {
-    name: fileName(parsed, res.headers.get("content-disposition")),
+    // The name comes from the URL as written (not where it redirected to), as in Docker.
+    name: fileName(parsed, headerOf(res, "content-disposition")),
     mtime: new Date(Number.isNaN(modified) ? 0 : modified),
   };
+}
+
+function headerOf(res: IncomingMessage, name: string): string {
+  const value = res.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? "";
 }
 
 /** Go's net/http wording for a request that got no response. */
@@ -78,7 +117,7 @@ function connectError(url: string, parsed: URL, err: unknown): string {
  * Docker's getFilenameForDownload: the URL path's last segment unless the path ends in "/",
  * else Content-Disposition's filename (its base name); "" when neither gives one.
  */
-function fileName(url: URL, disposition: string | null): string {
+function fileName(url: URL, disposition: string): string {
   const path = decodePath(url.pathname);
   if (path !== "" && !path.endsWith("/")) {
     const base = safeBase(path);
