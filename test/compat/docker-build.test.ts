@@ -1,8 +1,10 @@
 // `DOCKER_BUILDKIT=0 docker build` (the classic builder path) and `wharf build` against wharfd.
 // Set WHARF_TEST_SOCKET to a reference dockerd's socket to run the docker half against Docker.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -30,6 +32,20 @@ describe("docker build (classic builder) compatibility", {
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
   const docker = (args: string[], input?: string) => run("docker", args, input);
+  // Without blocking the event loop: for builds that download from a server in this process.
+  const runAsync = (bin: string, args: string[], input: string) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+      const child = spawn(bin, ["-H", `unix://${d.socket}`, ...args], {
+        env: { ...process.env, DOCKER_BUILDKIT: "0" },
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, out, err }));
+      child.stdin.end(input);
+    });
   const wharf = (args: string[], input?: string) => run(wharfBin, args, input);
 
   before(async () => {
@@ -213,6 +229,59 @@ describe("docker build (classic builder) compatibility", {
     const bad = docker(["builder", "prune", "-f", "--filter", "bogus=1"]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.err, /invalid filter 'bogus'/);
+  });
+
+  test("ADD <url>: the daemon downloads it (0600, Last-Modified), a rebuild is a cache hit, a 404 fails", async () => {
+    let content = "remote v1\n";
+    const server = createServer((req, res) => {
+      if (req.url === "/files/remote.txt") {
+        res.writeHead(200, { "Last-Modified": "Wed, 21 Oct 2015 07:28:00 GMT" });
+        res.end(content);
+      } else {
+        res.writeHead(404);
+        res.end("nope\n");
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const tag = `compat-build-${suffix}:addurl`;
+      tags.push(tag);
+      const dockerfile = `FROM ${base}\nADD ${url}/files/remote.txt /dl/\n`;
+      const first = await runAsync("docker", ["build", "-t", tag, "-f", "-", dir], dockerfile);
+      assert.equal(first.code, 0, first.err + first.out);
+      assert.match(first.out, /Step 2\/2 : ADD http:\S+ \/dl\/\n\n ---> [0-9a-f]{12}\n/);
+      const shown = docker([
+        "run",
+        "--rm",
+        tag,
+        "sh",
+        "-c",
+        "stat -c '%a %Y' /dl/remote.txt && cat /dl/remote.txt",
+      ]);
+      assert.equal(shown.out, "600 1445412480\nremote v1\n");
+      const again = await runAsync("docker", ["build", "-t", tag, "-f", "-", dir], dockerfile);
+      assert.equal(again.code, 0, again.err);
+      assert.match(again.out, /Step 2\/2 : ADD [^\n]*\n\n ---> Using cache\n/);
+      content = "remote v2\n";
+      const changed = await runAsync("docker", ["build", "-t", tag, "-f", "-", dir], dockerfile);
+      assert.equal(changed.code, 0, changed.err);
+      assert.doesNotMatch(changed.out, /Using cache/);
+      assert.equal(docker(["run", "--rm", tag, "cat", "/dl/remote.txt"]).out, "remote v2\n");
+
+      const missing = `FROM ${base}\nADD ${url}/missing.txt /m\n`;
+      for (const bin of ["docker", wharfBin]) {
+        const r = await runAsync(bin, ["build", "-f", "-", dir], missing);
+        assert.equal(r.code, 1, r.out + r.err);
+        assert.match(
+          r.err,
+          new RegExp(`ADD failed: failed to GET ${url}/missing.txt with status 404 Not Found: nope`),
+        );
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test("wharf build: the same flags and output", () => {
