@@ -3,7 +3,7 @@
 // cache keyed on the downloaded content, and Docker's errors with nothing left behind.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -51,6 +51,10 @@ const lastModifiedEpoch = Date.parse(lastModified) / 1000;
 interface Served {
   changing: string;
   hits: Map<string, number>;
+  /** Responses to /slow, held open until the test ends them. */
+  held: ServerResponse[];
+  /** Called when /slow has sent its first bytes. */
+  onSlow?: () => void;
 }
 
 function startServer(served: Served, archive: Buffer): Promise<Server> {
@@ -70,6 +74,13 @@ function startServer(served: Served, archive: Buffer): Promise<Server> {
       res.end("named\n");
     } else if (path === "/files/bundle.tar") {
       res.end(archive);
+    } else if (path === "/slow") {
+      res.writeHead(200, { "Content-Length": String(1 << 20) });
+      res.write(Buffer.alloc(4096, 1), () => served.onSlow?.());
+      served.held.push(res);
+    } else if (path === "/broken") {
+      res.writeHead(200, { "Content-Length": "100" });
+      res.write("only ten b", () => res.socket?.destroy());
     } else if (path === "/") {
       res.end("root\n");
     } else {
@@ -84,7 +95,7 @@ describe("ADD <url>", { skip: !isRoot() && "needs root" }, () => {
   let d: TestDaemon;
   let server: Server;
   let base: string;
-  const served: Served = { changing: "v1\n", hits: new Map() };
+  const served: Served = { changing: "v1\n", hits: new Map(), held: [] };
   let archiveSize = 0;
 
   before(async () => {
@@ -96,6 +107,7 @@ describe("ADD <url>", { skip: !isRoot() && "needs root" }, () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(async () => {
+    for (const res of served.held) res.destroy();
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
     await d?.stop();
@@ -223,5 +235,33 @@ describe("ADD <url>", { skip: !isRoot() && "needs root" }, () => {
     assert.equal((await d.api.call("GET", "/images/addurl:bad/json")).status, 404);
     assert.deepEqual(await d.api.ok<unknown[]>("GET", "/containers/json?all=1"), []);
     await assertNothingLeft();
+  });
+
+  test("a body cut short fails the step; a client gone mid-download stops it; no download is left", async () => {
+    const broken = await build(d.api, `FROM busybox\nADD ${base}/broken /b\n`, "t=addurl:cut");
+    assert.match(broken.error ?? "", new RegExp(`^ADD failed: reading ${base}/broken: `), broken.output);
+    assert.equal((await d.api.call("GET", "/images/addurl:cut/json")).status, 404);
+
+    const body = await makeTar([{ name: "Dockerfile", body: `FROM busybox\nADD ${base}/slow /s\n` }]);
+    const started = new Promise<void>((resolve) => {
+      served.onSlow = resolve;
+    });
+    const req = request({
+      socketPath: d.socket,
+      method: "POST",
+      path: "/build?t=addurl:cut",
+      headers: { "Content-Type": "application/x-tar" },
+    });
+    req.on("error", () => undefined);
+    req.on("response", (res) => res.resume());
+    req.end(body);
+    await started;
+    req.destroy();
+    // The daemon notices the client is gone, aborts the download and removes its file.
+    const tmp = join(d.dataRoot, "build", "tmp");
+    for (let i = 0; i < 200 && d.owned && readdirSync(tmp).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    await assertNothingLeft();
+    assert.equal((await d.api.call("GET", "/images/addurl:cut/json")).status, 404);
   });
 });
