@@ -128,8 +128,11 @@ export async function planCopy(
     } else if (opts.add && st.kind === "file" && (await isArchive(fs, rel))) {
       entries.push({ from: fs, rel, dest, kind: "file", mode: st.mode, mtime: st.mtime, extract: true });
     } else {
-      const target = destIsDir ? posix.join(dest, posix.basename(rel)) : dest;
-      entries.push({ from: fs, rel, dest: target, kind: st.kind, mode: st.mode, mtime: st.mtime });
+      const name = posix.basename(rel);
+      const target = destIsDir ? posix.join(dest, name) : dest;
+      // A destination that is an existing directory takes the file inside it, as in Docker.
+      const into = destIsDir ? {} : { nameInDir: name };
+      entries.push({ from: fs, rel, dest: target, kind: st.kind, mode: st.mode, mtime: st.mtime, ...into });
     }
   }
   return entries;
@@ -185,7 +188,8 @@ async function contentOf(e: CopyEntry): Promise<string> {
 export async function hashEntries(entries: CopyEntry[]): Promise<string> {
   const parts = await mapLimit(entries, 16, async (e) => {
     const content = await contentOf(e);
-    const into = e.nameInDir === undefined ? "" : `\0${e.nameInDir}`;
+    // The name a file takes in an existing directory, when it is not its source's own.
+    const into = e.nameInDir === undefined || e.nameInDir === posix.basename(e.rel) ? "" : `\0${e.nameInDir}`;
     return `${e.kind}\0${e.rel}\0${e.dest}\0${e.mode.toString(8)}\0${e.extract ? "x" : ""}\0${content}${into}\n`;
   });
   const hash = createHash("sha256");

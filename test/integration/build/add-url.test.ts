@@ -20,8 +20,9 @@ interface Line {
   errorDetail?: { code?: number; message: string };
 }
 
-async function build(api: TestApi, dockerfile: string, query = "") {
-  const body = await makeTar([{ name: "Dockerfile", body: dockerfile }]);
+async function build(api: TestApi, dockerfile: string, query = "", files: Record<string, string> = {}) {
+  const extra = Object.entries(files).map(([name, body]) => ({ name, body }));
+  const body = await makeTar([{ name: "Dockerfile", body: dockerfile }, ...extra]);
   const res = await api.call("POST", `/build?${query}`, body, {
     headers: { "Content-Type": "application/x-tar" },
   });
@@ -263,5 +264,30 @@ describe("ADD <url>", { skip: !isRoot() && "needs root" }, () => {
       await new Promise((r) => setTimeout(r, 100));
     await assertNothingLeft();
     assert.equal((await d.api.call("GET", "/images/addurl:cut/json")).status, 404);
+  });
+
+  test("a file (local or downloaded) whose destination is an existing directory goes inside it, as in Docker", async () => {
+    const r = await build(
+      d.api,
+      [
+        "FROM busybox",
+        "RUN mkdir -p /existing /real && ln -s /real /link",
+        "COPY local.txt /existing",
+        `ADD ${base} /existing`,
+        "COPY local.txt /link",
+        "COPY local.txt /newname",
+      ].join("\n"),
+      "t=addurl:intodir",
+      { "local.txt": "local\n" },
+    );
+    assert.ok(r.id, r.output + JSON.stringify(r.lines.at(-1)));
+    const listing = await runOutput(d.api, "addurl:intodir", [
+      "sh",
+      "-c",
+      "cd / && cat existing/local.txt existing/__unnamed__ real/local.txt newname && readlink link",
+    ]);
+    assert.equal(listing, "local\nroot\nlocal\nlocal\n/real\n");
+    await d.api.call("DELETE", "/images/addurl:intodir");
+    await assertNothingLeft();
   });
 });
