@@ -117,7 +117,7 @@ function connectError(url: string, parsed: URL, err: unknown): string {
  * Docker's getFilenameForDownload: the URL path's last segment unless the path ends in "/",
  * else Content-Disposition's filename (its base name); "" when neither gives one.
  */
-function fileName(url: URL, disposition: string): string {
+export function fileName(url: URL, disposition: string): string {
   const path = decodePath(url.pathname);
   if (path !== "" && !path.endsWith("/")) {
     const base = safeBase(path);
