@@ -1,13 +1,26 @@
 // Strips TypeScript types from src/ into dist/ (plain ESM JavaScript, same layout). Node can
 // run the .ts sources directly, but loading its type stripper costs ~80 ms and ~17 MB in every
 // process; the launchers use dist/ when it is newer than every source file.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
 import { dirname, join, relative } from "node:path";
 
 const root = join(import.meta.dirname, "..");
 const src = join(root, "src");
-const dist = join(root, "dist");
+const finalDist = join(root, "dist");
+// Built beside dist/ and swapped in with renames: a wharfd running from dist/ (its modules load
+// lazily) never sees the tree half-written or missing for more than an instant.
+const dist = `${finalDist}.tmp-${process.pid}`;
 
 function* walk(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
@@ -17,7 +30,6 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-rmSync(dist, { recursive: true, force: true });
 let count = 0;
 for (const file of walk(src)) {
   if (file.endsWith(".d.ts")) continue; // declarations only (of generated .js files)
@@ -41,4 +53,8 @@ for (const file of walk(src)) {
 }
 writeFileSync(join(dist, "package.json"), '{ "type": "module" }\n');
 writeFileSync(join(dist, ".stamp"), `${new Date().toISOString()}\n`);
+const old = `${finalDist}.old-${process.pid}`;
+if (existsSync(finalDist)) renameSync(finalDist, old);
+renameSync(dist, finalDist);
+rmSync(old, { recursive: true, force: true });
 console.log(`build: ${count} files → dist/`);

@@ -312,7 +312,12 @@ describe("docker build (classic builder) compatibility", {
     assert.match(q.out, /^sha256:[0-9a-f]{64}\n$/);
     const pruned = wharf(["builder", "prune", "-f"]);
     assert.equal(pruned.code, 0, pruned.err);
-    assert.match(pruned.out, /^Deleted build cache objects:\n(\S+\n)+\nTotal reclaimed space: \S+B\n$/);
+    // A reference dockerd's classic builder keeps no build-cache records to delete; wharf's step
+    // cache is its build cache.
+    const prunedShape = d.owned
+      ? /^Deleted build cache objects:\n(\S+\n)+\nTotal reclaimed space: \S+B\n$/
+      : /Total reclaimed space: \S+B\n$/;
+    assert.match(pruned.out, prunedShape);
     const failed = wharf(["build", "-"], `FROM ${base}\nRUN exit 4\n`);
     assert.equal(failed.code, 4);
     assert.match(failed.err, /The command '\/bin\/sh -c exit 4' returned a non-zero code: 4/);

@@ -71,7 +71,10 @@ async function pullImage(
     platform,
     auth: await registryAuthHeader(ctx.env, ref.domain),
   });
-  await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stderr, undefined, { timeLeft: true });
+  await displayJsonMessages(stream, quiet ? discard() : ctx.streams.stderr, undefined, {
+    timeLeft: true,
+    speed: true,
+  });
 }
 
 /** createContainer: create, and on "No such image" pull once and create again. */
