@@ -134,4 +134,23 @@ describe("docker images: intermediate and dangling images", {
     assert.deepEqual(rows("--filter", `reference=compat-list-bb-${suffix}`), [base]);
     ok("rmi", other);
   });
+
+  test('a missing image is named as Docker names it (":latest" implied)', () => {
+    const name = `compat-list-missing-${suffix}`;
+    for (const args of [
+      ["rmi", name],
+      ["history", name],
+      ["tag", name, `${name}-b`],
+    ]) {
+      const r = docker(...args);
+      assert.notEqual(r.code, 0);
+      assert.equal(r.err, `Error response from daemon: No such image: ${name}:latest\n`, args.join(" "));
+    }
+    const res = spawnSync("curl", ["-s", "--unix-socket", d.socket, `http://x/images/${name}/json`], {
+      encoding: "utf8",
+    });
+    assert.deepEqual(JSON.parse(res.stdout), {
+      message: `no such image: ${name}: No such image: ${name}:latest`,
+    });
+  });
 });

@@ -5,6 +5,7 @@
 import {
   dockerHub,
   familiarName as familiar,
+  familiarString,
   parseImageRef,
   repositoryName,
   withDefaultTag,
@@ -49,4 +50,16 @@ export function tagKey(ref: Reference): string {
 export function familiarTag(key: string): string {
   const ref = parseReference(key);
   return `${familiarName(ref)}:${ref.tag}`;
+}
+
+/**
+ * How Docker names an image it cannot find: the reference with ":latest" implied, in familiar
+ * form ("nonexist" → "nonexist:latest"); a name that is no reference is shown as given.
+ */
+export function missingImageName(name: string): string {
+  try {
+    return familiarString(withDefaultTag(parseImageRef(name)));
+  } catch {
+    return name;
+  }
 }

@@ -11,7 +11,14 @@ import { collectGarbage, type GcResult } from "./gc.ts";
 import { type LayerRow, LayerStore, type StagedSnapshot } from "./layers.ts";
 import { ImageLoader } from "./load.ts";
 import { type ContainerConfig, type ImageConfig, type Manifest, mediaTypes } from "./oci.ts";
-import { familiarName, familiarTag, fullName, parseReference, tagKey } from "./reference.ts";
+import {
+  familiarName,
+  familiarTag,
+  fullName,
+  missingImageName,
+  parseReference,
+  tagKey,
+} from "./reference.ts";
 import { resolveSaveNames, saveArchive } from "./save.ts";
 
 export function hostArchitecture(): string {
@@ -436,7 +443,7 @@ export class ImageService {
   /** Finds an image by reference, full ID, or unique ID prefix. Throws Docker's 404. */
   resolve(name: string): ImageRecord {
     const found = this.find(name);
-    if (!found) throw new NotFoundError(`No such image: ${name}`);
+    if (!found) throw new NotFoundError(`No such image: ${missingImageName(name)}`);
     return found;
   }
 
@@ -485,7 +492,8 @@ export class ImageService {
   /** `GET /images/{name}/json` in Docker's shape. */
   async inspect(name: string): Promise<Record<string, unknown>> {
     const image = this.find(name);
-    if (!image) throw new NotFoundError(`no such image: ${name}`);
+    // Docker's inspect wraps the lookup error: "no such image: x: No such image: x:latest".
+    if (!image) throw new NotFoundError(`no such image: ${name}: No such image: ${missingImageName(name)}`);
     const config = await this.config(image.id);
     const dirs = this.snapshotDirs(image);
     return {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { familiarName, familiarTag, parseReference, tagKey } from "../../../src/engine/images/reference.ts";
+import {
+  familiarName,
+  familiarTag,
+  missingImageName,
+  parseReference,
+  tagKey,
+} from "../../../src/engine/images/reference.ts";
 
 test("familiar names expand to docker.io/library with :latest", () => {
   assert.deepEqual(parseReference("busybox"), {
@@ -35,4 +41,14 @@ test("digests and invalid references", () => {
   assert.throws(() => parseReference("a:b:c"), /invalid reference format/);
   assert.throws(() => parseReference("busybox@sha256:zz"), /invalid reference format/);
   assert.throws(() => parseReference(""), /invalid reference format/);
+});
+
+test("missingImageName: Docker's name for an image it cannot find", () => {
+  assert.equal(missingImageName("nonexist"), "nonexist:latest");
+  assert.equal(missingImageName("docker.io/library/nonexist"), "nonexist:latest");
+  assert.equal(missingImageName("localhost:5000/a/b"), "localhost:5000/a/b:latest");
+  assert.equal(missingImageName("abcdef123456"), "abcdef123456:latest");
+  const digest = `sha256:${"a".repeat(64)}`;
+  assert.equal(missingImageName(`nonexist@${digest}`), `nonexist@${digest}`);
+  assert.equal(missingImageName("Not A Reference"), "Not A Reference");
 });
