@@ -146,6 +146,27 @@ describe("docker build (classic builder) compatibility", {
     else for (const id of ps.out.split("\n").filter(Boolean)) docker(["rm", "-f", id]);
   });
 
+  test("several sources (also by glob) need a destination ending in /", () => {
+    for (const [copy, ok] of [
+      ["COPY msg.txt Dockerfile /dst", false],
+      ["COPY msg.txt Dockerfile .", false],
+      ["COPY *.txt Docker* /dst", false],
+      ["COPY *.txt /dst", true],
+      ["COPY msg.txt Dockerfile /dst/", true],
+    ] as const) {
+      const r = docker(["build", "-q", "-f", "-", dir], `FROM ${base}\n${copy}\n`);
+      if (ok) assert.equal(r.code, 0, `${copy}: ${r.err}`);
+      else {
+        assert.notEqual(r.code, 0, copy);
+        assert.match(
+          r.err,
+          /When using COPY with more than one source file, the destination must be a directory and end with a \//,
+          copy,
+        );
+      }
+    }
+  });
+
   // Docker's classic builder refuses both (they are BuildKit syntax); wharf's builder runs them.
   test("heredocs and RUN --mount=type=cache through docker build; docker builder prune empties the cache", (t) => {
     if (!d.owned) return t.skip("a reference dockerd's classic builder has no heredocs or --mount");

@@ -16,7 +16,7 @@ import { readUserFiles, resolveInRoot, resolveUser } from "../runtime/user.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { type BuildCache, cacheKey } from "./cache.ts";
 import type { BuildContext } from "./context.ts";
-import { type CopyEntry, copyInto, hashEntries, planCopy } from "./copy.ts";
+import { type CopyEntry, copyInto, hashEntries, planCopy, requireSlashForSeveral } from "./copy.ts";
 import {
   DockerfileError,
   type Instruction,
@@ -622,12 +622,20 @@ class BuildRun {
     try {
       const root = source ? { dir: source.dir } : { fs: this.ctx.files, ignored: this.ctx.ignored };
       const multi = sources.length > 1;
+      const destEndsWithSlash = rawDest.endsWith("/");
+      if (!fromFiles.length)
+        requireSlashForSeveral(ins.keyword, urls.length + inline.length, destEndsWithSlash);
       // Downloaded first and hashed, then looked up: Docker's classic cache for remote files.
       const remoteEntries = downloads
         ? await this.downloadSources(urls, downloads, dest, destIsDir || multi, ins.keyword)
         : [];
       const entries = fromFiles.length
-        ? await planCopy(root, fromFiles, dest, { add, keyword: ins.keyword, destIsDir: destIsDir || multi })
+        ? await planCopy(root, fromFiles, dest, {
+            add,
+            keyword: ins.keyword,
+            destIsDir: destIsDir || multi,
+            severalNeedSlash: { otherSources: urls.length + inline.length, destEndsWithSlash },
+          })
         : [];
       entries.push(...remoteEntries);
       const inlineEntries: CopyEntry[] = inline.map(({ heredoc }) => {

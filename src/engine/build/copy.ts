@@ -93,7 +93,16 @@ export async function planCopy(
   root: SourceRoot,
   sources: string[],
   dest: string,
-  opts: { add: boolean; keyword: string; destIsDir: boolean },
+  opts: {
+    add: boolean;
+    keyword: string;
+    destIsDir: boolean;
+    /**
+     * Docker's rule for several sources (after glob expansion, counting `otherSources` — URLs
+     * and heredocs of the same instruction): the destination must end with "/".
+     */
+    severalNeedSlash?: { otherSources: number; destEndsWithSlash: boolean };
+  },
 ): Promise<CopyEntry[]> {
   const fs = sourceOf(root);
   const entries: CopyEntry[] = [];
@@ -118,6 +127,8 @@ export async function planCopy(
     matched.push(resolved);
   }
   if (matched.length === 0) throw new CopyError(`${opts.keyword} failed: no source files were specified`);
+  const rule = opts.severalNeedSlash;
+  if (rule) requireSlashForSeveral(opts.keyword, matched.length + rule.otherSources, rule.destEndsWithSlash);
   const destIsDir = opts.destIsDir || matched.length > 1;
   for (const rel of matched) {
     const st = await fs.lstat(rel);
@@ -136,6 +147,14 @@ export async function planCopy(
     }
   }
   return entries;
+}
+
+/** The classic builder's check, after sources are expanded: several sources go into a "dir/". */
+export function requireSlashForSeveral(keyword: string, sources: number, destEndsWithSlash: boolean): void {
+  if (sources > 1 && !destEndsWithSlash)
+    throw new CopyError(
+      `When using ${keyword} with more than one source file, the destination must be a directory and end with a /`,
+    );
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
