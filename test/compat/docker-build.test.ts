@@ -167,6 +167,22 @@ describe("docker build (classic builder) compatibility", {
     }
   });
 
+  test("COPY globs match as Go's filepath.Match does: * takes dotfiles, never crosses /", () => {
+    const ctx = mkdtempSync(join(tmpdir(), "wharf-glob-ctx-"));
+    const tag = `compat-glob-${suffix}:1`;
+    tags.push(tag);
+    try {
+      mkdirSync(join(ctx, "sub"));
+      for (const f of ["a.txt", ".hidden.txt", "sub/deep.txt"]) writeFileSync(join(ctx, f), f);
+      const r = docker(["build", "-q", "-t", tag, "-f", "-", ctx], `FROM ${base}\nCOPY *.txt /dst/\n`);
+      assert.equal(r.code, 0, r.err);
+      const ls = docker(["run", "--rm", tag, "ls", "-A", "/dst"]);
+      assert.equal(ls.out, ".hidden.txt\na.txt\n");
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
+  });
+
   // Docker's classic builder refuses both (they are BuildKit syntax); wharf's builder runs them.
   test("heredocs and RUN --mount=type=cache through docker build; docker builder prune empties the cache", (t) => {
     if (!d.owned) return t.skip("a reference dockerd's classic builder has no heredocs or --mount");

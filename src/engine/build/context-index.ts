@@ -11,6 +11,7 @@ import { chmod, type FileHandle, mkdir, open, symlink, utimes } from "node:fs/pr
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
 import * as tarStream from "tar-stream";
+import { matchPath } from "./glob.ts";
 import type { SourceFs, SourceStat } from "./source-fs.ts";
 
 export class UnsafeContextError extends Error {}
@@ -245,7 +246,7 @@ export class ContextIndex implements SourceFs {
 
   async glob(pattern: string): Promise<string[]> {
     const out: string[] = [];
-    for (const rel of this.entries.keys()) if (rel !== "." && posix.matchesGlob(rel, pattern)) out.push(rel);
+    for (const rel of this.entries.keys()) if (rel !== "." && matchPath(pattern, rel)) out.push(rel);
     return out;
   }
 

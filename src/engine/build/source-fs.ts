@@ -3,11 +3,12 @@
 // to the source's root and "/"-separated; symlinks are followed only inside the root.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { copyFile, glob, lstat, open, readdir, readlink } from "node:fs/promises";
+import { copyFile, lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { resolveInRoot } from "../runtime/user.ts";
+import { globSegments } from "./glob.ts";
 
 export interface SourceStat {
   kind: "file" | "dir" | "symlink" | "other";
@@ -22,7 +23,7 @@ export interface SourceFs {
   readlink(rel: string): Promise<string>;
   /** `rel` with every symlink on the way followed, staying inside the root ("." for the root). */
   resolve(rel: string): Promise<string>;
-  /** Paths matching a glob pattern (Node's glob rules), relative to the root. */
+  /** Paths matching a pattern (Go's filepath.Match rules, see glob.ts), relative to the root. */
   glob(pattern: string): Promise<string[]>;
   /** sha256 hex of a regular file's content. */
   digest(rel: string): Promise<string>;
@@ -67,10 +68,12 @@ export class DirSource implements SourceFs {
     return (await resolveInRoot(this.dir, rel)).replace(/^\/+/, "") || ".";
   }
 
-  async glob(pattern: string): Promise<string[]> {
-    const hits: string[] = [];
-    for await (const hit of glob(pattern, { cwd: this.dir })) hits.push(hit.replace(/\\/g, "/"));
-    return hits;
+  glob(pattern: string): Promise<string[]> {
+    return globSegments(
+      pattern,
+      (rel) => this.readdir(rel),
+      async (rel) => (await this.lstat(rel))?.kind === "dir",
+    );
   }
 
   async digest(rel: string): Promise<string> {
