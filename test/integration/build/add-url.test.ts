@@ -8,42 +8,18 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { TestApi } from "../../helpers/api.ts";
-import { demux } from "../../helpers/api.ts";
+import { postBuild, runOutput as runBuilt } from "../../helpers/build.ts";
 import { isRoot, leaks, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 import { makeTar } from "../../helpers/tars.ts";
 
-interface Line {
-  stream?: string;
-  aux?: { ID: string };
-  error?: string;
-  errorDetail?: { code?: number; message: string };
-}
-
 async function build(api: TestApi, dockerfile: string, query = "", files: Record<string, string> = {}) {
-  const extra = Object.entries(files).map(([name, body]) => ({ name, body }));
-  const body = await makeTar([{ name: "Dockerfile", body: dockerfile }, ...extra]);
-  const res = await api.call("POST", `/build?${query}`, body, {
-    headers: { "Content-Type": "application/x-tar" },
-  });
-  assert.equal(res.status, 200, res.text());
-  const lines = res
-    .text()
-    .split("\r\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Line);
-  const output = lines.map((l) => l.stream ?? "").join("");
-  return { lines, output, id: lines.find((l) => l.aux)?.aux?.ID, error: lines.at(-1)?.error };
+  const r = await postBuild(api, { Dockerfile: dockerfile, ...files }, query);
+  assert.equal(r.status, 200, r.message ?? "");
+  return r;
 }
 
-async function runOutput(api: TestApi, image: string, cmd: string[]): Promise<string> {
-  const id = await api.run({ Image: image, Cmd: cmd });
-  await api.waitExit(id);
-  const logs = await api.call("GET", `/containers/${id}/logs?stdout=1&stderr=1`);
-  await api.call("DELETE", `/containers/${id}?force=1`);
-  const out = demux(logs.body);
-  return out.stdout + out.stderr;
-}
+const runOutput = (api: TestApi, image: string, cmd: string[]) => runBuilt(api, image, cmd, { stderr: true });
 
 const lastModified = "Wed, 21 Oct 2015 07:28:00 GMT";
 const lastModifiedEpoch = Date.parse(lastModified) / 1000;

@@ -2,59 +2,12 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
-import type { TestApi } from "../../helpers/api.ts";
-import { demux } from "../../helpers/api.ts";
+import { postBuild, runOutput } from "../../helpers/build.ts";
 import { isRoot, leaks, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
-import { makeTar, type TarEntry } from "../../helpers/tars.ts";
+import { makeTar } from "../../helpers/tars.ts";
 
-interface BuildResult {
-  status: number;
-  lines: Array<{
-    stream?: string;
-    aux?: { ID: string };
-    error?: string;
-    errorDetail?: { code?: number; message: string };
-  }>;
-  output: string;
-  id?: string;
-  message?: string;
-}
-
-async function build(
-  api: TestApi,
-  files: Record<string, string> | TarEntry[],
-  query = "",
-): Promise<BuildResult> {
-  const entries = Array.isArray(files)
-    ? files
-    : Object.entries(files).map(([name, body]) => ({ name, body }));
-  const body = await makeTar(entries);
-  const res = await api.call("POST", `/build?${query}`, body, {
-    headers: { "Content-Type": "application/x-tar" },
-  });
-  if (res.status !== 200)
-    return { status: res.status, lines: [], output: "", message: res.json<{ message: string }>().message };
-  const lines = res
-    .text()
-    .split("\r\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as BuildResult["lines"][number]);
-  return {
-    status: res.status,
-    lines,
-    output: lines.map((l) => l.stream ?? "").join(""),
-    id: lines.find((l) => l.aux)?.aux?.ID,
-  };
-}
-
-async function runOutput(api: TestApi, image: string, cmd?: string[]): Promise<string> {
-  const id = await api.run({ Image: image, ...(cmd ? { Cmd: cmd } : {}) });
-  await api.waitExit(id);
-  const logs = await api.call("GET", `/containers/${id}/logs?stdout=1&stderr=1`);
-  await api.call("DELETE", `/containers/${id}?force=1`);
-  return demux(logs.body).stdout;
-}
+const build = postBuild;
 
 describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
   let d: TestDaemon;

@@ -4,40 +4,15 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { TestApi } from "../../helpers/api.ts";
-import { demux } from "../../helpers/api.ts";
+import { postBuild, runOutput } from "../../helpers/build.ts";
 import { isRoot, leaks, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
-import { makeTar, type TarEntry } from "../../helpers/tars.ts";
-
-interface Line {
-  stream?: string;
-  aux?: { ID: string };
-  error?: string;
-}
+import type { TarEntry } from "../../helpers/tars.ts";
 
 async function build(api: TestApi, entries: TarEntry[], query = "") {
-  const res = await api.call("POST", `/build?${query}`, await makeTar(entries), {
-    headers: { "Content-Type": "application/x-tar" },
-  });
-  assert.equal(res.status, 200, res.text());
-  const lines = res
-    .text()
-    .split("\r\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Line);
-  return {
-    output: lines.map((l) => l.stream ?? "").join(""),
-    error: lines.at(-1)?.error,
-    id: lines.find((l) => l.aux)?.aux?.ID,
-  };
-}
-
-async function runOutput(api: TestApi, image: string, cmd: string[]): Promise<string> {
-  const id = await api.run({ Image: image, Cmd: cmd });
-  await api.waitExit(id);
-  const logs = await api.call("GET", `/containers/${id}/logs?stdout=1&stderr=1`);
-  await api.call("DELETE", `/containers/${id}?force=1`);
-  return demux(logs.body).stdout;
+  const r = await postBuild(api, entries, query);
+  assert.equal(r.status, 200, r.message ?? "");
+  return r;
 }
 
 describe("COPY --link and cache mounts from a stage", { skip: !isRoot() && "needs root" }, () => {

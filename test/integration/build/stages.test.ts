@@ -4,29 +4,14 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { TestApi } from "../../helpers/api.ts";
+import { postBuild } from "../../helpers/build.ts";
 import { isRoot, leaks, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
-import { makeTar } from "../../helpers/tars.ts";
-
-interface Line {
-  stream?: string;
-  aux?: { ID: string };
-  error?: string;
-  errorDetail?: { code?: number; message: string };
-}
 
 async function build(api: TestApi, dockerfile: string, query = "") {
-  const body = await makeTar([{ name: "Dockerfile", body: dockerfile }]);
-  const res = await api.call("POST", `/build?${query}`, body, {
-    headers: { "Content-Type": "application/x-tar" },
-  });
-  assert.equal(res.status, 200, res.text());
-  const lines = res
-    .text()
-    .split("\r\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Line);
-  return { lines, output: lines.map((l) => l.stream ?? "").join(""), last: lines.at(-1) };
+  const r = await postBuild(api, { Dockerfile: dockerfile }, query);
+  assert.equal(r.status, 200, r.message ?? "");
+  return r;
 }
 
 /** The step numbers in the order the stream printed them. */
