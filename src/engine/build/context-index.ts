@@ -11,7 +11,7 @@ import { chmod, type FileHandle, mkdir, open, symlink, utimes } from "node:fs/pr
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
 import * as tarStream from "tar-stream";
-import { matchPath } from "./glob.ts";
+import { pathMatcher } from "./glob.ts";
 import type { SourceFs, SourceStat } from "./source-fs.ts";
 
 export class UnsafeContextError extends Error {}
@@ -246,7 +246,8 @@ export class ContextIndex implements SourceFs {
 
   async glob(pattern: string): Promise<string[]> {
     const out: string[] = [];
-    for (const rel of this.entries.keys()) if (rel !== "." && matchPath(pattern, rel)) out.push(rel);
+    const matches = pathMatcher(pattern);
+    for (const rel of this.entries.keys()) if (rel !== "." && matches(rel)) out.push(rel);
     return out;
   }
 

@@ -58,13 +58,16 @@ function classEnd(pattern: string, start: number): number {
 }
 
 /**
- * Go's filepath.Match of a slash-separated relative path. A malformed pattern matches nothing,
- * as in Docker (its walk ignores Match's error).
+ * Go's filepath.Match of slash-separated relative paths, the pattern compiled once. A malformed
+ * pattern matches nothing, as in Docker (its walk ignores Match's error).
  */
-export function matchPath(pattern: string, path: string): boolean {
+export function pathMatcher(pattern: string): (path: string) => boolean {
   const segments = compile(pattern);
-  const xs = path.split("/");
-  return !!segments && segments.length === xs.length && segments.every((re, i) => re.test(xs[i] as string));
+  if (!segments) return () => false;
+  return (path) => {
+    const xs = path.split("/");
+    return segments.length === xs.length && segments.every((re, i) => re.test(xs[i] as string));
+  };
 }
 
 function compile(pattern: string): RegExp[] | undefined {

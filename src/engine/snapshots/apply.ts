@@ -11,6 +11,7 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import { run } from "../../platform/exec.ts";
 import { extractTar } from "../../platform/tar-extract.ts";
+import { setXattr } from "../../platform/xattr.ts";
 import type { DeferredLinks } from "./symlinks.ts";
 import { TarHeaderScanner } from "./tar-headers.ts";
 
@@ -156,7 +157,7 @@ export async function applyLayer(source: Readable, dir: string): Promise<ApplyRe
     await insideRoot(dir, parent);
     await mkdir(parent, { recursive: true, mode: 0o755 });
     if (base === opaqueMarker) {
-      await run("setfattr", ["-n", "trusted.overlay.opaque", "-v", "y", parent]);
+      await setXattr(parent, "trusted.overlay.opaque", "y");
     } else {
       const target = join(parent, base.slice(whiteoutPrefix.length));
       await rm(target, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { matchPath } from "../../../../src/engine/build/glob.ts";
+import { pathMatcher } from "../../../../src/engine/build/glob.ts";
 import { DirSource } from "../../../../src/engine/build/source-fs.ts";
 
 test("Go's filepath.Match rules: * and ? stop at /, match dotfiles; classes; escapes", () => {
@@ -25,7 +25,7 @@ test("Go's filepath.Match rules: * and ? stop at /, match dotfiles; classes; esc
     ["**", "a/b", false],
   ];
   for (const [pattern, path, want] of cases)
-    assert.equal(matchPath(pattern, path), want, `${pattern} ~ ${path}`);
+    assert.equal(pathMatcher(pattern)(path), want, `${pattern} ~ ${path}`);
 });
 
 test("a directory source lists only what the pattern's segments reach", async () => {
