@@ -81,3 +81,9 @@ export function capabilityBoundingSet(): bigint {
   const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
   return m ? BigInt(`0x${m[1]}`) : 0n;
 }
+
+/** The daemon's umask: files whose mode it would not alter need no chmod after open. */
+export const daemonUmask = Number.parseInt(
+  /^Umask:\s*([0-7]+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "22",
+  8,
+);

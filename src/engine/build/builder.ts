@@ -4,7 +4,7 @@
 // can be a cache hit keyed on its parent image.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomBytes } from "node:crypto";
-import { cp, lstat, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, lstat, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { MountRequest } from "../../wire/volumes.ts";
 import type { ContainerService } from "../containers/service.ts";
@@ -379,14 +379,13 @@ class BuildRun {
         final = done;
         cleanup = done.cleanup;
       }
-      // A step that changed no file adds no layer (an empty diff is not a valid layer tar).
-      const unchanged = final.upperDir !== undefined && (await readdir(final.upperDir)).length === 0;
+      // A step that changed no file adds no layer: images.commit finds that out itself.
       const id = await this.d.images.commit({
         parentImage: state.imageId,
         upperDir: final.upperDir ?? "",
         config: state.config,
         createdBy: final.createdBy,
-        emptyLayer: final.emptyLayer || unchanged,
+        emptyLayer: final.emptyLayer,
         moveUpper: final.moveUpper,
       });
       this.d.cache.store(key, id);
@@ -755,12 +754,10 @@ class BuildRun {
         await copyInto(layer.rootfs, entries, { ...own, mode });
         await this.d.snapshots.unmountContainer(layer.id);
         const upperDir = this.d.snapshots.fsDir(layer.id);
-        const empty = (await readdir(upperDir)).length === 0;
         image = await this.d.images.commit({
           upperDir,
           config: {},
           createdBy,
-          emptyLayer: empty,
           moveUpper: true,
         });
       } finally {

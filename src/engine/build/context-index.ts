@@ -6,11 +6,13 @@
 // Hostile entries are refused as an unpacker would: paths outside the root, hard links to
 // outside, and any path through a symlink the tar itself created.
 import { createHash } from "node:crypto";
-import { createReadStream, readFileSync, readSync } from "node:fs";
+import { createReadStream, readSync } from "node:fs";
 import { chmod, type FileHandle, mkdir, open, symlink, utimes } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
 import * as tarStream from "tar-stream";
+import { daemonUmask as umask } from "../../platform/host.ts";
+import { mapLimit } from "../../util/map-limit.ts";
 import { pathMatcher } from "./glob.ts";
 import type { SourceFs, SourceStat } from "./source-fs.ts";
 
@@ -43,11 +45,6 @@ export function unsafeEntry(path: string, type: string, linkpath: string | undef
 const emptyDigest = createHash("sha256").digest("hex");
 const maxSymlinks = 40;
 const flushAt = 1 << 20;
-/** The daemon's umask: files whose mode it would not alter need no chmod after open. */
-const umask = Number.parseInt(
-  /^Umask:\s*([0-7]+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "22",
-  8,
-);
 
 export class ContextIndex implements SourceFs {
   private readonly entries = new Map<string, IndexEntry>();
@@ -307,19 +304,14 @@ export class ContextIndex implements SourceFs {
     }
     // Map order puts parents first: each directory exists before what is in it.
     for (const [rel] of dirs) await mkdir(join(dir, rel), { mode: 0o755 });
-    let next = 0;
-    const worker = async () => {
-      while (next < others.length) {
-        const [rel, e] = others[next++] as [string, IndexEntry];
-        const host = join(dir, rel);
-        if (e.kind === "symlink") await symlink(e.linkname, host);
-        else {
-          await this.copyTo(rel, host, e.mode);
-          await utimes(host, e.mtime, e.mtime);
-        }
+    await mapLimit(others, 16, async ([rel, e]) => {
+      const host = join(dir, rel);
+      if (e.kind === "symlink") await symlink(e.linkname, host);
+      else {
+        await this.copyTo(rel, host, e.mode);
+        await utimes(host, e.mtime, e.mtime);
       }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
+    });
     for (const [rel, e] of dirs.reverse()) {
       await chmod(join(dir, rel), e.mode);
       await utimes(join(dir, rel), e.mtime, e.mtime);

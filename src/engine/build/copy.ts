@@ -2,21 +2,14 @@
 // content digest of what will be copied (the cache key), and the copy itself into a mounted
 // root filesystem, with every destination path resolved inside that root (symlinks included).
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  futimesSync,
-  openSync,
-  readFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from "node:fs";
 import { chmod, lchown, lstat, mkdir, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import * as tar from "tar";
+import { daemonUmask as umask } from "../../platform/host.ts";
+import { mapLimit } from "../../util/map-limit.ts";
 import { resolveInRoot } from "../runtime/user.ts";
 import { DirSource, type SourceFs } from "./source-fs.ts";
 
@@ -157,26 +150,7 @@ export function requireSlashForSeveral(keyword: string, sources: number, destEnd
     );
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 const createFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-/** The daemon's umask: files whose mode it would not alter need no chmod after open. */
-const umask = Number.parseInt(
-  /^Umask:\s*([0-7]+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "22",
-  8,
-);
 
 function writeSmallSync(
   host: string,

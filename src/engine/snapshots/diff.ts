@@ -13,7 +13,7 @@ type TarHeader = Partial<tarStream.Header> & { name: string };
 
 import { findXattr } from "../../platform/xattr.ts";
 import { opaqueMarker, whiteoutPrefix } from "./apply.ts";
-import { isInitLayerDir, runtimeStubs } from "./runtime-stubs.ts";
+import { isInitLayerDir, runtimeStubRoots, runtimeStubs } from "./runtime-stubs.ts";
 
 export interface UpperEntry {
   /** Path inside the root, without a leading slash ("etc/passwd"). */
@@ -170,6 +170,11 @@ export function diffTar(upper: string): Readable {
 
 /** Whether `upper` holds anything a layer tar would carry (an empty diff makes no layer). */
 export async function hasChanges(upper: string): Promise<boolean> {
+  // Cheap answers first: the full walk scans the tree's xattrs (one getfattr -R), and a commit
+  // walks it again to make the tar. Only a top level of nothing but stub candidates needs it.
+  const top = await readdir(upper);
+  if (top.length === 0) return false;
+  if (top.some((name) => !runtimeStubRoots.has(name))) return true;
   for await (const _ of walkUpper(upper)) return true;
   return false;
 }

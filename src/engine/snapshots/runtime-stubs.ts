@@ -13,6 +13,10 @@ const stubFiles = ["etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv",
 /** Docker's init layer directories, children before parents. */
 const stubDirs = ["dev/pts", "dev/shm", "dev", "proc", "sys", "etc"];
 const initDirs = new Set(stubDirs);
+/** Top-level names a stub can live under: anything else in an upper dir is a real change. */
+export const runtimeStubRoots: ReadonlySet<string> = new Set(
+  [...stubFiles, ...stubDirs].map((rel) => rel.split("/")[0] as string),
+);
 
 /**
  * Paths (relative, no leading slash) of `upper` that are only runtime mount-point stubs: the
