@@ -27,7 +27,7 @@ import { volumes } from "./metrics/volumes.ts";
 import { absentTarget } from "./targets/absent.ts";
 import { startDocker } from "./targets/docker.ts";
 import type { Target } from "./targets/target.ts";
-import { refreshBuildIfStale, startWharf } from "./targets/wharf.ts";
+import { RUN_PARENT, refreshBuildIfStale, startWharf } from "./targets/wharf.ts";
 
 // memory first: the host is quietest right after start-up (no namespaces still being freed).
 const GROUPS: readonly MetricGroup[] = [
@@ -159,7 +159,7 @@ async function main(): Promise<number> {
   process.on("SIGHUP", onSignal);
 
   try {
-    releaseLock = acquireRunLock(process.env.WHARF_BENCH_RUN ?? "/run/wharf-bench");
+    releaseLock = acquireRunLock(RUN_PARENT);
   } catch (err) {
     log(`bench: ${reasonOf(err)}`);
     rmSync(tmp, { recursive: true, force: true });

@@ -26,7 +26,8 @@ import type { Target } from "./target.ts";
 
 const REPO_ROOT = new URL("../..", import.meta.url).pathname;
 /** Where each run makes its own directories: the socket's and exec root's, and the data root's. */
-const RUN_PARENT = process.env.WHARF_BENCH_RUN ?? "/run/wharf-bench";
+/** Where each run's wharfd directories and the run lock live. */
+export const RUN_PARENT = process.env.WHARF_BENCH_RUN ?? "/run/wharf-bench";
 const DATA_PARENT = process.env.WHARF_BENCH_WHARF_DATA ?? "/var/lib/wharf-bench";
 
 /** One run's wharfd: everything here is made by the run and removed at its end. */
@@ -223,10 +224,6 @@ class WharfTarget implements Target {
 }
 
 /**
- * Starts wharfd from this checkout; never throws (a failure becomes `unavailable`). `created`
- * gets the target before the daemon starts, so an interrupt mid-start still cleans it up.
- */
-/**
  * Refreshes the type-stripped build in dist/ when a source is newer (the launchers' own test):
  * bin/wharfd and bin/wharf otherwise type-strip src/ at run time, which costs start-up time and
  * ~35 MiB of RSS per process — not what an installed wharf pays. Called once per bench run,
@@ -235,9 +232,12 @@ class WharfTarget implements Target {
 export function refreshBuildIfStale(): void {
   const stamp = join(REPO_ROOT, "dist/.stamp");
   const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
+  // The launchers' rule: a source, generated .js or data .json under src/ newer than the stamp.
   const newer = (dir: string): boolean =>
     readdirSync(dir, { withFileTypes: true }).some((e) =>
-      e.isDirectory() ? newer(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs > built,
+      e.isDirectory()
+        ? newer(join(dir, e.name))
+        : /\.(ts|js|json)$/.test(e.name) && statSync(join(dir, e.name)).mtimeMs > built,
     );
   if (built > 0 && !newer(join(REPO_ROOT, "src"))) return;
   execFileSync(
@@ -249,6 +249,10 @@ export function refreshBuildIfStale(): void {
   );
 }
 
+/**
+ * Starts wharfd from this checkout; never throws (a failure becomes `unavailable`). `created`
+ * gets the target before the daemon starts, so an interrupt mid-start still cleans it up.
+ */
 export async function startWharf(created: (t: Target) => void): Promise<Target> {
   let t: WharfTarget;
   try {

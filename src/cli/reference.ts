@@ -4,6 +4,7 @@
 import { type ImageRef, parseImageRef, repositoryName } from "../util/reference.ts";
 
 export {
+  canonicalString,
   familiarName,
   familiarString,
   InvalidReferenceError,

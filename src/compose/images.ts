@@ -45,6 +45,11 @@ export async function pullImage(engine: ComposeEngine, image: string): Promise<v
   await drain(await engine.client.imagePull(familiarName(ref), { tag: apiTag(ref) }));
 }
 
+export async function pushImage(engine: ComposeEngine, image: string): Promise<void> {
+  const ref = parseNormalizedNamed(image);
+  await drain(await engine.push(familiarName(ref), apiTag(ref)));
+}
+
 /** The build context as a tar stream, .dockerignore applied (the Dockerfile always kept). */
 function contextTar(context: string, dockerfile: string): Readable {
   const ignoreFile = join(context, ".dockerignore");

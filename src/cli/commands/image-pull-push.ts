@@ -6,6 +6,7 @@ import { registryAuthHeader } from "../docker-config.ts";
 import { displayJsonMessages } from "../jsonmessage.ts";
 import {
   apiTag,
+  canonicalString,
   familiarName,
   fullName,
   type ImageReference,
@@ -19,11 +20,6 @@ const discard = () =>
       cb();
     },
   });
-
-/** reference.String(): "docker.io/library/busybox:latest". */
-function canonical(ref: ImageReference): string {
-  return `${fullName(ref)}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
-}
 
 function parse(name: string): ImageReference {
   try {
@@ -66,7 +62,7 @@ export const pullCommand: Command = {
       timeLeft: true,
       speed: true,
     });
-    await writeOut(ctx.streams.stdout, `${all ? fullName(ref) : canonical(ref)}\n`);
+    await writeOut(ctx.streams.stdout, `${all ? fullName(ref) : canonicalString(ref)}\n`);
     return 0;
   },
 };
@@ -102,7 +98,7 @@ export const pushCommand: Command = {
       timeLeft: true,
       speed: true,
     });
-    if (quiet) await writeOut(ctx.streams.stdout, `${canonical(ref)}\n`);
+    if (quiet) await writeOut(ctx.streams.stdout, `${canonicalString(ref)}\n`);
     return 0;
   },
 };

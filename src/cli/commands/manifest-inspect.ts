@@ -17,7 +17,13 @@ import {
 import { type Command, StatusError, writeOut } from "../command.ts";
 import { authKey, DockerConfig, storedAuth } from "../docker-config.ts";
 import { goCompact, goIndent } from "../format/go-indent.ts";
-import { fullName, type ImageReference, parseNormalizedNamed, withDefaultTag } from "../reference.ts";
+import {
+  canonicalString,
+  fullName,
+  type ImageReference,
+  parseNormalizedNamed,
+  withDefaultTag,
+} from "../reference.ts";
 
 interface InspectedManifest {
   /** The reference as docker prints it in Ref. */
@@ -25,11 +31,6 @@ interface InspectedManifest {
   descriptor: Descriptor & { platform: Platform };
   mediaType: string;
   raw: Buffer;
-}
-
-/** reference.String(): name, then :tag and/or @digest. */
-function refString(ref: ImageReference): string {
-  return `${fullName(ref)}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
 }
 
 async function credentialsFor(env: NodeJS.ProcessEnv, domain: string): Promise<Credentials> {
@@ -108,7 +109,7 @@ async function inspect(repo: RepositoryClient, ref: ImageReference, verbose: boo
     const platform = await configPlatform(repo, fetched.json);
     return `${goIndent(
       verboseRecord({
-        ref: refString(ref),
+        ref: canonicalString(ref),
         descriptor: {
           mediaType: fetched.mediaType,
           digest: fetched.digest,
@@ -174,7 +175,7 @@ export const manifestInspectCommand: Command = {
       // docker reports refused credentials (a registry 401) as a missing manifest, too.
       const refused = err instanceof RegistryResponseError && err.httpStatus === 401;
       if ((err instanceof DistributionError && err.status === 404) || refused) {
-        throw new StatusError(`no such manifest: ${refString(ref)}`, 1);
+        throw new StatusError(`no such manifest: ${canonicalString(ref)}`, 1);
       }
       throw new StatusError((err as Error).message, 1);
     }

@@ -3,10 +3,10 @@
 // builds on the client side from the per-object prune endpoints.
 import { createInterface } from "node:readline";
 import { encodeFilters, type FilterMap } from "../../client/filters.ts";
-import { parseSize } from "../../util/size.ts";
-import { type Command, type CommandContext, filterFlags, StatusError, writeOut } from "../command.ts";
+import { type Command, type CommandContext, filterFlags, writeOut } from "../command.ts";
 import { validators } from "../container-flags.ts";
 import type { FlagSpec } from "../flags.ts";
+import { parseMemBytes } from "../opts/values.ts";
 import { humanSize4 } from "../units.ts";
 
 /** command.PromptForConfirmation: "y" or "Y" confirms; anything else (or no input) declines. */
@@ -126,19 +126,20 @@ export const builderPruneCommand: Command = {
   flags: [
     { name: "all", short: "a", usage: "Remove all unused build cache, not just dangling ones" },
     ...pruneFlags("until=24h"),
-    { name: "keep-storage", type: "bytes", usage: "Amount of disk space to keep for cache" },
+    {
+      name: "keep-storage",
+      type: "bytes",
+      usage: "Amount of disk space to keep for cache",
+      validate: validators.bytes,
+    },
   ],
   args: { none: true },
   async run(ctx, flags) {
     const filters = filterFlags(flags);
     const all = flags.bool("all");
+    // opts.MemBytes in docker's CLI: binary units ("1GB" is 1 GiB).
     const keepText = flags.string("keep-storage");
-    const keep = keepText ? parseSize(keepText) : 0;
-    if (keep === undefined)
-      throw new StatusError(
-        `invalid argument "${keepText}" for "--keep-storage" flag: invalid size: '${keepText}'`,
-        125,
-      );
+    const keep = keepText ? parseMemBytes(keepText) : 0;
     const warning = all
       ? "WARNING! This will remove all build cache. Are you sure you want to continue?"
       : "WARNING! This will remove all dangling build cache. Are you sure you want to continue?";

@@ -2,8 +2,7 @@
 import { StatusError, writeOut } from "../../cli/command.ts";
 import { humanSize, relativeTime } from "../../cli/format/humanize.ts";
 import { formatRows } from "../../cli/format/table.ts";
-import { apiTag, familiarName, parseNormalizedNamed } from "../../cli/reference.ts";
-import { buildImage, pullImage } from "../images.ts";
+import { buildImage, pullImage, pushImage } from "../images.ts";
 import type { Project, ServiceConfig } from "../model.ts";
 import { projectContainers } from "../observe.ts";
 import type { ComposeCommand } from "./command.ts";
@@ -115,12 +114,7 @@ export const pushCommand: ComposeCommand = {
       doing: "Pushing",
       done: "Pushed",
       ignoreFailures: flags.bool("ignore-push-failures"),
-      transfer: async (image) => {
-        const ref = parseNormalizedNamed(image);
-        const stream = await ctx.engine().push(familiarName(ref), apiTag(ref));
-        for await (const m of stream)
-          if (m.error || m.errorDetail) throw new Error(m.errorDetail?.message ?? m.error);
-      },
+      transfer: (image) => pushImage(ctx.engine(), image),
     });
   },
 };
