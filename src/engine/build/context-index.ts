@@ -12,8 +12,8 @@ import { join, posix } from "node:path";
 import { Readable } from "node:stream";
 import * as tarStream from "tar-stream";
 import { daemonUmask as umask } from "../../platform/host.ts";
+import { pathMatcher } from "../../util/glob.ts";
 import { mapLimit } from "../../util/map-limit.ts";
-import { pathMatcher } from "./glob.ts";
 import type { SourceFs, SourceStat } from "./source-fs.ts";
 
 export class UnsafeContextError extends Error {}

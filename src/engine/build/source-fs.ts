@@ -7,8 +7,8 @@ import { copyFile, lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { globSegments } from "../../util/glob.ts";
 import { resolveInRoot } from "../runtime/user.ts";
-import { globSegments } from "./glob.ts";
 
 export interface SourceStat {
   kind: "file" | "dir" | "symlink" | "other";
@@ -23,7 +23,7 @@ export interface SourceFs {
   readlink(rel: string): Promise<string>;
   /** `rel` with every symlink on the way followed, staying inside the root ("." for the root). */
   resolve(rel: string): Promise<string>;
-  /** Paths matching a pattern (Go's filepath.Match rules, see glob.ts), relative to the root. */
+  /** Paths matching a pattern (Go's filepath.Match rules, see util/glob.ts), relative to the root. */
   glob(pattern: string): Promise<string[]>;
   /** sha256 hex of a regular file's content. */
   digest(rel: string): Promise<string>;

@@ -2,6 +2,7 @@
 // image (a build's intermediate steps, a commit's base) are hidden unless `all` is asked for, and
 // "dangling" means untagged with no child image — moby's daemon/images/images.go rules.
 import { checkFilterKeys, FilterError, type Filters, matchAny, matchLabels } from "../../util/filters.ts";
+import { pathMatcher } from "../../util/glob.ts";
 import type { ImageRecord, ImageService } from "./service.ts";
 
 export interface ListedImage {
@@ -42,6 +43,9 @@ export async function listImages(
   const danglingOnly = danglingFilter(f, { fallback: false, truthy: ["true"], falsy: ["false"] });
   const all = images.all();
   const withChildren = parentIds(all);
+  // Compiled once per listing: each image's every tag and digest is tested against them.
+  const refMatchers = f.get("reference")?.map(pathMatcher);
+  const refMatches = (ref: string) => (refMatchers ?? []).some((matches) => familiarMatch(matches, ref));
   const out: ListedImage[] = [];
   for (const image of all) {
     const hasChildren = withChildren.has(image.id);
@@ -50,9 +54,7 @@ export async function listImages(
     const labels = (await images.config(image.id)).config?.Labels ?? {};
     if (!matchLabels(f.get("label"), labels)) continue;
     // With a reference filter Docker lists only the matching tags and digests of an image.
-    const patterns = f.get("reference");
-    const matching = (refs: string[]) =>
-      patterns ? refs.filter((r) => patterns.some((p) => refMatch(p, r))) : refs;
+    const matching = (refs: string[]) => (refMatchers ? refs.filter(refMatches) : refs);
     const tags = matching(images.tagsOf(image.id));
     const repoDigests = matching(images.repoDigestsOf(image));
     if (tags.length === 0 && repoDigests.length === 0) {
@@ -82,17 +84,11 @@ function matchesTime(images: ImageService, image: ImageRecord, f: Filters): bool
 }
 
 /**
- * `reference` filters are globs (`*` stops at "/") over "repo:tag" or "repo@digest"; a pattern
- * also matches the bare repo name (moby's reference.FamiliarMatch).
+ * moby's reference.FamiliarMatch: the pattern (path.Match rules) against "repo:tag" or
+ * "repo@digest", or else against the bare repo name.
  */
-function refMatch(pattern: string, ref: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, "[^/]*")
-      .replace(/\?/g, ".")}$`,
-  );
+function familiarMatch(matches: (s: string) => boolean, ref: string): boolean {
   const at = ref.indexOf("@");
   const name = at >= 0 ? ref.slice(0, at) : ref.slice(0, ref.lastIndexOf(":"));
-  return re.test(ref) || re.test(name);
+  return matches(ref) || matches(name);
 }

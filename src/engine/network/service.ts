@@ -190,13 +190,8 @@ export class NetworkService {
   shutdown(): Promise<void> {
     return this.serial(async () => {
       if (!this.cfg.iptables) return;
-      if (this.store.allEndpoints().length === 0) {
-        for (const n of this.store.allNetworks()) {
-          const rules = n.driver === "bridge" ? this.firewallNetwork(n) : undefined;
-          if (rules) await this.firewall.removeNetworkRules(rules);
-        }
-        await this.firewall.removeChains();
-      }
+      // Every network rule lives in this daemon's own chains: flushing them removes it.
+      if (this.store.allEndpoints().length === 0) await this.firewall.removeChains();
       await removeIdlePortmapChains();
     });
   }

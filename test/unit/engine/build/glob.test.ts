@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { pathMatcher } from "../../../../src/engine/build/glob.ts";
 import { DirSource } from "../../../../src/engine/build/source-fs.ts";
+import { pathMatcher } from "../../../../src/util/glob.ts";
 
 test("Go's filepath.Match rules: * and ? stop at /, match dotfiles; classes; escapes", () => {
   const cases: Array<[string, string, boolean]> = [

@@ -1,7 +1,8 @@
-// COPY/ADD source patterns with Go's filepath.Match rules, as Docker's classic builder matches
-// them against every path of the source: `*` and `?` match any characters but "/" (dotfiles
-// included), `[...]`/`[^...]` are classes with ranges, `\` escapes. A pattern never spans more
-// path segments than it has, so matching goes segment by segment.
+// Patterns with Go's filepath.Match rules, for COPY/ADD sources (Docker's classic builder
+// matches them against every path of the source) and `reference` filters (moby's FamiliarMatch):
+// `*` and `?` match any characters but "/" (dotfiles included), `[...]`/`[^...]` are classes
+// with ranges, `\` escapes. A pattern never spans more path segments than it has, so matching
+// goes segment by segment.
 
 export class BadPatternError extends Error {}
 
