@@ -132,6 +132,7 @@ describe("docker images: intermediate and dangling images", {
     assert.deepEqual(rows(`compat-list-other-${suffix}`), [other]);
     assert.deepEqual(rows("--filter", `reference=compat-list-*-${suffix}:x`), [other]);
     assert.deepEqual(rows("--filter", `reference=compat-list-bb-${suffix}`), [base]);
+    assert.deepEqual(rows("--filter", `reference=compat-list-[o]ther-${suffix}:?`), [other]);
     ok("rmi", other);
   });
 
