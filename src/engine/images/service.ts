@@ -610,13 +610,7 @@ export class ImageService {
     }
     // Untagged, an image that others are built on stays (hidden from `docker images`).
     if (this.hasChildren(image.id)) return items;
-    await this.deleteImage(image);
-    items.push({ Deleted: image.id });
-    this.events.publish({
-      Type: "image",
-      Action: "delete",
-      Actor: { ID: image.id, Attributes: { name: image.id } },
-    });
+    await this.deleteAndAnnounce(image, items);
     if (opts.prune && image.parent) await this.pruneParents(image.parent, items);
     return items;
   }
@@ -632,19 +626,24 @@ export class ImageService {
       if (!parent) return;
       if (this.tagsOf(parent.id).length > 0 || (parent.repoDigests ?? []).length > 0) return;
       if (this.hasChildren(parent.id) || this.users(parent.id).length > 0) return;
-      await this.deleteImage(parent);
-      items.push({ Deleted: parent.id });
-      this.events.publish({
-        Type: "image",
-        Action: "delete",
-        Actor: { ID: parent.id, Attributes: { name: parent.id } },
-      });
+      await this.deleteAndAnnounce(parent, items);
       id = parent.parent;
     }
   }
 
+  /** Deletes the image, reports it in the delete response and as an event. */
+  private async deleteAndAnnounce(image: ImageRecord, items: Array<Record<string, string>>): Promise<void> {
+    await this.deleteImage(image);
+    items.push({ Deleted: image.id });
+    this.events.publish({
+      Type: "image",
+      Action: "delete",
+      Actor: { ID: image.id, Attributes: { name: image.id } },
+    });
+  }
+
   /** Whether some image names this one as its Parent. */
-  hasChildren(imageId: string): boolean {
+  private hasChildren(imageId: string): boolean {
     return (
       this.db.sql
         .prepare("SELECT 1 FROM images WHERE json_extract(record, '$.parent') = ? LIMIT 1")
