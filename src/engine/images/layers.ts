@@ -158,14 +158,16 @@ export class LayerStore {
       const [b, a] = await Promise.all([ingesting, applying, feeding]);
       return { snapshot, short, applied: a, blob: b.digest, mediaType };
     } catch (err) {
-      // Whichever side failed, stop the others so nothing waits for a reader that is gone.
-      for (const s of [source, fanout, toBlob, toTar]) s.destroy();
-      const settled = await Promise.allSettled([ingesting, applying, feeding]);
-      const stored = settled[0].status === "fulfilled" ? settled[0].value.digest : undefined;
-      if (stored && !(hadBlob && stored === expectedBlob) && !this.blobUsed(stored))
-        await this.content.delete(stored);
-      await this.snapshots.remove(snapshot, short).catch(() => undefined);
-      throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
+      const keep = hadBlob ? expectedBlob : undefined;
+      throw await this.abandon(
+        err,
+        [source, fanout, toBlob, toTar],
+        ingesting,
+        [applying, feeding],
+        snapshot,
+        short,
+        keep,
+      );
     }
   }
 
@@ -235,12 +237,7 @@ export class LayerStore {
       await rm(this.snapshots.fsDir(snapshot), { recursive: true });
       await rename(dir, this.snapshots.fsDir(snapshot));
     } catch (err) {
-      for (const s of [diff, counted, toBlob]) s.destroy();
-      const settled = await Promise.allSettled([ingesting, feeding]);
-      const stored = settled[0].status === "fulfilled" ? settled[0].value.digest : undefined;
-      if (stored && !this.blobUsed(stored)) await this.content.delete(stored);
-      await this.snapshots.remove(snapshot, short).catch(() => undefined);
-      throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
+      throw await this.abandon(err, [diff, counted, toBlob], ingesting, [feeding], snapshot, short);
     }
     // An uncompressed layer: the blob is the tar, so its digest is the diff ID.
     const applied: ApplyResult = { size, diffId: blob.digest, tarSize: blob.size };
@@ -250,6 +247,28 @@ export class LayerStore {
       return this.get(chainId(parent, applied.diffId)) as LayerRow;
     }
     return row;
+  }
+
+  /**
+   * A layer that failed on its way in: every stream stopped (so nothing waits for a reader that
+   * is gone), the blob it stored deleted unless something uses it (or it was there before:
+   * `keepBlob`), its snapshot removed. Returns the error to throw.
+   */
+  private async abandon(
+    err: unknown,
+    streams: Array<{ destroy(): unknown }>,
+    ingesting: Promise<{ digest: string }>,
+    others: Array<Promise<unknown>>,
+    snapshot: string,
+    short: string,
+    keepBlob?: string,
+  ): Promise<Error> {
+    for (const s of streams) s.destroy();
+    const [stored] = await Promise.allSettled([ingesting, ...others]);
+    const digest = stored?.status === "fulfilled" ? stored.value.digest : undefined;
+    if (digest && digest !== keepBlob && !this.blobUsed(digest)) await this.content.delete(digest);
+    await this.snapshots.remove(snapshot, short).catch(() => undefined);
+    return new InvalidParameterError(`failed to register layer: ${(err as Error).message}`);
   }
 
   /**
