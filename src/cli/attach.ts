@@ -3,6 +3,7 @@
 // with the detach keys (ctrl-p,ctrl-q) watched, and terminal size changes sent on.
 import type { Socket } from "node:net";
 import { type Readable, Writable } from "node:stream";
+import type { EngineClient } from "../client/engine-client.ts";
 import { copyStream, demuxStream } from "../client/mux.ts";
 import { defaultDetachKeys, EscapeProxy, parseDetachKeys } from "../util/detach-keys.ts";
 import type { CliStreams } from "./command.ts";
@@ -20,6 +21,26 @@ export interface AttachSession {
 }
 
 export type AttachEnd = "ended" | "detached";
+
+/**
+ * Attaches to container `id` (POST /attach, hijacked) and streams it as `streamAttach` does.
+ * The session's end is awaited by the caller when it matters; it never goes unhandled.
+ */
+export async function attachContainer(
+  client: EngineClient,
+  id: string,
+  s: Omit<AttachSession, "conn">,
+): Promise<ReturnType<typeof streamAttach>> {
+  const hijacked = await client.containerAttach(id, {
+    stream: true,
+    stdin: s.stdin,
+    stdout: s.stdout,
+    stderr: s.stderr,
+  });
+  const session = streamAttach({ ...s, conn: hijacked.socket });
+  session.done.catch(() => undefined);
+  return session;
+}
 
 /**
  * Streams until the container's output ends (or the user detaches). Errors of the output

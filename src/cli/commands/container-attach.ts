@@ -1,5 +1,5 @@
 // attach: the local terminal to a running container's stdio (docker/cli attach.go).
-import { streamAttach } from "../attach.ts";
+import { attachContainer } from "../attach.ts";
 import { type Command, describeError, StatusError, writeOut } from "../command.ts";
 import { attachedExit, forwardSignals, monitorTtySize } from "../session.ts";
 
@@ -27,14 +27,7 @@ export const attachCommand: Command = {
     try {
       if (sigProxy && !tty) undo.push(forwardSignals(client, c.Id));
       const detachKeys = flags.string("detach-keys");
-      const hijacked = await client.containerAttach(c.Id, {
-        stream: true,
-        stdin,
-        stdout: true,
-        stderr: true,
-      });
-      const session = streamAttach({
-        conn: hijacked.socket,
+      const session = await attachContainer(client, c.Id, {
         tty,
         streams: ctx.streams,
         stdin,
@@ -42,7 +35,6 @@ export const attachCommand: Command = {
         stderr: true,
         detachKeys,
       });
-      session.done.catch(() => undefined);
       if (tty) undo.push(monitorTtySize(ctx.streams, (h, w) => client.containerResize(c.Id, h, w)));
       const wait = await client.containerWait(c.Id);
       const status = await attachedExit(session, wait, (err) =>

@@ -1,6 +1,6 @@
 // start, stop, kill, restart, rm, wait, rename.
 import { ApiError } from "../../client/errors.ts";
-import { streamAttach } from "../attach.ts";
+import { attachContainer } from "../attach.ts";
 import { type Command, type CommandContext, describeError, StatusError, writeOut } from "../command.ts";
 import { validators } from "../container-flags.ts";
 import { attachedExit, forwardSignals, monitorTtySize, waitBounded } from "../session.ts";
@@ -160,9 +160,7 @@ async function startAttached(
   try {
     if (!tty) undo.push(forwardSignals(client, c.Id));
     const stdin = openStdin && c.Config.OpenStdin === true;
-    const hijacked = await client.containerAttach(c.Id, { stream: true, stdin, stdout: true, stderr: true });
-    const session = streamAttach({
-      conn: hijacked.socket,
+    const session = await attachContainer(client, c.Id, {
       tty,
       streams: ctx.streams,
       stdin,
@@ -170,7 +168,6 @@ async function startAttached(
       stderr: true,
       detachKeys,
     });
-    session.done.catch(() => undefined);
     const wait = await client.containerWait(c.Id, c.HostConfig.AutoRemove ? "removed" : "next-exit");
     try {
       await client.containerStart(c.Id);

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { ApiError } from "../../client/errors.ts";
-import { streamAttach } from "../attach.ts";
+import { attachContainer, type streamAttach } from "../attach.ts";
 import { type Command, type CommandContext, describeError, StatusError, writeOut } from "../command.ts";
 import { buildContainerConfig, type ContainerOptions } from "../container-config.ts";
 import { containerFlags, createPullFlag, runOnlyFlags } from "../container-flags.ts";
@@ -149,14 +149,7 @@ async function runContainer(ctx: CommandContext, flags: ParsedFlags, args: strin
     const attach = config.AttachStdin || config.AttachStdout || config.AttachStderr;
     let session: ReturnType<typeof streamAttach> | undefined;
     if (attach) {
-      const hijacked = await client.containerAttach(id, {
-        stream: true,
-        stdin: config.AttachStdin,
-        stdout: config.AttachStdout,
-        stderr: config.AttachStderr,
-      });
-      session = streamAttach({
-        conn: hijacked.socket,
+      session = await attachContainer(client, id, {
         tty: config.Tty === true,
         streams: ctx.streams,
         stdin: config.AttachStdin === true,
@@ -164,7 +157,6 @@ async function runContainer(ctx: CommandContext, flags: ParsedFlags, args: strin
         stderr: config.AttachStderr === true,
         detachKeys: flags.string("detach-keys"),
       });
-      session.done.catch(() => undefined);
     } else {
       await writeOut(ctx.streams.stdout, `${id}\n`);
     }

@@ -1,7 +1,7 @@
 // compose exec / run: a command in a service's running container, or a one-off container of
 // the service (its dependencies brought up first unless --no-deps).
 import { randomBytes } from "node:crypto";
-import { streamAttach } from "../../cli/attach.ts";
+import { attachContainer, streamAttach } from "../../cli/attach.ts";
 import { StatusError } from "../../cli/command.ts";
 import { monitorTtySize } from "../../cli/session.ts";
 import { converge } from "../converge.ts";
@@ -210,8 +210,9 @@ export const runCommand: ComposeCommand = {
       streams.stdout.write(`${name}\n`);
       return 0;
     }
-    const conn = await engine.client.containerAttach(id, {
-      stream: true,
+    const session = await attachContainer(engine.client, id, {
+      tty,
+      streams,
       stdin: true,
       stdout: true,
       stderr: true,
@@ -219,14 +220,6 @@ export const runCommand: ComposeCommand = {
     const wait = await engine.client.containerWait(id, "next-exit");
     try {
       await engine.client.containerStart(id);
-      const session = streamAttach({
-        conn: conn.socket,
-        tty,
-        streams,
-        stdin: true,
-        stdout: true,
-        stderr: true,
-      });
       const [, result] = await Promise.all([session.done.catch(() => undefined), wait.result]);
       session.close();
       return result.StatusCode;
