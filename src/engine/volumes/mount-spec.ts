@@ -5,13 +5,13 @@
 import path from "node:path/posix";
 import type { HostConfig } from "../../wire/containers.ts";
 import type { MountRequest } from "../../wire/volumes.ts";
-import { InvalidParameterError } from "../errors.ts";
+import { InvalidParameterError, NotFoundError } from "../errors.ts";
 import type { MountPoint } from "./mount-point.ts";
 import { checkSubpath } from "./subpath.ts";
 
 /** A mount point before its volume is resolved, plus what a missing named volume is created with. */
 export interface PlannedMount extends MountPoint {
-  create?: { options: Record<string, string>; labels: Record<string, string> };
+  create?: { options: Record<string, string>; labels: Record<string, string>; driver?: string };
 }
 
 export interface MountSpecInput {
@@ -150,7 +150,8 @@ function anonymousVolume(
     destination,
     source: "",
     rw: true,
-    mode: "",
+    // Only Binds/Mounts entries go through Docker's setBindModeIfNull; image volumes stay "".
+    mode: origin === "image" ? "" : "z",
     propagation: "",
     anonymous: true,
     copyData: true,
@@ -231,16 +232,18 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
   if (m.BindOptions) throw fail("field BindOptions must not be specified");
   if (m.TmpfsOptions) throw fail("field TmpfsOptions must not be specified");
   const driver = m.VolumeOptions?.DriverConfig?.Name;
-  if (driver && driver !== "local") throw new InvalidParameterError(`plugin "${driver}" not found`);
   const anonymous = !m.Source;
   const subpath = m.VolumeOptions?.Subpath ? checkSubpath(m.VolumeOptions.Subpath, anonymous) : undefined;
+  // A new, empty volume no one else can write to would be of no use.
+  if (anonymous && !rw) throw fail("must not set ReadOnly mode when using anonymous volumes");
   return {
     type: "volume",
     destination,
     name: m.Source || undefined,
     source: "",
     rw,
-    mode: anonymous ? "" : "z",
+    // Docker's setBindModeIfNull: every local volume from Binds or Mounts shows "z".
+    mode: "z",
     propagation: "",
     anonymous,
     // The image's content is copied into a volume's root, never into a part of it.
@@ -250,17 +253,25 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
     create: {
       options: { ...(m.VolumeOptions?.DriverConfig?.Options ?? {}) },
       labels: { ...(m.VolumeOptions?.Labels ?? {}) },
+      ...(driver ? { driver } : {}),
     },
   };
 }
 
-/** `container[:ro|rw]`. */
-export function parseVolumesFrom(spec: string): { container: string; mode?: "ro" | "rw" } {
-  const i = spec.lastIndexOf(":");
-  if (i < 0) return { container: spec };
+/**
+ * `container[:mode]`, as moby's ParseVolumesFrom: any valid mount mode ("ro", "rw", "ro,z", …)
+ * except propagation and copy modes, which the copied mounts keep from their container.
+ */
+export function parseVolumesFrom(spec: string): { container: string; rw: boolean } {
+  if (spec === "") throw new InvalidParameterError("volumes-from specification cannot be an empty string");
+  const i = spec.indexOf(":");
+  if (i < 0) return { container: spec, rw: true };
   const mode = spec.slice(i + 1);
-  if (mode !== "ro" && mode !== "rw") throw new InvalidParameterError(`invalid mode: ${mode}`);
-  return { container: spec.slice(0, i), mode };
+  const container = spec.slice(0, i);
+  if (mode === "") return { container, rw: true };
+  const parsed = parseMode(mode);
+  if (parsed.propagation || parsed.nocopy) throw new InvalidParameterError(`invalid mode: ${mode}`);
+  return { container, rw: parsed.rw };
 }
 
 /** Wrong JSON types in the mount fields are a 400 naming the field, never a crash. */
@@ -293,11 +304,22 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
   checkShapes(hc);
   const byDest = new Map<string, PlannedMount>();
   for (const spec of (hc.VolumesFrom ?? []) as string[]) {
-    const { container, mode } = parseVolumesFrom(String(spec));
-    for (const m of input.mountsOf(container)) {
+    const { container, rw } = parseVolumesFrom(String(spec));
+    let mounts: MountPoint[];
+    try {
+      mounts = input.mountsOf(container);
+    } catch (err) {
+      // A bad reference in the request, not a missing resource: Docker answers 400 (a 404 here
+      // would make the docker CLI take it for a missing image and try to pull it).
+      if (err instanceof NotFoundError) throw new InvalidParameterError(err.message);
+      throw err;
+    }
+    for (const m of mounts) {
       byDest.set(m.destination, {
         ...m,
-        rw: mode === undefined ? m.rw : mode === "rw",
+        // A mode can only take writes away: ":rw" never opens a read-only mount.
+        rw: m.rw && rw,
+        mode: "",
         copyData: false,
         origin: "volumes-from",
       });
@@ -319,7 +341,8 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
     try {
       clean = checkDestination(dest);
     } catch (err) {
-      throw mountTypeError("tmpfs", (err as Error).message);
+      // Docker words HostConfig.Tmpfs destination errors without a mount-config prefix.
+      throw new InvalidParameterError((err as Error).message);
     }
     if (byDest.has(clean) && explicit.has(clean))
       throw new InvalidParameterError(`Duplicate mount point: ${clean}`);

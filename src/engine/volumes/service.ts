@@ -17,6 +17,7 @@ import { mountLocal, needsMount, unmountLocal, validateLocalOptions } from "./lo
 import type { MountPoint } from "./mount-point.ts";
 import type { PlannedMount } from "./mount-spec.ts";
 import { ANONYMOUS_LABEL, checkVolumeName, generatedVolumeName } from "./names.ts";
+import { checkBindPropagation } from "./propagation.ts";
 import type { VolumeRecord, VolumeRepository } from "./repository.ts";
 import { resolveSubpath } from "./subpath.ts";
 
@@ -73,15 +74,13 @@ export class VolumeService {
   // ---- the volume API ----------------------------------------------------------------------
 
   async create(req: VolumeCreateRequest): Promise<Volume> {
-    const driver = req.Driver || "local";
-    if (driver !== "local")
-      throw new NotFoundError(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     const labels = { ...(req.Labels ?? {}) };
     let name = req.Name ?? "";
     if (name === "") {
       name = generatedVolumeName();
       labels[ANONYMOUS_LABEL] = "";
     }
+    checkDriver(name, req.Driver);
     const record = await this.ensure(name, { options: { ...(req.DriverOpts ?? {}) }, labels });
     return this.view(record);
   }
@@ -284,6 +283,7 @@ export class VolumeService {
           labels[ANONYMOUS_LABEL] = "";
         }
         const existed = this.d.repo.find(name) !== undefined;
+        if (!existed) checkDriver(name, create?.driver);
         claimed.add(name);
         const record = await this.ensure(name, { options: create?.options ?? {}, labels });
         if (!existed) created.push(record.name);
@@ -344,6 +344,7 @@ export class VolumeService {
           // Docker's -v rule (and bind-create-mountpoint): a missing host path becomes a directory.
           await mkdir(m.source, { recursive: true, mode: 0o755 });
         }
+        await checkBindPropagation(m.source, m.propagation);
       } else {
         const v = this.d.repo.find(m.name ?? "");
         if (!v) throw new NotFoundError(`get ${m.name}: no such volume`);
@@ -418,6 +419,14 @@ export class VolumeService {
       );
     }
   }
+}
+
+/** Only the built-in `local` driver exists: any other name is a plugin that is not installed. */
+export function checkDriver(volumeName: string, driver: string | undefined): void {
+  if (!driver || driver === "local") return;
+  throw new NotFoundError(
+    `create ${volumeName}: error looking up volume plugin ${driver}: plugin "${driver}" not found`,
+  );
 }
 
 function parseBoolFilter(key: string, value: string): boolean {

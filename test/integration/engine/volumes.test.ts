@@ -1,7 +1,7 @@
 // Volumes and mounts against a real wharfd: named/anonymous volumes, binds, tmpfs, --mount,
 // volumes-from, copy-up from an image VOLUME, lifecycle with rm -v / --rm, and bad input.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   createReadStream,
   existsSync,
@@ -172,14 +172,18 @@ describe("volumes", { skip }, () => {
       [{ Name: "v-bad", DriverOpts: { foo: "bar" } }, /invalid option: "foo"/],
       [{ Name: "v-bad", DriverOpts: { type: "tmpfs" } }, /missing required option: "device"/],
       [{ Name: "v-bad", DriverOpts: { device: "/tmp" } }, /missing required option: "type"/],
+      // moby's mandatoryOpts: "o" needs device and type; device is named first.
+      [{ Name: "v-bad", DriverOpts: { o: "size=1m" } }, /^create v-bad: missing required option: "device"$/],
     ] as const) {
       const res = await d.api.call("POST", "/volumes/create", body);
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.match(res.json<{ message: string }>().message, message);
     }
+    const plugin = await d.api.call("POST", "/volumes/create", { Name: "v-x", Driver: "nfs-plugin" });
+    assert.equal(plugin.status, 404);
     assert.equal(
-      (await d.api.call("POST", "/volumes/create", { Name: "v-x", Driver: "nfs-plugin" })).status,
-      404,
+      plugin.json<{ message: string }>().message,
+      'create v-x: error looking up volume plugin nfs-plugin: plugin "nfs-plugin" not found',
     );
     if (d.owned) assert.deepEqual(readdirSync(join(d.dataRoot, "volumes")), before);
     assert.ok(!(await volumeNames()).includes("v-bad"));
@@ -498,13 +502,33 @@ describe("volumes", { skip }, () => {
       ["/anon", false],
       ["/vf", false],
     ]);
-    const missing = await d.api.call(
-      "POST",
-      "/containers/create",
-      sh("true", { VolumesFrom: ["no-such-ctr"] }),
+    assert.ok(
+      info.Mounts.every((m) => m.Mode === ""),
+      "mounts taken by volumes-from show no Mode, as Docker",
     );
-    assert.equal(missing.status, 404);
-    for (const id of [rw.id, ro.id, src.id]) await d.api.ok("DELETE", `/containers/${id}?v=1`);
+    // A mode only takes writes away: ":rw" (or "z") from a container whose mount is read-only
+    // keeps it read-only; "ro,z" is a mode Docker accepts.
+    const roSrc = await runOut(sh("true", { Binds: ["v-from:/vf:ro"] }));
+    for (const spec of [`${roSrc.id}:rw`, `${roSrc.id}:z`, `${src.id}:ro,z`]) {
+      const r = await runOut(
+        sh("(echo x >> /vf/x) 2>/dev/null && echo wrote || echo refused", { VolumesFrom: [spec] }),
+      );
+      assert.equal(r.out, "refused\n", spec);
+      await d.api.ok("DELETE", `/containers/${r.id}`);
+    }
+    // A bad reference is a bad request (400), never a 404 the docker CLI would take for a
+    // missing image and try to pull.
+    for (const [spec, message] of [
+      ["no-such-ctr", "No such container: no-such-ctr"],
+      ["", "volumes-from specification cannot be an empty string"],
+      [`${src.id}:rshared`, "invalid mode: rshared"],
+      [`${src.id}:nocopy`, "invalid mode: nocopy"],
+    ] as const) {
+      const res = await d.api.call("POST", "/containers/create", sh("true", { VolumesFrom: [spec] }));
+      assert.equal(res.status, 400, spec);
+      assert.equal(res.json<{ message: string }>().message, message);
+    }
+    for (const id of [rw.id, ro.id, src.id, roSrc.id]) await d.api.ok("DELETE", `/containers/${id}?v=1`);
     await d.api.ok("DELETE", "/volumes/v-from");
   });
 
@@ -614,6 +638,89 @@ describe("volumes", { skip }, () => {
     assert.equal(execFileSync("cat", [join(host, "keep")]).toString(), "precious\n");
   });
 
+  test("bind-propagation: rslave/rshared binds see host mounts made later; a private source is refused", async (t) => {
+    const src = join(tmp, "prop-src");
+    mkdirSync(join(src, "sub"), { recursive: true });
+    // A mount of the test's own, so its propagation does not depend on how / is mounted here.
+    execFileSync("mount", ["--bind", src, src]);
+    t.after(() => {
+      spawnSync("umount", ["-l", join(src, "sub")]);
+      spawnSync("umount", ["-l", src]);
+    });
+    execFileSync("mount", ["--make-private", src]);
+    for (const [mode, why] of [
+      ["rshared", "not a shared mount"],
+      ["shared", "not a shared mount"],
+      ["rslave", "not a shared or slave mount"],
+      ["slave", "not a shared or slave mount"],
+    ] as const) {
+      const { Id } = await d.api.ok<{ Id: string }>(
+        "POST",
+        "/containers/create",
+        sh("true", { Binds: [`${src}:/p:${mode}`] }),
+      );
+      const start = await d.api.call("POST", `/containers/${Id}/start`);
+      assert.equal(start.status, 500, start.text());
+      assert.equal(
+        start.json<{ message: string }>().message,
+        `path ${src} is mounted on ${src} but it is ${why}`,
+      );
+      const state = await d.api.ok<{ State: { Running: boolean } }>("GET", `/containers/${Id}/json`);
+      assert.equal(state.State.Running, false);
+      await d.api.ok("DELETE", `/containers/${Id}`);
+    }
+    execFileSync("mount", ["--make-shared", src]);
+    // Both start before the host mounts a tmpfs at sub/: the slave bind sees it appear, the
+    // default (rprivate) bind keeps seeing the empty directory under it.
+    const wait = "i=0; while [ ! -f /p/go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done";
+    const slave = await d.api.run(
+      sh(`${wait}; cat /p/sub/marker; grep -c ' /p/sub ' /proc/mounts`, {
+        Mounts: [{ Type: "bind", Source: src, Target: "/p", BindOptions: { Propagation: "rslave" } }],
+      }),
+    );
+    const shared = await d.api.run(sh(`${wait}; cat /p/sub/marker`, { Binds: [`${src}:/p:rshared`] }));
+    const priv = await d.api.run(sh(`${wait}; ls -A /p/sub; echo end`, { Binds: [`${src}:/p`] }));
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", join(src, "sub")]);
+    writeFileSync(join(src, "sub", "marker"), "propagated\n");
+    writeFileSync(join(src, "go"), "");
+    const out = async (id: string) => {
+      assert.equal(await d.api.waitExit(id), 0);
+      return demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1&stderr=1`)).body).stdout;
+    };
+    assert.equal(await out(slave), "propagated\n1\n");
+    assert.equal(await out(shared), "propagated\n");
+    assert.equal(await out(priv), "end\n");
+    const info = await d.api.ok<{ Mounts: MountShape[] }>("GET", `/containers/${slave}/json`);
+    assert.equal(info.Mounts[0]?.Propagation, "rslave");
+    for (const id of [slave, shared, priv]) await d.api.ok("DELETE", `/containers/${id}`);
+  });
+
+  test("removing a volume never follows links its containers left in it", async () => {
+    const outside = join(tmp, "outside-target");
+    mkdirSync(outside);
+    writeFileSync(join(outside, "keep"), "host data\n");
+    const w = await runOut(
+      sh(
+        `ln -s ${outside} /v/abs && ln -s ../../../../../../.. /v/up && mkdir /v/d && ln -s ${outside}/keep /v/d/f`,
+        {
+          Binds: ["v-links:/v"],
+        },
+      ),
+    );
+    assert.equal(w.code, 0, w.out);
+    await d.api.ok("DELETE", `/containers/${w.id}`);
+    await d.api.ok("DELETE", "/volumes/v-links");
+    assert.equal(execFileSync("cat", [join(outside, "keep")]).toString(), "host data\n");
+    // The same through prune (all=true at API 1.50, scoped to this volume by a label).
+    await d.api.ok("POST", "/volumes/create", { Name: "v-links2", Labels: { "wharf-test-links": "1" } });
+    const p = await runOut(sh(`ln -s ${outside} /v/abs`, { Binds: ["v-links2:/v"] }));
+    await d.api.ok("DELETE", `/containers/${p.id}`);
+    const q = encodeURIComponent(JSON.stringify({ all: ["true"], label: ["wharf-test-links=1"] }));
+    await d.api.call("POST", `/v1.50/volumes/prune?filters=${q}`, undefined, { raw: true });
+    assert.ok(!(await volumeNames()).includes("v-links2"));
+    assert.equal(execFileSync("cat", [join(outside, "keep")]).toString(), "host data\n");
+  });
+
   test("bad mounts at create: 400, nothing created", async () => {
     const vols = new Set(await volumeNames());
     const containers = (await d.api.ok<unknown[]>("GET", "/containers/json?all=1")).length;
@@ -680,9 +787,12 @@ describe("volumes", { skip }, () => {
         "Duplicate mount point: /x",
       ],
       [{ Binds: ["v-ok:/x"], Tmpfs: { "/x": "" } }, "Duplicate mount point: /x"],
+      // HostConfig.Tmpfs errors carry no mount-config prefix in Docker.
+      [{ Tmpfs: { "/": "" } }, "invalid specification: destination can't be '/'"],
+      [{ Tmpfs: { rel: "" } }, "invalid mount path: 'rel' mount path must be absolute"],
       [
-        { Tmpfs: { "/": "" } },
-        `invalid mount config for type "tmpfs": invalid specification: destination can't be '/'`,
+        { Mounts: [{ Type: "volume", Target: "/ro", ReadOnly: true }] },
+        `invalid mount config for type "volume": must not set ReadOnly mode when using anonymous volumes`,
       ],
       [{ VolumesFrom: ["x:rx"] }, "invalid mode: rx"],
       [{ VolumesFrom: "other" }, 'invalid JSON: field "HostConfig.VolumesFrom" must be an array of strings'],
@@ -694,6 +804,26 @@ describe("volumes", { skip }, () => {
       assert.equal(res.status, 400, `${JSON.stringify(hc)}: ${res.text()}`);
       assert.equal(res.json<{ message: string }>().message, message);
     }
+    // A volume driver that is not installed: Docker's 404 from the volume create it attempts.
+    const plugin = await d.api.call(
+      "POST",
+      "/containers/create",
+      sh("true", {
+        Mounts: [
+          {
+            Type: "volume",
+            Source: "v-plug",
+            Target: "/p",
+            VolumeOptions: { DriverConfig: { Name: "nfsx" } },
+          },
+        ],
+      }),
+    );
+    assert.equal(plugin.status, 404);
+    assert.equal(
+      plugin.json<{ message: string }>().message,
+      'create v-plug: error looking up volume plugin nfsx: plugin "nfsx" not found',
+    );
     // A volume that fails to be created takes the anonymous ones of the same request with it.
     const res = await d.api.call(
       "POST",
