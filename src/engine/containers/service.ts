@@ -20,6 +20,7 @@ import type { EventBus } from "../events/bus.ts";
 import type { ImageService } from "../images/service.ts";
 import type { NetworkService } from "../network/service.ts";
 import type { Runtimes } from "../runtime/runtimes.ts";
+import { InvalidSpecInputError } from "../runtime/spec.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { planMounts } from "../volumes/mount-spec.ts";
 import type { VolumeService } from "../volumes/service.ts";
@@ -322,7 +323,8 @@ export class ContainerService {
         Error: err instanceof RuntimeCreateError ? `OCI runtime create failed: ${message}: unknown` : message,
       });
       this.repo.save(c);
-      if (err instanceof EngineError) throw err;
+      // A spec Docker cannot build either (a bad tmpfs option…) is reported as is, as Docker does.
+      if (err instanceof EngineError || err instanceof InvalidSpecInputError) throw err;
       const wrapped = new EngineError(`failed to create task for container: ${c.state.Error}`);
       if (notFound || denied) Object.defineProperty(wrapped, "status", { value: 400 });
       throw wrapped;

@@ -333,7 +333,12 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
     explicit.add(m.destination);
     byDest.set(m.destination, m);
   };
-  for (const raw of hc.Binds ?? []) claim(parseBind(String(raw)));
+  // --volume-driver applies to the volumes Binds and image VOLUMEs create (Mounts name their own).
+  const withDriver = (m: PlannedMount): PlannedMount =>
+    m.type === "volume" && hc.VolumeDriver && m.create
+      ? { ...m, create: { ...m.create, driver: hc.VolumeDriver } }
+      : m;
+  for (const raw of hc.Binds ?? []) claim(withDriver(parseBind(String(raw))));
   const mounts = (Array.isArray(hc.Mounts) ? hc.Mounts : []) as MountRequest[];
   for (const m of mounts) claim(parseMountRequest(m, input.bindSourceExists));
   for (const dest of Object.keys(hc.Tmpfs ?? {})) {
@@ -357,7 +362,7 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
       (d) => new InvalidParameterError(`invalid volume specification: '${dest}': ${d}`),
     );
     if (byDest.has(m.destination) || explicit.has(m.destination)) continue;
-    byDest.set(m.destination, m);
+    byDest.set(m.destination, withDriver(m));
   }
   return [...byDest.values()];
 }

@@ -824,6 +824,34 @@ describe("volumes", { skip }, () => {
       plugin.json<{ message: string }>().message,
       'create v-plug: error looking up volume plugin nfsx: plugin "nfsx" not found',
     );
+    // --volume-driver names the driver of the volumes Binds create.
+    const vd = await d.api.call(
+      "POST",
+      "/containers/create",
+      sh("true", { Binds: ["v-vd:/y"], VolumeDriver: "nfsx" }),
+    );
+    assert.equal(vd.status, 404);
+    assert.equal(
+      vd.json<{ message: string }>().message,
+      'create v-vd: error looking up volume plugin nfsx: plugin "nfsx" not found',
+    );
+    const local = await d.api.ok<{ Id: string }>(
+      "POST",
+      "/containers/create",
+      sh("true", { Binds: ["v-vd:/y"], VolumeDriver: "local" }),
+    );
+    await d.api.ok("DELETE", `/containers/${local.Id}`);
+    await d.api.ok("DELETE", "/volumes/v-vd");
+    // A tmpfs option Docker does not know fails the start with Docker's wording.
+    const badTmpfs = await d.api.ok<{ Id: string }>(
+      "POST",
+      "/containers/create",
+      sh("true", { Tmpfs: { "/t": "bogus" } }),
+    );
+    const start = await d.api.call("POST", `/containers/${badTmpfs.Id}/start`);
+    assert.equal(start.status, 500);
+    assert.equal(start.json<{ message: string }>().message, 'invalid tmpfs option ["bogus"]');
+    await d.api.ok("DELETE", `/containers/${badTmpfs.Id}`);
     // A volume that fails to be created takes the anonymous ones of the same request with it.
     const res = await d.api.call(
       "POST",
