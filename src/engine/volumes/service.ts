@@ -223,10 +223,10 @@ export class VolumeService {
     return {
       CreatedAt: v.createdAt,
       Driver: v.driver,
-      Labels: Object.keys(v.labels).length > 0 ? v.labels : null,
+      Labels: sortedOrNull(v.labels),
       Mountpoint: this.dataDir(v.name),
       Name: v.name,
-      Options: Object.keys(v.options).length > 0 ? v.options : null,
+      Options: sortedOrNull(v.options),
       Scope: "local",
     };
   }
@@ -427,6 +427,12 @@ export function checkDriver(volumeName: string, driver: string | undefined): voi
   throw new NotFoundError(
     `create ${volumeName}: error looking up volume plugin ${driver}: plugin "${driver}" not found`,
   );
+}
+
+/** A map as Go's encoding/json writes it (keys sorted), or null when empty. */
+function sortedOrNull(map: Record<string, string>): Record<string, string> | null {
+  const keys = Object.keys(map).sort();
+  return keys.length > 0 ? Object.fromEntries(keys.map((k) => [k, map[k] as string])) : null;
 }
 
 function parseBoolFilter(key: string, value: string): boolean {

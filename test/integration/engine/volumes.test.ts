@@ -605,6 +605,8 @@ describe("volumes", { skip }, () => {
     });
     const v = await d.api.ok<VolumeShape>("GET", "/volumes/v-tmpfs");
     assert.deepEqual(v.Options, { type: "tmpfs", device: "tmpfs", o: "size=1m" });
+    // Keys in Go's order (sorted), so raw output (wharf volume inspect) reads as Docker's.
+    assert.deepEqual(Object.keys(v.Options ?? {}), ["device", "o", "type"]);
     const r = await runOut(
       sh(
         "grep ' /t ' /proc/mounts | cut -d' ' -f3; dd if=/dev/zero of=/t/big bs=1024 count=2048 2>/dev/null || echo full",
