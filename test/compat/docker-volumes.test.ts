@@ -521,6 +521,47 @@ describe("docker CLI: volumes and mounts", {
     assert.equal(docker("rm", name).code, 0);
   });
 
+  test("docker run -v …:ro is recursively read-only (API 1.44+); bind-recursive=writable keeps submounts writable", (t) => {
+    const runtime = docker("info", "--format", "{{.DefaultRuntime}}").out.trim();
+    const features = spawnSync(runtime, ["features"], { encoding: "utf8" });
+    if (features.status !== 0 || !features.stdout.includes('"rro"'))
+      return t.skip(`${runtime} cannot make mounts recursively read-only here`);
+    const src = join(tmp, "rro");
+    mkdirSync(join(src, "sub"), { recursive: true });
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", join(src, "sub")]);
+    t.after(() => spawnSync("umount", ["-l", join(src, "sub")]));
+    const script = "touch /b/top 2>/dev/null && echo top; touch /b/sub/x 2>/dev/null && echo sub; echo done";
+    const [major = 0, minor = 0] = apiVersion().split(".").map(Number);
+    const recursive = major > 1 || minor >= 44;
+    const ro = docker("run", "--rm", "-v", `${src}:/b:ro`, image, "sh", "-c", script);
+    assert.equal(ro.code, 0, ro.err);
+    // Before API 1.44 Docker made only the top of a read-only bind read-only.
+    assert.equal(ro.out, recursive ? "done\n" : "sub\ndone\n");
+    if (!recursive) return;
+    const writable = docker(
+      "run",
+      "--rm",
+      "--mount",
+      `type=bind,src=${src},dst=/b,readonly,bind-recursive=writable`,
+      image,
+      "sh",
+      "-c",
+      script,
+    );
+    assert.deepEqual([writable.code, writable.out], [0, "sub\ndone\n"]);
+    const forced = docker(
+      "run",
+      "--rm",
+      "--mount",
+      `type=bind,src=${src},dst=/b,readonly,bind-recursive=readonly,bind-propagation=rprivate`,
+      image,
+      "sh",
+      "-c",
+      script,
+    );
+    assert.deepEqual([forced.code, forced.out], [0, "done\n"]);
+  });
+
   test("bad mounts through the docker CLI: exit 125 with Docker's message, nothing created", () => {
     // The whole list only when the daemon is this test's own (a shared one changes meanwhile).
     const list = () => (d.owned ? docker("volume", "ls", "-q").out : "");

@@ -143,6 +143,7 @@ export class ContainerService {
   async create(
     name: string | undefined,
     body: ContainerCreateRequest,
+    opts: { readOnlyNonRecursiveDefault?: boolean } = {},
   ): Promise<{ Id: string; Warnings: string[] }> {
     if (name !== undefined && name !== "") {
       if (!validContainerName.test(name)) {
@@ -166,6 +167,7 @@ export class ContainerService {
       volumes: config.Volumes,
       mountsOf: (ref) => this.repo.get(ref).mountPoints ?? [],
       bindSourceExists: existsSync,
+      readOnlyNonRecursiveDefault: opts.readOnlyNonRecursiveDefault,
     });
     const id = newId();
     const finalName = name ? name.replace(/^\//, "") : this.freshName();
@@ -256,7 +258,9 @@ export class ContainerService {
       // The namespace and its interfaces are set up while the rootfs and bundle are prepared.
       const net = await this.d.network.prepare(c);
       const rootfs = await this.d.snapshots.mountContainer(c.id, c.lowerLayers);
-      const mounts = await this.d.volumes.prepareStart(c.id, c.mountPoints ?? [], rootfs);
+      const mounts = await this.d.volumes.prepareStart(c.id, c.mountPoints ?? [], rootfs, () =>
+        this.d.runtimes.recursiveReadOnlyProblem(c.runtime),
+      );
       const bundle = join(this.d.paths.containers, c.id);
       await prepareBundle({
         record: c,

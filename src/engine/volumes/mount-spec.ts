@@ -21,6 +21,8 @@ export interface MountSpecInput {
   /** Mount points of a container named in VolumesFrom (throws 404 when there is none). */
   mountsOf(container: string): MountPoint[];
   bindSourceExists(hostPath: string): boolean;
+  /** The client speaks an API older than 1.44: its read-only binds stay top-only read-only. */
+  readOnlyNonRecursiveDefault?: boolean;
 }
 
 const propagations = new Set(["private", "rprivate", "shared", "rshared", "slave", "rslave"]);
@@ -183,6 +185,21 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
       throw fail(`invalid mount path: '${m.Source}' mount path must be absolute`);
     const propagation = m.BindOptions?.Propagation || "rprivate";
     if (!propagations.has(propagation)) throw fail(`invalid propagation mode: ${propagation}`);
+    const readOnlyNonRecursive = m.BindOptions?.ReadOnlyNonRecursive === true;
+    const readOnlyForceRecursive = m.BindOptions?.ReadOnlyForceRecursive === true;
+    // moby's setupMounts checks, made when the container is created rather than at start.
+    if (rw && readOnlyNonRecursive)
+      throw new InvalidParameterError(
+        "mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive",
+      );
+    if (rw && readOnlyForceRecursive)
+      throw new InvalidParameterError(
+        "mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive",
+      );
+    if (readOnlyNonRecursive && readOnlyForceRecursive)
+      throw new InvalidParameterError(
+        "mount options conflict: ReadOnlyNonRecursive && ReadOnlyForceRecursive",
+      );
     const source = cleanPath(m.Source);
     if (!m.BindOptions?.CreateMountpoint && !bindSourceExists(source)) {
       throw fail(`bind source path does not exist: ${source}`);
@@ -197,6 +214,8 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
       anonymous: false,
       copyData: false,
       nonRecursive: m.BindOptions?.NonRecursive === true,
+      ...(readOnlyNonRecursive ? { readOnlyNonRecursive } : {}),
+      ...(readOnlyForceRecursive ? { readOnlyForceRecursive } : {}),
       createSource: m.BindOptions?.CreateMountpoint === true,
       origin: "mounts",
     };
@@ -340,7 +359,18 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
       : m;
   for (const raw of hc.Binds ?? []) claim(withDriver(parseBind(String(raw))));
   const mounts = (Array.isArray(hc.Mounts) ? hc.Mounts : []) as MountRequest[];
-  for (const m of mounts) claim(parseMountRequest(m, input.bindSourceExists));
+  for (const m of mounts) {
+    if (input.readOnlyNonRecursiveDefault && m.BindOptions?.ReadOnlyForceRecursive) {
+      // Refused rather than ignored: the client counts on it being enforced (as moby).
+      throw new InvalidParameterError("BindOptions.ReadOnlyForceRecursive needs API v1.44 or newer");
+    }
+    claim(parseMountRequest(m, input.bindSourceExists));
+  }
+  if (input.readOnlyNonRecursiveDefault) {
+    for (const m of byDest.values()) {
+      if (m.type === "bind" && !m.rw && m.origin !== "volumes-from") m.readOnlyNonRecursive = true;
+    }
+  }
   for (const dest of Object.keys(hc.Tmpfs ?? {})) {
     let clean: string;
     try {

@@ -314,6 +314,7 @@ export class VolumeService {
     containerId: string,
     mountPoints: MountPoint[],
     rootfs: string,
+    recursiveReadOnlyProblem: () => Promise<string | undefined> = async () => "rro is not supported",
   ): Promise<RuntimeMount[]> {
     const out: RuntimeMount[] = [];
     const mounted: MountPoint[] = [];
@@ -358,7 +359,7 @@ export class VolumeService {
         mounted.push(m);
       }
       const options = [m.nonRecursive ? "bind" : "rbind"];
-      if (!m.rw) options.push("ro");
+      if (!m.rw) options.push(await readOnlyOption(m, recursiveReadOnlyProblem));
       options.push(m.propagation || "rprivate");
       out.push({ destination: m.destination, type: "bind", source, options });
     }
@@ -419,6 +420,22 @@ export class VolumeService {
       );
     }
   }
+}
+
+/**
+ * "rro" (submounts read-only too) where it can be had, as Docker does for API 1.44+ clients;
+ * "ro" for mounts that asked for the old top-only behaviour or where neither kernel nor runtime
+ * can do it, unless the mount insists (bind-recursive=readonly).
+ */
+async function readOnlyOption(
+  m: MountPoint,
+  recursiveReadOnlyProblem: () => Promise<string | undefined>,
+): Promise<string> {
+  if (m.readOnlyNonRecursive) return "ro";
+  const problem = await recursiveReadOnlyProblem();
+  if (problem === undefined) return "rro";
+  if (m.readOnlyForceRecursive) throw new EngineError(problem);
+  return "ro";
 }
 
 /** Only the built-in `local` driver exists: any other name is a plugin that is not installed. */

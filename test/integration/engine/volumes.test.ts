@@ -346,6 +346,64 @@ describe("volumes", { skip }, () => {
     await d.api.ok("DELETE", "/volumes/v-ro2");
   });
 
+  test("read-only binds are recursively read-only for API 1.44+ clients, top-only before, as Docker", async (t) => {
+    const info = await d.api.ok<{ DefaultRuntime: string }>("GET", "/info");
+    const features = spawnSync(info.DefaultRuntime, ["features"], { encoding: "utf8" });
+    if (features.status !== 0 || !features.stdout.includes('"rro"'))
+      return t.skip(`${info.DefaultRuntime} cannot make mounts recursively read-only here`);
+    const src = join(tmp, "rro-src");
+    mkdirSync(join(src, "sub"), { recursive: true });
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", join(src, "sub")]);
+    t.after(() => spawnSync("umount", ["-l", join(src, "sub")]));
+    const script =
+      "touch /b/top 2>/dev/null && echo top-writable; touch /b/sub/x 2>/dev/null && echo sub-writable; echo done";
+    const create = (version: string, hostConfig: Record<string, unknown>) =>
+      d.api.call("POST", `/v${version}/containers/create`, sh(script, hostConfig), { raw: true });
+    const runAt = async (version: string, hostConfig: Record<string, unknown>) => {
+      const res = await create(version, hostConfig);
+      assert.equal(res.status, 201, res.text());
+      const { Id } = res.json<{ Id: string }>();
+      await d.api.ok("POST", `/containers/${Id}/start`);
+      assert.equal(await d.api.waitExit(Id), 0);
+      const out = demux((await d.api.call("GET", `/containers/${Id}/logs?stdout=1&stderr=1`)).body).stdout;
+      await d.api.ok("DELETE", `/containers/${Id}`);
+      return out;
+    };
+    const bind = (options: Record<string, unknown>) => ({
+      Mounts: [{ Type: "bind", Source: src, Target: "/b", ReadOnly: true, BindOptions: options }],
+    });
+    assert.equal(await runAt("1.50", { Binds: [`${src}:/b:ro`] }), "done\n");
+    assert.equal(await runAt("1.41", { Binds: [`${src}:/b:ro`] }), "sub-writable\ndone\n");
+    assert.equal(await runAt("1.50", bind({})), "done\n");
+    assert.equal(await runAt("1.50", bind({ ReadOnlyNonRecursive: true })), "sub-writable\ndone\n");
+    assert.equal(await runAt("1.50", bind({ ReadOnlyForceRecursive: true })), "done\n");
+    assert.equal(await runAt("1.41", bind({})), "sub-writable\ndone\n");
+    for (const [version, hostConfig, message] of [
+      [
+        "1.41",
+        bind({ ReadOnlyForceRecursive: true }),
+        "BindOptions.ReadOnlyForceRecursive needs API v1.44 or newer",
+      ],
+      [
+        "1.50",
+        bind({ ReadOnlyNonRecursive: true, ReadOnlyForceRecursive: true }),
+        "mount options conflict: ReadOnlyNonRecursive && ReadOnlyForceRecursive",
+      ],
+      [
+        "1.50",
+        {
+          Mounts: [{ Type: "bind", Source: src, Target: "/b", BindOptions: { ReadOnlyNonRecursive: true } }],
+        },
+        "mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive",
+      ],
+    ] as const) {
+      const res = await create(version, hostConfig);
+      assert.equal(res.status, 400, res.text());
+      assert.equal(res.json<{ message: string }>().message, message);
+    }
+    assert.equal(existsSync(join(src, "top")), false);
+  });
+
   test("bind mounts: writes reach the host; a missing -v host path is created, a missing --mount source is refused", async () => {
     const host = join(tmp, "rw-host");
     mkdirSync(host);
