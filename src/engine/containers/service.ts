@@ -167,6 +167,7 @@ export class ContainerService {
       volumes: config.Volumes,
       mountsOf: (ref) => this.repo.get(ref).mountPoints ?? [],
       bindSourceExists: existsSync,
+      daemonRoot: this.d.volumes.daemonRoot,
       readOnlyNonRecursiveDefault: opts.readOnlyNonRecursiveDefault,
     });
     const id = newId();

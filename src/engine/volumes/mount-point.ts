@@ -20,6 +20,11 @@ export interface MountPoint {
   copyData: boolean;
   /** type bind: create a missing source dir at start (-v binds, and --mount bind-create-mountpoint). */
   createSource?: boolean;
+  /**
+   * type bind: the propagation was not asked for. A default rslave (binds of the data root) then
+   * falls back to rprivate where the source's mount cannot be a slave, as moby does.
+   */
+  propagationDefaulted?: boolean;
   /** --mount bind-nonrecursive: "bind" instead of "rbind". */
   nonRecursive?: boolean;
   /**

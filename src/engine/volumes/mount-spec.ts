@@ -21,6 +21,8 @@ export interface MountSpecInput {
   /** Mount points of a container named in VolumesFrom (throws 404 when there is none). */
   mountsOf(container: string): MountPoint[];
   bindSourceExists(hostPath: string): boolean;
+  /** The data root: binds of it (or of a directory above it) default to rslave propagation. */
+  daemonRoot?: string;
   /** The client speaks an API older than 1.44: its read-only binds stay top-only read-only. */
   readOnlyNonRecursiveDefault?: boolean;
 }
@@ -106,6 +108,7 @@ export function parseBind(raw: string): PlannedMount {
       rw: mode.rw,
       mode: modeText,
       propagation: mode.propagation ?? "rprivate",
+      ...(mode.propagation ? {} : { propagationDefaulted: true }),
       anonymous: false,
       copyData: false,
       createSource: true,
@@ -211,6 +214,7 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
       rw,
       mode: "",
       propagation,
+      ...(m.BindOptions?.Propagation ? {} : { propagationDefaulted: true }),
       anonymous: false,
       copyData: false,
       nonRecursive: m.BindOptions?.NonRecursive === true,
@@ -275,6 +279,25 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
       ...(driver ? { driver } : {}),
     },
   };
+}
+
+/**
+ * moby's validateBindDaemonRoot: a bind of the data root (or of a directory holding it) sees the
+ * overlay mounts of other containers; rprivate would pin them in this container's namespace
+ * after they are unmounted, so such a bind defaults to rslave, and only rslave or rshared may
+ * be asked for.
+ */
+function useSlaveInDaemonRoot(m: PlannedMount, daemonRoot: string): void {
+  if (m.type !== "bind") return;
+  if (!m.source.startsWith(daemonRoot) && !daemonRoot.startsWith(m.source)) return;
+  if (m.propagationDefaulted) {
+    m.propagation = "rslave";
+    return;
+  }
+  if (m.propagation === "rslave" || m.propagation === "rshared") return;
+  throw new InvalidParameterError(
+    `invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: "${daemonRoot}", bind mount source: "${m.source}", propagation: "${m.propagation}"`,
+  );
 }
 
 /**
@@ -365,6 +388,10 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
       throw new InvalidParameterError("BindOptions.ReadOnlyForceRecursive needs API v1.44 or newer");
     }
     claim(parseMountRequest(m, input.bindSourceExists));
+  }
+  if (input.daemonRoot) {
+    for (const m of byDest.values())
+      if (m.origin !== "volumes-from") useSlaveInDaemonRoot(m, input.daemonRoot);
   }
   if (input.readOnlyNonRecursiveDefault) {
     for (const m of byDest.values()) {

@@ -7,8 +7,16 @@ import { EngineError } from "../errors.ts";
 const needsShared = new Set(["shared", "rshared"]);
 const needsSharedOrSlave = new Set(["slave", "rslave"]);
 
-export async function checkBindPropagation(source: string, propagation: string): Promise<void> {
-  if (!needsShared.has(propagation) && !needsSharedOrSlave.has(propagation)) return;
+/**
+ * Returns the propagation to mount with: the one asked for, or rprivate where the daemon chose
+ * rslave itself (a bind of the data root) and the source cannot be a slave (moby's fallback).
+ */
+export async function checkBindPropagation(
+  source: string,
+  propagation: string,
+  defaulted = false,
+): Promise<string> {
+  if (!needsShared.has(propagation) && !needsSharedOrSlave.has(propagation)) return propagation;
   const { mountPoint, optional } = await sourceMount(source);
   const shared = optional.some((o) => o.startsWith("shared:"));
   const slave = optional.some((o) => o.startsWith("master:"));
@@ -16,6 +24,8 @@ export async function checkBindPropagation(source: string, propagation: string):
     throw new EngineError(`path ${source} is mounted on ${mountPoint} but it is not a shared mount`);
   }
   if (needsSharedOrSlave.has(propagation) && !shared && !slave) {
+    if (defaulted) return "rprivate";
     throw new EngineError(`path ${source} is mounted on ${mountPoint} but it is not a shared or slave mount`);
   }
+  return propagation;
 }

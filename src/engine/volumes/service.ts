@@ -3,7 +3,7 @@
 // mounted and filled (copy-up) at start, released at stop, anonymous ones dropped at rm -v.
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isMounted, mountsUnder } from "../../platform/volume-mount.ts";
 import { diskUsage } from "../../util/du.ts";
 import { checkFilterKeys, FilterError, type Filters, matchAny, matchLabels } from "../../util/filters.ts";
@@ -65,6 +65,11 @@ export class VolumeService {
 
   setUsers(fn: () => VolumeUser[]): void {
     this.users = fn;
+  }
+
+  /** The daemon's data root (binds of it default to rslave propagation). */
+  get daemonRoot(): string {
+    return dirname(this.d.root);
   }
 
   dataDir(name: string): string {
@@ -320,6 +325,7 @@ export class VolumeService {
     const mounted: MountPoint[] = [];
     for (const m of mountPoints) {
       let source = m.source;
+      let propagation = m.propagation;
       if (m.type === "tmpfs") {
         out.push({
           destination: m.destination,
@@ -345,7 +351,7 @@ export class VolumeService {
           // Docker's -v rule (and bind-create-mountpoint): a missing host path becomes a directory.
           await mkdir(m.source, { recursive: true, mode: 0o755 });
         }
-        await checkBindPropagation(m.source, m.propagation);
+        propagation = await checkBindPropagation(m.source, m.propagation, m.propagationDefaulted);
       } else {
         const v = this.d.repo.find(m.name ?? "");
         if (!v) throw new NotFoundError(`get ${m.name}: no such volume`);
@@ -360,7 +366,7 @@ export class VolumeService {
       }
       const options = [m.nonRecursive ? "bind" : "rbind"];
       if (!m.rw) options.push(await readOnlyOption(m, recursiveReadOnlyProblem));
-      options.push(m.propagation || "rprivate");
+      options.push(propagation || "rprivate");
       out.push({ destination: m.destination, type: "bind", source, options });
     }
     for (const m of mounted) this.publishMount(containerId, m, "mount");

@@ -753,6 +753,26 @@ describe("volumes", { skip }, () => {
     const info = await d.api.ok<{ Mounts: MountShape[] }>("GET", `/containers/${slave}/json`);
     assert.equal(info.Mounts[0]?.Propagation, "rslave");
     for (const id of [slave, shared, priv]) await d.api.ok("DELETE", `/containers/${id}`);
+
+    // Binds of the data root default to rslave (so they never pin other containers' overlay
+    // mounts), falling back to rprivate where the source cannot be a slave; only rslave or
+    // rshared may be asked for.
+    if (!d.owned) return;
+    const rootBind = await runOut(sh("ls -d /root-view/volumes", { Binds: [`${d.dataRoot}:/root-view:ro`] }));
+    assert.equal(rootBind.code, 0, rootBind.out);
+    const rootInfo = await d.api.ok<{ Mounts: MountShape[] }>("GET", `/containers/${rootBind.id}/json`);
+    assert.equal(rootInfo.Mounts[0]?.Propagation, "rslave");
+    await d.api.ok("DELETE", `/containers/${rootBind.id}`);
+    const refused = await d.api.call(
+      "POST",
+      "/containers/create",
+      sh("true", { Binds: [`${join(d.dataRoot, "volumes")}:/x:rprivate`] }),
+    );
+    assert.equal(refused.status, 400);
+    assert.equal(
+      refused.json<{ message: string }>().message,
+      `invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: "${d.dataRoot}", bind mount source: "${join(d.dataRoot, "volumes")}", propagation: "rprivate"`,
+    );
   });
 
   test("removing a volume never follows links its containers left in it", async () => {

@@ -121,4 +121,35 @@ describe("mount specs", () => {
     );
     assert.equal(plan[0]?.copyData, false);
   });
+
+  test("binds of the data root (or above it) default to rslave; other modes are refused", () => {
+    const plan = (hostConfig: Record<string, unknown>) =>
+      planMounts({
+        hostConfig,
+        volumes: {},
+        mountsOf: () => [],
+        bindSourceExists: () => true,
+        daemonRoot: "/var/lib/wharf",
+      });
+    assert.deepEqual(
+      plan({
+        Binds: ["/:/host:ro", "/var/lib/wharf/volumes:/v", "/srv:/s", "/var/lib/wharf:/w:rshared"],
+      }).map((m) => [m.destination, m.propagation]),
+      [
+        ["/host", "rslave"],
+        ["/v", "rslave"],
+        ["/s", "rprivate"],
+        ["/w", "rshared"],
+      ],
+    );
+    assert.throws(
+      () =>
+        plan({
+          Mounts: [
+            { Type: "bind", Source: "/var/lib", Target: "/x", BindOptions: { Propagation: "private" } },
+          ],
+        }),
+      /must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: "\/var\/lib\/wharf", bind mount source: "\/var\/lib", propagation: "private"/,
+    );
+  });
 });
