@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import {
   chmodSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -70,6 +71,20 @@ describe("copy-up", () => {
     assert.equal(await copyUp(rootfs, "/climb", vol), false);
     assert.equal(await copyUp(rootfs, "/etclink", vol), true);
     assert.equal(readFileSync(join(vol, "conf"), "utf8"), "container conf\n");
+  });
+
+  test("hard links in the image stay hard links in the volume", async () => {
+    mkdirSync(join(rootfs, "linked/d"), { recursive: true });
+    writeFileSync(join(rootfs, "linked/a"), "same\n");
+    linkSync(join(rootfs, "linked/a"), join(rootfs, "linked/d/b"));
+    const vol = join(base, "vol-links");
+    mkdirSync(vol);
+    assert.equal(await copyUp(rootfs, "/linked", vol), true);
+    const a = lstatSync(join(vol, "a"));
+    const b = lstatSync(join(vol, "d/b"));
+    assert.equal(a.ino, b.ino);
+    assert.equal(a.nlink, 2);
+    assert.notEqual(a.ino, lstatSync(join(rootfs, "linked/a")).ino, "a copy, not a link to the image");
   });
 
   test("a volume that already has content is left alone", async () => {
