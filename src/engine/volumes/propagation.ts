@@ -1,7 +1,7 @@
 // A bind asking for shared or slave propagation only gets it when its source is on a mount that
 // propagates: Docker refuses to start the container otherwise (moby's ensureShared and
 // ensureSharedOrSlave), instead of handing out a mount that silently propagates nothing.
-import { sourceMount } from "../../platform/mountinfo.ts";
+import { type SourceMount, sourceMount } from "../../platform/mountinfo.ts";
 import { EngineError } from "../errors.ts";
 
 const needsShared = new Set(["shared", "rshared"]);
@@ -17,7 +17,15 @@ export async function checkBindPropagation(
   defaulted = false,
 ): Promise<string> {
   if (!needsShared.has(propagation) && !needsSharedOrSlave.has(propagation)) return propagation;
-  const { mountPoint, optional } = await sourceMount(source);
+  let found: SourceMount;
+  try {
+    found = await sourceMount(source);
+  } catch (err) {
+    // A source gone since create: the runtime's mount reports it in its own words.
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return propagation;
+    throw err;
+  }
+  const { mountPoint, optional } = found;
   const shared = optional.some((o) => o.startsWith("shared:"));
   const slave = optional.some((o) => o.startsWith("master:"));
   if (needsShared.has(propagation) && !shared) {
