@@ -1,6 +1,7 @@
 // Overlay mounts for container root filesystems.
 import { readFileSync } from "node:fs";
 import { run } from "./exec.ts";
+import { MNT_DETACH, MS_RDONLY, sysMount, sysUnmount } from "./syscalls.ts";
 
 /**
  * Mounts an overlay at `target`. `lowerDirs` are relative to `cwd` (short links), which keeps
@@ -18,7 +19,25 @@ export async function mountOverlay(opts: {
   if (opts.upperDir && opts.workDir) data += `,upperdir=${opts.upperDir},workdir=${opts.workDir}`;
   if (opts.readonly) data = `ro,${data}`;
   if (data.length >= 4096) throw new Error(`overlay mount options too long (${data.length} bytes)`);
+  const options = opts.readonly ? data.slice("ro,".length) : data;
+  const flags = opts.readonly ? MS_RDONLY : 0;
+  if (mountIn(opts.cwd, () => sysMount("overlay", opts.target, "overlay", flags, options))) return;
+  // No FFI, or the kernel refused: the tool says why.
   await run("mount", ["-t", "overlay", "overlay", "-o", data, opts.target], { cwd: opts.cwd });
+}
+
+/**
+ * Runs a synchronous mount call with `cwd` as the working directory (the overlay's short
+ * lowerdir links are relative to it) and changes back before any other code runs.
+ */
+function mountIn(cwd: string, call: () => boolean | undefined): boolean | undefined {
+  const previous = process.cwd();
+  process.chdir(cwd);
+  try {
+    return call();
+  } finally {
+    process.chdir(previous);
+  }
 }
 
 export function isMounted(target: string): boolean {
@@ -30,6 +49,8 @@ export function isMounted(target: string): boolean {
 
 /** Unmounts `target` if it is mounted; falls back to a lazy unmount when it is busy. */
 export async function unmount(target: string): Promise<void> {
+  if (!isMounted(target)) return;
+  if (sysUnmount(target) || sysUnmount(target, MNT_DETACH)) return;
   if (!isMounted(target)) return;
   try {
     await run("umount", [target]);

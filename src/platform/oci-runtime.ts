@@ -3,7 +3,18 @@
 // so containers outlive wharfd.
 import { spawn } from "node:child_process";
 import { closeSync, constants, existsSync, openSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, open, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readFile,
+  readlink,
+  rm,
+  rmdir,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile, run } from "./exec.ts";
@@ -224,10 +235,40 @@ export class OciRuntime {
 
   /** Removes the runtime's state (and cgroup) of a container; tolerates one that is gone. */
   async delete(id: string): Promise<void> {
+    if (await this.deleteStopped(id)) return;
     const result = await execFile(this.path, this.args("delete", "--force", id));
     if (result.code !== 0 && !/does not exist|not found/i.test(result.stderr)) {
       throw new Error(`${this.name} delete ${id}: ${runtimeMessage(result.stderr)}`);
     }
+  }
+
+  /**
+   * For runc, `delete` of a container whose init has exited only removes its cgroup
+   * directories and its state dir (wharf sets no hooks), so wharfd does that itself and saves
+   * spawning the runtime on every container exit. Returns false, having changed nothing that
+   * `delete --force` would not redo, when the container may still run or anything is unusual.
+   */
+  private async deleteStopped(id: string): Promise<boolean> {
+    if (this.name !== "runc") return false;
+    const dir = join(this.stateRoot, id);
+    let state: RuncState;
+    try {
+      state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as RuncState;
+    } catch {
+      return false;
+    }
+    if (typeof state.init_process_pid !== "number" || typeof state.cgroup_paths !== "object") return false;
+    if (await processRunning(state.init_process_pid, state.init_process_start)) return false;
+    for (const path of new Set(Object.values(state.cgroup_paths ?? {}))) {
+      // A cgroup that still holds processes (EBUSY) is runc's to kill and remove.
+      const removed = await rmdir(path).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => err.code === "ENOENT",
+      );
+      if (!removed) return false;
+    }
+    await rm(dir, { recursive: true, force: true });
+    return true;
   }
 
   async pause(id: string): Promise<void> {
@@ -280,4 +321,21 @@ export class OciRuntime {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The part of runc's `state.json` that `deleteStopped` reads. */
+interface RuncState {
+  init_process_pid?: number;
+  init_process_start?: number;
+  cgroup_paths?: Record<string, string>;
+}
+
+/** Whether `pid` is still the process that started at `startTicks` (field 22 of its stat) and not a zombie. */
+async function processRunning(pid: number, startTicks: number | undefined): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  if (stat === "") return false;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return false;
+  // fields[0] is stat's field 3, so field 22 (starttime) is fields[19].
+  return startTicks === undefined || Number(fields[19]) === startTicks;
 }
