@@ -1,7 +1,8 @@
 // Overlay mounts for container root filesystems.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { run } from "./exec.ts";
-import { MNT_DETACH, MS_RDONLY, sysMount, sysUnmount } from "./syscalls.ts";
+import { MS_RDONLY, sysMount } from "./syscalls.ts";
 
 /**
  * Mounts an overlay at `target`. `lowerDirs` are relative to `cwd` (short links), which keeps
@@ -47,10 +48,25 @@ export function isMounted(target: string): boolean {
     .some((line) => line.split(" ")[1] === escaped);
 }
 
-/** Unmounts `target` if it is mounted; falls back to a lazy unmount when it is busy. */
+/**
+ * Whether another filesystem is mounted on the directory `target` (its device differs from its
+ * parent's): cheaper than reading the mount table, and right for overlay and tmpfs mounts, not
+ * for a bind mount within one filesystem (use isMounted for those).
+ */
+export function isMountPoint(target: string): boolean {
+  try {
+    return statSync(target).dev !== statSync(dirname(target)).dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Unmounts `target` if it is mounted; falls back to a lazy unmount when it is busy. Through
+ * umount(8), not umount2 in-process: unmounting an overlay syncs its upper filesystem, which can
+ * take seconds after heavy writes and must not stall the daemon's event loop.
+ */
 export async function unmount(target: string): Promise<void> {
-  if (!isMounted(target)) return;
-  if (sysUnmount(target) || sysUnmount(target, MNT_DETACH)) return;
   if (!isMounted(target)) return;
   try {
     await run("umount", [target]);

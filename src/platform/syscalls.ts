@@ -1,16 +1,13 @@
-// Direct mount(2)/umount2(2) through Node's FFI (node:ffi, Node 26), so the container start and
-// stop path does not spawn mount/umount (a fork+exec of util-linux each, ~5–10 ms per call on
-// a busy 2-core host). When FFI is unavailable (disabled, or a Node without it), callers fall
-// back to the tools. errno is not read: a call that fails is retried through the tool, which
-// reports the kernel's reason in words.
+// Direct mount(2) through Node's FFI (node:ffi, Node 26), so the container start path does not
+// spawn mount(8) (a fork+exec of util-linux, ~5–10 ms on a busy 2-core host). When FFI is
+// unavailable (disabled, or a Node without it), callers fall back to the tool. errno is not
+// read: a call that fails is retried through the tool, which reports the kernel's reason in words.
 import type * as Ffi from "node:ffi";
 
 export const MS_RDONLY = 1;
-export const MNT_DETACH = 2;
 
 interface Libc {
   mount(source: string, target: string, fstype: string, flags: bigint, data: string): number;
-  umount2(target: string, flags: number): number;
 }
 
 let libc: Libc | null | undefined;
@@ -24,7 +21,6 @@ function load(): Libc | null {
     if (!ffi) return libc;
     const { functions } = ffi.dlopen("libc.so.6", {
       mount: { arguments: ["string", "string", "string", "uint64", "string"], return: "int32" },
-      umount2: { arguments: ["string", "int32"], return: "int32" },
     });
     libc = functions as unknown as Libc;
   } catch {
@@ -44,11 +40,4 @@ export function sysMount(
   const c = load();
   if (!c) return undefined;
   return c.mount(source, target, fstype, BigInt(flags), data) === 0;
-}
-
-/** umount2(2): true when unmounted, false when it failed, undefined when FFI is unavailable. */
-export function sysUnmount(target: string, flags = 0): boolean | undefined {
-  const c = load();
-  if (!c) return undefined;
-  return c.umount2(target, flags) === 0;
 }
