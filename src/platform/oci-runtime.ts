@@ -15,9 +15,12 @@ import {
   symlink,
   writeFile,
 } from "node:fs/promises";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { execFile, run } from "./exec.ts";
+import { pipeFds, spawnDetached } from "./spawn-fast.ts";
 
 export interface CreateOptions {
   id: string;
@@ -159,19 +162,7 @@ export class OciRuntime {
 
   /** Starts a conmon (it double-forks and stays) and returns the pid it reports on its sync pipe. */
   private async spawnConmon(args: string[], dir: string): Promise<number> {
-    // conmon's own diagnostics go to a file: a pipe to us would break when wharfd restarts.
-    const errFd = openSync(join(dir, "conmon.log"), "a");
-    // cwd = the bundle: conmon drops files there (an "oom" marker when the kernel OOM-kills).
-    const child = spawn(this.conmonPath, args, {
-      cwd: dir,
-      stdio: ["ignore", "ignore", errFd, "pipe"],
-      env: { ...process.env, _OCI_SYNCPIPE: "3" },
-      detached: true,
-    });
-    closeSync(errFd);
-    child.unref();
-    const sync = child.stdio[3];
-    if (!sync) throw new RuntimeCreateError("conmon: no sync pipe");
+    const sync = this.startConmon(args, dir);
     const message = await new Promise<{ data: number; message?: string }>((resolve, reject) => {
       let buf = "";
       sync.on("data", (chunk: Buffer) => {
@@ -187,10 +178,49 @@ export class OciRuntime {
         }
       });
       sync.on("end", () => reject(new RuntimeCreateError(`conmon exited without reporting: ${buf}`)));
-      child.on("error", reject);
+      sync.on("error", reject);
     });
     if (message.data < 0) throw new RuntimeCreateError(runtimeMessage(message.message ?? "unknown error"));
     return message.data;
+  }
+
+  /**
+   * Spawns conmon detached, its stderr to `<dir>/conmon.log` and its sync pipe on fd 3; returns
+   * the pipe's read end. posix_spawn where FFI allows (see spawn-fast.ts), else libuv's spawn.
+   */
+  private startConmon(args: string[], dir: string): Readable {
+    // conmon's own diagnostics go to a file: a pipe to us would break when wharfd restarts.
+    const errFd = openSync(join(dir, "conmon.log"), "a");
+    const env = { ...process.env, _OCI_SYNCPIPE: "3" };
+    try {
+      const pipe = pipeFds();
+      if (pipe) {
+        const [readFd, writeFd] = pipe;
+        try {
+          // cwd = the bundle: conmon drops files there (an "oom" marker when the kernel OOM-kills).
+          spawnDetached({ file: this.conmonPath, args, env, cwd: dir, fds: [null, null, errFd, writeFd] });
+        } catch (err) {
+          closeSync(readFd);
+          throw err;
+        } finally {
+          closeSync(writeFd);
+        }
+        return new Socket({ fd: readFd, readable: true, writable: false });
+      }
+      const child = spawn(this.conmonPath, args, {
+        cwd: dir,
+        stdio: ["ignore", "ignore", errFd, "pipe"],
+        env,
+        detached: true,
+      });
+      child.unref();
+      const sync = child.stdio[3] as Readable | null;
+      if (!sync) throw new RuntimeCreateError("conmon: no sync pipe");
+      child.on("error", (err) => sync.destroy(err));
+      return sync;
+    } finally {
+      closeSync(errFd);
+    }
   }
 
   /**

@@ -1,17 +1,20 @@
-// The container start/stop path's shortcuts around spawning tools: overlay mounts through
-// mount(2), and removing a stopped runc container's state and cgroups
+// The container start/stop path's shortcuts: overlay mounts through mount(2), conmon started
+// with posix_spawn, and removing a stopped runc container's state and cgroups
 // without `runc delete`. Each test hides the tool (PATH, or a runtime path that does not
 // exist), so passing proves the shortcut did the work; the fallbacks are checked too.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, readFileSync } from "node:fs";
 import { lstat, mkdir, mkdtemp, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { text } from "node:stream/consumers";
 import { after, test } from "node:test";
 import { isMounted, isMountPoint, mountOverlay, unmount } from "../../../src/platform/mount.ts";
 import { OciRuntime } from "../../../src/platform/oci-runtime.ts";
+import { pipeFds, spawnDetached } from "../../../src/platform/spawn-fast.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root" : false;
 const dirs: string[] = [];
@@ -171,4 +174,41 @@ test("a running container is never deleted by the shortcut: it goes to the runti
   await runc.delete(id);
   assert.equal(existsSync(join(stateRoot, id)), false);
   for (const path of cgroups) assert.equal(existsSync(path), false, `${path} removed`);
+});
+
+test("posix_spawn starts a detached child with the fds, cwd, env and signals asked for, and reaps it", async () => {
+  const pipe = pipeFds();
+  assert.ok(pipe, "node:ffi is available on the pinned Node");
+  const [readFd, writeFd] = pipe;
+  const script =
+    'echo "$(pwd) $WHARF_X $(cut -d" " -f6 /proc/self/stat) $$ $(grep SigIgn /proc/self/status | tr -d "\\t")" >&3; sleep 0.3';
+  let pid: number | undefined;
+  try {
+    pid = spawnDetached({
+      file: "sh",
+      args: ["-c", script],
+      env: { PATH: "/usr/bin:/bin", WHARF_X: "from-env" },
+      cwd: tmpdir(),
+      fds: [null, null, null, writeFd],
+    });
+  } finally {
+    closeSync(writeFd);
+  }
+  assert.ok(pid && pid > 0);
+  const out = (await text(new Socket({ fd: readFd, readable: true, writable: false }))).trim();
+  const [cwd, env, session, shellPid, sigIgn] = out.split(" ");
+  assert.equal(cwd, tmpdir());
+  assert.equal(env, "from-env");
+  assert.equal(session, shellPid, "the child leads a session of its own");
+  const ignored = BigInt(`0x${(sigIgn ?? "").replace("SigIgn:", "")}`);
+  assert.equal(ignored & (1n << 12n), 0n, "SIGPIPE back to its default, though Node ignores it");
+  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(existsSync(`/proc/${pid}`), false, "exited and reaped (no zombie left)");
+});
+
+test("posix_spawn of a missing program throws ENOENT and leaves nothing behind", () => {
+  assert.throws(
+    () => spawnDetached({ file: "wharf-no-such-tool", args: [], env: {}, cwd: "/", fds: [null, null, null] }),
+    { code: "ENOENT" },
+  );
 });
