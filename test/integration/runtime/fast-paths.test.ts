@@ -1,5 +1,5 @@
-// The container start/stop path's shortcuts: overlay mounts through mount(2), conmon started
-// with posix_spawn, and removing a stopped runc container's state and cgroups
+// The container start/stop path's shortcuts: overlay mounts through mount(2), conmon and the
+// tools exec.ts runs started with posix_spawn, and removing a stopped runc container's state and cgroups
 // without `runc delete`. Each test hides the tool (PATH, or a runtime path that does not
 // exist), so passing proves the shortcut did the work; the fallbacks are checked too.
 import assert from "node:assert/strict";
@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { after, test } from "node:test";
+import { execFile } from "../../../src/platform/exec.ts";
 import { isMounted, isMountPoint, mountOverlay, unmount } from "../../../src/platform/mount.ts";
 import { OciRuntime } from "../../../src/platform/oci-runtime.ts";
 import { pipeFds, spawnDetached } from "../../../src/platform/spawn-fast.ts";
@@ -211,4 +212,13 @@ test("posix_spawn of a missing program throws ENOENT and leaves nothing behind",
     () => spawnDetached({ file: "wharf-no-such-tool", args: [], env: {}, cwd: "/", fds: [null, null, null] }),
     { code: "ENOENT" },
   );
+});
+
+test("execFile through posix_spawn: input, output, exit code, cwd, a killed tool, a missing one", async () => {
+  const r = await execFile("sh", ["-c", "cat; echo oops >&2; exit 3"], { input: "to stdin\n" });
+  assert.deepEqual(r, { code: 3, stdout: "to stdin\n", stderr: "oops\n" });
+  assert.equal((await execFile("pwd", [], { cwd: tmpdir() })).stdout.trim(), tmpdir());
+  assert.equal((await execFile("sh", ["-c", "kill -9 $$"])).code, 128);
+  assert.equal((await execFile("sh", ["-c", "head -c 3000000 /dev/zero"])).stdout.length, 3_000_000);
+  await assert.rejects(execFile("wharf-no-such-tool", []), { code: "ENOENT" });
 });
