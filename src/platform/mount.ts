@@ -2,7 +2,9 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { run } from "./exec.ts";
-import { MS_RDONLY, sysMount } from "./syscalls.ts";
+import { libc } from "./libc.ts";
+
+const MS_RDONLY = 1;
 
 /**
  * Mounts an overlay at `target`. `lowerDirs` are relative to `cwd` (short links), which keeps
@@ -18,20 +20,21 @@ export async function mountOverlay(opts: {
 }): Promise<void> {
   let data = `lowerdir=${opts.lowerDirs.join(":")}`;
   if (opts.upperDir && opts.workDir) data += `,upperdir=${opts.upperDir},workdir=${opts.workDir}`;
-  if (opts.readonly) data = `ro,${data}`;
-  if (data.length >= 4096) throw new Error(`overlay mount options too long (${data.length} bytes)`);
-  const options = opts.readonly ? data.slice("ro,".length) : data;
-  const flags = opts.readonly ? MS_RDONLY : 0;
-  if (mountIn(opts.cwd, () => sysMount("overlay", opts.target, "overlay", flags, options))) return;
-  // No FFI, or the kernel refused: the tool says why.
-  await run("mount", ["-t", "overlay", "overlay", "-o", data, opts.target], { cwd: opts.cwd });
+  if (data.length >= 4093) throw new Error(`overlay mount options too long (${data.length} bytes)`);
+  // mount(2) in-process saves spawning mount(8); errno is not read, so when there is no FFI or
+  // the kernel refuses, the tool runs and says why in words.
+  const c = libc();
+  const flags = BigInt(opts.readonly ? MS_RDONLY : 0);
+  if (c && mountIn(opts.cwd, () => c.mount("overlay", opts.target, "overlay", flags, data) === 0)) return;
+  const toolOptions = opts.readonly ? `ro,${data}` : data;
+  await run("mount", ["-t", "overlay", "overlay", "-o", toolOptions, opts.target], { cwd: opts.cwd });
 }
 
 /**
  * Runs a synchronous mount call with `cwd` as the working directory (the overlay's short
  * lowerdir links are relative to it) and changes back before any other code runs.
  */
-function mountIn(cwd: string, call: () => boolean | undefined): boolean | undefined {
+function mountIn(cwd: string, call: () => boolean): boolean {
   const previous = process.cwd();
   process.chdir(cwd);
   try {

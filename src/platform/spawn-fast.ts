@@ -1,14 +1,14 @@
 // Starting processes with posix_spawnp(3) through node:ffi. libuv's spawn fork()s,
 // which copies the page tables of the whole daemon: with wharfd's ~90 MB that blocks the event
 // loop 3–10 ms per spawn, growing with the heap. glibc's posix_spawn uses
-// clone(CLONE_VM|CLONE_VFORK) instead, whose cost does not depend on the daemon's size. Used on
+// clone(CLONE_VM|CLONE_VFORK) instead, whose cost does not depend on the daemon's size. Used
 // for conmon and for the tools exec.ts runs; where FFI is unavailable the functions return
 // undefined and callers fall back to child_process.spawn.
 
-import type * as Ffi from "node:ffi";
 import { closeSync } from "node:fs";
 import { Socket } from "node:net";
 import { text } from "node:stream/consumers";
+import { addressOf, type Libc, libc as load } from "./libc.ts";
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -16,66 +16,6 @@ const POSIX_SPAWN_SETSID = 0x80;
 const O_RDWR = 2;
 const O_CLOEXEC = 0o2000000;
 const WNOHANG = 1;
-
-interface Libc {
-  posix_spawnp(pid: Buffer, file: string, actions: Buffer, attr: Buffer, argv: Buffer, envp: Buffer): number;
-  posix_spawn_file_actions_init(actions: Buffer): number;
-  posix_spawn_file_actions_destroy(actions: Buffer): number;
-  posix_spawn_file_actions_adddup2(actions: Buffer, fd: number, newFd: number): number;
-  posix_spawn_file_actions_addopen(
-    actions: Buffer,
-    fd: number,
-    path: string,
-    flags: number,
-    mode: number,
-  ): number;
-  posix_spawn_file_actions_addchdir_np(actions: Buffer, path: string): number;
-  posix_spawnattr_init(attr: Buffer): number;
-  posix_spawnattr_destroy(attr: Buffer): number;
-  posix_spawnattr_setflags(attr: Buffer, flags: number): number;
-  posix_spawnattr_setsigmask(attr: Buffer, set: Buffer): number;
-  posix_spawnattr_setsigdefault(attr: Buffer, set: Buffer): number;
-  sigemptyset(set: Buffer): number;
-  sigfillset(set: Buffer): number;
-  pipe2(fds: Buffer, flags: number): number;
-  waitpid(pid: number, status: Buffer, options: number): number;
-}
-
-let ffi: typeof Ffi | undefined;
-let libc: Libc | null | undefined;
-
-function load(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (process.env.WHARF_NO_FFI === "1") return libc;
-  try {
-    ffi = process.getBuiltinModule("node:ffi") as typeof Ffi | undefined;
-    if (!ffi) return libc;
-    const b = "buffer" as const;
-    const i = "int32" as const;
-    const { functions } = ffi.dlopen("libc.so.6", {
-      posix_spawnp: { arguments: [b, "string", b, b, b, b], return: i },
-      posix_spawn_file_actions_init: { arguments: [b], return: i },
-      posix_spawn_file_actions_destroy: { arguments: [b], return: i },
-      posix_spawn_file_actions_adddup2: { arguments: [b, i, i], return: i },
-      posix_spawn_file_actions_addopen: { arguments: [b, i, "string", i, "uint32"], return: i },
-      posix_spawn_file_actions_addchdir_np: { arguments: [b, "string"], return: i },
-      posix_spawnattr_init: { arguments: [b], return: i },
-      posix_spawnattr_destroy: { arguments: [b], return: i },
-      posix_spawnattr_setflags: { arguments: [b, "int16"], return: i },
-      posix_spawnattr_setsigmask: { arguments: [b, b], return: i },
-      posix_spawnattr_setsigdefault: { arguments: [b, b], return: i },
-      sigemptyset: { arguments: [b], return: i },
-      sigfillset: { arguments: [b], return: i },
-      pipe2: { arguments: [b, i], return: i },
-      waitpid: { arguments: [i, b, i], return: i },
-    });
-    libc = functions as unknown as Libc;
-  } catch {
-    libc = null;
-  }
-  return libc;
-}
 
 /** A pipe whose both ends close on exec: [read, write]. Undefined without FFI. */
 export function pipeFds(): [number, number] | undefined {
@@ -91,7 +31,7 @@ function cStringArray(strings: string[]): { array: Buffer; keep: Buffer[] } {
   const keep = strings.map((s) => Buffer.from(`${s}\0`));
   const array = Buffer.alloc(8 * (keep.length + 1));
   keep.forEach((b, i) => {
-    array.writeBigUInt64LE((ffi as typeof Ffi).getRawPointer(b), 8 * i);
+    array.writeBigUInt64LE(addressOf(b), 8 * i);
   });
   return { array, keep };
 }
