@@ -2,7 +2,8 @@
 // that content, ownership, modes and times kept (Docker's copyExistingContents). Symlinks are
 // copied as links and never followed, and the source path itself is resolved inside the
 // container's root, so nothing outside the rootfs is ever read and nothing outside the volume
-// is ever written. Hard links within the copied tree stay links.
+// is ever written. Hard links within the copied tree stay links; file capabilities and user.*
+// attributes are kept.
 import { constants, type Stats } from "node:fs";
 import {
   chmod,
@@ -19,6 +20,7 @@ import {
   utimes,
 } from "node:fs/promises";
 import path from "node:path";
+import { dumpXattrs, setXattr } from "../../platform/xattr.ts";
 
 const MAX_SYMLINKS = 255;
 
@@ -111,6 +113,25 @@ async function copyTree(srcDir: string, destDir: string, links: LinkMap): Promis
   }
 }
 
+/** The extended attributes images carry (as layers are unpacked): file capabilities, user.*. */
+const IMAGE_XATTRS = "^(security\\.capability|user\\..*)$";
+
+/**
+ * Carries the image's extended attributes over, after every chown (a chown drops file
+ * capabilities). Paths are those copyTree made, inside the volume.
+ */
+async function copyXattrs(srcRoot: string, destRoot: string): Promise<void> {
+  for (const [file, attrs] of await dumpXattrs(srcRoot, IMAGE_XATTRS)) {
+    const rel = path.relative(srcRoot, file);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) continue;
+    const dest = path.join(destRoot, rel);
+    // Only what copyTree made: device nodes, fifos and sockets are left out.
+    const st = await lstat(dest).catch(() => undefined);
+    if (!st || st.isSymbolicLink()) continue;
+    for (const [name, value] of attrs) await setXattr(dest, name, value);
+  }
+}
+
 /**
  * Copies the rootfs's content at `containerPath` into `volumeDir` if the volume is empty and the
  * image has a directory there. Returns whether anything was copied.
@@ -122,6 +143,7 @@ export async function copyUp(rootfs: string, containerPath: string, volumeDir: s
   if (!st.isDirectory()) return false;
   if (!(await isEmptyDir(volumeDir))) return false;
   await copyTree(src, volumeDir, new Map());
+  await copyXattrs(src, volumeDir);
   // The volume's root takes the image directory's owner and mode too.
   await copyMeta(volumeDir, st, false);
   return true;

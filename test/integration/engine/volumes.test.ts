@@ -72,11 +72,13 @@ async function importDataImage(d: TestDaemon, dir: string): Promise<void> {
   // image importer refuses them in layers).
   symlinkSync("../bin/busybox", join(root, "data/link"));
   await chown(join(root, "data/f"), 1234, 99);
+  // A user.* attribute travels in the layer (tar --xattrs) and must survive copy-up.
+  execFileSync("setfattr", ["-n", "user.origin", "-v", "image", join(root, "data/f")]);
   await chown(join(root, "data/sub"), 42, 43);
   execFileSync("chmod", ["0750", join(root, "data/sub")]);
   execFileSync("chmod", ["0711", join(root, "data")]);
   const tar = join(dir, "img.tar");
-  execFileSync("tar", ["-C", root, "-cf", tar, "bin", "data"]);
+  execFileSync("tar", ["--xattrs", "--xattrs-include=user.*", "-C", root, "-cf", tar, "bin", "data"]);
   const changes = ['CMD ["sh"]', "VOLUME /data"].map((c) => `changes=${encodeURIComponent(c)}`).join("&");
   const res = await d.api.call("POST", `/images/create?fromSrc=-&repo=voldata:latest&${changes}`, undefined, {
     headers: { "Content-Type": "application/x-tar" },
@@ -498,6 +500,14 @@ describe("volumes", { skip }, () => {
       HostConfig: { Binds: ["v-copy:/data"] },
     });
     assert.equal(named.out, "from-image\n");
+    if (d.owned) {
+      const attr = execFileSync("getfattr", [
+        "-n",
+        "user.origin",
+        join(d.dataRoot, "volumes/v-copy/_data/f"),
+      ]).toString();
+      assert.match(attr, /^user\.origin="image"$/m);
+    }
     const nocopy = await runOut({
       Image: "voldata",
       Cmd: ["ls", "-A", "/data"],
