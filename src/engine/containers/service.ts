@@ -156,7 +156,7 @@ export class ContainerService {
     const imageConfig = (await this.d.images.config(image.id)).config ?? {};
     const hostConfig: HostConfig = validateHostConfig(body.HostConfig ?? {}, this.d.runtimes.names());
     const config = mergeImageConfig(body, imageConfig);
-    const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {});
+    const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {}, body);
     const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     if (command.length === 0) throw new InvalidParameterError("No command specified");
     // Checked before anything exists, so bad mounts leave nothing behind.

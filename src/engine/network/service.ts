@@ -49,6 +49,7 @@ import {
   pickSubnet,
 } from "./ipam.ts";
 import { ipv4Config, ipv4Request, ipv6Config, withIPv6 } from "./ipam-config.ts";
+import { checkNetworkModeConflicts, type RequestedConfig } from "./mode-checks.ts";
 import { removeIdlePortmapChains, withPortmapLock } from "./portmap-chains.ts";
 import { PortConflictError, PortReservations, portRequests } from "./ports.ts";
 import type { EndpointRecord, IpamConfigEntry, NetworkRecord, NetworkStore, PortMapping } from "./store.ts";
@@ -387,21 +388,15 @@ export class NetworkService {
   normalizeCreate(
     hc: HostConfig,
     nc: { EndpointsConfig?: Record<string, unknown> },
+    requested: RequestedConfig = {},
   ): { EndpointsConfig: Record<string, EndpointSettings> } {
     const mode = hc.NetworkMode || "default";
     hc.NetworkMode = mode;
     const endpoints = (nc.EndpointsConfig ?? {}) as Record<string, EndpointSettings | null>;
-    if (mode.startsWith("container:")) {
-      const target = mode.slice("container:".length);
-      if (!target) throw new InvalidParameterError("container mode requires a container name or ID");
-      this.containers.get(target);
-      if (hc.PortBindings && Object.keys(hc.PortBindings as object).length > 0) {
-        throw new InvalidParameterError(
-          "conflicting options: port publishing and the container type network mode",
-        );
-      }
-      return { EndpointsConfig: {} };
-    }
+    checkNetworkModeConflicts(mode, requested, hc, endpoints);
+    // As Docker, the joined container is looked up at start: a 404 here would make the docker
+    // CLI take it for a missing image and try to pull one.
+    if (mode.startsWith("container:")) return { EndpointsConfig: {} };
     if (mode === "host" || mode === "none") {
       return { EndpointsConfig: {} };
     }
@@ -517,7 +512,9 @@ export class NetworkService {
     else if (netnsExists(this.netnsPath(target.id)))
       namespace = { mode: "netns", path: this.netnsPath(target.id) };
     else namespace = { mode: "netns", path: `/proc/${target.state.Pid}/ns/net` };
-    // The joined container's names and resolvers apply here too.
+    // As Docker: the joined container's hostname, names and resolvers apply here too.
+    c.config.Hostname = target.config.Hostname;
+    c.config.Domainname = target.config.Domainname;
     for (const [from, to] of [
       [target.hostsPath, c.hostsPath],
       [target.resolvConfPath, c.resolvConfPath],
