@@ -222,6 +222,12 @@ describe("docker CLI: published ports and networking run flags", {
     assert.doesNotMatch(missing.err, /Unable to find image/, "the CLI must not go pulling");
   });
 
+  test("host mode: -p is discarded with Docker's warning", () => {
+    const r = docker("run", "--rm", "--network", "host", "-p", "80:80", image, "true");
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /^WARNING: Published ports are discarded when using host network mode$/m);
+  });
+
   test("--hostname, --add-host host-gateway, --dns, --dns-search, --dns-option and --mac-address", () => {
     const gw = docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "bridge").out.trim();
     const api = docker("version", "-f", "{{.Server.APIVersion}}").out.trim();

@@ -51,3 +51,10 @@ export function checkNetworkModeConflicts(
   if (host && nonEmpty(hc.Links))
     throw conflict("host type networking can't be used with links. This would result in undefined behavior");
 }
+
+/** The create response's warnings about networking (dockerd's verifyPlatformContainerSettings). */
+export function networkModeWarnings(hc: HostConfig): string[] {
+  return hc.NetworkMode === "host" && nonEmpty(hc.PortBindings)
+    ? ["Published ports are discarded when using host network mode"]
+    : [];
+}

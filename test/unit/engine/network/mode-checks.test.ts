@@ -2,7 +2,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { InvalidParameterError } from "../../../../src/engine/errors.ts";
-import { checkNetworkModeConflicts } from "../../../../src/engine/network/mode-checks.ts";
+import {
+  checkNetworkModeConflicts,
+  networkModeWarnings,
+} from "../../../../src/engine/network/mode-checks.ts";
 
 const refused = (fn: () => void, message: string) =>
   assert.throws(fn, (err: unknown) => err instanceof InvalidParameterError && err.message === message);
@@ -70,5 +73,14 @@ describe("network mode conflicts", () => {
       { Dns: ["1.1.1.1"], ExtraHosts: ["a:1.2.3.4"], Links: ["a:b"], PublishAllPorts: true },
       {},
     );
+  });
+
+  test("host mode warns that published ports are discarded", () => {
+    assert.deepEqual(
+      networkModeWarnings({ NetworkMode: "host", PortBindings: { "80/tcp": [{ HostPort: "80" }] } }),
+      ["Published ports are discarded when using host network mode"],
+    );
+    assert.deepEqual(networkModeWarnings({ NetworkMode: "host", PortBindings: {} }), []);
+    assert.deepEqual(networkModeWarnings({ NetworkMode: "default", PortBindings: { "80/tcp": [{}] } }), []);
   });
 });
