@@ -299,7 +299,14 @@ describe("published ports", { skip }, () => {
     assert.equal(await httpGet(`http://127.0.0.1:${port}/`), "next\n");
   });
 
-  test("a container that dies while wharfd is down gives its published port back at the next start", async () => {
+  test("across a wharfd crash a running container's port keeps answering and stays held; one that died gives its port back", async () => {
+    const keeper = await d.api.run({
+      Image: "busybox",
+      Cmd: server("kept"),
+      HostConfig: { PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
+    });
+    const keptPort = (await inspect(keeper)).NetworkSettings.Ports["80/tcp"]?.[0]?.HostPort ?? "";
+    assert.equal(await httpGet(`http://127.0.0.1:${keptPort}/`), "kept\n");
     const id = await d.api.run({
       Image: "busybox",
       Cmd: ["sleep", "300"],
@@ -323,5 +330,15 @@ describe("published ports", { skip }, () => {
     assert.equal((await defaultBridgePorts()).length, vethsBefore.length - 1, "its veth is gone");
     assert.ok(!readFileSync("/proc/self/mounts", "utf8").includes(info.NetworkSettings.SandboxKey));
     await close(await listen(port, "127.0.0.1")); // the host port is free again
+
+    assert.equal(await httpGet(`http://127.0.0.1:${keptPort}/`), "kept\n");
+    const { Id: clash } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
+      Image: "busybox",
+      Cmd: ["sleep", "300"],
+      HostConfig: { PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: keptPort }] } },
+    });
+    const res = await d.api.call("POST", `/containers/${clash}/start`);
+    assert.equal(res.status, 500, "the survivor's port is held again after the restart");
+    await d.api.ok("DELETE", `/containers/${clash}`);
   });
 });
