@@ -980,7 +980,8 @@ export class NetworkService {
           });
           this.store.saveEndpoint(ep);
         } catch (err) {
-          this.store.deleteEndpoint(ep.id);
+          // CNI DEL undoes whatever the failed ADD got done (veth, routes); the lease goes too.
+          await this.detachEndpoint(ep, this.netnsPath(c.id)).catch(() => undefined);
           throw new EngineError(`failed to connect ${c.name} to ${n.name}: ${(err as Error).message}`);
         }
       }
