@@ -306,6 +306,11 @@ describe("docker CLI: published ports and networking run flags", {
       "300",
     );
     assert.equal(runB.code, 0, runB.err);
+    // As Docker, the top-level address fields are the default bridge's only.
+    assert.equal(
+      docker("inspect", "-f", "[{{.NetworkSettings.IPAddress}}][{{.NetworkSettings.Gateway}}]", b).out,
+      "[][]\n",
+    );
     const resolvBefore = docker("exec", a, "cat", "/etc/resolv.conf").out;
     assert.notEqual(docker("exec", a, "nslookup", b).code, 0, "the default bridge has no names");
 
@@ -327,5 +332,12 @@ describe("docker CLI: published ports and networking run flags", {
     assert.doesNotMatch(docker("exec", a, "cat", "/etc/hosts").out, new RegExp(`^${esc(ip)}\t`, "m"));
     assert.notEqual(docker("exec", b, "nslookup", "second").code, 0, "the alias left with the endpoint");
     assert.notEqual(docker("exec", a, "nslookup", b).code, 0);
+
+    // Joining the default bridge later fills them, with that network's gateway.
+    assert.equal(docker("network", "connect", "bridge", b).code, 0);
+    const gw = docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "bridge").out.trim();
+    const top = docker("inspect", "-f", "{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}}", b).out;
+    const bridgeIp = docker("inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", b).out.trim();
+    assert.equal(top, `${bridgeIp} ${gw}\n`);
   });
 });

@@ -1108,11 +1108,12 @@ export class NetworkService {
     return out;
   }
 
-  /** Primary endpoint of a running container (for the top-level NetworkSettings fields). */
+  /**
+   * The endpoint behind the top-level NetworkSettings fields (IPAddress, Gateway, MacAddress…):
+   * as Docker, only the default bridge's; a container on user networks only has them empty.
+   */
   primaryEndpoint(c: NetworkedContainer): EndpointRecord | undefined {
-    const eps = this.store.endpointsOf(c.id);
-    const def = eps.find((e) => this.store.network(e.networkId)?.isDefault);
-    return def ?? eps[0];
+    return this.store.endpointsOf(c.id).find((e) => this.store.network(e.networkId)?.isDefault);
   }
 
   sandboxKey(c: NetworkedContainer): string {
