@@ -173,6 +173,15 @@ describe("docker CLI: published ports and networking run flags", {
     }
   });
 
+  test("-p [::1]:PORT:80 answers on ::1", async () => {
+    const port = await freeRange(1);
+    const c = name("six");
+    const run = docker("run", "-d", "--name", c, "-p", `[::1]:${port}:80`, image, ...serve("six"));
+    assert.equal(run.code, 0, run.err);
+    assert.equal(docker("port", c).out, `80/tcp -> [::1]:${port}\n`);
+    assert.equal(await httpGet(`http://[::1]:${port}/`), "six\n");
+  });
+
   test("a host port in use fails the run with exit 125 and leaves the container created", async () => {
     const holder = name("holder");
     const base = await freeRange(1);

@@ -168,7 +168,9 @@ export class NetworkService {
     }
     for (const c of new Set(this.store.allEndpoints().map((e) => e.containerId))) {
       if (running(c)) {
-        const mappings = this.store.endpointsOf(c).flatMap((e) => e.ports);
+        const mappings = this.store
+          .endpointsOf(c)
+          .flatMap((e) => e.ports.map((m) => ({ ...m, containerIp: e.ipv4 })));
         const errors = await this.ports.restore(c, mappings);
         for (const e of errors) log.warn("cannot hold published port again", { container: c, port: e });
         const rec = this.containers.find(c);
@@ -480,7 +482,7 @@ export class NetworkService {
       const gw = endpoints.find((e) => e.gateway !== "" && !this.store.network(e.networkId)?.internal);
       if (requests.length > 0 && gw) {
         try {
-          gw.ports = await this.ports.reserve(c.id, requests);
+          gw.ports = await this.ports.reserve(c.id, requests, gw.ipv4);
         } catch (err) {
           if (err instanceof PortConflictError) {
             throw new EngineError(

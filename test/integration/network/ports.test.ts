@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createReadStream, existsSync, readdirSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { connect as connectTcp, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
@@ -199,6 +199,43 @@ describe("published ports", { skip }, () => {
     assert.equal(outside, 0);
   });
 
+  test("a port published on an IPv6 host address is relayed to the container; UDP there is refused", async () => {
+    const id = await d.api.run({
+      Image: "busybox",
+      Cmd: server("six"),
+      HostConfig: { PortBindings: { "80/tcp": [{ HostIp: "::1", HostPort: "" }] } },
+    });
+    const binding = (await inspect(id)).NetworkSettings.Ports["80/tcp"]?.[0];
+    assert.equal(binding?.HostIp, "::1");
+    assert.equal(await httpGet(`http://[::1]:${binding?.HostPort}/`), "six\n");
+    // A client that half-closes after its request still gets the whole answer through the relay.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connectTcp({ host: "::1", port: Number(binding?.HostPort), allowHalfOpen: true });
+      let got = "";
+      sock.on("data", (b: Buffer) => {
+        got += b.toString();
+      });
+      sock.on("end", () => resolve(got));
+      sock.on("error", reject);
+      sock.end("GET /index.html HTTP/1.0\r\n\r\n");
+    });
+    assert.match(answer, /^HTTP\/1\.[01] 200 OK\r\n[\s\S]*\r\n\r\nsix\n$/);
+
+    const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
+      Image: "busybox",
+      Cmd: ["sleep", "300"],
+      HostConfig: { PortBindings: { "53/udp": [{ HostIp: "::1", HostPort: "" }] } },
+    });
+    const res = await d.api.call("POST", `/containers/${Id}/start`);
+    assert.equal(res.status, 400);
+    assert.match(
+      res.json<{ message: string }>().message,
+      /udp port 53 on IPv6 host address ::1 is not supported/,
+    );
+    assert.equal((await inspect(Id)).NetworkSettings.SandboxKey, "");
+    await d.api.ok("DELETE", `/containers/${Id}`);
+  });
+
   test("a host port range maps container ports one to one; a range for one port takes one of them", async () => {
     const base = await freeRange(5);
     const id = await d.api.run({
@@ -303,10 +340,20 @@ describe("published ports", { skip }, () => {
     const keeper = await d.api.run({
       Image: "busybox",
       Cmd: server("kept"),
-      HostConfig: { PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
+      HostConfig: {
+        PortBindings: {
+          "80/tcp": [
+            { HostIp: "127.0.0.1", HostPort: "" },
+            { HostIp: "::1", HostPort: "" },
+          ],
+        },
+      },
     });
-    const keptPort = (await inspect(keeper)).NetworkSettings.Ports["80/tcp"]?.[0]?.HostPort ?? "";
+    const kept = (await inspect(keeper)).NetworkSettings.Ports["80/tcp"] ?? [];
+    const keptPort = kept.find((b) => b.HostIp === "127.0.0.1")?.HostPort ?? "";
+    const keptPort6 = kept.find((b) => b.HostIp === "::1")?.HostPort ?? "";
     assert.equal(await httpGet(`http://127.0.0.1:${keptPort}/`), "kept\n");
+    assert.equal(await httpGet(`http://[::1]:${keptPort6}/`), "kept\n");
     const id = await d.api.run({
       Image: "busybox",
       Cmd: ["sleep", "300"],
@@ -332,6 +379,7 @@ describe("published ports", { skip }, () => {
     await close(await listen(port, "127.0.0.1")); // the host port is free again
 
     assert.equal(await httpGet(`http://127.0.0.1:${keptPort}/`), "kept\n");
+    assert.equal(await httpGet(`http://[::1]:${keptPort6}/`), "kept\n", "the IPv6 relay is back");
     const { Id: clash } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
       Image: "busybox",
       Cmd: ["sleep", "300"],
