@@ -177,6 +177,17 @@ export class PortReservations {
           containerPort: r.containerPort,
           protocol: r.protocol,
         });
+        if (!r.hostIP && r.protocol === "tcp") {
+          // As Docker: no host IP means IPv6 too — the same port on [::], relayed. Best effort:
+          // a host without IPv6, or with [::]:port taken, keeps the IPv4 binding alone.
+          const twin = await hold("::", got.port, "tcp", { host: containerIp, port: r.containerPort }).catch(
+            () => undefined,
+          );
+          if (twin) {
+            holders.push(twin.holder);
+            mappings.push({ ...(mappings.at(-1) as PortMapping), hostIP: "::", relayOnly: true });
+          }
+        }
       }
     } catch (err) {
       for (const h of holders) release(h);
