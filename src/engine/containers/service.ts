@@ -81,6 +81,7 @@ export class ContainerService {
         .filter((c) => c.imageId === imageId)
         .map((c) => ({ id: c.id, running: c.state.Running })),
     );
+    deps.images.setContainerLayers(() => this.repo.all().flatMap((c) => c.lowerLayers));
     deps.volumes.setUsers(() =>
       this.repo.all().map((c) => ({ id: c.id, running: c.state.Running, mountPoints: c.mountPoints ?? [] })),
     );
@@ -616,6 +617,8 @@ export class ContainerService {
     await rm(join(this.d.paths.exits, c.id), { force: true });
     await rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true });
     this.repo.delete(c.id);
+    // The layers of an image removed by `rmi -f` while this container used them go now.
+    await this.d.images.releaseLayers(c.lowerLayers).catch(() => undefined);
     // rm -v and --rm drop the container's anonymous volumes; named ones always stay.
     if (removeVolumes || c.hostConfig.AutoRemove)
       await this.d.volumes.removeAnonymous(c.id, c.mountPoints ?? []);
@@ -699,6 +702,9 @@ export class ContainerService {
     return Promise.all(
       list.map(async (c) => {
         const summary = containerSummary(c, this.d.network);
+        // As Docker: the name the container was made from while it still names its image, else the ID.
+        if (summary.Image !== c.imageId && this.d.images.find(summary.Image)?.id !== c.imageId)
+          summary.Image = c.imageId;
         if (opts.size) {
           summary.SizeRw = await diskUsage(this.d.snapshots.fsDir(c.id));
           summary.SizeRootFs = summary.SizeRw + (this.d.images.find(c.imageId)?.size ?? 0);
