@@ -15,6 +15,7 @@ import { busyboxTar } from "../helpers/images.ts";
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
 const hasSkopeo = spawnSync("skopeo", ["--version"]).status === 0;
 const referenceSocket = "/run/wharf-bench/docker.sock";
+const wharfBin = join(import.meta.dirname, "..", "..", "bin", "wharf");
 const suffix = `${process.pid}`;
 
 function runTool(cmd: string, args: string[], input?: Buffer) {
@@ -246,6 +247,43 @@ describe("image store with docker CLI, skopeo and a reference dockerd", {
     assert.match(pruned, /^Total reclaimed space: 0B$/m);
     assert.equal(docker("image", "inspect", tag).code, 1);
     assert.equal(docker("image", "inspect", image).code, 0, "unlabelled images stay");
+  });
+
+  test("wharf's system df (-v), images --digests and image inspect print what docker prints", () => {
+    const vol = `df-vol-${suffix}`;
+    try {
+      ok("create", "--name", vol, "-v", "/data", image, "true");
+      const wharf = (...args: string[]) => runTool(wharfBin, ["-H", `unix://${d.socket}`, ...args]);
+      // Times move between the two runs, and column widths with them: compare cells.
+      const cells = (out: string) =>
+        out
+          .replace(/(Less than a second|About an? \w+|\d+ \w+) ago/g, "T ago")
+          .split("\n")
+          .map((l) =>
+            l
+              .trim()
+              .split(/\s{2,}/)
+              .join("|"),
+          );
+      for (const args of [
+        ["system", "df"],
+        ["system", "df", "-v"],
+        ["images", "--digests", "--filter", `reference=compat-*-${suffix}`],
+        [
+          "image",
+          "inspect",
+          "--format",
+          "{{.Id}} {{.Size}} {{.Os}}/{{.Architecture}} {{len .RootFS.Layers}}",
+          image,
+        ],
+      ]) {
+        const mine = wharf(...args);
+        assert.equal(mine.code, 0, mine.err);
+        assert.deepEqual(cells(mine.out), cells(ok(...args)), args.join(" "));
+      }
+    } finally {
+      docker("rm", "-f", vol);
+    }
   });
 
   test("skopeo reads wharf's archive (docker-archive:, oci-archive:) and wharf loads what skopeo writes", {
