@@ -208,8 +208,34 @@ describe("container files", { skip: !isRoot() && "needs root" }, () => {
       await makeTar([{ name: "in", body: "in" }]),
     );
     assert.equal(put.status, 200);
-    const res = await d.api.call("POST", `/commit?container=${id}`);
+    const since = Date.now() / 1000;
+    const res = await d.api.call("POST", `/commit?container=${id}&repo=live&tag=v1&comment=hot`);
     assert.equal(res.status, 201, res.text());
+    const unpaused = await d.api.call("POST", `/commit?container=${id}&pause=0`);
+    assert.equal(unpaused.status, 201, unpaused.text());
+    // As Docker: pause, commit (comment, imageID, imageRef), unpause — and no pause with pause=0.
+    const events = (
+      await d.api.call(
+        "GET",
+        `/events?since=${since.toFixed(3)}&until=${(Date.now() / 1000 + 0.001).toFixed(3)}&filters=${encodeURIComponent(JSON.stringify({ container: [id] }))}`,
+      )
+    )
+      .text()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+    assert.deepEqual(
+      events.map((e) => e.Action),
+      ["pause", "commit", "unpause", "commit"],
+    );
+    assert.deepEqual(
+      [
+        events[1]?.Actor.Attributes.comment,
+        events[1]?.Actor.Attributes.imageID,
+        events[1]?.Actor.Attributes.imageRef,
+      ],
+      ["hot", res.json<{ Id: string }>().Id, "live:v1"],
+    );
     const state = await d.api.ok<{ State: { Status: string; Paused: boolean } }>(
       "GET",
       `/containers/${id}/json`,

@@ -155,7 +155,7 @@ describe("image maintenance", { skip: !isRoot() && "needs root" }, () => {
     const id = loaded[0] as string;
     const top = (await d.api.ok<{ GraphDriver: { Data: { UpperDir: string } } }>("GET", "/images/held/json"))
       .GraphDriver.Data.UpperDir;
-    const c = await d.api.run({ Image: "held", Cmd: ["cat", "/mine"] });
+    const c = await d.api.run({ Image: "held", Cmd: ["sh", "-c", "cat /mine; echo more >> /mine"] });
     assert.equal(await d.api.waitExit(c), 0);
     const blobs = () => readdirSync(join(d.dataRoot, "content/blobs/sha256"));
     const blobsBefore = blobs().length;
@@ -168,10 +168,15 @@ describe("image maintenance", { skip: !isRoot() && "needs root" }, () => {
     await d.crash();
     await d.restart();
     assert.ok(existsSync(top), "the container's top layer is still on disk");
+    // Its diff is still against its own layers; a commit needs the image and is refused.
+    assert.deepEqual(await d.api.ok("GET", `/containers/${c}/changes`), [{ Path: "/mine", Kind: 0 }]);
+    const commit = await d.api.call("POST", `/commit?container=${c}`);
+    assert.equal(commit.status, 404);
+    assert.equal(commit.json<{ message: string }>().message, `No such image: ${id}`);
     await d.api.ok("POST", `/containers/${c}/start`);
     assert.equal(await d.api.waitExit(c), 0);
     const logs = demux((await d.api.call("GET", `/containers/${c}/logs?stdout=1`)).body).stdout;
-    assert.equal(logs, "mine\nmine\n");
+    assert.equal(logs, "mine\nmine\nmore\n");
     const listed = await d.api.ok<Array<{ Id: string; Image: string }>>("GET", "/containers/json?all=1");
     assert.equal(listed.find((x) => x.Id === c)?.Image, id, "ps names the image by ID once its tag is gone");
 
