@@ -14,6 +14,8 @@ test("import --change instructions alter the config like Docker", () => {
     "WORKDIR /srv",
     "VOLUME /data",
     "STOPSIGNAL SIGINT",
+    "ONBUILD RUN echo child",
+    "onbuild COPY . /app",
   ]);
   assert.deepEqual(out.Cmd, ["sh", "-c", "echo hi"]);
   assert.deepEqual(out.Entrypoint, ["/bin/sh", "-c", "/bin/run me"]);
@@ -24,6 +26,7 @@ test("import --change instructions alter the config like Docker", () => {
   assert.equal(out.WorkingDir, "/srv");
   assert.deepEqual(out.Volumes, { "/data": {} });
   assert.equal(out.StopSignal, "SIGINT");
+  assert.deepEqual(out.OnBuild, ["RUN echo child", "COPY . /app"]);
 });
 
 test("unknown instructions are refused", () => {
