@@ -222,7 +222,8 @@ describe("image store with docker CLI, skopeo and a reference dockerd", {
       );
       const refused = docker("load", "-i", tooDeep);
       assert.equal(refused.code, 1);
-      assert.match(refused.err, /max depth exceeded/);
+      // A 200 stream ending in the error, as Docker answers: no "Error response from daemon".
+      assert.equal(refused.err.trim(), "max depth exceeded");
       assert.equal(docker("image", "inspect", `compat-deep-${suffix}:126`).code, 1);
     } finally {
       docker("rmi", "-f", `compat-deep-${suffix}:125`, `compat-deep-${suffix}:126`);
