@@ -703,8 +703,10 @@ export class ContainerService {
       list.map(async (c) => {
         const summary = containerSummary(c, this.d.network);
         // As Docker: the name the container was made from while it still names its image, else the ID.
-        if (summary.Image !== c.imageId && this.d.images.find(summary.Image)?.id !== c.imageId)
-          summary.Image = c.imageId;
+        if (summary.Image !== c.imageId) {
+          const named = this.d.images.find(summary.Image);
+          if (named ? named.id !== c.imageId : !this.d.images.find(c.imageId)) summary.Image = c.imageId;
+        }
         if (opts.size) {
           summary.SizeRw = await diskUsage(this.d.snapshots.fsDir(c.id));
           summary.SizeRootFs = summary.SizeRw + (this.d.images.find(c.imageId)?.size ?? 0);
