@@ -6,6 +6,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { sha256Digest } from "../../../src/util/digest.ts";
 import { demux } from "../../helpers/api.ts";
 import { deepLayers, makeDockerArchive } from "../../helpers/archives.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
@@ -165,6 +166,36 @@ describe("save and load", { skip: !isRoot() && "needs root" }, () => {
         ]),
       ],
       ["device entry", await makeTar([{ name: "dev", type: "character-device", devmajor: 1, devminor: 3 }])],
+      [
+        "layer is a symlink out of the archive",
+        await makeTar([
+          {
+            name: "manifest.json",
+            body: JSON.stringify([{ Config: "c.json", Layers: ["evil/layer.tar"], RepoTags: ["bad:link"] }]),
+          },
+          {
+            name: "c.json",
+            body: JSON.stringify({
+              // A layer not in the store yet, so the loader has to read it (a known one is reused).
+              rootfs: {
+                type: "layers",
+                diff_ids: [sha256Digest(await makeTar([{ name: "new", body: "n" }]))],
+              },
+            }),
+          },
+          { name: "evil/layer.tar", type: "symlink", linkname: "/etc/passwd" },
+        ]),
+      ],
+      [
+        "config is a symlink climbing out",
+        await makeTar([
+          {
+            name: "manifest.json",
+            body: JSON.stringify([{ Config: "c.json", Layers: [], RepoTags: ["bad:up"] }]),
+          },
+          { name: "c.json", type: "symlink", linkname: "../../../../etc/hostname" },
+        ]),
+      ],
       [
         "second image broken",
         (
