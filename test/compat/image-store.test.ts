@@ -77,9 +77,15 @@ describe("image store with docker CLI, skopeo and a reference dockerd", {
       "committed",
       "-c",
       "ENV X=1",
+      "-c",
+      "HEALTHCHECK --interval=5s CMD true",
       `src-${suffix}`,
       `compat-commit-${suffix}:v1`,
     ).trim();
+    assert.equal(
+      ok("image", "inspect", "--format", "{{json .Config.Healthcheck}}", `compat-commit-${suffix}:v1`).trim(),
+      '{"Test":["CMD-SHELL","true"],"Interval":5000000000}',
+    );
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
     assert.equal(
       ok("run", "--rm", `compat-commit-${suffix}:v1`, "sh", "-c", "cat /hello; echo $X"),
