@@ -256,7 +256,7 @@ describe("image store with docker CLI, skopeo and a reference dockerd", {
     assert.equal(docker("image", "inspect", image).code, 0, "unlabelled images stay");
   });
 
-  test("wharf's system df (-v), images --digests and image inspect print what docker prints", () => {
+  test("wharf's system df (-v), images --digests, history and image inspect print what docker prints", () => {
     const vol = `df-vol-${suffix}`;
     try {
       ok("create", "--name", vol, "-v", "/data", image, "true");
@@ -276,6 +276,8 @@ describe("image store with docker CLI, skopeo and a reference dockerd", {
         ["system", "df"],
         ["system", "df", "-v"],
         ["images", "--digests", "--filter", `reference=compat-*-${suffix}`],
+        ["history", `compat-commit-${suffix}:v1`],
+        ["history", "--no-trunc", "--format", "{{.ID}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}", image],
         [
           "image",
           "inspect",
