@@ -184,7 +184,10 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
     );
     const inUseById = await d.api.call("DELETE", `/images/${id}`);
     assert.equal(inUseById.status, 409);
-    assert.match(inUseById.json<{ message: string }>().message, new RegExp(`stopped container ${ctr.slice(0, 12)}`));
+    assert.match(
+      inUseById.json<{ message: string }>().message,
+      new RegExp(`stopped container ${ctr.slice(0, 12)}`),
+    );
     await d.api.ok("DELETE", `/containers/${ctr}`);
     const removed = await d.api.ok<Array<Record<string, string>>>("DELETE", "/images/rmi:a");
     assert.deepEqual(removed, [{ Untagged: "rmi:a" }, { Deleted: id }]);
