@@ -82,6 +82,7 @@ export class ContainerService {
         .filter((c) => c.imageId === imageId)
         .map((c) => ({ id: c.id, running: c.state.Running })),
     );
+    deps.images.setContainerLayers(() => this.repo.all().flatMap((c) => c.lowerLayers));
     deps.volumes.setUsers(() =>
       this.repo.all().map((c) => ({ id: c.id, running: c.state.Running, mountPoints: c.mountPoints ?? [] })),
     );
@@ -619,6 +620,8 @@ export class ContainerService {
       rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true }),
     ]);
     this.repo.delete(c.id);
+    // The layers of an image removed by `rmi -f` while this container used them go now.
+    await this.d.images.releaseLayers(c.lowerLayers).catch(() => undefined);
     // rm -v and --rm drop the container's anonymous volumes; named ones always stay.
     if (removeVolumes || c.hostConfig.AutoRemove)
       await this.d.volumes.removeAnonymous(c.id, c.mountPoints ?? []);
@@ -702,6 +705,11 @@ export class ContainerService {
     return Promise.all(
       list.map(async (c) => {
         const summary = containerSummary(c, this.d.network);
+        // As Docker: the name the container was made from while it still names its image, else the ID.
+        if (summary.Image !== c.imageId) {
+          const named = this.d.images.find(summary.Image);
+          if (named ? named.id !== c.imageId : !this.d.images.find(c.imageId)) summary.Image = c.imageId;
+        }
         if (opts.size) {
           summary.SizeRw = await diskUsage(this.d.snapshots.fsDir(c.id));
           summary.SizeRootFs = summary.SizeRw + (this.d.images.find(c.imageId)?.size ?? 0);
