@@ -452,6 +452,8 @@ export class ImageService {
       return this.byId(name.startsWith("sha256:") ? name : `sha256:${name}`);
     try {
       const ref = parseReference(name);
+      // "repo@sha256:…" (a tag beside the digest is ignored, as in Docker): a recorded RepoDigest.
+      if (ref.digest) return this.byRepoDigest(`${fullName(ref)}@${ref.digest}`);
       if (ref.tag) {
         const row = this.db.sql.prepare("SELECT image_id FROM tags WHERE ref = ?").get(tagKey(ref)) as
           | { image_id: string }
@@ -469,6 +471,15 @@ export class ImageService {
       if (rows.length === 1) return JSON.parse((rows[0] as { record: string }).record) as ImageRecord;
     }
     return undefined;
+  }
+
+  private byRepoDigest(repoDigest: string): ImageRecord | undefined {
+    const row = this.db.sql
+      .prepare(
+        "SELECT record FROM images WHERE EXISTS (SELECT 1 FROM json_each(record, '$.repoDigests') WHERE value = ?) LIMIT 1",
+      )
+      .get(repoDigest) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as ImageRecord) : undefined;
   }
 
   async config(imageId: string): Promise<ImageConfig> {
