@@ -3,7 +3,8 @@
 // insecure by default, so plain HTTP needs no daemon configuration). skopeo (another client no
 // one here wrote) seeds OCI and Docker schema 2 manifests and a multi-arch index; docker pulls
 // them by tag and by digest, pushes an image back, and logs in to a Bearer-token registry whose
-// tokens are scoped per repository and action.
+// tokens are scoped per repository and action. `docker manifest create/push` (client side) pushes
+// an OCI index and a Docker manifest list.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +23,8 @@ const hasSkopeo = spawnSync("skopeo", ["--version"]).status === 0;
 const skip = !hasDocker ? "docker CLI missing" : !hasSkopeo ? "skopeo is not installed" : false;
 const suffix = `${process.pid}`;
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 
 let d: TestDaemon;
 let work: string;
@@ -181,11 +184,70 @@ describe("docker against a plain-HTTP registry", { skip }, () => {
     assert.equal(arch.trim(), "amd64");
   });
 
+  test("docker manifest create + push: an OCI index and a Docker manifest list, images mounted across", async () => {
+    // A client-side command: the docker CLI itself talks to the registry here.
+    const createAndPush = async (repo: string, children: string[]) => {
+      const list = `${host}/${repo}:v1`;
+      await dockerOk(["manifest", "create", "--insecure", list, ...children.map((c) => `${host}/${c}`)]);
+      const out = await dockerOk(["manifest", "push", "--purge", "--insecure", list]);
+      const digest = out.trim().split("\n").pop()!;
+      assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+      const res = await fetch(`${reg.url}/v2/${repo}/manifests/v1`, {
+        headers: { Accept: `${OCI_INDEX}, ${DOCKER_LIST}` },
+      });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("docker-content-digest"), digest);
+      const body = (await res.json()) as {
+        mediaType: string;
+        manifests: { digest: string; platform: { architecture: string } }[];
+      };
+      // Served with the media type it was pushed with.
+      assert.equal(res.headers.get("content-type"), body.mediaType);
+      // The platform images now live in the list's repository too (mounted or copied).
+      for (const m of body.manifests) {
+        const child = await fetch(`${reg.url}/v2/${repo}/manifests/${m.digest}`, { method: "HEAD" });
+        assert.equal(child.status, 200, m.digest);
+      }
+      assert.match(await pull(list), new RegExp(`^Digest: ${digest}$`, "m"));
+      return body;
+    };
+
+    // OCI children make an OCI index.
+    const children = (JSON.parse(index.manifest) as { manifests: { digest: string }[] }).manifests;
+    const oci = await createAndPush(
+      `compat/index-${suffix}`,
+      children.map((m) => `seed/multi@${m.digest}`),
+    );
+    assert.equal(oci.mediaType, OCI_INDEX);
+    assert.deepEqual(oci.manifests.map((m) => m.platform.architecture).sort(), ["amd64", "arm64"]);
+
+    // A Docker schema 2 child makes a Docker manifest list.
+    const v2s2 = (await fetch(`${reg.url}/v2/seed/docker/manifests/v1`, { method: "HEAD" })).headers.get(
+      "docker-content-digest",
+    );
+    const list = await createAndPush(`compat/list-${suffix}`, [`seed/docker@${v2s2}`]);
+    assert.equal(list.mediaType, DOCKER_LIST);
+    assert.deepEqual(
+      list.manifests.map((m) => m.digest),
+      [v2s2],
+    );
+  });
+
   test("a missing tag and a missing repository fail with the registry's error", async () => {
-    for (const ref of [`${host}/seed/oci:nope`, `${host}/nothing/here:v1`]) {
-      const r = await docker(["pull", ref]);
+    const cases = [
+      [
+        `${host}/seed/oci:nope`,
+        `manifest for ${host}/seed/oci:nope not found: manifest unknown: manifest unknown to registry`,
+      ],
+      [
+        `${host}/nothing/here:v1`,
+        `repository ${host}/nothing/here not found: name unknown: repository name not known to registry`,
+      ],
+    ];
+    for (const [ref, message] of cases) {
+      const r = await docker(["pull", ref!]);
       assert.equal(r.code, 1);
-      assert.match(r.err, /Error response from daemon: .*(manifest unknown|not found)/);
+      assert.equal(r.err, `Error response from daemon: ${message}\n`);
     }
   });
 
