@@ -279,6 +279,36 @@ describe("docker against a plain-HTTP registry", { skip }, () => {
       "from the registry\n",
     );
   });
+
+  test("rmi of tags and digest references untags as Docker does", async () => {
+    const local = `reg-rmi-bb-${suffix}:1`;
+    const repo = `${host}/rmi/bb-${suffix}`;
+    cleanup.push(local, `${repo}:1`);
+    await dockerOk(["import", "-c", 'CMD ["sh"]', await busyboxTar(), local]);
+    await dockerOk(["tag", local, `${repo}:1`]);
+    const digest = (await dockerOk(["push", `${repo}:1`])).match(/digest: (sha256:[0-9a-f]{64})/)![1]!;
+    await dockerOk(["rmi", local]);
+    // "Deleted:" lines list layers too in Docker; the untag lines are what must agree.
+    const untagged = async (ref: string) =>
+      (await dockerOk(["rmi", ref])).split("\n").filter((l) => l.startsWith("Untagged: "));
+    const digests = async () =>
+      (await dockerOk(["images", "--digests", "--format", "{{.Tag}} {{.Digest}}", repo])).trim();
+
+    // Pushing recorded the digest: removing the last tag of the repository drops it too.
+    assert.deepEqual(await untagged(`${repo}:1`), [`Untagged: ${repo}:1`, `Untagged: ${repo}@${digest}`]);
+    // Pulled by tag: the digest reference goes alone, the tag keeps the image.
+    await pull(`${repo}:1`);
+    assert.equal(await digests(), `1 ${digest}`);
+    assert.deepEqual(await untagged(`${repo}@${digest}`), [`Untagged: ${repo}@${digest}`]);
+    assert.equal(await digests(), "1 <none>");
+    assert.deepEqual(await untagged(`${repo}:1`), [`Untagged: ${repo}:1`]);
+    // Pulled by digest only: removing the digest reference deletes the image.
+    await pull(`${repo}@${digest}`);
+    assert.equal(await digests(), `<none> ${digest}`);
+    const removed = await dockerOk(["rmi", `${repo}@${digest}`]);
+    assert.match(removed, new RegExp(`^Untagged: ${repo}@${digest}\nDeleted: sha256:`));
+    assert.equal(await digests(), "");
+  });
 });
 
 describe("docker against a Bearer-token registry", { skip }, () => {
