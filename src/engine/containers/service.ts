@@ -18,6 +18,7 @@ import type { ContainerCreateRequest, ContainerSummary, HostConfig } from "../..
 import { ConflictError, EngineError, InvalidParameterError, NotModifiedError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { ImageService } from "../images/service.ts";
+import { networkModeWarnings } from "../network/mode-checks.ts";
 import type { NetworkService } from "../network/service.ts";
 import type { Runtimes } from "../runtime/runtimes.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
@@ -156,7 +157,7 @@ export class ContainerService {
     const imageConfig = (await this.d.images.config(image.id)).config ?? {};
     const hostConfig: HostConfig = validateHostConfig(body.HostConfig ?? {}, this.d.runtimes.names());
     const config = mergeImageConfig(body, imageConfig);
-    const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {});
+    const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {}, body);
     const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     if (command.length === 0) throw new InvalidParameterError("No command specified");
     // Checked before anything exists, so bad mounts leave nothing behind.
@@ -210,7 +211,7 @@ export class ContainerService {
       this.d.volumes.release(id);
     }
     this.publish(record, "create");
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: networkModeWarnings(hostConfig) };
   }
 
   private checkNameFree(name: string): void {
@@ -611,10 +612,12 @@ export class ContainerService {
     if (!this.repo.find(c.id)) return;
     Object.assign(c.state, { Status: "removing" });
     await this.releaseRun(c);
-    await this.d.snapshots.remove(c.id);
-    await rm(join(this.d.paths.containers, c.id), { recursive: true, force: true });
-    await rm(join(this.d.paths.exits, c.id), { force: true });
-    await rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true });
+    await Promise.all([
+      this.d.snapshots.remove(c.id),
+      rm(join(this.d.paths.containers, c.id), { recursive: true, force: true }),
+      rm(join(this.d.paths.exits, c.id), { force: true }),
+      rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true }),
+    ]);
     this.repo.delete(c.id);
     // rm -v and --rm drop the container's anonymous volumes; named ones always stay.
     if (removeVolumes || c.hostConfig.AutoRemove)
