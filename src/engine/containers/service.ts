@@ -366,8 +366,13 @@ export class ContainerService {
       if (c.state.conmonPid) await processGone(c.state.conmonPid, 500);
       const oom = cgroupOomKilled(`/wharf/${c.id}`, this.d.cgroup);
       const ranMs = exitedAt.getTime() - Date.parse(c.state.StartedAt);
+      // Decided with the exit, as Docker's handleContainerExit: nobody sees "exited" between
+      // two runs, and a start that comes while the cleanup runs finds the decision made.
+      const restart = this.restartWanted(c, code);
+      if (restart) c.restartCount++;
       Object.assign(c.state, {
-        Status: "exited",
+        Status: restart ? "restarting" : "exited",
+        Restarting: restart,
         Running: false,
         Paused: false,
         Pid: 0,
@@ -384,7 +389,7 @@ export class ContainerService {
       this.publish(c, "die", { exitCode: String(code) });
       this.lifecycle.emit(`exit:${c.id}`, code);
       await cleanup;
-      if (this.restartWanted(c, code)) this.scheduleRestart(c, ranMs);
+      if (restart) this.scheduleRestart(c, ranMs);
       else if (c.hostConfig.AutoRemove)
         await this.exclusive(c.id, () => this.removeRecord(c)).catch(() => undefined);
     } finally {
@@ -431,13 +436,14 @@ export class ContainerService {
     });
   }
 
-  /** Docker's back-off: 100 ms doubling per quick exit up to a minute, reset by a run of 10 s. */
+  /**
+   * Starts a container that is restarting after Docker's back-off: 100 ms doubling per quick
+   * exit up to a minute, reset by a run of 10 s. A start, stop or remove meanwhile cancels it.
+   */
   private scheduleRestart(c: ContainerRecord, ranMs: number): void {
+    if (!c.state.Restarting) return;
     const delay = nextBackoff(this.backoffMs.get(c.id) ?? 0, ranMs);
     this.backoffMs.set(c.id, delay);
-    c.restartCount++;
-    Object.assign(c.state, { Status: "restarting", Restarting: true });
-    this.repo.save(c);
     const timer = setTimeout(() => {
       this.restartTimers.delete(c.id);
       void this.exclusive(c.id, async () => {
