@@ -74,6 +74,43 @@ describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 &
     assert.equal(start.stdout, "got:hello\n", start.stderr);
   });
 
+  test("run --health-* flags: healthy in ps and inspect; --no-healthcheck conflicts", async () => {
+    const run = await cli(
+      "run",
+      "-d",
+      "--name",
+      "hc1",
+      "--health-cmd",
+      "test -e /tmp/ok",
+      "--health-interval",
+      "200ms",
+      "--health-start-period",
+      "5s",
+      "--health-start-interval",
+      "100ms",
+      "busybox",
+      "sh",
+      "-c",
+      "touch /tmp/ok; sleep 600",
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const healthy = async () =>
+      (await cli("inspect", "-f", "{{.State.Health.Status}}", "hc1")).stdout === "healthy\n";
+    assert.ok(await eventually(healthy));
+    assert.match((await cli("ps", "--filter", "name=hc1", "--format", "{{.Status}}")).stdout, /\(healthy\)/);
+    assert.equal((await cli("ps", "--filter", "health=healthy", "--format", "{{.Names}}")).stdout, "hc1\n");
+    const info = await cli("inspect", "-f", "{{json .Config.Healthcheck}}", "hc1");
+    assert.deepEqual(JSON.parse(info.stdout), {
+      Test: ["CMD-SHELL", "test -e /tmp/ok"],
+      Interval: 200_000_000,
+      StartPeriod: 5_000_000_000,
+      StartInterval: 100_000_000,
+    });
+    const both = await cli("create", "--no-healthcheck", "--health-cmd", "true", "busybox");
+    assert.equal(both.code, 125);
+    assert.match(both.stderr, /--no-healthcheck conflicts with --health-\* options/);
+  });
+
   test("attach refuses stopped containers", async () => {
     assert.equal((await cli("create", "--name", "stopped1", "busybox", "true")).code, 0);
     const r = await cli("attach", "stopped1");
