@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
+import { hasPython, type PtyStep, runOnPty } from "../../helpers/pty.ts";
 import { type CliResult, type Daemon, eventually, startDaemon, wharf, wharfBin } from "./harness.ts";
 
 const hasScript = spawnSync("script", ["--version"]).status === 0;
@@ -61,6 +62,32 @@ describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 &
   test("run -it and exec -it under a pseudo-terminal", { skip: !hasScript && "no script(1)" }, () => {
     assert.match(underTty("run -it --rm busybox tty").stdout, /\/dev\/pts\/\d+/);
     assert.match(underTty("exec -it box tty").stdout, /\/dev\/pts\/\d+/);
+  });
+
+  test("run -it and exec -it on a real terminal: raw output, size follows the terminal, ctrl-c reaches the container", {
+    skip: !hasPython && "no python3 for a pseudo-terminal",
+  }, () => {
+    const script = 'trap "echo got-int; exit 3" INT; echo ready; while :; do read x; stty size; done';
+    const steps: PtyStep[] = [
+      { expect: "ready" },
+      { send: "\n" },
+      { expect: "30 90\r\n" },
+      // The new size travels CLI → daemon → conmon: each Enter prints the size seen so far.
+      { resize: [41, 123] },
+      { until: "41 123\r\n", send: "\n" },
+      { send: "\x03" },
+      { expect: "got-int" },
+    ];
+    for (const args of [
+      ["run", "-it", "--rm", "busybox", "sh", "-c", script],
+      ["exec", "-it", "box", "sh", "-c", script],
+    ]) {
+      const r = runOnPty([wharfBin, "-H", daemon.host, ...args], [30, 90], steps);
+      assert.equal(r.failed, null, `${args[0]}: ${JSON.stringify(r)}`);
+      assert.equal(r.exit, 3, args[0]);
+      // Raw like the docker CLI's terminal: the container's CRLF is not turned into CR CR LF.
+      assert.doesNotMatch(r.output, /\r\r\n/, args[0]);
+    }
   });
 
   test("run -i pipes stdin; start -ai re-attaches stdin", async () => {
