@@ -1,7 +1,8 @@
 // Exec against a real wharfd: conmon --exec processes in the container's namespaces, hijacked
 // and detached starts, stdin, TTY, inspect, the 404/409 rules, and cleanup with the container.
 import assert from "node:assert/strict";
-import { readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { demux } from "../../helpers/api.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
@@ -29,6 +30,16 @@ describe("exec", { skip: !isRoot() && "needs root" }, () => {
 
   const create = async (body: Record<string, unknown>, on = ctr) =>
     (await d.api.ok<{ Id: string }>("POST", `/containers/${on}/exec`, body)).Id;
+  /** Files of an exec's monitor still on disk a while after it ended (none with an external daemon). */
+  const leftovers = async (container: string, id: string) => {
+    if (!d.owned) return [];
+    const left = () =>
+      [join(d.dataRoot, "containers", container, "exec", id), join(d.execRoot, "s", id)].filter((p) =>
+        existsSync(p),
+      );
+    for (let i = 0; i < 50 && left().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    return left();
+  };
   const startAttached = async (id: string, body: Record<string, unknown> = {}) =>
     hijack(d.socket, `/v1.41/exec/${id}/start`, { Detach: false, Tty: false, ...body });
 
@@ -56,6 +67,8 @@ describe("exec", { skip: !isRoot() && "needs root" }, () => {
     assert.equal(info.ProcessConfig.user, "nobody");
     const again = await d.api.call("POST", `/exec/${id}/start`, { Detach: true });
     assert.equal(again.status, 409);
+    // Its monitor's files (process spec, log, exit file, attach socket) go when it ends.
+    assert.deepEqual(await leftovers(ctr, id), []);
   });
 
   test("stdin is delivered and closed at its end; TTY exec gets a pty and resize", async () => {
@@ -94,6 +107,7 @@ describe("exec", { skip: !isRoot() && "needs root" }, () => {
     }
     assert.equal(info.Running, false);
     assert.equal(info.ExitCode, 137);
+    assert.deepEqual(await leftovers(ctr, id), []);
   });
 
   test("DetachKeys: the exec's own keys end the session and leave its process running", async () => {
