@@ -220,7 +220,11 @@ describe("docker CLI: exec, attach, tty, top, stats, pause, restart", {
       }),
       refused,
     );
-    assert.equal(docker(["rm", "-f", name]).code, 0);
+    // Stopping it cancels the pending restart: 204 (not 304), and it stays exited with its code.
+    assert.ok(await poll(() => docker(["inspect", "-f", "{{.State.Status}}", name]).out === "restarting\n"));
+    assert.equal((await d.api.call("POST", `/containers/${name}/stop`)).status, 204);
+    assert.equal(docker(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name]).out, "exited 3\n");
+    assert.equal(docker(["rm", name]).code, 0);
   });
 
   test("health flags: starting then healthy in ps and inspect, the health filter; bad durations refused", async () => {

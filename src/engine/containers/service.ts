@@ -496,11 +496,18 @@ export class ContainerService {
 
   async stop(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
     const c = this.repo.get(ref);
+    // A container waiting out its restart back-off counts as running (Docker): stopping it
+    // cancels the restart and succeeds.
+    const wasRestarting = c.state.Restarting;
     this.cancelRestart(c);
     if (!c.state.Running) {
       if (!c.stoppedByUser) {
         c.stoppedByUser = true;
         this.repo.save(c);
+      }
+      if (wasRestarting) {
+        this.publish(c, "stop");
+        return;
       }
       throw new NotModifiedError("container already stopped");
     }
