@@ -3,10 +3,24 @@
 // so containers outlive wharfd.
 import { spawn } from "node:child_process";
 import { closeSync, constants, existsSync, openSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, open, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readFile,
+  readlink,
+  rm,
+  rmdir,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { execFile, run } from "./exec.ts";
+import { pipeFds, spawnDetached } from "./spawn-fast.ts";
 
 export interface CreateOptions {
   id: string;
@@ -148,19 +162,7 @@ export class OciRuntime {
 
   /** Starts a conmon (it double-forks and stays) and returns the pid it reports on its sync pipe. */
   private async spawnConmon(args: string[], dir: string): Promise<number> {
-    // conmon's own diagnostics go to a file: a pipe to us would break when wharfd restarts.
-    const errFd = openSync(join(dir, "conmon.log"), "a");
-    // cwd = the bundle: conmon drops files there (an "oom" marker when the kernel OOM-kills).
-    const child = spawn(this.conmonPath, args, {
-      cwd: dir,
-      stdio: ["ignore", "ignore", errFd, "pipe"],
-      env: { ...process.env, _OCI_SYNCPIPE: "3" },
-      detached: true,
-    });
-    closeSync(errFd);
-    child.unref();
-    const sync = child.stdio[3];
-    if (!sync) throw new RuntimeCreateError("conmon: no sync pipe");
+    const sync = this.startConmon(args, dir);
     const message = await new Promise<{ data: number; message?: string }>((resolve, reject) => {
       let buf = "";
       sync.on("data", (chunk: Buffer) => {
@@ -176,10 +178,49 @@ export class OciRuntime {
         }
       });
       sync.on("end", () => reject(new RuntimeCreateError(`conmon exited without reporting: ${buf}`)));
-      child.on("error", reject);
+      sync.on("error", reject);
     });
     if (message.data < 0) throw new RuntimeCreateError(runtimeMessage(message.message ?? "unknown error"));
     return message.data;
+  }
+
+  /**
+   * Spawns conmon detached, its stderr to `<dir>/conmon.log` and its sync pipe on fd 3; returns
+   * the pipe's read end. posix_spawn where FFI allows (see spawn-fast.ts), else libuv's spawn.
+   */
+  private startConmon(args: string[], dir: string): Readable {
+    // conmon's own diagnostics go to a file: a pipe to us would break when wharfd restarts.
+    const errFd = openSync(join(dir, "conmon.log"), "a");
+    const env = { ...process.env, _OCI_SYNCPIPE: "3" };
+    try {
+      const pipe = pipeFds();
+      if (pipe) {
+        const [readFd, writeFd] = pipe;
+        try {
+          // cwd = the bundle: conmon drops files there (an "oom" marker when the kernel OOM-kills).
+          spawnDetached({ file: this.conmonPath, args, env, cwd: dir, fds: [null, null, errFd, writeFd] });
+        } catch (err) {
+          closeSync(readFd);
+          throw err;
+        } finally {
+          closeSync(writeFd);
+        }
+        return new Socket({ fd: readFd, readable: true, writable: false });
+      }
+      const child = spawn(this.conmonPath, args, {
+        cwd: dir,
+        stdio: ["ignore", "ignore", errFd, "pipe"],
+        env,
+        detached: true,
+      });
+      child.unref();
+      const sync = child.stdio[3] as Readable | null;
+      if (!sync) throw new RuntimeCreateError("conmon: no sync pipe");
+      child.on("error", (err) => sync.destroy(err));
+      return sync;
+    } finally {
+      closeSync(errFd);
+    }
   }
 
   /**
@@ -224,10 +265,40 @@ export class OciRuntime {
 
   /** Removes the runtime's state (and cgroup) of a container; tolerates one that is gone. */
   async delete(id: string): Promise<void> {
+    if (await this.deleteStopped(id)) return;
     const result = await execFile(this.path, this.args("delete", "--force", id));
     if (result.code !== 0 && !/does not exist|not found/i.test(result.stderr)) {
       throw new Error(`${this.name} delete ${id}: ${runtimeMessage(result.stderr)}`);
     }
+  }
+
+  /**
+   * For runc, `delete` of a container whose init has exited only removes its cgroup
+   * directories and its state dir (wharf sets no hooks), so wharfd does that itself and saves
+   * spawning the runtime on every container exit. Returns false, having changed nothing that
+   * `delete --force` would not redo, when the container may still run or anything is unusual.
+   */
+  private async deleteStopped(id: string): Promise<boolean> {
+    if (this.name !== "runc") return false;
+    const dir = join(this.stateRoot, id);
+    let state: RuncState;
+    try {
+      state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as RuncState;
+    } catch {
+      return false;
+    }
+    if (typeof state.init_process_pid !== "number" || typeof state.cgroup_paths !== "object") return false;
+    if (await processRunning(state.init_process_pid, state.init_process_start)) return false;
+    for (const path of new Set(Object.values(state.cgroup_paths ?? {}))) {
+      // A cgroup that still holds processes (EBUSY) is runc's to kill and remove.
+      const removed = await rmdir(path).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => err.code === "ENOENT",
+      );
+      if (!removed) return false;
+    }
+    await rm(dir, { recursive: true, force: true });
+    return true;
   }
 
   async pause(id: string): Promise<void> {
@@ -251,26 +322,7 @@ export class OciRuntime {
     const dir = await mkdtemp(join(tmpdir(), "wharf-probe-"));
     const id = `wharf-probe-${process.pid}-${Date.now()}`;
     try {
-      // The rootfs mirrors the host's /usr (read-only binds), so /bin/true runs without an image.
-      const rootfs = join(dir, "rootfs");
-      await mkdir(join(rootfs, "proc"), { recursive: true });
-      const mounts: object[] = [{ destination: "/proc", type: "proc", source: "proc" }];
-      for (const top of ["usr", "bin", "sbin", "lib", "lib64"]) {
-        const st = await lstat(`/${top}`).catch(() => undefined);
-        if (st?.isSymbolicLink()) await symlink(await readlink(`/${top}`), join(rootfs, top));
-        else if (st?.isDirectory()) {
-          await mkdir(join(rootfs, top));
-          mounts.push({ destination: `/${top}`, type: "bind", source: `/${top}`, options: ["rbind", "ro"] });
-        }
-      }
-      const config = {
-        ociVersion: "1.0.2",
-        process: { args: ["/bin/true"], cwd: "/", user: { uid: 0, gid: 0 }, env: ["PATH=/usr/bin:/bin"] },
-        root: { path: "rootfs", readonly: true },
-        mounts,
-        linux: { namespaces: [{ type: "pid" }, { type: "mount" }], cgroupsPath: `/wharf/${id}` },
-      };
-      await writeFile(join(dir, "config.json"), JSON.stringify(config));
+      await writeHostMirrorBundle(dir, ["/bin/true"], `/wharf/${id}`);
       const result = await execFile(this.path, this.args("run", "--bundle", dir, id));
       return result.code === 0;
     } catch {
@@ -280,4 +332,47 @@ export class OciRuntime {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The part of runc's `state.json` that `deleteStopped` reads. */
+interface RuncState {
+  init_process_pid?: number;
+  init_process_start?: number;
+  cgroup_paths?: Record<string, string>;
+}
+
+/** Whether `pid` is still the process that started at `startTicks` (field 22 of its stat) and not a zombie. */
+async function processRunning(pid: number, startTicks: number | undefined): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  if (stat === "") return false;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return false;
+  // fields[0] is stat's field 3, so field 22 (starttime) is fields[19].
+  return startTicks === undefined || Number(fields[19]) === startTicks;
+}
+
+/**
+ * Writes an OCI bundle in `dir` whose rootfs mirrors the host's /usr, /bin, /lib … read-only,
+ * so `args` runs without any image: the runtime probe's container (and tests').
+ */
+export async function writeHostMirrorBundle(dir: string, args: string[], cgroupsPath: string): Promise<void> {
+  const rootfs = join(dir, "rootfs");
+  await mkdir(join(rootfs, "proc"), { recursive: true });
+  const mounts: object[] = [{ destination: "/proc", type: "proc", source: "proc" }];
+  for (const top of ["usr", "bin", "sbin", "lib", "lib64"]) {
+    const st = await lstat(`/${top}`).catch(() => undefined);
+    if (st?.isSymbolicLink()) await symlink(await readlink(`/${top}`), join(rootfs, top));
+    else if (st?.isDirectory()) {
+      await mkdir(join(rootfs, top));
+      mounts.push({ destination: `/${top}`, type: "bind", source: `/${top}`, options: ["rbind", "ro"] });
+    }
+  }
+  const config = {
+    ociVersion: "1.0.2",
+    process: { args, cwd: "/", user: { uid: 0, gid: 0 }, env: ["PATH=/usr/bin:/bin"] },
+    root: { path: "rootfs", readonly: true },
+    mounts,
+    linux: { namespaces: [{ type: "pid" }, { type: "mount" }], cgroupsPath },
+  };
+  await writeFile(join(dir, "config.json"), JSON.stringify(config));
 }
