@@ -56,6 +56,7 @@ describe("docker CLI: exec, attach, tty, top, stats, pause, restart", {
       box,
       `ia-restart-${suffix}`,
       `ia-always-${suffix}`,
+      `ia-always-${suffix}-k`,
       `ia-health-${suffix}`,
       `ia-tty-${suffix}`,
       `ia-cat-${suffix}`,
@@ -225,6 +226,21 @@ describe("docker CLI: exec, attach, tty, top, stats, pause, restart", {
     assert.equal((await d.api.call("POST", `/containers/${name}/stop`)).status, 204);
     assert.equal(docker(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name]).out, "exited 3\n");
     assert.equal(docker(["rm", name]).code, 0);
+    // docker kill of a restarting container succeeds and leaves it exited.
+    const killed = `${name}-k`;
+    assert.equal(
+      docker(["run", "-d", "--name", killed, "--restart", "always", image, "sh", "-c", "exit 3"]).code,
+      0,
+    );
+    assert.ok(
+      await poll(() => docker(["inspect", "-f", "{{.State.Status}}", killed]).out === "restarting\n"),
+    );
+    assert.equal((await d.api.call("POST", `/containers/${killed}/kill`)).status, 204);
+    assert.equal(
+      docker(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", killed]).out,
+      "exited 3\n",
+    );
+    assert.equal(docker(["rm", killed]).code, 0);
   });
 
   test("health flags: starting then healthy in ps and inspect, the health filter; bad durations refused", async () => {

@@ -540,6 +540,15 @@ export class ContainerService {
     const c = this.repo.get(ref);
     const signal = signalName ? parseSignal(signalName) : 9;
     if (signal === undefined) throw new InvalidParameterError(`Invalid signal: ${signalName}`);
+    // Restarting counts as running (Docker): there is no process to signal; a kill or term
+    // stops it for good, as Docker's kill leaves it exited.
+    if (c.state.Restarting && !c.state.Running) {
+      if (signal === 9 || signal === 15) {
+        c.stoppedByUser = true;
+        this.cancelRestart(c);
+      }
+      return;
+    }
     if (!c.state.Running)
       throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
     if (signal === 9 || signal === 15) {

@@ -67,7 +67,9 @@ describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 &
   test("run -it and exec -it on a real terminal: raw output, size follows the terminal, ctrl-c reaches the container", {
     skip: !hasPython && "no python3 for a pseudo-terminal",
   }, () => {
-    const script = 'trap "echo got-int; exit 3" INT; echo ready; while :; do read x; stty size; done';
+    // ash runs a trap between commands: ctrl-c is typed while it loops over sleep, not in read.
+    const script =
+      'trap "echo got-int; exit 3" INT; echo ready; while :; do read x; [ "$x" = go ] && break; stty size; done; echo looping; while :; do sleep 0.1; done';
     const steps: PtyStep[] = [
       { expect: "ready" },
       { send: "\n" },
@@ -75,6 +77,8 @@ describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 &
       // The new size travels CLI → daemon → conmon: each Enter prints the size seen so far.
       { resize: [41, 123] },
       { until: "41 123\r\n", send: "\n" },
+      { send: "go\n" },
+      { expect: "looping" },
       { send: "\x03" },
       { expect: "got-int" },
     ];
