@@ -164,6 +164,13 @@ describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 &
     assert.match(stats.stdout, /\n[0-9a-f]{12} {3}box {7}\d+\.\d\d% /);
     const fmt = await cli("stats", "--no-stream", "--format", "{{.Name}}:{{.PIDs}}", "box");
     assert.equal(fmt.stdout, "box:2\n");
+    // --all: stopped containers get a row of zeros, as docker's.
+    assert.equal((await cli("create", "--name", "idle1", "busybox", "true")).code, 0);
+    const all = await cli("stats", "--no-stream", "--all", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}");
+    assert.match(all.stdout, /^idle1 0B \/ 0B 0$/m);
+    assert.match(all.stdout, /^box \S+ \/ \S+ 2$/m);
+    const running = await cli("stats", "--no-stream", "--format", "{{.Name}}");
+    assert.doesNotMatch(running.stdout, /idle1/);
     assert.equal((await cli("pause", "box")).stdout, "box\n");
     assert.match((await cli("ps", "--format", "{{.Status}}", "--filter", "name=box")).stdout, /\(Paused\)/);
     const again = await cli("pause", "box");
