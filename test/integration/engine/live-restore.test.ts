@@ -105,6 +105,14 @@ describe("live restore", {
     const exited = await inspect(short);
     assert.equal(exited.State.Status, "exited");
     assert.equal(exited.State.ExitCode, 4);
+    // What its run held is released at re-adoption: no rootfs mount, no network namespace.
+    const mounts = readFileSync("/proc/self/mounts", "utf8");
+    assert.ok(
+      !mounts.includes(`${d.dataRoot}/snapshots/${short}/`),
+      "rootfs of the exited container unmounted",
+    );
+    assert.ok(!mounts.includes(`${d.execRoot}/netns/${short}`), "its network namespace released");
+    assert.ok(mounts.includes(`${d.dataRoot}/snapshots/${sleeper}/`), "a running one keeps its rootfs");
     // Its true finish time (conmon's exit file), not the moment wharfd noticed.
     assert.ok(Date.parse(exited.State.FinishedAt) < restartedAt, exited.State.FinishedAt);
     assert.ok(Date.parse(exited.State.FinishedAt) > 0);
