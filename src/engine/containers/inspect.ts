@@ -3,6 +3,7 @@
 import { humanDuration } from "../../util/human-duration.ts";
 import type { ContainerSummary } from "../../wire/containers.ts";
 import type { NetworkService } from "../network/service.ts";
+import { gatewayOf } from "../network/views.ts";
 import { mountPointView } from "../volumes/mount-point.ts";
 import { healthSuffix } from "./health.ts";
 import type { ContainerRecord } from "./record.ts";
@@ -149,7 +150,7 @@ export function containerInspect(
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
       EndpointID: primary?.id ?? "",
-      Gateway: primary?.gateway ?? "",
+      Gateway: primary ? gatewayOf(primary) : "",
       GlobalIPv6Address: "",
       GlobalIPv6PrefixLen: 0,
       IPAddress: primary?.ipv4 ?? "",
