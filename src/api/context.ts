@@ -58,6 +58,11 @@ export class RequestContext {
     else this.upgradeSocket?.on("close", onClose);
   }
 
+  /** Bytes the client sent after the head of an upgrade request (for protocols served here). */
+  get upgradeHeadBytes(): Buffer {
+    return this.upgradeHead;
+  }
+
   param(i: number): string {
     return decodeURIComponent(this.params[i] ?? "");
   }

@@ -5,6 +5,7 @@ import type { Socket } from "node:net";
 import { type Readable, Writable } from "node:stream";
 import type { EngineClient } from "../client/engine-client.ts";
 import { copyStream, demuxStream } from "../client/mux.ts";
+import { disableOutputProcessing } from "../platform/terminal.ts";
 import { defaultDetachKeys, EscapeProxy, parseDetachKeys } from "../util/detach-keys.ts";
 import type { CliStreams } from "./command.ts";
 
@@ -50,7 +51,10 @@ export function streamAttach(s: AttachSession): { done: Promise<AttachEnd>; clos
   const { conn, tty, streams } = s;
   const stdin = streams.stdin;
   const raw = tty && s.stdin && stdin.isTTY === true && typeof stdin.setRawMode === "function";
-  if (raw) stdin.setRawMode?.(true);
+  if (raw) {
+    stdin.setRawMode?.(true);
+    disableOutputProcessing(stdin.fd ?? 0);
+  }
   let restored = false;
   const restore = () => {
     if (raw && !restored) {

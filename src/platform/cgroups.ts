@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type ExecResult, execFile } from "./exec.ts";
 import type { CgroupLayout } from "./host.ts";
 
-const root = "/sys/fs/cgroup";
+const cgroupRoot = "/sys/fs/cgroup";
 
 async function text(path: string): Promise<string | undefined> {
   return readFile(path, "utf8").catch(() => undefined);
@@ -30,6 +30,7 @@ function keyValues(t: string | undefined): Record<string, number> {
 
 /** PIDs of every process in the cgroup (host pid namespace). */
 export async function cgroupPids(cgroupsPath: string, layout: CgroupLayout): Promise<number[]> {
+  const root = cgroupRoot;
   const file =
     layout.version === 2
       ? join(root, cgroupsPath, "cgroup.procs")
@@ -71,12 +72,16 @@ export interface CgroupSample {
 
 const ticksToNs = 10_000_000; // USER_HZ is 100 on Linux
 
-/** One reading of the container's cgroup counters. */
-export async function readCgroup(cgroupsPath: string, layout: CgroupLayout): Promise<CgroupSample> {
-  return layout.version === 2 ? readV2(join(root, cgroupsPath)) : readV1(cgroupsPath);
+/** One reading of the container's cgroup counters (`root`: another cgroup mount, e.g. a fixture). */
+export async function readCgroup(
+  cgroupsPath: string,
+  layout: CgroupLayout,
+  root = cgroupRoot,
+): Promise<CgroupSample> {
+  return layout.version === 2 ? readV2(join(root, cgroupsPath)) : readV1(root, cgroupsPath);
 }
 
-async function readV1(path: string): Promise<CgroupSample> {
+async function readV1(root: string, path: string): Promise<CgroupSample> {
   const dir = (controller: string) => join(root, controller, path);
   const [
     usage,
@@ -123,7 +128,7 @@ async function readV1(path: string): Promise<CgroupSample> {
   };
 }
 
-/** "8:0 Read 4096" lines; the per-device "Total" is dropped as Docker does not list it twice. */
+/** "8:0 Read 4096" lines, each device's "Total" too (as Docker); the last, device-less "Total" is not. */
 function blkioV1(t: string | undefined): BlkioEntry[] {
   const out: BlkioEntry[] = [];
   for (const line of (t ?? "").split("\n")) {

@@ -52,7 +52,16 @@ describe("docker CLI: exec, attach, tty, top, stats, pause, restart", {
     assert.equal(run.code, 0, run.err);
   });
   after(async () => {
-    for (const name of [box, `ia-restart-${suffix}`]) docker(["rm", "-f", name]);
+    for (const name of [
+      box,
+      `ia-restart-${suffix}`,
+      `ia-always-${suffix}`,
+      `ia-always-${suffix}-k`,
+      `ia-health-${suffix}`,
+      `ia-tty-${suffix}`,
+      `ia-cat-${suffix}`,
+    ])
+      docker(["rm", "-f", name]);
     docker(["rmi", "-f", image]);
     await d?.stop();
   });
@@ -128,21 +137,182 @@ describe("docker CLI: exec, attach, tty, top, stats, pause, restart", {
     assert.equal(docker(["inspect", "-f", "{{.HostConfig.Memory}}", box]).out, "67108864\n");
   });
 
-  test("docker run --restart on-failure:2 restarts twice, then stays exited", async () => {
+  test("docker run --restart on-failure:2 restarts twice, then stays exited; docker start starts over", async () => {
     const name = `ia-restart-${suffix}`;
     const r = docker(["run", "-d", "--name", name, "--restart", "on-failure:2", image, "false"]);
     assert.equal(r.code, 0, r.err);
-    let state = "";
-    for (let i = 0; i < 100; i++) {
-      state = docker([
-        "inspect",
-        "-f",
-        "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}",
-        name,
-      ]).out.trim();
-      if (state === "exited 2 1") break;
+    const settled = async () => {
+      let state = "";
+      for (let i = 0; i < 100; i++) {
+        state = docker([
+          "inspect",
+          "-f",
+          "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}",
+          name,
+        ]).out.trim();
+        if (state === "exited 2 1") break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      return state;
+    };
+    assert.equal(await settled(), "exited 2 1");
+    // A manual start gives the policy its retries again (Docker resets RestartCount): three
+    // more runs, so six deaths in all (without the reset it would be four).
+    assert.equal(docker(["start", name]).code, 0);
+    assert.equal(await settled(), "exited 2 1");
+    const dieEvents = () =>
+      docker([
+        "events",
+        "--since",
+        "0",
+        "--until",
+        String(Math.ceil(Date.now() / 1000) + 1),
+        "--filter",
+        `container=${name}`,
+        "--filter",
+        "event=die",
+        "--format",
+        "{{.Action}}",
+      ])
+        .out.trim()
+        .split("\n").length;
+    // The last death's event may trail the state inspect saw.
+    let dies = dieEvents();
+    for (let i = 0; i < 20 && dies < 6; i++) {
       await new Promise((res) => setTimeout(res, 100));
+      dies = dieEvents();
     }
-    assert.equal(state, "exited 2 1");
+    assert.equal(dies, 6);
+  });
+
+  test("a restarting container: listed by docker ps, exec refused with Docker's message", async () => {
+    const name = `ia-always-${suffix}`;
+    const r = docker(["run", "-d", "--name", name, "--restart", "always", image, "sh", "-c", "exit 3"]);
+    assert.equal(r.code, 0, r.err);
+    // The back-off grows with each quick exit, so the container is soon caught between runs;
+    // each check polls on its own, as the container may come up between two commands.
+    const poll = async (check: () => boolean) => {
+      for (let i = 0; i < 200; i++) {
+        if (check()) return true;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      return false;
+    };
+    let status = "";
+    assert.ok(
+      await poll(() => {
+        status = docker(["ps", "--filter", `name=${name}`, "--format", "{{.Status}}"]).out.trim();
+        return status.startsWith("Restarting");
+      }),
+      status,
+    );
+    assert.match(status, /^Restarting \(3\) /);
+    assert.ok(
+      await poll(
+        () =>
+          docker(["inspect", "-f", "{{.State.Running}} {{.State.Restarting}}", name]).out === "true true\n",
+      ),
+    );
+    let refused = "";
+    assert.ok(
+      await poll(() => {
+        refused = docker(["exec", name, "true"]).err;
+        return /is restarting, wait until the container is running/.test(refused);
+      }),
+      refused,
+    );
+    // Stopping it cancels the pending restart: 204 (not 304), and it stays exited with its code.
+    assert.ok(await poll(() => docker(["inspect", "-f", "{{.State.Status}}", name]).out === "restarting\n"));
+    assert.equal((await d.api.call("POST", `/containers/${name}/stop`)).status, 204);
+    assert.equal(docker(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name]).out, "exited 3\n");
+    assert.equal(docker(["rm", name]).code, 0);
+    // docker kill of a restarting container succeeds and leaves it exited.
+    const killed = `${name}-k`;
+    assert.equal(
+      docker(["run", "-d", "--name", killed, "--restart", "always", image, "sh", "-c", "exit 3"]).code,
+      0,
+    );
+    assert.ok(
+      await poll(() => docker(["inspect", "-f", "{{.State.Status}}", killed]).out === "restarting\n"),
+    );
+    assert.equal((await d.api.call("POST", `/containers/${killed}/kill`)).status, 204);
+    assert.equal(
+      docker(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", killed]).out,
+      "exited 3\n",
+    );
+    assert.equal(docker(["rm", killed]).code, 0);
+  });
+
+  test("health flags: starting then healthy in ps and inspect, the health filter; bad durations refused", async () => {
+    const name = `ia-health-${suffix}`;
+    const r = docker([
+      "run",
+      "-d",
+      "--name",
+      name,
+      "--health-cmd",
+      "test -e /tmp/ready",
+      "--health-interval",
+      "200ms",
+      "--health-retries",
+      "2",
+      image,
+      "sh",
+      "-c",
+      "sleep 1; touch /tmp/ready; sleep 600",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const health = () => docker(["inspect", "-f", "{{.State.Health.Status}}", name]).out.trim();
+    let seen = health();
+    for (let i = 0; i < 100 && seen !== "healthy"; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      seen = health();
+    }
+    assert.equal(seen, "healthy");
+    assert.match(docker(["ps", "--filter", `name=${name}`, "--format", "{{.Status}}"]).out, /\(healthy\)/);
+    const filtered = docker(["ps", "--filter", "health=healthy", "--format", "{{.Names}}"]).out;
+    assert.match(filtered, new RegExp(`^${name}$`, "m"));
+    assert.doesNotMatch(
+      docker(["ps", "--filter", "health=unhealthy", "--format", "{{.Names}}"]).out,
+      new RegExp(name),
+    );
+    const bad = docker(["create", "--health-cmd", "true", "--health-interval", "100us", image]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /Interval in Healthcheck cannot be less than 1ms/);
+    const none = docker(["create", "--no-healthcheck", "--health-cmd", "true", image]);
+    assert.notEqual(none.code, 0);
+  });
+
+  test("docker attach with --detach-keys under a terminal, and docker start -ai", {
+    skip: !hasScript && "no script(1)",
+  }, () => {
+    const name = `ia-tty-${suffix}`;
+    assert.equal(docker(["run", "-dit", "--name", name, image, "cat"]).code, 0);
+    // The input reaches the container's terminal; ctrl-x x detaches and leaves it running.
+    const r = spawnSync(
+      "script",
+      ["-qc", `docker -H unix://${d.socket} attach --detach-keys ctrl-x,x ${name}`, "/dev/null"],
+      {
+        encoding: "utf8",
+        timeout: 60_000,
+        input: "attached-42\n\x18x",
+      },
+    );
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /read escape sequence/);
+    assert.equal(docker(["inspect", "-f", "{{.State.Running}}", name]).out, "true\n");
+    // What the attached session typed reached the container (its cat wrote it back).
+    let logs = "";
+    for (let i = 0; i < 50 && !logs.includes("attached-42"); i++) logs = docker(["logs", name]).out;
+    assert.match(logs, /attached-42/);
+
+    const cat = `ia-cat-${suffix}`;
+    assert.equal(
+      docker(["create", "-i", "--name", cat, image, "sh", "-c", "read x; echo got:$x; exit 5"]).code,
+      0,
+    );
+    const started = docker(["start", "-ai", cat], "hello\n");
+    assert.equal(started.out, "got:hello\n");
+    assert.equal(started.code, 5);
   });
 });

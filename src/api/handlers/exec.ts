@@ -73,10 +73,12 @@ export function execRoutes(containers: ContainerService, execs: ExecService): Ro
         stream.output.end(frame("stdout", Buffer.from(`${errorMessage(err)}\r\n`)));
         return;
       }
-      // A client that goes away ends an interactive TTY exec's process, as Docker does.
+      // A client that goes away ends an interactive TTY exec's process, as Docker does; one
+      // that detached with its keys leaves it running.
+      let detached = false;
       ctx.abort.signal.addEventListener("abort", () => {
         session.abort();
-        if (e.config.AttachStdin && tty) execs.kill(e);
+        if (e.config.AttachStdin && tty && !detached) execs.kill(e);
       });
       let stdin: { stop: () => void } | undefined;
       if (e.config.AttachStdin) {
@@ -89,6 +91,7 @@ export function execRoutes(containers: ContainerService, execs: ExecService): Ro
           closeStdinOnEnd: true,
           detachKeys: detachKeysOf(e.config.DetachKeys),
           onDetach: () => {
+            detached = true;
             if (c) containers.publish(c, "exec_detach", { execID: e.id });
             session.abort();
           },

@@ -59,7 +59,8 @@ export function forwardStdin(o: StdinForwardOptions): { stop: () => void } {
       data = r.forward;
       if (r.detached) {
         if (data.length > 0) conn?.input.write(data);
-        stop();
+        // What was typed before the keys still reaches the process: flush, then disconnect.
+        stop(true);
         o.onDetach();
         return false;
       }
@@ -81,7 +82,7 @@ export function forwardStdin(o: StdinForwardOptions): { stop: () => void } {
       stopped = true;
       return;
     }
-    stop();
+    stop(true);
     o.onInputEnd();
   };
 
@@ -98,12 +99,20 @@ export function forwardStdin(o: StdinForwardOptions): { stop: () => void } {
   // Hold the client's bytes until the monitor is reachable (attach comes before start).
   o.input.pause();
 
-  const stop = () => {
+  /** `flush`: hand the monitor every byte already written before disconnecting. */
+  const stop = (flush = false) => {
     if (stopped) return;
     stopped = true;
     o.input.off("data", onData);
     o.input.off("end", onEnd);
-    conn?.close();
+    if (flush && conn) {
+      const c = conn;
+      c.end();
+      // A monitor that stops reading must not keep the helper alive.
+      setTimeout(() => c.close(), 2000).unref();
+    } else {
+      conn?.close();
+    }
   };
 
   void o.connect.then((c) => {
@@ -117,7 +126,7 @@ export function forwardStdin(o: StdinForwardOptions): { stop: () => void } {
     if (inputEnded) finish();
     else o.input.resume();
   });
-  return { stop };
+  return { stop: () => stop() };
 }
 
 /** Container-side pieces of attach: reaching a run's monitor for stdin, and terminal resize. */

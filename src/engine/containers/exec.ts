@@ -58,11 +58,12 @@ export class ExecService {
   /** Docker's checks before exec create and start. */
   private activeContainer(ref: string): ContainerRecord {
     const c = this.d.containers.repo.get(ref);
+    // Restarting first: Docker's restarting container counts as running, so it says so.
+    if (c.state.Restarting)
+      throw new ConflictError(`Container ${c.id} is restarting, wait until the container is running`);
     if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
     if (c.state.Paused)
       throw new ConflictError(`Container ${ref} is paused, unpause the container before exec`);
-    if (c.state.Restarting)
-      throw new ConflictError(`Container ${c.id} is restarting, wait until the container is running`);
     return c;
   }
 

@@ -1,7 +1,9 @@
 // Health checks (moby daemon/health.go): Config.Healthcheck's test runs as an exec on the
 // container's schedule; State.Health keeps the status, the failing streak and the last 5 probes;
 // each status change is a `health_status: <status>` event.
+import { formatGoDuration } from "../../util/go-duration.ts";
 import type { HealthConfig } from "../../wire/containers.ts";
+import { InvalidParameterError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { ExecService } from "./exec.ts";
 import type { ContainerRecord } from "./record.ts";
@@ -26,6 +28,20 @@ const second = 1_000_000_000;
 const defaults = { interval: 30 * second, timeout: 30 * second, startInterval: 5 * second, retries: 3 };
 const maxLogEntries = 5;
 const maxOutputBytes = 4096;
+
+/** Docker's minimum for the health check's durations (nanoseconds): 1ms. */
+const minimumDuration = 1_000_000;
+
+/** Docker's create-time checks of Config.Healthcheck (a 400 with its message). */
+export function validateHealthcheck(hc: HealthConfig | null | undefined): void {
+  if (!hc) return;
+  for (const field of ["Interval", "Timeout", "StartPeriod", "StartInterval"] as const) {
+    const v = hc[field] ?? 0;
+    if (v !== 0 && v < minimumDuration)
+      throw new InvalidParameterError(`${field} in Healthcheck cannot be less than 1ms`);
+  }
+  if ((hc.Retries ?? 0) < 0) throw new InvalidParameterError("Retries in Healthcheck cannot be negative");
+}
 
 /** Docker's merge of a container's health check over the image's: unset fields come from the image. */
 export function mergeHealthcheck(
@@ -215,7 +231,7 @@ export class HealthMonitor {
           Start: start,
           End: new Date().toISOString(),
           ExitCode: -1,
-          Output: `Health check exceeded timeout (${formatSeconds(s.timeout)})`,
+          Output: `Health check exceeded timeout (${formatGoDuration(s.timeout * 1e6)})`,
         };
       }
       const output = await this.execs.capturedOutput(e, maxOutputBytes);
@@ -231,8 +247,4 @@ export class HealthMonitor {
       };
     }
   }
-}
-
-function formatSeconds(ms: number): string {
-  return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
 }

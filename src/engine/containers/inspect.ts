@@ -63,7 +63,12 @@ export function containerInspect(
     Created: c.created,
     Path: c.path,
     Args: c.args,
-    State: { ...state, Status: c.state.Status === "removing" ? "removing" : c.state.Status },
+    // As Docker's SetRestarting: a container waiting out its restart back-off counts as running.
+    State: {
+      ...state,
+      Running: state.Running || state.Restarting,
+      Status: c.state.Status === "removing" ? "removing" : c.state.Status,
+    },
     Image: c.imageId,
     ResolvConfPath: c.resolvConfPath,
     HostnamePath: c.hostnamePath,

@@ -3,7 +3,7 @@
 // service only reacts to exit files and never holds a container's stdio itself.
 import { EventEmitter } from "node:events";
 import { existsSync, type FSWatcher, watch } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { type CgroupLayout, cgroupOomKilled } from "../../platform/host.ts";
@@ -27,10 +27,11 @@ import { planMounts } from "../volumes/mount-spec.ts";
 import type { VolumeService } from "../volumes/service.ts";
 import { prepareBundle } from "./bundle.ts";
 import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
-import { healthMatches } from "./health.ts";
+import { healthMatches, validateHealthcheck } from "./health.ts";
 import { containerInspect, containerSummary } from "./inspect.ts";
 import { type LogEntry, type LogOptions, logSize, readLogs } from "./logs.ts";
 import { type ContainerRecord, type ContainerRepository, initialState } from "./record.ts";
+import { nextBackoff, restartsAfterExit, restartsOnDaemonStart } from "./restart-policy.ts";
 
 export interface ContainerPaths {
   containers: string;
@@ -70,6 +71,8 @@ export class ContainerService {
   private readonly lifecycle = new EventEmitter();
   private readonly busy = new Map<string, Promise<unknown>>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** The last restart delay per container (Docker keeps it apart from RestartCount). */
+  private readonly backoffMs = new Map<string, number>();
   private exitWatcher?: FSWatcher;
   private exitPoll?: NodeJS.Timeout;
 
@@ -123,8 +126,12 @@ export class ContainerService {
   }
 
   private shouldRestartOnBoot(c: ContainerRecord): boolean {
-    const policy = c.hostConfig.RestartPolicy?.Name;
-    return (policy === "always" || policy === "unless-stopped") && !c.stoppedByUser;
+    return restartsOnDaemonStart(c.hostConfig.RestartPolicy, {
+      exitCode: c.state.ExitCode,
+      manuallyStopped: c.stoppedByUser,
+      restartCount: c.restartCount,
+      startedBefore: c.state.StartedAt !== epoch,
+    });
   }
 
   /** Serialises lifecycle operations on one container. */
@@ -156,6 +163,7 @@ export class ContainerService {
       this.checkNameFree(name);
     }
     if (!body.Image) throw new InvalidParameterError("Config.Image must be specified");
+    validateHealthcheck(body.Healthcheck);
     const image = this.d.images.resolve(body.Image);
     const imageConfig = (await this.d.images.config(image.id)).config ?? {};
     const hostConfig: HostConfig = validateHostConfig(body.HostConfig ?? {}, this.d.runtimes.names());
@@ -244,6 +252,9 @@ export class ContainerService {
       if (c.state.Running) throw new NotModifiedError("container already started");
       c.stoppedByUser = false;
       this.cancelRestart(c);
+      // As Docker's start: a fresh restart manager, so on-failure's retries count from zero.
+      c.restartCount = 0;
+      this.backoffMs.delete(c.id);
       try {
         await this.startRecord(c);
       } catch (err) {
@@ -353,21 +364,31 @@ export class ContainerService {
     if (this.handlingExit.has(c.id) || !c.state.Running) return;
     this.handlingExit.add(c.id);
     try {
-      const raw = await readFile(join(this.d.paths.exits, c.id), "utf8").catch(() => "");
+      const exitFile = join(this.d.paths.exits, c.id);
+      const raw = await readFile(exitFile, "utf8").catch(() => "");
       const code = raw.trim() === "" ? (fallbackCode ?? 255) : Number(raw.trim());
+      // conmon wrote the exit file when the process ended: that is the true finish time, also
+      // for an exit that happened while wharfd was down.
+      const exitedAt =
+        raw.trim() === "" ? new Date() : ((await stat(exitFile).catch(() => undefined))?.mtime ?? new Date());
       // conmon may still be draining the last output into the log: let it finish first.
       if (c.state.conmonPid) await processGone(c.state.conmonPid, 500);
       const oom = cgroupOomKilled(`/wharf/${c.id}`, this.d.cgroup);
-      const ranMs = Date.now() - Date.parse(c.state.StartedAt);
+      const ranMs = exitedAt.getTime() - Date.parse(c.state.StartedAt);
+      // Decided with the exit, as Docker's handleContainerExit: nobody sees "exited" between
+      // two runs, and a start that comes while the cleanup runs finds the decision made.
+      const restart = this.restartWanted(c, code);
+      if (restart) c.restartCount++;
       Object.assign(c.state, {
-        Status: "exited",
+        Status: restart ? "restarting" : "exited",
+        Restarting: restart,
         Running: false,
         Paused: false,
         Pid: 0,
         conmonPid: undefined,
         ExitCode: code,
         OOMKilled: oom,
-        FinishedAt: new Date().toISOString(),
+        FinishedAt: exitedAt.toISOString(),
       });
       this.repo.save(c);
       // Waiters hear of the exit first; runtime state and the mount are cleaned up right after,
@@ -377,7 +398,7 @@ export class ContainerService {
       this.publish(c, "die", { exitCode: String(code) });
       this.lifecycle.emit(`exit:${c.id}`, code);
       await cleanup;
-      if (this.restartWanted(c, code)) this.scheduleRestart(c, ranMs);
+      if (restart) this.scheduleRestart(c, ranMs);
       else if (c.hostConfig.AutoRemove)
         await this.exclusive(c.id, () => this.removeRecord(c)).catch(() => undefined);
     } finally {
@@ -417,25 +438,21 @@ export class ContainerService {
   // ---- restart policy ----------------------------------------------------------------------
 
   private restartWanted(c: ContainerRecord, code: number): boolean {
-    if (c.stoppedByUser) return false;
-    const policy = c.hostConfig.RestartPolicy ?? {};
-    switch (policy.Name) {
-      case "always":
-      case "unless-stopped":
-        return true;
-      case "on-failure":
-        return code !== 0 && (!policy.MaximumRetryCount || c.restartCount < policy.MaximumRetryCount);
-      default:
-        return false;
-    }
+    return restartsAfterExit(c.hostConfig.RestartPolicy, {
+      exitCode: code,
+      manuallyStopped: c.stoppedByUser,
+      restartCount: c.restartCount,
+    });
   }
 
-  /** Docker's back-off: 100 ms doubling per restart, reset after a run of 10 s or more. */
+  /**
+   * Starts a container that is restarting after Docker's back-off: 100 ms doubling per quick
+   * exit up to a minute, reset by a run of 10 s. A start, stop or remove meanwhile cancels it.
+   */
   private scheduleRestart(c: ContainerRecord, ranMs: number): void {
-    const delay = ranMs >= 10_000 ? 100 : Math.min(100 * 2 ** c.restartCount, 60_000);
-    c.restartCount++;
-    Object.assign(c.state, { Status: "restarting", Restarting: true });
-    this.repo.save(c);
+    if (!c.state.Restarting) return;
+    const delay = nextBackoff(this.backoffMs.get(c.id) ?? 0, ranMs);
+    this.backoffMs.set(c.id, delay);
     const timer = setTimeout(() => {
       this.restartTimers.delete(c.id);
       void this.exclusive(c.id, async () => {
@@ -488,11 +505,18 @@ export class ContainerService {
 
   async stop(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
     const c = this.repo.get(ref);
+    // A container waiting out its restart back-off counts as running (Docker): stopping it
+    // cancels the restart and succeeds.
+    const wasRestarting = c.state.Restarting;
     this.cancelRestart(c);
     if (!c.state.Running) {
       if (!c.stoppedByUser) {
         c.stoppedByUser = true;
         this.repo.save(c);
+      }
+      if (wasRestarting) {
+        this.publish(c, "stop");
+        return;
       }
       throw new NotModifiedError("container already stopped");
     }
@@ -525,6 +549,15 @@ export class ContainerService {
     const c = this.repo.get(ref);
     const signal = signalName ? parseSignal(signalName) : 9;
     if (signal === undefined) throw new InvalidParameterError(`Invalid signal: ${signalName}`);
+    // Restarting counts as running (Docker): there is no process to signal; a kill or term
+    // stops it for good, as Docker's kill leaves it exited.
+    if (c.state.Restarting && !c.state.Running) {
+      if (signal === 9 || signal === 15) {
+        c.stoppedByUser = true;
+        this.cancelRestart(c);
+      }
+      return;
+    }
     if (!c.state.Running)
       throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
     if (signal === 9 || signal === 15) {
@@ -627,6 +660,7 @@ export class ContainerService {
       rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true }),
     ]);
     this.repo.delete(c.id);
+    this.backoffMs.delete(c.id);
     // The layers of an image removed by `rmi -f` while this container used them go now.
     await this.d.images.releaseLayers(c.lowerLayers).catch(() => undefined);
     // rm -v and --rm drop the container's anonymous volumes; named ones always stay.
@@ -689,7 +723,8 @@ export class ContainerService {
     const all =
       opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has("status") || f.has("exited");
     list = list.filter((c) => {
-      if (!all && !c.state.Running) return false;
+      // Docker lists restarting containers with the running ones.
+      if (!all && !c.state.Running && !c.state.Restarting) return false;
       return (
         matchAny(f.get("id"), (v) => c.id.startsWith(v)) &&
         matchAny(f.get("name"), (v) => new RegExp(v.replace(/^\//, "")).test(c.name)) &&

@@ -41,8 +41,25 @@ function cpuStats(r: Reading | undefined, layout: CgroupLayout): Record<string, 
   };
 }
 
-function blkio(entries: CgroupSample["blkio"]["serviceBytes"] | undefined): unknown {
-  return entries && entries.length > 0 ? entries : null;
+/**
+ * Docker's blkio_stats: on cgroup v1 every list is an array (empty when the file had nothing);
+ * on v2 only the two io.stat gives are filled, and an empty one is null.
+ */
+function blkioStats(s: CgroupSample | undefined, layout: CgroupLayout): Record<string, unknown> {
+  const v1 = layout.version === 1 && s !== undefined;
+  const list = (entries: CgroupSample["blkio"]["serviceBytes"] | undefined) =>
+    entries && entries.length > 0 ? entries : v1 ? [] : null;
+  const other = v1 ? [] : null;
+  return {
+    io_service_bytes_recursive: list(s?.blkio.serviceBytes),
+    io_serviced_recursive: list(s?.blkio.serviced),
+    io_queue_recursive: other,
+    io_service_time_recursive: other,
+    io_wait_time_recursive: other,
+    io_merged_recursive: other,
+    io_time_recursive: other,
+    sectors_recursive: other,
+  };
 }
 
 /** Docker's StatsJSON for a reading and the one before it. */
@@ -69,16 +86,7 @@ export function statsJson(
     read: cur?.read ?? zeroTime,
     preread: prev?.read ?? zeroTime,
     pids_stats: pids,
-    blkio_stats: {
-      io_service_bytes_recursive: blkio(s?.blkio.serviceBytes),
-      io_serviced_recursive: blkio(s?.blkio.serviced),
-      io_queue_recursive: null,
-      io_service_time_recursive: null,
-      io_wait_time_recursive: null,
-      io_merged_recursive: null,
-      io_time_recursive: null,
-      sectors_recursive: null,
-    },
+    blkio_stats: blkioStats(s, layout),
     num_procs: 0,
     storage_stats: {},
     cpu_stats: cpuStats(cur, layout),

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
+import { hasPython, type PtyStep, runOnPty } from "../../helpers/pty.ts";
 import { type CliResult, type Daemon, eventually, startDaemon, wharf, wharfBin } from "./harness.ts";
 
 const hasScript = spawnSync("script", ["--version"]).status === 0;
@@ -63,6 +64,36 @@ describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 &
     assert.match(underTty("exec -it box tty").stdout, /\/dev\/pts\/\d+/);
   });
 
+  test("run -it and exec -it on a real terminal: raw output, size follows the terminal, ctrl-c reaches the container", {
+    skip: !hasPython && "no python3 for a pseudo-terminal",
+  }, () => {
+    // ash runs a trap between commands: ctrl-c is typed while it loops over sleep, not in read.
+    const script =
+      'trap "echo got-int; exit 3" INT; echo ready; while :; do read x; [ "$x" = go ] && break; stty size; done; echo looping; while :; do sleep 0.1; done';
+    const steps: PtyStep[] = [
+      { expect: "ready" },
+      { send: "\n" },
+      { expect: "30 90\r\n" },
+      // The new size travels CLI → daemon → conmon: each Enter prints the size seen so far.
+      { resize: [41, 123] },
+      { until: "41 123\r\n", send: "\n" },
+      { send: "go\n" },
+      { expect: "looping" },
+      { send: "\x03" },
+      { expect: "got-int" },
+    ];
+    for (const args of [
+      ["run", "-it", "--rm", "busybox", "sh", "-c", script],
+      ["exec", "-it", "box", "sh", "-c", script],
+    ]) {
+      const r = runOnPty([wharfBin, "-H", daemon.host, ...args], [30, 90], steps);
+      assert.equal(r.failed, null, `${args[0]}: ${JSON.stringify(r)}`);
+      assert.equal(r.exit, 3, args[0]);
+      // Raw like the docker CLI's terminal: the container's CRLF is not turned into CR CR LF.
+      assert.doesNotMatch(r.output, /\r\r\n/, args[0]);
+    }
+  });
+
   test("run -i pipes stdin; start -ai re-attaches stdin", async () => {
     const run = await withInput("data\n", "run", "-i", "--rm", "busybox", "cat");
     assert.deepEqual([run.code, run.stdout], [0, "data\n"]);
@@ -72,6 +103,43 @@ describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 &
     );
     const start = await withInput("hello\n", "start", "-ai", "cat1");
     assert.equal(start.stdout, "got:hello\n", start.stderr);
+  });
+
+  test("run --health-* flags: healthy in ps and inspect; --no-healthcheck conflicts", async () => {
+    const run = await cli(
+      "run",
+      "-d",
+      "--name",
+      "hc1",
+      "--health-cmd",
+      "test -e /tmp/ok",
+      "--health-interval",
+      "200ms",
+      "--health-start-period",
+      "5s",
+      "--health-start-interval",
+      "100ms",
+      "busybox",
+      "sh",
+      "-c",
+      "touch /tmp/ok; sleep 600",
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const healthy = async () =>
+      (await cli("inspect", "-f", "{{.State.Health.Status}}", "hc1")).stdout === "healthy\n";
+    assert.ok(await eventually(healthy));
+    assert.match((await cli("ps", "--filter", "name=hc1", "--format", "{{.Status}}")).stdout, /\(healthy\)/);
+    assert.equal((await cli("ps", "--filter", "health=healthy", "--format", "{{.Names}}")).stdout, "hc1\n");
+    const info = await cli("inspect", "-f", "{{json .Config.Healthcheck}}", "hc1");
+    assert.deepEqual(JSON.parse(info.stdout), {
+      Test: ["CMD-SHELL", "test -e /tmp/ok"],
+      Interval: 200_000_000,
+      StartPeriod: 5_000_000_000,
+      StartInterval: 100_000_000,
+    });
+    const both = await cli("create", "--no-healthcheck", "--health-cmd", "true", "busybox");
+    assert.equal(both.code, 125);
+    assert.match(both.stderr, /--no-healthcheck conflicts with --health-\* options/);
   });
 
   test("attach refuses stopped containers", async () => {
@@ -96,6 +164,13 @@ describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 &
     assert.match(stats.stdout, /\n[0-9a-f]{12} {3}box {7}\d+\.\d\d% /);
     const fmt = await cli("stats", "--no-stream", "--format", "{{.Name}}:{{.PIDs}}", "box");
     assert.equal(fmt.stdout, "box:2\n");
+    // --all: stopped containers get a row of zeros, as docker's.
+    assert.equal((await cli("create", "--name", "idle1", "busybox", "true")).code, 0);
+    const all = await cli("stats", "--no-stream", "--all", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}");
+    assert.match(all.stdout, /^idle1 0B \/ 0B 0$/m);
+    assert.match(all.stdout, /^box \S+ \/ \S+ 2$/m);
+    const running = await cli("stats", "--no-stream", "--format", "{{.Name}}");
+    assert.doesNotMatch(running.stdout, /idle1/);
     assert.equal((await cli("pause", "box")).stdout, "box\n");
     assert.match((await cli("ps", "--format", "{{.Status}}", "--filter", "name=box")).stdout, /\(Paused\)/);
     const again = await cli("pause", "box");

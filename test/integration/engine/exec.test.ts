@@ -1,6 +1,8 @@
 // Exec against a real wharfd: conmon --exec processes in the container's namespaces, hijacked
 // and detached starts, stdin, TTY, inspect, the 404/409 rules, and cleanup with the container.
 import assert from "node:assert/strict";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { demux } from "../../helpers/api.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
@@ -28,6 +30,16 @@ describe("exec", { skip: !isRoot() && "needs root" }, () => {
 
   const create = async (body: Record<string, unknown>, on = ctr) =>
     (await d.api.ok<{ Id: string }>("POST", `/containers/${on}/exec`, body)).Id;
+  /** Files of an exec's monitor still on disk a while after it ended (none with an external daemon). */
+  const leftovers = async (container: string, id: string) => {
+    if (!d.owned) return [];
+    const left = () =>
+      [join(d.dataRoot, "containers", container, "exec", id), join(d.execRoot, "s", id)].filter((p) =>
+        existsSync(p),
+      );
+    for (let i = 0; i < 50 && left().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    return left();
+  };
   const startAttached = async (id: string, body: Record<string, unknown> = {}) =>
     hijack(d.socket, `/v1.41/exec/${id}/start`, { Detach: false, Tty: false, ...body });
 
@@ -55,6 +67,8 @@ describe("exec", { skip: !isRoot() && "needs root" }, () => {
     assert.equal(info.ProcessConfig.user, "nobody");
     const again = await d.api.call("POST", `/exec/${id}/start`, { Detach: true });
     assert.equal(again.status, 409);
+    // Its monitor's files (process spec, log, exit file, attach socket) go when it ends.
+    assert.deepEqual(await leftovers(ctr, id), []);
   });
 
   test("stdin is delivered and closed at its end; TTY exec gets a pty and resize", async () => {
@@ -93,6 +107,50 @@ describe("exec", { skip: !isRoot() && "needs root" }, () => {
     }
     assert.equal(info.Running, false);
     assert.equal(info.ExitCode, 137);
+    assert.deepEqual(await leftovers(ctr, id), []);
+  });
+
+  test("DetachKeys: the exec's own keys end the session and leave its process running", async () => {
+    const id = await create({
+      Cmd: ["sh", "-c", "echo ready; sleep 600"],
+      Tty: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      DetachKeys: "ctrl-x,x",
+    });
+    const conn = await startAttached(id, { Tty: true });
+    await conn.until((b) => b.toString().includes("ready"));
+    // The default keys are plain input for this exec; its own keys detach.
+    conn.socket.write(Buffer.from([0x10, 0x11]));
+    conn.socket.write(Buffer.from([0x18, 0x78]));
+    await conn.rest();
+    const info = await d.api.ok<ExecInspect>("GET", `/exec/${id}/json`);
+    assert.equal(info.Running, true);
+    assert.doesNotThrow(() => process.kill(info.Pid, 0));
+    process.kill(info.Pid, "SIGKILL");
+  });
+
+  test("an exec joins the container's cgroup and namespaces; Privileged widens its capabilities", async () => {
+    const run = async (body: Record<string, unknown>) => {
+      const id = await create({ AttachStdout: true, AttachStderr: true, ...body });
+      return demux(await (await startAttached(id)).rest()).stdout;
+    };
+    const ctrPid = (await d.api.ok<{ State: { Pid: number } }>("GET", `/containers/${ctr}/json`)).State.Pid;
+    const memoryLine = (text: string) => text.split("\n").find((l) => /:memory:/.test(l));
+    const inside = await run({ Cmd: ["cat", "/proc/self/cgroup"] });
+    assert.ok(memoryLine(inside));
+    assert.equal(memoryLine(inside), memoryLine(readFileSync(`/proc/${ctrPid}/cgroup`, "utf8")));
+    for (const ns of ["pid", "net", "mnt", "uts", "ipc"]) {
+      const link = (await run({ Cmd: ["readlink", `/proc/self/ns/${ns}`] })).trim();
+      assert.equal(link, readlinkSync(`/proc/${ctrPid}/ns/${ns}`), ns);
+    }
+    const capEff = (text: string) => BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(text)?.[1] ?? "0"}`);
+    const plain = capEff(await run({ Cmd: ["grep", "CapEff", "/proc/self/status"] }));
+    const privileged = capEff(await run({ Cmd: ["grep", "CapEff", "/proc/self/status"], Privileged: true }));
+    const sysAdmin = 1n << 21n;
+    assert.equal(plain & sysAdmin, 0n);
+    assert.equal(privileged & sysAdmin, sysAdmin);
+    assert.equal(privileged & plain, plain, "privileged keeps every default capability");
   });
 
   test("detached start runs in the background; inspect shows the pid then the exit code", async () => {

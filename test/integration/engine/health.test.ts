@@ -92,8 +92,17 @@ describe("health checks", { skip: !isRoot() && "needs root" }, () => {
     const h = await waitFor(id, "unhealthy");
     assert.equal(h.Log.at(-1)?.ExitCode, -1);
     assert.match(h.Log.at(-1)?.Output ?? "", /Health check exceeded timeout \(300ms\)/);
+    // After three timed-out probes, at most the one in flight is left: the others were killed.
+    let probes = h;
+    for (let i = 0; i < 100 && probes.Log.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      probes = (await health(id)) ?? probes;
+    }
+    assert.ok(probes.Log.length >= 3, JSON.stringify(probes.Log));
+    assert.ok(probes.Log.every((p) => p.ExitCode === -1));
+    assert.ok(probes.FailingStreak >= 3);
     const top = await d.api.ok<{ Processes: string[][] }>("GET", `/containers/${id}/top`);
-    assert.ok(top.Processes.filter((p) => p.at(-1) === "sleep 60").length <= 1);
+    assert.ok(top.Processes.filter((p) => p.at(-1) === "sleep 60").length <= 1, JSON.stringify(top));
   });
 
   test("no health check (or NONE): no Health in inspect, ps health=none", async () => {

@@ -2,6 +2,7 @@
 // containers kept running, and logs, attach (with stdin), exec, stop and exit codes work; exits
 // that happened meanwhile are recorded; restart policies are honoured at daemon start.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { demux } from "../../helpers/api.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
@@ -55,17 +56,46 @@ describe("live restore", {
       "lr-stopped",
     );
     await d.api.ok("POST", `/containers/${stoppedAlways}/stop?t=0`);
+    // As Docker: a daemon start brings back an `always` container even if it was stopped by hand.
+    const manualAlways = await d.api.run(
+      { Image: "busybox", Cmd: ["sleep", "600"], HostConfig: { RestartPolicy: { Name: "always" } } },
+      "lr-manual-always",
+    );
+    await d.api.ok("POST", `/containers/${manualAlways}/stop?t=0`);
+    // Fails once (while wharfd is down), then stays up: on-failure restarts it at daemon start.
+    const onFailure = await d.api.run(
+      {
+        Image: "busybox",
+        Cmd: ["sh", "-c", "test -e /once && exec sleep 600; touch /once; sleep 1; exit 5"],
+        HostConfig: { RestartPolicy: { Name: "on-failure", MaximumRetryCount: 3 } },
+      },
+      "lr-on-failure",
+    );
     const pids = {
       interactive: (await inspect(interactive)).State.Pid,
       sleeper: (await inspect(sleeper)).State.Pid,
       always: (await inspect(always)).State.Pid,
+      short: (await inspect(short)).State.Pid,
+      onFailure: (await inspect(onFailure)).State.Pid,
     };
 
     await d.crash();
-    // While wharfd is down: one container exits by itself, one is killed from outside.
+    // While wharfd is down: two containers exit by themselves, one is killed from outside.
     process.kill(pids.always, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 1500));
+    // Ended: no process, or a zombie its monitor has not reaped yet.
+    const gone = (pid: number) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 100 && !(gone(pids.short) && gone(pids.onFailure)); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.ok(gone(pids.short) && gone(pids.onFailure), "the short containers ended while wharfd was down");
     for (const pid of [pids.interactive, pids.sleeper]) assert.doesNotThrow(() => process.kill(pid, 0));
+    const restartedAt = Date.now();
     await d.restart();
 
     // Same processes, still running.
@@ -75,11 +105,28 @@ describe("live restore", {
     const exited = await inspect(short);
     assert.equal(exited.State.Status, "exited");
     assert.equal(exited.State.ExitCode, 4);
-    assert.notEqual(exited.State.FinishedAt, "0001-01-01T00:00:00Z");
+    // What its run held is released at re-adoption: no rootfs mount, no network namespace.
+    const mounts = readFileSync("/proc/self/mounts", "utf8");
+    assert.ok(
+      !mounts.includes(`${d.dataRoot}/snapshots/${short}/`),
+      "rootfs of the exited container unmounted",
+    );
+    assert.ok(!mounts.includes(`${d.execRoot}/netns/${short}`), "its network namespace released");
+    assert.ok(mounts.includes(`${d.dataRoot}/snapshots/${sleeper}/`), "a running one keeps its rootfs");
+    // Its true finish time (conmon's exit file), not the moment wharfd noticed.
+    assert.ok(Date.parse(exited.State.FinishedAt) < restartedAt, exited.State.FinishedAt);
+    assert.ok(Date.parse(exited.State.FinishedAt) > 0);
     // restart=always came back (a new process); the manually stopped one did not.
-    const back = await until(always, (i) => i.State.Running && i.State.Pid !== pids.always);
+    // (Status, not Running: as Docker's, Running is also true while a restart is pending.)
+    const back = await until(always, (i) => i.State.Status === "running" && i.State.Pid !== pids.always);
     assert.ok(back.State.Pid > 0);
     assert.equal((await inspect(stoppedAlways)).State.Status, "exited");
+    await until(manualAlways, (i) => i.State.Status === "running");
+    const failedOnce = await until(
+      onFailure,
+      (i) => i.State.Status === "running" && i.State.Pid !== pids.onFailure,
+    );
+    assert.ok(failedOnce.State.Pid > 0);
 
     // logs, exec, attach with stdin, stop with the exit code.
     assert.equal(

@@ -1,5 +1,6 @@
 // top, stats, pause/unpause and update against a real wharfd (cgroups of this host).
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
@@ -82,9 +83,18 @@ describe("top, stats, pause, update", { skip: !isRoot() && "needs root" }, () =>
     const res = await d.api.call("POST", `/containers/${id}/update`, {
       Memory: 64 * 1024 * 1024,
       PidsLimit: 40,
+      NanoCpus: 500_000_000,
       RestartPolicy: { Name: "on-failure", MaximumRetryCount: 3 },
     });
     assert.equal(res.status, 200, res.text());
+    // Half a CPU: a 50 ms quota per 100 ms period, in the cgroup of this host's layout.
+    if (d.owned) {
+      const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
+      const quota = v2
+        ? readFileSync(`/sys/fs/cgroup/wharf/${id}/cpu.max`, "utf8").trim()
+        : `${readFileSync(`/sys/fs/cgroup/cpu/wharf/${id}/cpu.cfs_quota_us`, "utf8").trim()} ${readFileSync(`/sys/fs/cgroup/cpu/wharf/${id}/cpu.cfs_period_us`, "utf8").trim()}`;
+      assert.equal(quota, "50000 100000");
+    }
     const s = await d.api.ok<Stats>("GET", `/containers/${id}/stats?stream=0&one-shot=1`);
     assert.equal(s.memory_stats.limit, 64 * 1024 * 1024);
     assert.equal(s.pids_stats.limit, 40);

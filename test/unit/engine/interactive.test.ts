@@ -7,6 +7,7 @@ import {
   mergeHealthcheck,
   probeCommand,
   recordProbe,
+  validateHealthcheck,
 } from "../../../src/engine/containers/health.ts";
 import { parsePs } from "../../../src/engine/containers/top.ts";
 
@@ -75,4 +76,18 @@ test("mergeHealthcheck: the container's fields win, unset ones come from the ima
   });
   assert.deepEqual(mergeHealthcheck(undefined, image), image);
   assert.deepEqual(mergeHealthcheck({ Test: ["NONE"] }, image)?.Test, ["NONE"]);
+});
+
+test("validateHealthcheck: Docker's 400s for durations under 1ms and negative retries", () => {
+  const ms = 1_000_000;
+  validateHealthcheck({ Test: ["CMD", "true"], Interval: ms, Timeout: 0, Retries: 0 });
+  validateHealthcheck(undefined);
+  for (const field of ["Interval", "Timeout", "StartPeriod", "StartInterval"]) {
+    assert.throws(
+      () => validateHealthcheck({ [field]: ms - 1 }),
+      (err: Error & { status?: number }) =>
+        err.status === 400 && err.message === `${field} in Healthcheck cannot be less than 1ms`,
+    );
+  }
+  assert.throws(() => validateHealthcheck({ Retries: -1 }), /Retries in Healthcheck cannot be negative/);
 });
