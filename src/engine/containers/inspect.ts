@@ -1,8 +1,9 @@
 // Docker-shaped views of a container record: the `docker ps` summary and `docker inspect`.
 
 import { humanDuration } from "../../util/human-duration.ts";
-import type { ContainerSummary } from "../../wire/containers.ts";
+import type { ContainerSummary, HostConfig } from "../../wire/containers.ts";
 import type { NetworkService } from "../network/service.ts";
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../runtime/spec.ts";
 import { mountPointView } from "../volumes/mount-point.ts";
 import { healthSuffix } from "./health.ts";
 import type { ContainerRecord } from "./record.ts";
@@ -53,6 +54,7 @@ export function containerInspect(
     sizes?: { SizeRw: number; SizeRootFs: number };
     network: ContainerNetworkView;
     execIds?: string[];
+    daemon: DaemonHostDefaults;
   },
 ): Record<string, unknown> {
   const { conmonPid: _conmon, ...state } = c.state;
@@ -121,7 +123,7 @@ export function containerInspect(
       PidsLimit: null,
       Ulimits: null,
       Init: null,
-      ...c.hostConfig,
+      ...withDaemonDefaults(c.hostConfig, extra.daemon),
     },
     GraphDriver: { Data: extra.graphDriver, Name: "overlay2" },
     ...(extra.sizes ?? {}),
@@ -154,4 +156,31 @@ export function containerInspect(
       Networks: extra.network.containerNetworks(c),
     },
   };
+}
+
+/** The daemon settings behind HostConfig fields a client may leave empty. */
+export interface DaemonHostDefaults {
+  shmSize: number;
+  cgroupVersion: 1 | 2;
+}
+
+/**
+ * HostConfig as Docker reports it: the values moby fills in at create when the client left them
+ * empty or zero (the docker CLI sends "" and 0), so `{{.HostConfig.ShmSize}}` shows the size the
+ * container really got.
+ */
+export function withDaemonDefaults(hc: HostConfig, d: DaemonHostDefaults): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...hc };
+  if (!hc.IpcMode) out.IpcMode = "private";
+  if (!hc.ShmSize) out.ShmSize = d.shmSize;
+  // The runtime spec gives a cgroup namespace on v2 only, as Docker's default cgroupns mode does.
+  if (!hc.CgroupnsMode) out.CgroupnsMode = d.cgroupVersion === 2 ? "private" : "host";
+  if (!hc.LogConfig?.Type) out.LogConfig = { Type: "k8s-file", Config: hc.LogConfig?.Config ?? {} };
+  if (typeof hc.PidsLimit === "number" && hc.PidsLimit <= 0) out.PidsLimit = null;
+  if (hc.MemorySwappiness === -1) out.MemorySwappiness = null;
+  if (!hc.Privileged) {
+    out.MaskedPaths = hc.MaskedPaths ?? [...DEFAULT_MASKED_PATHS];
+    out.ReadonlyPaths = hc.ReadonlyPaths ?? [...DEFAULT_READONLY_PATHS];
+  }
+  return out;
 }

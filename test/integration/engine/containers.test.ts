@@ -243,10 +243,22 @@ describe("containers", { skip }, () => {
     assert.deepEqual(await ids({ name: ["list-a"] }), [a]);
     assert.deepEqual(await ids({ id: [a.slice(0, 10)] }), [a]);
     assert.deepEqual((await ids({ ancestor: ["busybox"], label: ["suite=list"] })).length, 2);
-    assert.equal(
-      (await d.api.call("GET", `/containers/json?filters=${encodeURIComponent('{"bogus":["x"]}')}`)).status,
-      200,
-    );
+    assert.deepEqual(await ids({ name: ["^/list-a$"] }), [a]);
+    assert.deepEqual(await ids({ name: ["^list-a$"] }), [a]);
+    assert.deepEqual(await ids({ name: ["["] }), [], "an invalid expression matches nothing");
+    assert.deepEqual(await ids({ id: [a.slice(5, 20)] }), [a], "id is matched as Go's regexp, anywhere");
+    assert.deepEqual(await ids({ before: ["list-b"], label: ["suite=list"] }), [a]);
+    assert.deepEqual(await ids({ since: ["list-a"], label: ["suite=list"] }), [b]);
+    // What Docker refuses: 400 (404 for an unknown before/since container), never a silent [].
+    const refused = async (f: unknown) => {
+      const res = await d.api.call("GET", q(f));
+      return [res.status, res.json<{ message: string }>().message];
+    };
+    assert.deepEqual(await refused({ bogus: ["x"] }), [400, "invalid filter 'bogus'"]);
+    assert.deepEqual(await refused({ status: ["bogus"] }), [400, "invalid filter 'status=bogus'"]);
+    assert.deepEqual(await refused({ health: ["sick"] }), [400, "invalid filter 'health=sick'"]);
+    assert.deepEqual(await refused({ exited: ["x"] }), [400, 'strconv.Atoi: parsing "x": invalid syntax']);
+    assert.deepEqual(await refused({ before: ["no-such-ctr"] }), [404, "No such container: no-such-ctr"]);
     const limited = await d.api.ok<unknown[]>("GET", "/containers/json?all=1&limit=1");
     assert.equal(limited.length, 1);
     const sized = await d.api.ok<
@@ -352,6 +364,27 @@ describe("containers", { skip }, () => {
     await d.api.ok("DELETE", `/containers/${running}?force=1`);
   });
 
+  test("prune: label! keeps what it names; a filter it does not know deletes nothing", async () => {
+    const create = async (labels: Record<string, string>) =>
+      (await d.api.ok<{ Id: string }>("POST", "/containers/create", { Image: "busybox", Labels: labels })).Id;
+    const keep = await create({ pruneneg: "yes", keep: "1" });
+    const drop = await create({ pruneneg: "yes" });
+    const prune = (f: unknown) =>
+      d.api.call("POST", `/containers/prune?filters=${encodeURIComponent(JSON.stringify(f))}`);
+    const bogus = await prune({ bogus: ["1"] });
+    assert.equal(bogus.status, 400);
+    assert.equal(bogus.json<{ message: string }>().message, "invalid filter 'bogus'");
+    assert.equal((await d.api.call("GET", `/containers/${drop}/json`)).status, 200);
+    assert.equal((await prune({ until: ["not-a-time"] })).status, 400);
+    const res = await prune({ label: ["pruneneg=yes"], "label!": ["keep=1"] });
+    assert.equal(res.status, 200, res.text());
+    assert.deepEqual(res.json<{ ContainersDeleted: string[] }>().ContainersDeleted, [drop]);
+    // until: only containers created before the given time.
+    const old = await prune({ label: ["pruneneg=yes"], until: ["1h"] });
+    assert.deepEqual(old.json(), { ContainersDeleted: null, SpaceReclaimed: 0 }, "null when none, as Docker");
+    await d.api.ok("DELETE", `/containers/${keep}`);
+  });
+
   test("logs are bounded by LogConfig max-size (conmon's log-size-max)", async () => {
     const bad = await d.api.call("POST", "/containers/create", {
       Image: "busybox",
@@ -376,6 +409,7 @@ describe("containers", { skip }, () => {
       Image: "busybox",
       Cmd: ["true"],
       Labels: { a: "b" },
+      HostConfig: { IpcMode: "", ShmSize: 0, PidsLimit: 0, LogConfig: { Type: "", Config: {} } },
     });
     const info = await d.api.ok<InspectShape>("GET", "/containers/shape/json");
     assert.equal(info.Id, Id);
@@ -387,6 +421,15 @@ describe("containers", { skip }, () => {
     assert.equal(info.Config.Image, "busybox");
     assert.deepEqual(info.Config.Labels, { a: "b" });
     assert.equal(info.HostConfig.NetworkMode, "default");
+    // What moby fills in when a client (the docker CLI sends "" and 0) leaves them empty.
+    const hc = info.HostConfig as unknown as Record<string, unknown>;
+    assert.equal(hc.IpcMode, "private");
+    assert.equal(hc.ShmSize, 64 * 1024 * 1024);
+    assert.ok(["host", "private"].includes(hc.CgroupnsMode as string));
+    assert.ok(((hc.LogConfig as { Type: string }).Type ?? "") !== "");
+    assert.equal(hc.PidsLimit, null);
+    assert.ok((hc.MaskedPaths as string[]).includes("/proc/kcore"));
+    assert.ok((hc.ReadonlyPaths as string[]).includes("/proc/sys"));
     assert.equal(info.GraphDriver.Name, "overlay2");
     assert.equal(info.Config.Hostname, Id.slice(0, 12));
     assert.ok(Array.isArray(info.Config.Env) && info.Config.Env.some((e) => e.startsWith("PATH=")));
