@@ -20,7 +20,7 @@ export function containerSummary(c: ContainerRecord, net: ContainerNetworkView):
     Names: [`/${c.name}`],
     Image: c.config.Image ?? "",
     ImageID: c.imageId,
-    Command: [c.path, ...c.args].join(" "),
+    Command: summaryCommand(c.path, c.args),
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: net.summaryPorts(c),
     Labels: c.config.Labels ?? {},
@@ -30,6 +30,11 @@ export function containerSummary(c: ContainerRecord, net: ContainerNetworkView):
     NetworkSettings: { Networks: net.containerNetworks(c) },
     Mounts: (c.mountPoints ?? []).map((m) => mountPointView(m)),
   };
+}
+
+/** `docker ps`'s COMMAND as moby builds it: arguments with a space are wrapped in single quotes. */
+export function summaryCommand(path: string, args: readonly string[]): string {
+  return [path, ...args.map((a) => (a.includes(" ") ? `'${a}'` : a))].join(" ");
 }
 
 /** The human STATUS of `docker ps`, as the daemon computes it (State.String()). */
