@@ -184,7 +184,42 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
     for (const id of [running, paused, stopped]) await d.api.ok("DELETE", `/containers/${id}?force=1`);
   });
 
-  test("events: replay with since/until and filters, live stream", async () => {
+  test("events: a live stream delivers as things happen, filtered, and ends at a future until", async () => {
+    await importBusybox(d.api, "evlive:1");
+    const { request } = await import("node:http");
+    const filters = encodeURIComponent(JSON.stringify({ event: ["create"], label: ["evlive=yes"] }));
+    const until = (Date.now() / 1000 + 5).toFixed(3);
+    const lines: string[] = [];
+    let ended = false;
+    const res = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+      const req = request(
+        { socketPath: d.socket, path: `/v1.41/events?filters=${filters}&until=${until}` },
+        resolve,
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(res.statusCode, 200);
+    res.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
+    res.on("end", () => {
+      ended = true;
+    });
+    const create = async (labels: Record<string, string>) =>
+      (await d.api.ok<{ Id: string }>("POST", "/containers/create", { Image: "evlive:1", Labels: labels }))
+        .Id;
+    await create({ other: "x" });
+    const wanted = await create({ evlive: "yes" });
+    for (let i = 0; i < 100 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ended, false, "the stream stays open until `until`");
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l) as { Action: string; id: string }).map((e) => [e.Action, e.id]),
+      [["create", wanted]],
+    );
+    for (let i = 0; i < 300 && !ended; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ended, true, "the stream ends once `until` has passed");
+  });
+
+  test("events: replay with since/until and filters", async () => {
     await importBusybox(d.api, "ev:1");
     const since = Date.now() / 1000;
     const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
