@@ -51,6 +51,35 @@ describe("docker and wharf CLIs agree", {
     await d?.stop();
   });
 
+  test("info, version and images print the same text through both CLIs", () => {
+    const both = (...args: string[]) =>
+      clis.map(
+        (cli) =>
+          spawnSync(cli.bin, ["-H", `unix://${d.socket}`, ...args], { encoding: "utf8", timeout: 60_000 })
+            .stdout,
+      );
+    // Only the client's own lines may differ; Go prints the runtimes map in random order.
+    const serverPart = (text: string) =>
+      text
+        .slice(text.indexOf("Server:"))
+        .replace(
+          /^( Runtimes: )(.*)$/m,
+          (_, head: string, names: string) => head + names.split(" ").sort().join(" "),
+        );
+    const [dockerInfo, wharfInfo] = both("info").map(serverPart);
+    assert.match(dockerInfo ?? "", /Storage Driver: overlay2/);
+    assert.equal(wharfInfo, dockerInfo);
+    const [dockerVersion, wharfVersion] = both("version").map(serverPart);
+    assert.match(dockerVersion ?? "", /API version:/);
+    assert.equal(wharfVersion, dockerVersion);
+    // CREATED moves on between the two runs ("1 second ago", "2 seconds ago"), and the padding with it.
+    const [dockerImages, wharfImages] = both("images", "--filter", `reference=parity-bb-${suffix}`).map((t) =>
+      t.replace(/(Less than a second|\d+ seconds?|About a minute) ago/g, "X ago").replace(/ {2,}/g, "   "),
+    );
+    assert.match(dockerImages ?? "", new RegExp(`^parity-bb-${suffix} +latest +[0-9a-f]{12} `, "m"));
+    assert.equal(wharfImages, dockerImages);
+  });
+
   for (const cli of clis) {
     const run = (...args: string[]): Result => {
       const r = spawnSync(cli.bin, ["-H", `unix://${d.socket}`, ...args], {
