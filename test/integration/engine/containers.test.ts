@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { demux } from "../../helpers/api.ts";
-import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { cgroupLeaks, isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 
 const skip = !isRoot() && "needs root";
@@ -117,6 +117,34 @@ describe("containers", { skip }, () => {
       HostConfig: { Memory: 1024 },
     });
     assert.equal(tiny.status, 400);
+    // Refused at create, as Docker does, not left to fail at start.
+    const refusedAtCreate = async (body: Record<string, unknown>) => {
+      const res = await d.api.call("POST", "/containers/create", {
+        Image: "busybox",
+        Cmd: ["true"],
+        ...body,
+      });
+      return [res.status, res.json<{ message: string }>().message];
+    };
+    assert.deepEqual(await refusedAtCreate({ HostConfig: { CapAdd: ["NOPE"] } }), [
+      400,
+      'invalid CapAdd: unknown capability: "CAP_NOPE"',
+    ]);
+    assert.deepEqual(await refusedAtCreate({ HostConfig: { CapDrop: ["nope"] } }), [
+      400,
+      'invalid CapDrop: unknown capability: "CAP_NOPE"',
+    ]);
+    assert.deepEqual(await refusedAtCreate({ StopSignal: "SIGNOPE" }), [400, "Invalid signal: SIGNOPE"]);
+    assert.deepEqual(await refusedAtCreate({ HostConfig: { Memory: -5 } }), [
+      400,
+      "Minimum memory limit allowed is 6MB",
+    ]);
+    const rtSignal = await d.api.call("POST", "/containers/create", {
+      Image: "busybox",
+      StopSignal: "SIGRTMIN+3",
+    });
+    assert.equal(rtSignal.status, 201, rtSignal.text());
+    await d.api.ok("DELETE", `/containers/${rtSignal.json<{ Id: string }>().Id}`);
     const rmPolicy = await d.api.call("POST", "/containers/create", {
       Image: "busybox",
       HostConfig: { AutoRemove: true, RestartPolicy: { Name: "always" } },
@@ -142,11 +170,26 @@ describe("containers", { skip }, () => {
     assert.equal(info.State.Status, "created");
     assert.equal(info.State.ExitCode, 127);
     assert.match(info.State.Error, /executable file not found/);
-    const { readFileSync } = await import("node:fs");
+    const { readdirSync, readFileSync } = await import("node:fs");
     assert.ok(
       !readFileSync("/proc/self/mounts", "utf8").includes(Id),
       "rootfs still mounted after a failed start",
     );
+    // Nor a cgroup, nor a monitor: the failed start took down what it set up.
+    assert.deepEqual(cgroupLeaks([Id]), []);
+    const monitors = readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return (
+            readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("conmon") &&
+            readFileSync(`/proc/${p}/cmdline`, "utf8").includes(Id)
+          );
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(monitors, []);
     await d.api.ok("DELETE", `/containers/${Id}`);
 
     // With AutoRemove the failed container is removed, and a waiter on "removed" gets its code.
