@@ -365,6 +365,63 @@ describe("containers", { skip }, () => {
     await d.api.ok("DELETE", `/containers/${init}`);
   });
 
+  test("runtime config: cpu shares, ulimits, capabilities, privileged; stop uses StopSignal", async () => {
+    const script = [
+      "echo shares=$(cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.weight)",
+      "echo nofile=$(ulimit -n)",
+      "echo capeff=$(grep CapEff /proc/self/status | cut -f2)",
+    ].join("; ");
+    const id = await d.api.run({
+      ...sh(script),
+      HostConfig: {
+        CpuShares: 512,
+        Ulimits: [{ Name: "nofile", Soft: 1234, Hard: 2345 }],
+        CapDrop: ["ALL"],
+        CapAdd: ["NET_RAW", "chown"],
+        NetworkMode: "none",
+      },
+    });
+    await d.api.waitExit(id);
+    const out = demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1`)).body).stdout;
+    // cgroup v2 turns shares into a weight: 1 + ((512 - 2) * 9999) / 262142 = 20.
+    assert.match(out, /^shares=(512|20)$/m);
+    assert.match(out, /^nofile=1234$/m);
+    // CAP_CHOWN (bit 0) and CAP_NET_RAW (bit 13) only.
+    assert.match(out, /^capeff=0000000000002001$/m);
+    await d.api.ok("DELETE", `/containers/${id}`);
+
+    const priv = await d.api.run({
+      ...sh("grep CapEff /proc/self/status | cut -f2; ls /dev | wc -l"),
+      HostConfig: { Privileged: true, NetworkMode: "none" },
+    });
+    await d.api.waitExit(priv);
+    const [capEff, devices] = demux((await d.api.call("GET", `/containers/${priv}/logs?stdout=1`)).body)
+      .stdout.trim()
+      .split("\n");
+    assert.notEqual(capEff, "00000000a80425fb", "privileged gets more than the default set");
+    assert.ok(Number(devices) > 20, "privileged sees the host's devices");
+    await d.api.ok("DELETE", `/containers/${priv}`);
+
+    // stop sends the container's StopSignal (USR1 here), which the trap turns into exit 9.
+    const stopper = await d.api.run({
+      ...sh("trap 'exit 9' USR1; trap '' TERM; echo ready; while :; do sleep 0.1; done"),
+      StopSignal: "SIGUSR1",
+      StopTimeout: 30,
+    });
+    for (let i = 0; i < 50; i++) {
+      if (demux((await d.api.call("GET", `/containers/${stopper}/logs?stdout=1`)).body).stdout) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await d.api.call("POST", `/containers/${stopper}/stop`)).status, 204);
+    const stopped = await d.api.ok<{
+      State: { ExitCode: number };
+      Config: { StopSignal: string; StopTimeout: number };
+    }>("GET", `/containers/${stopper}/json`);
+    assert.equal(stopped.State.ExitCode, 9);
+    assert.deepEqual([stopped.Config.StopSignal, stopped.Config.StopTimeout], ["SIGUSR1", 30]);
+    await d.api.ok("DELETE", `/containers/${stopper}`);
+  });
+
   test("OOM kills are recorded", async () => {
     const id = await d.api.run({
       ...sh("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"),
