@@ -97,6 +97,20 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
     );
     assert.equal(res.status, 400, res.text());
     assert.deepEqual([blobs(), layers()], before);
+    // A body too short to sniff for compression is still just "not a tar".
+    const tiny = await d.api.call("POST", "/images/create?fromSrc=-&repo=garbage", Buffer.from("x"), {
+      headers: { "Content-Type": "application/x-tar" },
+    });
+    assert.equal(tiny.status, 400, tiny.text());
+    const badChange = await d.api.call(
+      "POST",
+      `/images/create?fromSrc=-&repo=garbage&changes=${encodeURIComponent("BOGUS x")}`,
+      undefined,
+      { headers: { "Content-Type": "application/x-tar" }, stream: createReadStream(await busyboxTar()) },
+    );
+    assert.equal(badChange.status, 400);
+    assert.equal(badChange.json<{ message: string }>().message, "bogus is not a valid change command");
+    assert.deepEqual([blobs(), layers()], before);
   });
 
   test("tag and rmi with Docker's conflict rules", async () => {
