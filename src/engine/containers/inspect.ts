@@ -139,6 +139,8 @@ export function containerInspect(
       Entrypoint: c.config.Entrypoint ?? null,
       Image: c.config.Image,
       Labels: c.config.Labels ?? {},
+      // moby's Config.ExposedPorts is omitempty.
+      ExposedPorts: isEmpty(c.config.ExposedPorts) ? undefined : c.config.ExposedPorts,
     },
     NetworkSettings: {
       Bridge: "",
@@ -188,4 +190,8 @@ export function withDaemonDefaults(hc: HostConfig, d: DaemonHostDefaults): Recor
     out.ReadonlyPaths = hc.ReadonlyPaths ?? [...DEFAULT_READONLY_PATHS];
   }
   return out;
+}
+
+function isEmpty(map: object | null | undefined): boolean {
+  return !map || Object.keys(map).length === 0;
 }
