@@ -51,7 +51,7 @@ describe("docker and wharf CLIs agree", {
     await d?.stop();
   });
 
-  test("info, version and images print the same text through both CLIs", () => {
+  test("info, version, images and inspect print the same text through both CLIs", () => {
     const both = (...args: string[]) =>
       clis.map(
         (cli) =>
@@ -78,6 +78,27 @@ describe("docker and wharf CLIs agree", {
     );
     assert.match(dockerImages ?? "", new RegExp(`^parity-bb-${suffix} +latest +[0-9a-f]{12} `, "m"));
     assert.equal(wharfImages, dockerImages);
+
+    // inspect: the daemon's JSON as is, and templates over it as docker's Go structs see them.
+    const ctr = `inspect-${suffix}`;
+    names.push(ctr);
+    const created = spawnSync(
+      "docker",
+      ["-H", `unix://${d.socket}`, "create", "--name", ctr, "-e", "A=1", "-l", "x=y", image, "true"],
+      { encoding: "utf8" },
+    );
+    assert.equal(created.status, 0, created.stderr);
+    const [dockerInspect, wharfInspect] = both("inspect", ctr);
+    assert.equal(wharfInspect, dockerInspect);
+    for (const format of [
+      "{{json .Config}}",
+      "{{json .State}}",
+      "{{.Config.ExposedPorts}} {{.HostConfig.Memory}} {{.State.Status}} {{.Name}}",
+      "{{range .Config.Env}}{{.}},{{end}}",
+    ]) {
+      const [dockerOut, wharfOut] = both("inspect", "-f", format, ctr);
+      assert.equal(wharfOut, dockerOut, format);
+    }
   });
 
   for (const cli of clis) {
