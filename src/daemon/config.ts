@@ -177,6 +177,12 @@ export function loadConfig(argv: string[]): DaemonConfig | undefined {
   if (!["debug", "info", "warn", "error"].includes(config.logLevel)) {
     throw new ConfigError(`invalid log level: ${config.logLevel}`);
   }
+  // Checked before anything is set up: a bad -H must not leave a bridge and rules behind.
+  for (const host of config.hosts) {
+    if (!/^unix:\/\/\/\S+$/.test(host) && !/^tcp:\/\/([^:/\s]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(host)) {
+      throw new ConfigError(`invalid --host: ${host} (use unix:///path or tcp://127.0.0.1:PORT)`);
+    }
+  }
   return config;
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { demux } from "../../helpers/api.ts";
-import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { isRoot, startDaemon, type TestDaemon, testBridgeName } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..", "..");
@@ -45,6 +45,31 @@ describe("daemon", { skip: !isRoot() && "needs root" }, () => {
     });
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /unable to read config file/);
+    // A bad -H is refused before anything is set up: no bridge, no data root.
+    const bridge = testBridgeName();
+    const dir = mkdtempSync(join(tmpdir(), "wharf-badhost-"));
+    const badHost = spawnSync(
+      join(repoRoot, "bin/wharfd"),
+      [
+        "-H",
+        "bogus://x",
+        "--data-root",
+        join(dir, "data"),
+        "--exec-root",
+        join(dir, "run"),
+        "--bridge",
+        bridge,
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    assert.equal(badHost.status, 1);
+    assert.equal(
+      badHost.stderr,
+      "wharfd: invalid --host: bogus://x (use unix:///path or tcp://127.0.0.1:PORT)\n",
+    );
+    assert.equal(existsSync(`/sys/class/net/${bridge}`), false);
+    assert.equal(existsSync(join(dir, "data")), false);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("containers survive a daemon crash and are re-adopted; exits meanwhile are recorded", {

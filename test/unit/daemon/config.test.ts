@@ -99,6 +99,9 @@ describe("daemon core options", () => {
     refuses(["--config-file", file({ "log-level": "loud" })], /invalid log level: loud/);
     refuses(["--config-file", file({ "default-shm-size": "lots" })], /invalid size: lots/);
     refuses(["--config-file", file({}), "--bogus"], /unknown flag: --bogus/);
+    refuses(["--config-file", file({}), "-H", "bogus://x"], /invalid --host: bogus:\/\/x/);
+    refuses(["--config-file", file({}), "-H", "tcp://127.0.0.1"], /invalid --host/);
+    refuses(["--config-file", file({ hosts: ["unix://relative.sock"] })], /invalid --host/);
     refuses(["--config-file", file({}), "--data-root"], /flag needs an argument: --data-root/);
   });
 });
