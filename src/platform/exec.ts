@@ -1,5 +1,6 @@
 // Spawning system tools (mount, runc, conmon, …) and collecting their output.
 import { spawn } from "node:child_process";
+import { runCollecting } from "./spawn-fast.ts";
 
 export interface ExecResult {
   code: number;
@@ -21,6 +22,14 @@ export function execFile(
   args: string[],
   opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ExecResult> {
+  // posix_spawn where node:ffi allows (see spawn-fast.ts), else libuv's fork-based spawn.
+  let fast: Promise<ExecResult> | undefined;
+  try {
+    fast = runCollecting({ file: cmd, args, env: opts.env ?? process.env, cwd: opts.cwd, input: opts.input });
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (fast) return fast;
   return new Promise((resolve, reject) => {
     const input = opts.input === undefined ? "ignore" : "pipe";
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: [input, "pipe", "pipe"] });

@@ -3,10 +3,24 @@
 // so containers outlive wharfd.
 import { spawn } from "node:child_process";
 import { closeSync, constants, existsSync, openSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, open, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readFile,
+  readlink,
+  rm,
+  rmdir,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { execFile, run } from "./exec.ts";
+import { pipeFds, spawnDetached } from "./spawn-fast.ts";
 
 export interface CreateOptions {
   id: string;
@@ -148,19 +162,7 @@ export class OciRuntime {
 
   /** Starts a conmon (it double-forks and stays) and returns the pid it reports on its sync pipe. */
   private async spawnConmon(args: string[], dir: string): Promise<number> {
-    // conmon's own diagnostics go to a file: a pipe to us would break when wharfd restarts.
-    const errFd = openSync(join(dir, "conmon.log"), "a");
-    // cwd = the bundle: conmon drops files there (an "oom" marker when the kernel OOM-kills).
-    const child = spawn(this.conmonPath, args, {
-      cwd: dir,
-      stdio: ["ignore", "ignore", errFd, "pipe"],
-      env: { ...process.env, _OCI_SYNCPIPE: "3" },
-      detached: true,
-    });
-    closeSync(errFd);
-    child.unref();
-    const sync = child.stdio[3];
-    if (!sync) throw new RuntimeCreateError("conmon: no sync pipe");
+    const sync = this.startConmon(args, dir);
     const message = await new Promise<{ data: number; message?: string }>((resolve, reject) => {
       let buf = "";
       sync.on("data", (chunk: Buffer) => {
@@ -176,10 +178,49 @@ export class OciRuntime {
         }
       });
       sync.on("end", () => reject(new RuntimeCreateError(`conmon exited without reporting: ${buf}`)));
-      child.on("error", reject);
+      sync.on("error", reject);
     });
     if (message.data < 0) throw new RuntimeCreateError(runtimeMessage(message.message ?? "unknown error"));
     return message.data;
+  }
+
+  /**
+   * Spawns conmon detached, its stderr to `<dir>/conmon.log` and its sync pipe on fd 3; returns
+   * the pipe's read end. posix_spawn where FFI allows (see spawn-fast.ts), else libuv's spawn.
+   */
+  private startConmon(args: string[], dir: string): Readable {
+    // conmon's own diagnostics go to a file: a pipe to us would break when wharfd restarts.
+    const errFd = openSync(join(dir, "conmon.log"), "a");
+    const env = { ...process.env, _OCI_SYNCPIPE: "3" };
+    try {
+      const pipe = pipeFds();
+      if (pipe) {
+        const [readFd, writeFd] = pipe;
+        try {
+          // cwd = the bundle: conmon drops files there (an "oom" marker when the kernel OOM-kills).
+          spawnDetached({ file: this.conmonPath, args, env, cwd: dir, fds: [null, null, errFd, writeFd] });
+        } catch (err) {
+          closeSync(readFd);
+          throw err;
+        } finally {
+          closeSync(writeFd);
+        }
+        return new Socket({ fd: readFd, readable: true, writable: false });
+      }
+      const child = spawn(this.conmonPath, args, {
+        cwd: dir,
+        stdio: ["ignore", "ignore", errFd, "pipe"],
+        env,
+        detached: true,
+      });
+      child.unref();
+      const sync = child.stdio[3] as Readable | null;
+      if (!sync) throw new RuntimeCreateError("conmon: no sync pipe");
+      child.on("error", (err) => sync.destroy(err));
+      return sync;
+    } finally {
+      closeSync(errFd);
+    }
   }
 
   /**
@@ -224,10 +265,40 @@ export class OciRuntime {
 
   /** Removes the runtime's state (and cgroup) of a container; tolerates one that is gone. */
   async delete(id: string): Promise<void> {
+    if (await this.deleteStopped(id)) return;
     const result = await execFile(this.path, this.args("delete", "--force", id));
     if (result.code !== 0 && !/does not exist|not found/i.test(result.stderr)) {
       throw new Error(`${this.name} delete ${id}: ${runtimeMessage(result.stderr)}`);
     }
+  }
+
+  /**
+   * For runc, `delete` of a container whose init has exited only removes its cgroup
+   * directories and its state dir (wharf sets no hooks), so wharfd does that itself and saves
+   * spawning the runtime on every container exit. Returns false, having changed nothing that
+   * `delete --force` would not redo, when the container may still run or anything is unusual.
+   */
+  private async deleteStopped(id: string): Promise<boolean> {
+    if (this.name !== "runc") return false;
+    const dir = join(this.stateRoot, id);
+    let state: RuncState;
+    try {
+      state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as RuncState;
+    } catch {
+      return false;
+    }
+    if (typeof state.init_process_pid !== "number" || typeof state.cgroup_paths !== "object") return false;
+    if (await processRunning(state.init_process_pid, state.init_process_start)) return false;
+    for (const path of new Set(Object.values(state.cgroup_paths ?? {}))) {
+      // A cgroup that still holds processes (EBUSY) is runc's to kill and remove.
+      const removed = await rmdir(path).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => err.code === "ENOENT",
+      );
+      if (!removed) return false;
+    }
+    await rm(dir, { recursive: true, force: true });
+    return true;
   }
 
   async pause(id: string): Promise<void> {
@@ -280,4 +351,21 @@ export class OciRuntime {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The part of runc's `state.json` that `deleteStopped` reads. */
+interface RuncState {
+  init_process_pid?: number;
+  init_process_start?: number;
+  cgroup_paths?: Record<string, string>;
+}
+
+/** Whether `pid` is still the process that started at `startTicks` (field 22 of its stat) and not a zombie. */
+async function processRunning(pid: number, startTicks: number | undefined): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  if (stat === "") return false;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return false;
+  // fields[0] is stat's field 3, so field 22 (starttime) is fields[19].
+  return startTicks === undefined || Number(fields[19]) === startTicks;
 }

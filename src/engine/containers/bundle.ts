@@ -4,7 +4,6 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { CgroupLayout } from "../../platform/host.ts";
 import { hostDevices } from "../../platform/host-devices.ts";
-import { writeFileAtomic } from "../../util/fs-atomic.ts";
 import { InvalidParameterError } from "../errors.ts";
 import { buildHostnameFile } from "../runtime/etc-files.ts";
 import { ociSpecToJson } from "../runtime/oci-spec.ts";
@@ -94,7 +93,8 @@ export async function prepareBundle(input: BundleInput): Promise<void> {
       ? { height: Number(hc.ConsoleSize[0]) || 24, width: Number(hc.ConsoleSize[1]) || 80 }
       : undefined,
   });
-  await writeFileAtomic(`${input.bundle}/config.json`, ociSpecToJson(spec));
+  // Written afresh before every start and read only by `<runtime> create`, so no fsync.
+  await writeFile(`${input.bundle}/config.json`, ociSpecToJson(spec));
 }
 
 let swapAccountingCache: boolean | undefined;

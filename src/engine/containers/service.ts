@@ -612,10 +612,12 @@ export class ContainerService {
     if (!this.repo.find(c.id)) return;
     Object.assign(c.state, { Status: "removing" });
     await this.releaseRun(c);
-    await this.d.snapshots.remove(c.id);
-    await rm(join(this.d.paths.containers, c.id), { recursive: true, force: true });
-    await rm(join(this.d.paths.exits, c.id), { force: true });
-    await rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true });
+    await Promise.all([
+      this.d.snapshots.remove(c.id),
+      rm(join(this.d.paths.containers, c.id), { recursive: true, force: true }),
+      rm(join(this.d.paths.exits, c.id), { force: true }),
+      rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true }),
+    ]);
     this.repo.delete(c.id);
     // rm -v and --rm drop the container's anonymous volumes; named ones always stay.
     if (removeVolumes || c.hostConfig.AutoRemove)

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { isMounted, mountOverlay, unmount } from "../../platform/mount.ts";
+import { isMountPoint, mountOverlay, unmount } from "../../platform/mount.ts";
 import { type Change, changes, diffTar, hasChanges } from "./diff.ts";
 
 export interface ContainerRootfs {
@@ -51,7 +51,7 @@ export class Snapshotter {
   /** Mounts a container's root: `lowerShorts` lists the image's layers, topmost first. */
   async mountContainer(id: string, lowerShorts: string[]): Promise<string> {
     const merged = join(this.root, id, "merged");
-    if (isMounted(merged)) return merged;
+    if (isMountPoint(merged)) return merged;
     await mountOverlay({
       target: merged,
       lowerDirs: lowerShorts.map((s) => `l/${s}`),
@@ -63,11 +63,12 @@ export class Snapshotter {
   }
 
   async unmountContainer(id: string): Promise<void> {
-    await unmount(join(this.root, id, "merged"));
+    const merged = join(this.root, id, "merged");
+    if (isMountPoint(merged)) await unmount(merged);
   }
 
   isContainerMounted(id: string): boolean {
-    return isMounted(join(this.root, id, "merged"));
+    return isMountPoint(join(this.root, id, "merged"));
   }
 
   /**
@@ -95,6 +96,7 @@ export class Snapshotter {
 
   /** Removes a snapshot (and its short link, if given). Unmounts first so nothing leaks. */
   async remove(id: string, short?: string): Promise<void> {
+    // The mount table, not isMountPoint: a mount that cannot be stat'ed must not be rm'ed through.
     await unmount(join(this.root, id, "merged"));
     if (short) await rm(join(this.root, "l", short), { force: true });
     // maxRetries: a failed unpack may still be closing files in the directory.
