@@ -190,6 +190,12 @@ describe("docker and wharf CLIs agree", {
       );
     });
 
+    test(`${cli.name} run: a missing --env-file is the CLI's error, exit 125`, () => {
+      const r = run("run", "--rm", "--env-file", join(dir, "no-such.env"), image, "true");
+      assert.equal(r.code, 125);
+      assert.match(r.err, new RegExp(`^${cli.name}: open ${dir}/no-such.env: no such file or directory\n`));
+    });
+
     test(`${cli.name} run --network host shares the host's interfaces and name`, () => {
       const r = run("run", "--rm", "--network", "host", image, "sh", "-c", "hostname; ls /sys/class/net");
       assert.equal(r.code, 0, r.err);
