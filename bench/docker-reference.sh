@@ -4,7 +4,8 @@
 # neither wharfd nor a Docker the host may already run.
 #
 #   bench/docker-reference.sh install   install docker.io, docker-registry and wrk when missing
-#   bench/docker-reference.sh start     start the reference dockerd (restarts a stale one of ours)
+#   bench/docker-reference.sh start [--iptables]   start the reference dockerd (restarts a stale
+#                                       one of ours); --iptables: with Docker's NAT rules (below)
 #   bench/docker-reference.sh stop [--purge]   stop it, remove its bridge; --purge: its data too
 #   bench/docker-reference.sh status    exit 0 when it answers on its socket
 #
@@ -13,6 +14,11 @@
 # reach outside addresses (no masquerade, no forwarding). Published ports still work on
 # 127.0.0.1 through docker-proxy, the same path Docker's default setup takes for loopback
 # traffic (its DNAT rules do not apply to 127.0.0.1 unless userland-proxy is off).
+# `start --iptables` (the benchmarks) turns --iptables on, still without forwarding or masquerade:
+# dockerd then adds its DOCKER chains and a DNAT rule per published port, so traffic to a port
+# published on the host's address takes Docker's iptables path while 127.0.0.1 still goes
+# through docker-proxy. `stop` removes its rules for our bridge, and its chains when this script's
+# dockerd made them (a Docker already on the host keeps its own).
 # The bridge is our own (wbench0, 172.31.254.1/24), never docker0, so a real Docker on the
 # host keeps its bridge; user networks come from 172.31.0.0/17 (wharf uses 10.209.0.0/16).
 set -eu
@@ -24,6 +30,7 @@ SOCK=$RUN_DIR/docker.sock
 PIDFILE=$RUN_DIR/docker.pid
 LOG=$RUN_DIR/docker.log
 CONFIG=$RUN_DIR/docker-daemon.json
+CHAINS_OURS=$RUN_DIR/docker-chains-ours
 BRIDGE=wbench0
 BRIDGE_ADDR=172.31.254.1/24
 POOLS=base=172.31.0.0/17,size=24
@@ -80,6 +87,8 @@ cmd_install() {
 }
 
 cmd_start() {
+  iptables_mode=false
+  [ "${1:-}" = "--iptables" ] && iptables_mode=true
   command -v dockerd >/dev/null 2>&1 || { log "dockerd not installed (run: $0 install)"; return 1; }
   if alive; then
     log "a reference dockerd from an earlier run is still up: stopping it first"
@@ -93,6 +102,7 @@ cmd_start() {
     ip addr add "$BRIDGE_ADDR" dev "$BRIDGE"
   fi
   ip link set "$BRIDGE" up
+  if $iptables_mode && ! iptables -t nat -n -L DOCKER >/dev/null 2>&1; then touch "$CHAINS_OURS"; fi
   # No --containerd: dockerd spawns and supervises its own containerd under the exec root.
   setsid dockerd \
     --config-file "$CONFIG" \
@@ -102,7 +112,7 @@ cmd_start() {
     --pidfile "$PIDFILE" \
     --bridge "$BRIDGE" \
     --default-address-pool "$POOLS" \
-    --iptables=false --ip-forward=false --ip-masq=false \
+    --iptables=$iptables_mode --ip-forward=false --ip-masq=false \
     --log-level warn \
     </dev/null >>"$LOG" 2>&1 &
   i=0
@@ -125,6 +135,23 @@ umount_under() {
   done
 }
 
+# Docker's iptables rules for our bridge; its chains and their jumps too when our dockerd made them.
+remove_docker_rules() {
+  for table in nat filter; do
+    iptables -t $table -S 2>/dev/null | grep -- "$BRIDGE" | grep '^-A ' | sed 's/^-A /-D /' |
+      while read -r rule; do eval "iptables -t $table $rule" 2>/dev/null || true; done
+  done
+  [ -f "$CHAINS_OURS" ] || return 0
+  for table in nat filter; do
+    iptables -t $table -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j DOCKER' | sed 's/^-A /-D /' |
+      while read -r rule; do eval "iptables -t $table $rule" 2>/dev/null || true; done
+    chains=$(iptables -t $table -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^DOCKER/ { print $2 }')
+    for chain in $chains; do iptables -t $table -F "$chain" 2>/dev/null || true; done
+    for chain in $chains; do iptables -t $table -X "$chain" 2>/dev/null || true; done
+  done
+  rm -f "$CHAINS_OURS"
+}
+
 cmd_stop() {
   if alive; then
     pid=$(cat "$PIDFILE")
@@ -144,6 +171,7 @@ cmd_stop() {
   umount_under "$EXEC_ROOT"
   umount_under "$BASE_DIR"
   ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
+  remove_docker_rules
   if [ "${1:-}" = "--purge" ]; then
     rm -rf --one-file-system "$BASE_DIR" "$EXEC_ROOT" "$CONFIG" "$SOCK"
   fi
@@ -152,8 +180,8 @@ cmd_stop() {
 
 case "${1:-}" in
 install) cmd_install ;;
-start) cmd_start ;;
+start) shift; cmd_start "${1:-}" ;;
 stop) shift; cmd_stop "${1:-}" ;;
 status) answers ;;
-*) echo "usage: $0 install|start|stop [--purge]|status" >&2; exit 2 ;;
+*) echo "usage: $0 install|start [--iptables]|stop [--purge]|status" >&2; exit 2 ;;
 esac

@@ -9,8 +9,8 @@ export interface ContainerSpec {
   cmd: string[];
   image?: string;
   network?: string;
-  /** host port on 127.0.0.1 → container port 80/tcp */
-  publish?: { hostPort: number; containerPort: number };
+  /** host port on 127.0.0.1 (or `hostIp`) → container port 80/tcp; `alsoOn`: a second binding */
+  publish?: { hostPort: number; containerPort: number; alsoOn?: { hostIp: string; hostPort: number } };
   autoRemove?: boolean;
   /** `--log-opt max-size=…` for the daemon's default log driver */
   logMaxSize?: string;
@@ -29,7 +29,10 @@ export async function createContainer(api: ApiClient, spec: ContainerSpec): Prom
   if (spec.publish) {
     const port = `${spec.publish.containerPort}/tcp`;
     body.ExposedPorts = { [port]: {} };
-    hostConfig.PortBindings = { [port]: [{ HostIp: "127.0.0.1", HostPort: String(spec.publish.hostPort) }] };
+    const bindings = [{ HostIp: "127.0.0.1", HostPort: String(spec.publish.hostPort) }];
+    const also = spec.publish.alsoOn;
+    if (also) bindings.push({ HostIp: also.hostIp, HostPort: String(also.hostPort) });
+    hostConfig.PortBindings = { [port]: bindings };
   }
   const res = await api.json<{ Id: string }>("POST", "/containers/create", { body });
   return res.Id;

@@ -1,7 +1,8 @@
-// Loopback helpers: a free port, and waiting for an HTTP server to answer.
+// Local network helpers: a free port, waiting for an HTTP server to answer, the host's address.
 import { get } from "node:http";
 import { createServer } from "node:net";
-import { sleep } from "./sh.ts";
+import { networkInterfaces } from "node:os";
+import { sh, sleep } from "./sh.ts";
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,4 +40,15 @@ export async function waitHttp(
     await sleep(50);
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+}
+
+/**
+ * This host's own IPv4 address on the interface of its default route (traffic to it from here
+ * stays on the machine), or undefined when there is none.
+ */
+export async function hostAddress(): Promise<string | undefined> {
+  const route = await sh("ip", ["-4", "route", "show", "default"]);
+  const dev = /\bdev (\S+)/.exec(route.stdout)?.[1];
+  return (dev ? networkInterfaces()[dev] : undefined)?.find((a) => a.family === "IPv4" && !a.internal)
+    ?.address;
 }

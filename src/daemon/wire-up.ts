@@ -159,6 +159,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   });
   const builder = await createBuilder({ db, images, containers, snapshots, dataRoot: config.dataRoot });
   const router = new Router();
+  const control = new ContainerControl(containers, runtimes, cgroup);
   const distribution = createDistribution(config, { images, content, events });
   router.add(
     ...systemRoutes(system, events),
@@ -168,7 +169,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     ...observeRoutes({
       containers,
       stats: new StatsService(containers, cgroup),
-      control: new ContainerControl(containers, runtimes, cgroup),
+      control,
       cgroup,
     }),
     ...distributionRoutes(distribution),
@@ -179,7 +180,18 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
   router.add(...buildRoutes(builder.builder, builder.tmpDir));
   router.add(...diskUsageRoutes(images, containers, volumes, () => builder.builder.cacheRecords()));
   router.add(
-    ...containerFileRoutes(new ContainerFiles({ containers: containers.repo, images, snapshots, runtimes })),
+    ...containerFileRoutes(
+      new ContainerFiles({
+        containers: containers.repo,
+        images,
+        snapshots,
+        lifecycle: {
+          pause: (ref) => control.pause(ref),
+          unpause: (ref) => control.unpause(ref),
+          publish: (c, action, extra) => containers.publish(c, action, extra),
+        },
+      }),
+    ),
   );
   return {
     router,

@@ -11,7 +11,6 @@ import type { ContainerRecord, ContainerRepository } from "./containers/record.t
 import { InvalidParameterError, NotFoundError } from "./errors.ts";
 import type { ContainerConfig } from "./images/oci.ts";
 import type { ImageService } from "./images/service.ts";
-import type { Runtimes } from "./runtime/runtimes.ts";
 import type { Change } from "./snapshots/diff.ts";
 import { extractInto, type PathStat, packTree, pathStat, resolveInRoot, tarOf } from "./snapshots/rootfs.ts";
 import type { Snapshotter } from "./snapshots/snapshotter.ts";
@@ -43,22 +42,29 @@ export interface CommitRequest {
   config?: WireContainerConfig;
 }
 
+/** Pausing around a commit as `docker pause` does it (state, events), and the commit event. */
+export interface CommitLifecycle {
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
+  publish(c: ContainerRecord, action: string, extra?: Record<string, string>): void;
+}
+
 export class ContainerFiles {
   private readonly containers: ContainerRepository;
   private readonly images: ImageService;
   private readonly snapshots: Snapshotter;
-  private readonly runtimes: Runtimes;
+  private readonly lifecycle: CommitLifecycle;
 
   constructor(deps: {
     containers: ContainerRepository;
     images: ImageService;
     snapshots: Snapshotter;
-    runtimes: Runtimes;
+    lifecycle: CommitLifecycle;
   }) {
     this.containers = deps.containers;
     this.images = deps.images;
     this.snapshots = deps.snapshots;
-    this.runtimes = deps.runtimes;
+    this.lifecycle = deps.lifecycle;
   }
 
   /**
@@ -168,8 +174,8 @@ export class ContainerFiles {
   /** `GET /containers/{id}/changes`. */
   changes(ref: string): Promise<Change[]> {
     const c = this.containers.get(ref);
-    const image = this.images.find(c.imageId);
-    const lowers = image ? this.images.snapshotDirs(image) : [];
+    // The layers the container sits on, even when its image was deleted (rmi -f) meanwhile.
+    const lowers = c.lowerLayers.map((s) => join(this.snapshots.root, "l", s));
     return this.snapshots.changes(this.snapshots.upperDir(c.id), lowers);
   }
 
@@ -183,12 +189,13 @@ export class ContainerFiles {
         fromBody !== undefined && fromBody !== null && !isEmpty(fromBody) ? fromBody : c.config[key];
       if (value !== undefined && value !== null && value !== "") merged[key] = value;
     }
-    const runtime = this.runtimes.get(c.runtime);
+    // Docker cannot commit once the image is gone either ("failed to get digest").
+    if (!this.images.find(c.imageId)) throw new NotFoundError(`No such image: ${c.imageId}`);
     const pause = req.pause && c.state.Running && !c.state.Paused;
-    if (pause) await runtime.pause(c.id);
+    if (pause) await this.lifecycle.pause(c.id);
     try {
-      return await this.images.commit({
-        parentImage: this.images.find(c.imageId) ? c.imageId : undefined,
+      const id = await this.images.commit({
+        parentImage: c.imageId,
         upperDir: this.snapshots.upperDir(c.id),
         config: merged as ContainerConfig,
         changes: req.changes,
@@ -198,8 +205,11 @@ export class ContainerFiles {
         repo: req.repo,
         tag: req.tag,
       });
+      const imageRef = req.repo ? `${req.repo}${req.tag ? `:${req.tag}` : ""}` : "";
+      this.lifecycle.publish(c, "commit", { comment: req.comment ?? "", imageID: id, imageRef });
+      return id;
     } finally {
-      if (pause) await runtime.resume(c.id).catch(() => undefined);
+      if (pause) await this.lifecycle.unpause(c.id).catch(() => undefined);
     }
   }
 }

@@ -322,26 +322,7 @@ export class OciRuntime {
     const dir = await mkdtemp(join(tmpdir(), "wharf-probe-"));
     const id = `wharf-probe-${process.pid}-${Date.now()}`;
     try {
-      // The rootfs mirrors the host's /usr (read-only binds), so /bin/true runs without an image.
-      const rootfs = join(dir, "rootfs");
-      await mkdir(join(rootfs, "proc"), { recursive: true });
-      const mounts: object[] = [{ destination: "/proc", type: "proc", source: "proc" }];
-      for (const top of ["usr", "bin", "sbin", "lib", "lib64"]) {
-        const st = await lstat(`/${top}`).catch(() => undefined);
-        if (st?.isSymbolicLink()) await symlink(await readlink(`/${top}`), join(rootfs, top));
-        else if (st?.isDirectory()) {
-          await mkdir(join(rootfs, top));
-          mounts.push({ destination: `/${top}`, type: "bind", source: `/${top}`, options: ["rbind", "ro"] });
-        }
-      }
-      const config = {
-        ociVersion: "1.0.2",
-        process: { args: ["/bin/true"], cwd: "/", user: { uid: 0, gid: 0 }, env: ["PATH=/usr/bin:/bin"] },
-        root: { path: "rootfs", readonly: true },
-        mounts,
-        linux: { namespaces: [{ type: "pid" }, { type: "mount" }], cgroupsPath: `/wharf/${id}` },
-      };
-      await writeFile(join(dir, "config.json"), JSON.stringify(config));
+      await writeHostMirrorBundle(dir, ["/bin/true"], `/wharf/${id}`);
       const result = await execFile(this.path, this.args("run", "--bundle", dir, id));
       return result.code === 0;
     } catch {
@@ -368,4 +349,30 @@ async function processRunning(pid: number, startTicks: number | undefined): Prom
   if (fields[0] === "Z" || fields[0] === "X") return false;
   // fields[0] is stat's field 3, so field 22 (starttime) is fields[19].
   return startTicks === undefined || Number(fields[19]) === startTicks;
+}
+
+/**
+ * Writes an OCI bundle in `dir` whose rootfs mirrors the host's /usr, /bin, /lib … read-only,
+ * so `args` runs without any image: the runtime probe's container (and tests').
+ */
+export async function writeHostMirrorBundle(dir: string, args: string[], cgroupsPath: string): Promise<void> {
+  const rootfs = join(dir, "rootfs");
+  await mkdir(join(rootfs, "proc"), { recursive: true });
+  const mounts: object[] = [{ destination: "/proc", type: "proc", source: "proc" }];
+  for (const top of ["usr", "bin", "sbin", "lib", "lib64"]) {
+    const st = await lstat(`/${top}`).catch(() => undefined);
+    if (st?.isSymbolicLink()) await symlink(await readlink(`/${top}`), join(rootfs, top));
+    else if (st?.isDirectory()) {
+      await mkdir(join(rootfs, top));
+      mounts.push({ destination: `/${top}`, type: "bind", source: `/${top}`, options: ["rbind", "ro"] });
+    }
+  }
+  const config = {
+    ociVersion: "1.0.2",
+    process: { args, cwd: "/", user: { uid: 0, gid: 0 }, env: ["PATH=/usr/bin:/bin"] },
+    root: { path: "rootfs", readonly: true },
+    mounts,
+    linux: { namespaces: [{ type: "pid" }, { type: "mount" }], cgroupsPath },
+  };
+  await writeFile(join(dir, "config.json"), JSON.stringify(config));
 }

@@ -35,7 +35,12 @@ export function extractTar(dir: string, opts: { exclude?: string[] } = {}): TarE
     child.on("close", (code, signal) => {
       if (code === 0) resolve();
       else {
-        const why = Buffer.concat(stderr).toString("utf8").trim().split("\n").filter(notNoise);
+        const why = Buffer.concat(stderr)
+          .toString("utf8")
+          .trim()
+          .split("\n")
+          .filter(notNoise)
+          .map((l) => l.replace(/^tar: /, ""));
         reject(new Error(`tar: ${why.join("; ") || `exit ${code ?? signal}`}`));
       }
     });

@@ -140,9 +140,18 @@ export function imageRoutes(images: ImageService, pull?: (ctx: RequestContext) =
     }),
 
     route("POST", "/images/load", async (ctx) => {
-      const lines = await images.load(ctx.req);
+      // As Docker: always a 200 JSON stream; a load that fails (and stores nothing) ends it with
+      // the error, which the docker CLI prints before exiting 1 and SDKs raise as a load error.
+      let body: string;
+      try {
+        const lines = await images.load(ctx.req);
+        body = lines.map((l) => `${JSON.stringify({ stream: `${l}\n` })}\r\n`).join("");
+      } catch (err) {
+        const message = (err as Error).message;
+        body = `${JSON.stringify({ errorDetail: { message }, error: message })}\r\n`;
+      }
       const res = ctx.stream("application/json");
-      res.end(lines.map((l) => `${JSON.stringify({ stream: `${l}\n` })}\r\n`).join(""));
+      res.end(body);
     }),
 
     route("POST", "/images/prune", async (ctx) => {

@@ -4,7 +4,7 @@ import { encodeFilters } from "../../client/filters.ts";
 import type { ImageSummary } from "../../client/types.ts";
 import { type Command, filterFlags, writeOut } from "../command.ts";
 import { formatUsage } from "../container-flags.ts";
-import { relativeTime, truncateId } from "../format/humanize.ts";
+import { humanSize, relativeTime, truncateId } from "../format/humanize.ts";
 import { humanSize4 } from "../units.ts";
 import { imageNames } from "./image-ls.ts";
 import { confirm, deletedImagesSection, type ImageDeleteItem, pruneFlags, totalReclaimed } from "./prune.ts";
@@ -47,6 +47,18 @@ interface ContainerUsage {
   State: string;
   Status: string;
   SizeRw?: number;
+  Mounts?: Array<{ Driver?: string }>;
+}
+
+interface BuildCacheUsage {
+  ID: string;
+  Type: string;
+  Size: number;
+  InUse: boolean;
+  Shared: boolean;
+  CreatedAt: string;
+  LastUsedAt: string | null;
+  UsageCount: number;
 }
 
 interface DiskUsage {
@@ -54,7 +66,8 @@ interface DiskUsage {
   Images?: ImageSummary[];
   Containers?: ContainerUsage[];
   Volumes?: Array<{ Name: string; UsageData?: { Size: number; RefCount: number } }>;
-  BuildCache?: Array<{ Size: number; InUse: boolean }>;
+  BuildCache?: BuildCacheUsage[];
+  BuilderSize?: number;
 }
 
 function percent(part: number, total: number): string {
@@ -85,7 +98,7 @@ export const systemDfCommand: Command = {
             tag,
             truncateId(img.Id),
             relativeTime(img.Created, now),
-            humanSize4(img.Size),
+            humanSize(img.Size),
             humanSize4(img.SharedSize),
             humanSize4(img.Size - img.SharedSize),
             String(img.Containers),
@@ -104,8 +117,8 @@ export const systemDfCommand: Command = {
             c.Id.slice(0, 12),
             c.Image,
             JSON.stringify(c.Command.length > 19 ? `${c.Command.slice(0, 19)}…` : c.Command),
-            "0",
-            humanSize4(c.SizeRw ?? 0),
+            String((c.Mounts ?? []).filter((m) => m.Driver === "local").length),
+            humanSize(c.SizeRw ?? 0),
             relativeTime(c.Created, now),
             c.Status,
             (c.Names[0] ?? "").replace(/^\//, ""),
@@ -119,20 +132,32 @@ export const systemDfCommand: Command = {
           (v) => `${v.Name}\t${v.UsageData?.RefCount ?? 0}\t${humanSize4(v.UsageData?.Size ?? 0)}`,
         ),
       ]);
-      out += "\nBuild cache usage: 0B\n";
+      const cacheTotal = du.BuilderSize ?? cache.reduce((s, b) => s + b.Size, 0);
+      out += `\nBuild cache usage: ${humanSize4(cacheTotal)}\n\n`;
+      const since = (t: string | null) => (t ? relativeTime(Date.parse(t) / 1000, now) : "");
+      out += tabulate([
+        "CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED",
+        ...cache.map((b) =>
+          [
+            `${b.ID.slice(0, 12)}${b.InUse ? "*" : ""}`,
+            b.Type,
+            humanSize(b.Size),
+            since(b.CreatedAt),
+            since(b.LastUsedAt),
+            String(b.UsageCount),
+            String(b.Shared),
+          ].join("\t"),
+        ),
+      ]);
       await writeOut(ctx.streams.stdout, out);
       return 0;
     }
     const activeImages = images.filter((i) => i.Containers > 0);
     const imagesSize = du.LayersSize ?? 0;
-    const usedByActive = new Set<string>();
-    let activeSize = 0;
-    for (const i of activeImages) {
-      if (!usedByActive.has(i.Id)) activeSize += i.Size - Math.max(0, i.SharedSize);
-      usedByActive.add(i.Id);
-    }
-    if (activeImages.length > 0)
-      activeSize += Math.max(...activeImages.map((i) => Math.max(0, i.SharedSize)));
+    // The docker CLI's sum: each active image's unique bytes (its shared ones count as reclaimable).
+    const activeSize = activeImages
+      .filter((i) => i.SharedSize !== -1)
+      .reduce((sum, i) => sum + i.Size - i.SharedSize, 0);
     const reclaimImages = Math.max(0, imagesSize - activeSize);
     const containersSize = containers.reduce((s, c) => s + (c.SizeRw ?? 0), 0);
     const reclaimContainers = containers

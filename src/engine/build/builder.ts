@@ -74,6 +74,10 @@ export interface BuildImageStore {
   tag(source: string, repo: string, tag?: string): void;
   /** Holds off the image store's orphan sweep while `fn` runs. */
   withLease<T>(fn: () => Promise<T>): Promise<T>;
+  /** Keeps layers on disk while the build uses them, even if their image is deleted meanwhile. */
+  pinLayers(shorts: readonly string[]): () => void;
+  /** Drops layers a build stopped using that no image names any more. */
+  releaseLayers(shorts: readonly string[]): Promise<void>;
 }
 
 export type BuildContainers = Pick<ContainerService, "create" | "attachOutput" | "start" | "wait" | "remove">;
@@ -154,7 +158,8 @@ export class Builder {
   async build(ctx: BuildContext, opts: BuildOptions, out: BuildOutput, signal: AbortSignal): Promise<string> {
     // Under the image store's lease: the GC's orphan sweep must not take this build's
     // temporary snapshots and not-yet-referenced layers.
-    return this.d.images.withLease(() => new BuildRun(this.d, ctx, opts, out, signal).run());
+    const run = new BuildRun(this.d, ctx, opts, out, signal);
+    return this.d.images.withLease(() => run.run().finally(() => run.releaseBases()));
   }
 }
 
@@ -171,6 +176,8 @@ class BuildRun {
   /** Which stage the running code belongs to (stages run concurrently). */
   private readonly current = new AsyncLocalStorage<{ slot: number; step: number }>();
   private output: OrderedOutput | undefined;
+  /** Layers of the FROM images, held until the build ends (an `rmi` meanwhile cannot take them). */
+  private readonly bases: Array<{ shorts: string[]; unpin: () => void }> = [];
   private total = 0;
   private escapeChar = "\\";
 
@@ -180,6 +187,14 @@ class BuildRun {
     this.opts = opts;
     this.out = out;
     this.signal = AbortSignal.any([signal, this.failed.signal]);
+  }
+
+  /** Lets go of the FROM images' layers (see `bases`). */
+  async releaseBases(): Promise<void> {
+    for (const { shorts, unpin } of this.bases.splice(0)) {
+      unpin();
+      await this.d.images.releaseLayers(shorts).catch(() => undefined);
+    }
   }
 
   private say(text: string): void {
@@ -315,6 +330,8 @@ class BuildRun {
         throw new BuildError(
           `pull access denied for ${base}, repository does not exist or may require 'docker login': No such image: ${base}`,
         );
+      const shorts = this.d.images.lowerLayers(image);
+      this.bases.push({ shorts, unpin: this.d.images.pinLayers(shorts) });
       state = newState((await this.d.images.config(image.id)).config ?? {}, image.id, this.escapeChar);
       this.say(` ---> ${short(image.id)}\n`);
       const triggers = state.config.OnBuild ?? [];
@@ -810,16 +827,23 @@ class BuildRun {
     const id = `build-${randomBytes(16).toString("hex")}`;
     const emptyId = `${id}-empty`;
     let emptyShort: string | undefined;
+    let held: { shorts: string[]; unpin: () => void } | undefined;
     const dispose = async () => {
       await this.d.snapshots.remove(id);
       if (emptyShort) await this.d.snapshots.remove(emptyId, emptyShort);
+      if (held) {
+        held.unpin();
+        await this.d.images.releaseLayers(held.shorts);
+      }
     };
     try {
       await this.d.snapshots.createContainerLayer(id);
       let lowers: string[];
       const image = imageId ? this.d.images.find(imageId) : undefined;
-      if (image && image.layers.length > 0) lowers = this.d.images.lowerLayers(image);
-      else {
+      if (image && image.layers.length > 0) {
+        lowers = this.d.images.lowerLayers(image);
+        held = { shorts: lowers, unpin: this.d.images.pinLayers(lowers) };
+      } else {
         emptyShort = await this.d.snapshots.createLayer(emptyId);
         lowers = [emptyShort];
       }

@@ -3,6 +3,7 @@
 import { humanDuration } from "../../util/human-duration.ts";
 import type { ContainerSummary, HostConfig } from "../../wire/containers.ts";
 import type { NetworkService } from "../network/service.ts";
+import { gatewayOf } from "../network/views.ts";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../runtime/spec.ts";
 import { mountPointView } from "../volumes/mount-point.ts";
 import { healthSuffix } from "./health.ts";
@@ -153,7 +154,7 @@ export function containerInspect(
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
       EndpointID: primary?.id ?? "",
-      Gateway: primary?.gateway ?? "",
+      Gateway: primary ? gatewayOf(primary) : "",
       GlobalIPv6Address: "",
       GlobalIPv6PrefixLen: 0,
       IPAddress: primary?.ipv4 ?? "",

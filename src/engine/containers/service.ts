@@ -18,6 +18,7 @@ import type { ContainerCreateRequest, ContainerSummary, HostConfig } from "../..
 import { ConflictError, EngineError, InvalidParameterError, NotModifiedError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { ImageService } from "../images/service.ts";
+import { networkModeWarnings } from "../network/mode-checks.ts";
 import type { NetworkService } from "../network/service.ts";
 import type { Runtimes } from "../runtime/runtimes.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
@@ -82,6 +83,7 @@ export class ContainerService {
         .filter((c) => c.imageId === imageId)
         .map((c) => ({ id: c.id, running: c.state.Running })),
     );
+    deps.images.setContainerLayers(() => this.repo.all().flatMap((c) => c.lowerLayers));
     deps.volumes.setUsers(() =>
       this.repo.all().map((c) => ({ id: c.id, running: c.state.Running, mountPoints: c.mountPoints ?? [] })),
     );
@@ -157,7 +159,7 @@ export class ContainerService {
     const imageConfig = (await this.d.images.config(image.id)).config ?? {};
     const hostConfig: HostConfig = validateHostConfig(body.HostConfig ?? {}, this.d.runtimes.names());
     const config = mergeImageConfig(body, imageConfig);
-    const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {});
+    const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {}, body);
     const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     if (command.length === 0) throw new InvalidParameterError("No command specified");
     // Checked before anything exists, so bad mounts leave nothing behind.
@@ -211,7 +213,7 @@ export class ContainerService {
       this.d.volumes.release(id);
     }
     this.publish(record, "create");
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: networkModeWarnings(hostConfig) };
   }
 
   private checkNameFree(name: string): void {
@@ -619,6 +621,8 @@ export class ContainerService {
       rm(join(this.d.paths.sockets, c.id), { recursive: true, force: true }),
     ]);
     this.repo.delete(c.id);
+    // The layers of an image removed by `rmi -f` while this container used them go now.
+    await this.d.images.releaseLayers(c.lowerLayers).catch(() => undefined);
     // rm -v and --rm drop the container's anonymous volumes; named ones always stay.
     if (removeVolumes || c.hostConfig.AutoRemove)
       await this.d.volumes.removeAnonymous(c.id, c.mountPoints ?? []);
@@ -707,6 +711,11 @@ export class ContainerService {
     return Promise.all(
       list.map(async (c) => {
         const summary = containerSummary(c, this.d.network);
+        // As Docker: the name the container was made from while it still names its image, else the ID.
+        if (summary.Image !== c.imageId) {
+          const named = this.d.images.find(summary.Image);
+          if (named ? named.id !== c.imageId : !this.d.images.find(c.imageId)) summary.Image = c.imageId;
+        }
         if (opts.size) {
           summary.SizeRw = await diskUsage(this.d.snapshots.fsDir(c.id));
           summary.SizeRootFs = summary.SizeRw + (this.d.images.find(c.imageId)?.size ?? 0);

@@ -1,5 +1,6 @@
 // `docker import --change` / `docker commit --change`: the Dockerfile instructions that only
-// alter the image config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, …).
+// alter the image config (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL,
+// USER, VOLUME, WORKDIR — moby's validCommitCommands).
 import { InvalidParameterError } from "../errors.ts";
 import type { ContainerConfig } from "./oci.ts";
 
@@ -33,6 +34,70 @@ function keyValues(args: string): Array<[string, string]> {
     pairs.push([m[1] as string, value]);
   }
   return pairs;
+}
+
+const durationUnits: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+};
+
+/** Go's time.ParseDuration, in nanoseconds, with Go's messages. */
+function goDurationNs(value: string): number {
+  if (value === "0") return 0;
+  const parts = [...value.matchAll(/(\d+(?:\.\d*)?|\.\d+)([a-zµ]*)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value)
+    throw new InvalidParameterError(`time: invalid duration ${JSON.stringify(value)}`);
+  let ns = 0;
+  for (const [, num, unit] of parts) {
+    if (!unit) throw new InvalidParameterError(`time: missing unit in duration ${JSON.stringify(value)}`);
+    const scale = durationUnits[unit as string];
+    if (scale === undefined)
+      throw new InvalidParameterError(
+        `time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(value)}`,
+      );
+    ns += Number(num) * scale;
+  }
+  return Math.round(ns);
+}
+
+/** `HEALTHCHECK [--interval=…] [--timeout=…] [--start-period=…] [--retries=…] CMD …` or `NONE`. */
+function healthcheck(args: string): NonNullable<ContainerConfig["Healthcheck"]> {
+  let rest = args.trim();
+  const flags = new Map<string, string>();
+  for (let m = /^--([\w-]+)=(\S*)\s*/.exec(rest); m; m = /^--([\w-]+)=(\S*)\s*/.exec(rest)) {
+    flags.set(m[1] as string, m[2] as string);
+    rest = rest.slice(m[0].length);
+  }
+  for (const name of flags.keys())
+    if (!["interval", "timeout", "start-period", "start-interval", "retries"].includes(name))
+      throw new InvalidParameterError(`Unknown flag: ${name}`);
+  const kind = (rest.split(/\s+/)[0] ?? "").toUpperCase();
+  if (kind === "NONE") return { Test: ["NONE"] };
+  if (kind !== "CMD") throw new InvalidParameterError(`Unknown type "${kind}" in HEALTHCHECK (try CMD)`);
+  const command = jsonOrShell(rest.slice(3));
+  const isShell = command[0] === "/bin/sh" && command[1] === "-c" && !rest.slice(3).trim().startsWith("[");
+  const out: NonNullable<ContainerConfig["Healthcheck"]> = {
+    Test: isShell ? ["CMD-SHELL", command[2] as string] : ["CMD", ...command],
+  };
+  const interval = flags.get("interval");
+  if (interval) out.Interval = goDurationNs(interval);
+  const timeout = flags.get("timeout");
+  if (timeout) out.Timeout = goDurationNs(timeout);
+  const startPeriod = flags.get("start-period");
+  if (startPeriod) out.StartPeriod = goDurationNs(startPeriod);
+  const retries = flags.get("retries");
+  if (retries) {
+    const n = Number(retries);
+    if (!Number.isInteger(n))
+      throw new InvalidParameterError(`strconv.ParseInt: parsing "${retries}": invalid syntax`);
+    out.Retries = n;
+  }
+  return out;
 }
 
 export function applyChanges(config: ContainerConfig, changes: string[]): ContainerConfig {
@@ -80,6 +145,9 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
         break;
       case "STOPSIGNAL":
         out.StopSignal = args.trim();
+        break;
+      case "HEALTHCHECK":
+        out.Healthcheck = healthcheck(args);
         break;
       case "ONBUILD":
         out.OnBuild = [...(out.OnBuild ?? []), args.trim()];

@@ -1,8 +1,9 @@
 // Garbage collection of the image store. The database is the source of truth: deletions remove
 // rows first and files after, and a write makes files visible before the row that refers to
 // them, so a crash at any point leaves at worst unreferenced files — which this sweep removes.
-// Never touched: anything a row refers to, container snapshots, and (while a pull, build or load
-// holds a lease) layers and blobs not referenced yet.
+// Never touched: anything a row refers to, the layers containers and builds sit on (see
+// layer-users.ts), container snapshots, and (while a pull, build or load holds a lease) layers
+// and blobs not referenced yet.
 import { readdir, readlink, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database } from "../../store/db.ts";
@@ -39,15 +40,18 @@ export async function collectGarbage(deps: GcDeps, opts: { sweepDirs: boolean })
   const reachable = new Set<string>();
   const layers = deps.db.sql.prepare("SELECT * FROM layers").all() as unknown as LayerRow[];
   const byChain = new Map(layers.map((l) => [l.chain_id, l]));
-  for (const image of images) {
-    for (const id of image.layers) {
-      let cur: LayerRow | undefined = byChain.get(id);
-      while (cur && !reachable.has(cur.chain_id)) {
-        reachable.add(cur.chain_id);
-        cur = cur.parent ? byChain.get(cur.parent) : undefined;
-      }
-    }
-  }
+  const reach = (from: LayerRow | undefined) => {
+    for (
+      let cur = from;
+      cur && !reachable.has(cur.chain_id);
+      cur = cur.parent ? byChain.get(cur.parent) : undefined
+    )
+      reachable.add(cur.chain_id);
+  };
+  for (const image of images) for (const id of image.layers) reach(byChain.get(id));
+  // Layers containers and builds sit on stay even when no image names them any more.
+  const inUse = deps.images.layersInUse();
+  for (const l of layers) if (inUse.has(l.short)) reach(l);
   // Children before parents, so a parent is never removed while a child row names it.
   const doomed = layers.filter((l) => !reachable.has(l.chain_id));
   const depth = (l: LayerRow): number => {

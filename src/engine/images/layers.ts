@@ -8,7 +8,7 @@ import { pipeline } from "node:stream/promises";
 import type { Database } from "../../store/db.ts";
 import { sha256Digest } from "../../util/digest.ts";
 import type { ContentStore } from "../content/store.ts";
-import { InvalidParameterError } from "../errors.ts";
+import { EngineError, InvalidParameterError } from "../errors.ts";
 import { type ApplyResult, applyLayer } from "../snapshots/apply.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { TarHeaderScanner } from "../snapshots/tar-headers.ts";
@@ -39,6 +39,9 @@ export interface StagedSnapshot {
   mediaType: string;
 }
 
+/** Layers one image may have, as Docker (maxLayerDepth in moby's layer/layer_store.go). */
+export const maxLayerDepth = 125;
+
 export function chainId(parent: string | null, diffId: string): string {
   return parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
 }
@@ -60,12 +63,40 @@ export class LayerStore {
     return this.db.sql.prepare("SELECT * FROM layers WHERE chain_id = ?").get(id) as LayerRow | undefined;
   }
 
+  byShort(short: string): LayerRow | undefined {
+    return this.db.sql.prepare("SELECT * FROM layers WHERE short = ?").get(short) as LayerRow | undefined;
+  }
+
+  /** Whether another layer is stacked on this one. */
+  hasChild(chain: string): boolean {
+    return this.db.sql.prepare("SELECT 1 FROM layers WHERE parent = ? LIMIT 1").get(chain) !== undefined;
+  }
+
+  /**
+   * Refuses a new layer on `parent` when the parent is unknown or when the chain would pass
+   * Docker's 125 layers (its layer store's maxLayerDepth): "max depth exceeded", as Docker.
+   */
+  private checkParent(parent: string | null): void {
+    if (!parent) return;
+    if (!this.get(parent)) throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+    const depth = this.db.sql
+      .prepare(
+        `WITH RECURSIVE chain(id, n) AS (
+           SELECT ?, 1
+           UNION ALL SELECT l.parent, chain.n + 1 FROM layers l JOIN chain ON l.chain_id = chain.id
+           WHERE l.parent IS NOT NULL)
+         SELECT MAX(n) AS n FROM chain`,
+      )
+      .get(parent) as { n: number };
+    if (depth.n >= maxLayerDepth) throw new EngineError("max depth exceeded");
+  }
+
   all(): LayerRow[] {
     return this.db.sql.prepare("SELECT * FROM layers").all() as unknown as LayerRow[];
   }
 
   async add(parent: string | null, blob: string, mediaType: string, diffId?: string): Promise<LayerRow> {
-    if (parent && !this.get(parent)) throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+    this.checkParent(parent);
     if (!this.content.has(blob)) throw new InvalidParameterError(`blob ${blob} is not in the content store`);
     if (diffId) {
       const id = chainId(parent, diffId);
@@ -113,7 +144,7 @@ export class LayerStore {
    * the same time (one pass, no reading back). Returns the row and the blob digest.
    */
   async addStream(parent: string | null, source: Readable, mediaType: string): Promise<LayerRow> {
-    if (parent && !this.get(parent)) throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+    this.checkParent(parent);
     const staged = await this.stage(source, mediaType);
     const row = await this.commitStaged(parent, staged);
     if (row.snapshot !== staged.snapshot && !this.blobUsed(staged.blob))
@@ -187,9 +218,11 @@ export class LayerStore {
         `failed to register layer: diff ID mismatch: layer ${staged.blob} unpacks to ${staged.applied.diffId}, expected ${expectedDiffId}`,
       );
     }
-    if (parent && !this.get(parent)) {
+    try {
+      this.checkParent(parent);
+    } catch (err) {
       await this.discardStaged(staged);
-      throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+      throw err;
     }
     if (!this.content.has(staged.blob)) {
       // A concurrent failed pull of the same blob dropped it: never record a layer without it.
@@ -221,7 +254,13 @@ export class LayerStore {
    * big copies this halves the files written. `dir` is gone afterwards, whatever happens.
    */
   async adoptDir(parent: string | null, dir: string, diff: Readable): Promise<LayerRow> {
-    if (parent && !this.get(parent)) throw new InvalidParameterError(`parent layer ${parent} does not exist`);
+    try {
+      this.checkParent(parent);
+    } catch (err) {
+      diff.destroy();
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
     const snapshot = randomBytes(16).toString("hex");
     const short = await this.snapshots.createLayer(snapshot);
     let size = 0;

@@ -8,6 +8,7 @@ import type { EventBus } from "../events/bus.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { applyChanges } from "./changes.ts";
 import { collectGarbage, type GcResult } from "./gc.ts";
+import { type ContainerLayers, LayerUsers } from "./layer-users.ts";
 import { type LayerRow, LayerStore, type StagedSnapshot } from "./layers.ts";
 import { ImageLoader } from "./load.ts";
 import { type ContainerConfig, type ImageConfig, type Manifest, mediaTypes } from "./oci.ts";
@@ -88,6 +89,7 @@ export class ImageService {
   private readonly layers: LayerStore;
   private leases = 0;
   private containerIds: () => Iterable<string> = () => [];
+  private readonly layerUsers = new LayerUsers();
 
   constructor(db: Database, content: ContentStore, snapshots: Snapshotter, events: EventBus) {
     this.db = db;
@@ -99,6 +101,44 @@ export class ImageService {
 
   setUsers(users: ImageUsers): void {
     this.users = users;
+  }
+
+  /** Wired by the container service: the short link names of the layers its containers sit on. */
+  setContainerLayers(fn: ContainerLayers): void {
+    this.layerUsers.setContainerLayers(fn);
+  }
+
+  /**
+   * API for the builder: keeps `shorts` (and so their chain) on disk while a build uses them,
+   * even if every image naming them goes meanwhile. Call the returned function, then
+   * releaseLayers, when done.
+   */
+  pinLayers(shorts: readonly string[]): () => void {
+    return this.layerUsers.pin(shorts);
+  }
+
+  /** Layers (short link names) containers and builds use now: never deleted. */
+  layersInUse(): Set<string> {
+    return this.layerUsers.inUse();
+  }
+
+  /**
+   * After a container or a build stopped using `shorts` (topmost first): removes those that no
+   * image reaches and nothing else uses any more — the layers of an image deleted (`rmi -f`)
+   * while they were in use.
+   */
+  async releaseLayers(shorts: readonly string[]): Promise<void> {
+    if (shorts.length === 0) return;
+    const inUse = this.layersInUse();
+    const reached = new Set(this.all().flatMap((i) => i.layers));
+    for (const short of shorts) {
+      const layer = this.layers.byShort(short);
+      if (!layer) continue;
+      // A kept layer keeps its parents: stop at the first one.
+      if (reached.has(layer.chain_id) || inUse.has(short) || this.layers.hasChild(layer.chain_id)) return;
+      await this.layers.remove(layer);
+      await this.dropBlobIfUnused(layer.blob);
+    }
   }
 
   /** `docker import`: one layer from a rootfs tar (plain, gzip or zstd), plus a config built from `changes`. */
@@ -386,8 +426,8 @@ export class ImageService {
 
   /** Removes a layer (and its blob) that no image and no child layer uses. */
   async dropLayerIfUnused(layer: LayerRow): Promise<void> {
-    const child = this.db.sql.prepare("SELECT 1 FROM layers WHERE parent = ? LIMIT 1").get(layer.chain_id);
-    if (child || this.all().some((i) => i.layers.includes(layer.chain_id))) return;
+    if (this.layers.hasChild(layer.chain_id) || this.layersInUse().has(layer.short)) return;
+    if (this.all().some((i) => i.layers.includes(layer.chain_id))) return;
     await this.layers.remove(layer);
     await this.dropBlobIfUnused(layer.blob);
   }
@@ -680,15 +720,19 @@ export class ImageService {
   private async deleteImage(image: ImageRecord): Promise<void> {
     const others = this.all().filter((i) => i.id !== image.id);
     const stillUsed = new Set(others.flatMap((i) => i.layers));
+    const inUse = this.layersInUse();
     this.db.transaction(() => {
       this.db.sql.prepare("DELETE FROM images WHERE id = ?").run(image.id);
       this.db.sql.prepare("DELETE FROM tags WHERE image_id = ?").run(image.id);
     });
-    const doomed = image.layers
-      .filter((l) => !stillUsed.has(l))
-      .map((l) => this.layers.get(l))
-      .filter((l): l is LayerRow => l !== undefined)
-      .reverse();
+    // A layer a container or build uses stays (with its parents): releaseLayers takes it later.
+    const doomed: LayerRow[] = [];
+    for (const id of [...image.layers].reverse()) {
+      const layer = this.layers.get(id);
+      if (!layer) continue;
+      if (stillUsed.has(id) || inUse.has(layer.short)) break;
+      doomed.push(layer);
+    }
     for (const layer of doomed) {
       await this.layers.remove(layer);
       await this.dropBlobIfUnused(layer.blob);

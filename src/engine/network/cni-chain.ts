@@ -33,7 +33,7 @@ export function endpointChain(n: NetworkRecord, e: EndpointRecord): CniChain {
       runtimeConfig: { mac: e.mac },
     },
   ];
-  const mappings = e.ports.filter((p) => p.protocol !== "sctp");
+  const mappings = e.ports.filter((p) => p.protocol !== "sctp" && !p.relayOnly);
   if (mappings.length > 0) {
     plugins.push({
       type: "portmap",

@@ -63,6 +63,9 @@ export interface Rule {
   first?: boolean;
 }
 
+/** Lets connections to published ports (conntrack: destination NATed) through isolation. */
+export const PUBLISHED_PORT_RETURN = ["-m", "conntrack", "--ctstate", "DNAT", "-j", "RETURN"];
+
 /** One daemon's chains, the jumps into them and its networks' rules. */
 export class Firewall {
   readonly chains: ChainNames;
@@ -94,6 +97,10 @@ export class Firewall {
     await ensureChain("filter", c.isolation2, family);
     await ensureChain("nat", c.postrouting, family);
     await ensureRule("filter", c.forward, ["-j", c.isolation1], true, family);
+    // A published port is open to every network, as Docker's userland proxy makes it: a
+    // connection DNATed to it (a container reaching it through a host address) may cross
+    // bridges. Stage 2 only, so --internal networks (dropped in stage 1) still get nowhere.
+    await ensureRule("filter", c.isolation2, PUBLISHED_PORT_RETURN, true, family);
     await ensureRule("filter", "FORWARD", ["-j", c.forward], true, family);
     await ensureRule("nat", "POSTROUTING", ["-j", c.postrouting], false, family);
   }

@@ -1,10 +1,12 @@
 // Published ports: HostConfig.PortBindings / PublishAllPorts turned into concrete mappings, and
 // host ports held open by wharfd while a container runs, so a port in use fails the start
-// cleanly (as Docker's port allocator does) and ephemeral ports come from the kernel.
+// cleanly (as Docker's port allocator does) and ephemeral ports come from the kernel. A TCP port
+// on an IPv6 host address, which the kernel cannot NAT to an IPv4 container, is relayed instead.
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import type { HostConfig } from "../../wire/containers.ts";
 import { InvalidParameterError } from "../errors.ts";
+import { isIPv6Address, relay } from "./port-proxy.ts";
 import type { PortMapping } from "./store.ts";
 
 export interface PortRequest {
@@ -67,12 +69,28 @@ export class PortConflictError extends Error {}
 
 type Holder = Server | UdpSocket;
 
+/** Where connections to an IPv6 host address go: the container's IPv4 address and port. */
+interface RelayTarget {
+  host: string;
+  port: number;
+}
+
 function hold(
   ip: string,
   port: number,
   protocol: PortMapping["protocol"],
+  relayTo?: RelayTarget,
 ): Promise<{ holder: Holder; port: number }> {
   return new Promise((resolve, reject) => {
+    if (relayTo && protocol === "tcp") {
+      const server = createServer({ allowHalfOpen: true }, (conn) => relay(conn, relayTo.host, relayTo.port));
+      server.once("error", reject);
+      server.listen({ host: ip, port, exclusive: true, ipv6Only: true }, () => {
+        const addr = server.address();
+        resolve({ holder: server, port: typeof addr === "object" && addr ? addr.port : port });
+      });
+      return;
+    }
     if (protocol === "udp") {
       const sock = createSocket("udp4");
       sock.once("error", reject);
@@ -83,7 +101,7 @@ function hold(
     }
     const server = createServer();
     server.once("error", reject);
-    // Never accepts: published traffic is DNATed to the container before it reaches this socket.
+    // Never accepts: published IPv4 traffic is DNATed to the container before it gets here.
     server.listen({ host: ip, port, exclusive: true, backlog: 1 }, () => {
       const addr = server.address();
       resolve({ holder: server, port: typeof addr === "object" && addr ? addr.port : port });
@@ -100,13 +118,26 @@ function release(h: Holder): void {
 export class PortReservations {
   private readonly held = new Map<string, Holder[]>();
 
-  /** Binds every request (SCTP is not checked); on any failure nothing stays held. */
-  async reserve(containerId: string, requests: readonly PortRequest[]): Promise<PortMapping[]> {
+  /**
+   * Binds every request (SCTP is not checked); on any failure nothing stays held. A TCP port on
+   * an IPv6 host address relays to `containerIp` (see port-proxy.ts).
+   */
+  async reserve(
+    containerId: string,
+    requests: readonly PortRequest[],
+    containerIp: string,
+  ): Promise<PortMapping[]> {
     const holders: Holder[] = [];
     const mappings: PortMapping[] = [];
     try {
       for (const r of requests) {
         const ip = r.hostIP || "0.0.0.0";
+        if (isIPv6Address(ip) && r.protocol !== "tcp") {
+          throw new InvalidParameterError(
+            `publishing ${r.protocol} port ${r.containerPort} on IPv6 host address ${ip} is not supported`,
+          );
+        }
+        const relayTo = isIPv6Address(ip) ? { host: containerIp, port: r.containerPort } : undefined;
         if (r.protocol === "sctp") {
           mappings.push({
             hostIP: r.hostIP,
@@ -120,7 +151,7 @@ export class PortReservations {
         let lastErr: unknown;
         for (let p = r.hostPorts[0]; p <= r.hostPorts[1]; p++) {
           try {
-            got = await hold(ip, p, r.protocol);
+            got = await hold(ip, p, r.protocol, relayTo);
             break;
           } catch (err) {
             lastErr = err;
@@ -146,6 +177,17 @@ export class PortReservations {
           containerPort: r.containerPort,
           protocol: r.protocol,
         });
+        if (!r.hostIP && r.protocol === "tcp") {
+          // As Docker: no host IP means IPv6 too — the same port on [::], relayed. Best effort:
+          // a host without IPv6, or with [::]:port taken, keeps the IPv4 binding alone.
+          const twin = await hold("::", got.port, "tcp", { host: containerIp, port: r.containerPort }).catch(
+            () => undefined,
+          );
+          if (twin) {
+            holders.push(twin.holder);
+            mappings.push({ ...(mappings.at(-1) as PortMapping), hostIP: "::", relayOnly: true });
+          }
+        }
       }
     } catch (err) {
       for (const h of holders) release(h);
@@ -157,13 +199,18 @@ export class PortReservations {
   }
 
   /** Holds already chosen ports again (after a daemon restart); failures are reported, not fatal. */
-  async restore(containerId: string, mappings: readonly PortMapping[]): Promise<string[]> {
+  async restore(
+    containerId: string,
+    mappings: ReadonlyArray<PortMapping & { containerIp: string }>,
+  ): Promise<string[]> {
     const holders: Holder[] = [];
     const errors: string[] = [];
     for (const m of mappings) {
       if (m.protocol === "sctp") continue;
+      const ip = m.hostIP || "0.0.0.0";
+      const relayTo = isIPv6Address(ip) ? { host: m.containerIp, port: m.containerPort } : undefined;
       try {
-        holders.push((await hold(m.hostIP || "0.0.0.0", m.hostPort, m.protocol)).holder);
+        holders.push((await hold(ip, m.hostPort, m.protocol, relayTo)).holder);
       } catch (err) {
         errors.push(`${m.hostIP || "0.0.0.0"}:${m.hostPort}/${m.protocol}: ${(err as Error).message}`);
       }

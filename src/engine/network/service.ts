@@ -49,6 +49,7 @@ import {
   pickSubnet,
 } from "./ipam.ts";
 import { ipv4Config, ipv4Request, ipv6Config, withIPv6 } from "./ipam-config.ts";
+import { checkNetworkModeConflicts, type RequestedConfig } from "./mode-checks.ts";
 import { removeIdlePortmapChains, withPortmapLock } from "./portmap-chains.ts";
 import { PortConflictError, PortReservations, portRequests } from "./ports.ts";
 import type { EndpointRecord, IpamConfigEntry, NetworkRecord, NetworkStore, PortMapping } from "./store.ts";
@@ -167,7 +168,9 @@ export class NetworkService {
     }
     for (const c of new Set(this.store.allEndpoints().map((e) => e.containerId))) {
       if (running(c)) {
-        const mappings = this.store.endpointsOf(c).flatMap((e) => e.ports);
+        const mappings = this.store
+          .endpointsOf(c)
+          .flatMap((e) => e.ports.map((m) => ({ ...m, containerIp: e.ipv4 })));
         const errors = await this.ports.restore(c, mappings);
         for (const e of errors) log.warn("cannot hold published port again", { container: c, port: e });
         const rec = this.containers.find(c);
@@ -387,21 +390,15 @@ export class NetworkService {
   normalizeCreate(
     hc: HostConfig,
     nc: { EndpointsConfig?: Record<string, unknown> },
+    requested: RequestedConfig = {},
   ): { EndpointsConfig: Record<string, EndpointSettings> } {
     const mode = hc.NetworkMode || "default";
     hc.NetworkMode = mode;
     const endpoints = (nc.EndpointsConfig ?? {}) as Record<string, EndpointSettings | null>;
-    if (mode.startsWith("container:")) {
-      const target = mode.slice("container:".length);
-      if (!target) throw new InvalidParameterError("container mode requires a container name or ID");
-      this.containers.get(target);
-      if (hc.PortBindings && Object.keys(hc.PortBindings as object).length > 0) {
-        throw new InvalidParameterError(
-          "conflicting options: port publishing and the container type network mode",
-        );
-      }
-      return { EndpointsConfig: {} };
-    }
+    checkNetworkModeConflicts(mode, requested, hc, endpoints);
+    // As Docker, the joined container is looked up at start: a 404 here would make the docker
+    // CLI take it for a missing image and try to pull one.
+    if (mode.startsWith("container:")) return { EndpointsConfig: {} };
     if (mode === "host" || mode === "none") {
       return { EndpointsConfig: {} };
     }
@@ -485,7 +482,7 @@ export class NetworkService {
       const gw = endpoints.find((e) => e.gateway !== "" && !this.store.network(e.networkId)?.internal);
       if (requests.length > 0 && gw) {
         try {
-          gw.ports = await this.ports.reserve(c.id, requests);
+          gw.ports = await this.ports.reserve(c.id, requests, gw.ipv4);
         } catch (err) {
           if (err instanceof PortConflictError) {
             throw new EngineError(
@@ -517,7 +514,9 @@ export class NetworkService {
     else if (netnsExists(this.netnsPath(target.id)))
       namespace = { mode: "netns", path: this.netnsPath(target.id) };
     else namespace = { mode: "netns", path: `/proc/${target.state.Pid}/ns/net` };
-    // The joined container's names and resolvers apply here too.
+    // As Docker: the joined container's hostname, names and resolvers apply here too.
+    c.config.Hostname = target.config.Hostname;
+    c.config.Domainname = target.config.Domainname;
     for (const [from, to] of [
       [target.hostsPath, c.hostsPath],
       [target.resolvConfPath, c.resolvConfPath],
@@ -983,7 +982,8 @@ export class NetworkService {
           });
           this.store.saveEndpoint(ep);
         } catch (err) {
-          this.store.deleteEndpoint(ep.id);
+          // CNI DEL undoes whatever the failed ADD got done (veth, routes); the lease goes too.
+          await this.detachEndpoint(ep, this.netnsPath(c.id)).catch(() => undefined);
           throw new EngineError(`failed to connect ${c.name} to ${n.name}: ${(err as Error).message}`);
         }
       }
@@ -1110,11 +1110,12 @@ export class NetworkService {
     return out;
   }
 
-  /** Primary endpoint of a running container (for the top-level NetworkSettings fields). */
+  /**
+   * The endpoint behind the top-level NetworkSettings fields (IPAddress, Gateway, MacAddress…):
+   * as Docker, only the default bridge's; a container on user networks only has them empty.
+   */
   primaryEndpoint(c: NetworkedContainer): EndpointRecord | undefined {
-    const eps = this.store.endpointsOf(c.id);
-    const def = eps.find((e) => this.store.network(e.networkId)?.isDefault);
-    return def ?? eps[0];
+    return this.store.endpointsOf(c.id).find((e) => this.store.network(e.networkId)?.isDefault);
   }
 
   sandboxKey(c: NetworkedContainer): string {

@@ -30,6 +30,8 @@ export interface PortMapping {
   hostPort: number;
   containerPort: number;
   protocol: "tcp" | "udp" | "sctp";
+  /** The [::] twin of a binding with no host IP: served by wharfd's relay alone, not by CNI portmap. */
+  relayOnly?: boolean;
 }
 
 export interface EndpointRecord {

@@ -59,7 +59,8 @@ export function endpointView(
   };
 }
 
-function gatewayOf(e: EndpointRecord): string {
+/** The gateway of an endpoint's network as CNI reported it (set whether or not it holds the default route). */
+export function gatewayOf(e: EndpointRecord): string {
   return e.cniResult
     ? String((e.cniResult.ips as Array<{ gateway?: string }> | undefined)?.[0]?.gateway ?? e.gateway)
     : e.gateway;

@@ -184,11 +184,27 @@ export async function extractInto(
   const links = new DeferredLinks();
   const extract = tar.x({
     cwd: dir,
-    strict: true,
+    // Warnings decide: a leading "/" is stripped (the entry lands inside `dir`, as with Docker);
+    // anything else node-tar would skip (`..`, a broken archive) fails the extraction.
+    strict: false,
+    onwarn: (code, message, data) => {
+      if (code === "TAR_ENTRY_INFO") return;
+      const entry = typeof data?.path === "string" ? `${data.path}: ` : "";
+      // Host paths stay out of the message: only the part under the target directory is shown.
+      rejected ??= new UnsafeLayerError(`${entry}${message}`.replaceAll(`${dir}/`, "").replaceAll(dir, ""));
+    },
     preserveOwner: opts.owner === undefined,
     ...(opts.owner ? { uid: opts.owner.uid, gid: opts.owner.gid } : {}),
     filter: (path, entry) => {
       const h = entry as TarEntryHeader;
+      // The archive's own symlinks are made last: writing through one would drop the entry.
+      const link = links.through(path);
+      if (link !== undefined) {
+        rejected ??= new UnsafeLayerError(
+          `cannot extract ${path}: ${link} is a symbolic link in the archive`,
+        );
+        return false;
+      }
       if (h.type === "SymbolicLink") {
         try {
           deferLink(links, path, h);

@@ -38,6 +38,18 @@ export class DeferredLinks {
     if (path !== null) this.links.delete(path);
   }
 
+  /** The link of this archive an entry would be written through (its parent is one), if any. */
+  through(name: string): string | undefined {
+    const path = entryPath(name);
+    if (path === null) return undefined;
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join("/");
+      if (this.links.has(prefix)) return prefix;
+    }
+    return undefined;
+  }
+
   get size(): number {
     return this.links.size;
   }

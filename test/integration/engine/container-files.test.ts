@@ -103,31 +103,47 @@ describe("container files", { skip: !isRoot() && "needs root" }, () => {
     const back = await d.api.call("GET", `/containers/${stopped}/archive?path=/tmp/put/file`);
     assert.equal((await listTar(back.body))[0]?.body, "put!");
 
-    const hostile: Array<[string, Buffer]> = [
+    // Refused with a clear message, or (a leading "/") kept inside the target as Docker does.
+    const hostile: Array<[string, Buffer, number, RegExp]> = [
       [
         "dotdot",
         await makeTar([{ name: "../../../../../../../../" + outside.slice(1) + "/dotdot", body: "x" }]),
+        400,
+        /path contains '\.\.'/,
       ],
-      ["absolute", await makeTar([{ name: `${outside}/absolute`, body: "x" }])],
+      ["absolute", await makeTar([{ name: `${outside}/absolute`, body: "x" }]), 200, /^$/],
       [
         "through symlink",
         await makeTar([
           { name: "lnk", type: "symlink", linkname: outside },
           { name: "lnk/via-symlink", body: "x" },
         ]),
+        400,
+        /cannot extract lnk\/via-symlink: lnk is a symbolic link in the archive/,
       ],
       [
         "hardlink out",
         await makeTar([{ name: "hl", type: "link", linkname: "../../../../../../etc/hostname" }]),
+        400,
+        /hard link hl points outside the target/,
       ],
-      ["device", await makeTar([{ name: "null2", type: "character-device", devmajor: 1, devminor: 3 }])],
+      [
+        "device",
+        await makeTar([{ name: "null2", type: "character-device", devmajor: 1, devminor: 3 }]),
+        400,
+        /device node null2 is not allowed here/,
+      ],
     ];
-    for (const [what, body] of hostile) {
+    for (const [what, body, status, message] of hostile) {
       const r = await d.api.call("PUT", `/containers/${stopped}/archive?path=/tmp`, body, {
         headers: { "Content-Type": "application/x-tar" },
       });
-      assert.ok(r.status >= 400 || r.status === 200, what);
+      assert.equal(r.status, status, `${what}: ${r.text()}`);
+      assert.match(status === 200 ? "" : r.json<{ message: string }>().message, message, what);
+      assert.doesNotMatch(r.text(), new RegExp(d.dataRoot), `${what}: no host path in the answer`);
     }
+    const kept = await d.api.call("GET", `/containers/${stopped}/archive?path=/tmp${outside}/absolute`);
+    assert.equal(kept.status, 200, "the absolute entry landed under the target directory");
     // Whatever was answered, nothing landed outside the container.
     assert.deepEqual(
       ["dotdot", "absolute", "via-symlink"].filter((f) => existsSync(join(outside, f))),
@@ -192,8 +208,34 @@ describe("container files", { skip: !isRoot() && "needs root" }, () => {
       await makeTar([{ name: "in", body: "in" }]),
     );
     assert.equal(put.status, 200);
-    const res = await d.api.call("POST", `/commit?container=${id}`);
+    const since = Date.now() / 1000;
+    const res = await d.api.call("POST", `/commit?container=${id}&repo=live&tag=v1&comment=hot`);
     assert.equal(res.status, 201, res.text());
+    const unpaused = await d.api.call("POST", `/commit?container=${id}&pause=0`);
+    assert.equal(unpaused.status, 201, unpaused.text());
+    // As Docker: pause, commit (comment, imageID, imageRef), unpause — and no pause with pause=0.
+    const events = (
+      await d.api.call(
+        "GET",
+        `/events?since=${since.toFixed(3)}&until=${(Date.now() / 1000 + 0.001).toFixed(3)}&filters=${encodeURIComponent(JSON.stringify({ container: [id] }))}`,
+      )
+    )
+      .text()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+    assert.deepEqual(
+      events.map((e) => e.Action),
+      ["pause", "commit", "unpause", "commit"],
+    );
+    assert.deepEqual(
+      [
+        events[1]?.Actor.Attributes.comment,
+        events[1]?.Actor.Attributes.imageID,
+        events[1]?.Actor.Attributes.imageRef,
+      ],
+      ["hot", res.json<{ Id: string }>().Id, "live:v1"],
+    );
     const state = await d.api.ok<{ State: { Status: string; Paused: boolean } }>(
       "GET",
       `/containers/${id}/json`,

@@ -34,6 +34,7 @@ describe("image maintenance", { skip: !isRoot() && "needs root" }, () => {
       headers: { "Content-Type": "application/x-tar" },
     });
     assert.equal(res.status, 200, res.text());
+    assert.doesNotMatch(res.text(), /"error"/, "a failed load ends its 200 stream with an error");
   };
   const ids = async () => (await d.api.ok<Summary[]>("GET", "/images/json")).map((i) => i.Id);
 
@@ -142,6 +143,81 @@ describe("image maintenance", { skip: !isRoot() && "needs root" }, () => {
     assert.deepEqual(all.ImagesDeleted, [{ Untagged: "tagged:latest" }, { Deleted: loaded[1] }]);
     assert.deepEqual(await ids(), [bbId]);
     await d.api.ok("DELETE", `/containers/${c.Id}`);
+  });
+
+  test("layers a container sits on outlive rmi -f of its image, prune and a restart; rm releases them", async () => {
+    const { ids: loaded, tar } = await makeDockerArchive([
+      {
+        layers: [...(await deepLayers(0)), await makeTar([{ name: "mine", body: "mine\n" }])],
+        repoTags: ["held:latest"],
+      },
+    ]);
+    await load(tar);
+    const id = loaded[0] as string;
+    const top = (await d.api.ok<{ GraphDriver: { Data: { UpperDir: string } } }>("GET", "/images/held/json"))
+      .GraphDriver.Data.UpperDir;
+    const c = await d.api.run({ Image: "held", Cmd: ["sh", "-c", "cat /mine; echo more >> /mine"] });
+    assert.equal(await d.api.waitExit(c), 0);
+    const blobs = () => readdirSync(join(d.dataRoot, "content/blobs/sha256"));
+    const blobsBefore = blobs().length;
+
+    // Docker deletes the image but the container keeps its layers: it still starts.
+    const removed = await d.api.ok<Array<Record<string, string>>>("DELETE", `/images/${id}?force=1`);
+    assert.deepEqual(removed, [{ Untagged: "held:latest" }, { Deleted: id }]);
+    assert.equal((await d.api.call("GET", `/images/${id}/json`)).status, 404);
+    await d.api.ok("POST", "/images/prune"); // runs the garbage collector
+    await d.crash();
+    await d.restart();
+    assert.ok(existsSync(top), "the container's top layer is still on disk");
+    // Its diff is still against its own layers; a commit needs the image and is refused.
+    assert.deepEqual(await d.api.ok("GET", `/containers/${c}/changes`), [{ Path: "/mine", Kind: 0 }]);
+    const commit = await d.api.call("POST", `/commit?container=${c}`);
+    assert.equal(commit.status, 404);
+    assert.equal(commit.json<{ message: string }>().message, `No such image: ${id}`);
+    await d.api.ok("POST", `/containers/${c}/start`);
+    assert.equal(await d.api.waitExit(c), 0);
+    const logs = demux((await d.api.call("GET", `/containers/${c}/logs?stdout=1`)).body).stdout;
+    assert.equal(logs, "mine\nmine\nmore\n");
+    const listed = await d.api.ok<Array<{ Id: string; Image: string }>>("GET", "/containers/json?all=1");
+    assert.equal(listed.find((x) => x.Id === c)?.Image, id, "ps names the image by ID once its tag is gone");
+
+    // The last user gone, the layers no image names go too (busybox's base layer stays).
+    await d.api.ok("DELETE", `/containers/${c}`);
+    assert.equal(existsSync(top), false);
+    assert.ok(blobs().length < blobsBefore, "the layer's blob went with it");
+    assert.deepEqual(await ids(), [bbId]);
+    const again = await d.api.run({ Image: "bb", Cmd: ["true"] });
+    assert.equal(await d.api.waitExit(again), 0);
+    await d.api.ok("DELETE", `/containers/${again}`);
+  });
+
+  test("loads and commits stop at Docker's 125 layers: max depth exceeded", async () => {
+    const deep = await makeDockerArchive([{ layers: await deepLayers(124), repoTags: ["deep125:latest"] }]);
+    await load(deep.tar);
+    const snapshots = () => readdirSync(join(d.dataRoot, "snapshots")).sort();
+    const before = snapshots();
+    const tooDeep = await makeDockerArchive([
+      { layers: await deepLayers(125), repoTags: ["deep126:latest"] },
+    ]);
+    const res = await d.api.call("POST", "/images/load", tooDeep.tar, {
+      headers: { "Content-Type": "application/x-tar" },
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(res.text()), {
+      errorDetail: { message: "max depth exceeded" },
+      error: "max depth exceeded",
+    });
+    assert.equal((await d.api.call("GET", "/images/deep126/json")).status, 404);
+    assert.deepEqual(snapshots(), before, "nothing of the refused image stays");
+
+    const c = await d.api.run({ Image: "deep125", Cmd: ["sh", "-c", "echo x > /x"] });
+    assert.equal(await d.api.waitExit(c), 0);
+    const commit = await d.api.call("POST", `/commit?container=${c}&repo=deep126&tag=c`);
+    assert.equal(commit.status, 500);
+    assert.equal(commit.json<{ message: string }>().message, "max depth exceeded");
+    await d.api.ok("DELETE", `/containers/${c}`);
+    assert.deepEqual(snapshots(), before, "the refused commit left nothing behind");
+    await d.api.ok("DELETE", "/images/deep125");
   });
 
   test("crash recovery: orphans left by a crash are swept at start-up; live data untouched", async () => {

@@ -353,4 +353,34 @@ describe("image store API", { skip: !isRoot() && "needs root (overlay, whiteouts
     await snapshots.remove("c-view");
     await snapshots.remove("c-commit");
   });
+  test("layers a build pins survive the deletion of their image until released", async () => {
+    const l1 = await images.addLayer(
+      null,
+      (await content.put(await makeTar([{ name: "pinned", body: "p" }]))).digest,
+      "application/vnd.oci.image.layer.v1.tar",
+    );
+    const id = await images.createImage(
+      {
+        architecture: "amd64",
+        os: "linux",
+        config: {},
+        rootfs: { type: "layers", diff_ids: [l1.diff_id] },
+      },
+      [l1],
+    );
+    const shorts = images.lowerLayers(images.resolve(id));
+    const unpin = images.pinLayers(shorts);
+    const unpinTwice = images.pinLayers(shorts);
+    await images.remove(id, { force: true, prune: false });
+    assert.equal(images.find(id), undefined);
+    await images.collectGarbage(true);
+    assert.ok(existsSync(snapshots.fsDir(l1.snapshot)), "pinned layer kept through rmi and gc");
+    unpin();
+    await images.releaseLayers(shorts);
+    assert.ok(existsSync(snapshots.fsDir(l1.snapshot)), "still held by the second pin");
+    unpinTwice();
+    await images.releaseLayers(shorts);
+    assert.equal(existsSync(snapshots.fsDir(l1.snapshot)), false);
+    assert.equal(images.layer(l1.chain_id), undefined);
+  });
 });

@@ -1,12 +1,22 @@
 // Ping, version negotiation, info, events and image endpoints against a real wharfd.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createReadStream, readFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import {
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
+import { cpus, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createGzip } from "node:zlib";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { busyboxTar, importBusybox } from "../../helpers/images.ts";
+import { makeTar, type TarEntry } from "../../helpers/tars.ts";
 
 describe("system and images", { skip: !isRoot() && "needs root" }, () => {
   let d: TestDaemon;
@@ -82,8 +92,6 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
   });
 
   test("importing something that is not a tar is a 400 and leaves no blob or layer behind", async () => {
-    const { readdirSync } = await import("node:fs");
-    const { join } = await import("node:path");
     const blobs = () => readdirSync(join(d.dataRoot, "content/blobs/sha256")).length;
     const layers = () => readdirSync(join(d.dataRoot, "snapshots/l")).length;
     const before = [blobs(), layers()];
@@ -113,6 +121,69 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
     assert.deepEqual([blobs(), layers()], before);
   });
 
+  test("import: crafted tars are refused or contained, never written outside; refused ones leave nothing", async () => {
+    const outside = mkdtempSync(join(tmpdir(), "wharf-import-outside-"));
+    try {
+      const blobs = () => readdirSync(join(d.dataRoot, "content/blobs/sha256")).sort();
+      const snapshots = () => readdirSync(join(d.dataRoot, "snapshots")).sort();
+      const before = [blobs(), snapshots()];
+      const refused: Array<[string, TarEntry[], RegExp]> = [
+        [
+          "dotdot",
+          [{ name: `../../../../../../..${outside}/dotdot`, body: "x" }],
+          /Member name contains '\.\.'/,
+        ],
+        [
+          "through a symlink",
+          [
+            { name: "lnk", type: "symlink", linkname: outside },
+            { name: "lnk/through", body: "x" },
+          ],
+          /lnk\/through: Cannot open/,
+        ],
+        [
+          "hard link out",
+          [{ name: "hl", type: "link", linkname: "../../../../../../etc/hostname" }],
+          /hard link hl points outside the layer/,
+        ],
+      ];
+      for (const [what, entries, message] of refused) {
+        const res = await d.api.call(
+          "POST",
+          "/images/create?fromSrc=-&repo=hostile",
+          await makeTar(entries),
+          {
+            headers: { "Content-Type": "application/x-tar" },
+          },
+        );
+        assert.equal(res.status, 400, `${what}: ${res.text()}`);
+        assert.match(res.json<{ message: string }>().message, message, what);
+        assert.doesNotMatch(res.json<{ message: string }>().message, /tar: tar:/);
+        assert.deepEqual([blobs(), snapshots()], before, `${what} left nothing behind`);
+      }
+      // A leading "/" is stripped (the file lands in the image); device nodes are image content.
+      const contained = await d.api.call(
+        "POST",
+        "/images/create?fromSrc=-&repo=contained",
+        await makeTar([
+          { name: `${outside}/absolute`, body: "x" },
+          { name: "null2", type: "character-device", devmajor: 1, devminor: 3 },
+        ]),
+        { headers: { "Content-Type": "application/x-tar" } },
+      );
+      assert.equal(contained.status, 200, contained.text());
+      const layer = (
+        await d.api.ok<{ GraphDriver: { Data: { UpperDir: string } } }>("GET", "/images/contained/json")
+      ).GraphDriver.Data.UpperDir;
+      assert.ok(existsSync(join(layer, outside, "absolute")));
+      assert.ok(lstatSync(join(layer, "null2")).isCharacterDevice());
+      assert.deepEqual(readdirSync(outside), []);
+      await d.api.ok("DELETE", "/images/contained");
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   test("tag and rmi with Docker's conflict rules", async () => {
     const id = await importBusybox(d.api, "rmi:a");
     assert.equal((await d.api.call("POST", `/images/rmi:a/tag?repo=127.0.0.1:5000/rmi&tag=b`)).status, 201);
@@ -130,7 +201,16 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
     });
     const inUse = await d.api.call("DELETE", "/images/rmi:a");
     assert.equal(inUse.status, 409);
-    assert.match(inUse.json<{ message: string }>().message, /is using its referenced image/);
+    assert.equal(
+      inUse.json<{ message: string }>().message,
+      `conflict: unable to remove repository reference "rmi:a" (must force) - container ${ctr.slice(0, 12)} is using its referenced image ${id.slice(7, 19)}`,
+    );
+    const inUseById = await d.api.call("DELETE", `/images/${id}`);
+    assert.equal(inUseById.status, 409);
+    assert.match(
+      inUseById.json<{ message: string }>().message,
+      new RegExp(`stopped container ${ctr.slice(0, 12)}`),
+    );
     await d.api.ok("DELETE", `/containers/${ctr}`);
     const removed = await d.api.ok<Array<Record<string, string>>>("DELETE", "/images/rmi:a");
     assert.deepEqual(removed, [{ Untagged: "rmi:a" }, { Deleted: id }]);

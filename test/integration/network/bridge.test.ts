@@ -334,6 +334,25 @@ describe("bridge networking", { skip }, () => {
     assert.doesNotMatch((await exec(id, ["cat", "/etc/hosts"])).stdout, /10\.231\.77\.200/);
   });
 
+  test("a connect the kernel refuses leaves no interface, endpoint or lease behind", async () => {
+    const net = `cf-${uniq()}`;
+    await createNetwork({ Name: net });
+    const id = await d.api.run(sleeper());
+    // A multicast MAC passes the format check; the kernel refuses it for the veth.
+    const res = await d.api.call("POST", `/networks/${net}/connect`, {
+      Container: id,
+      EndpointConfig: { MacAddress: "01:00:5e:00:00:01" },
+    });
+    assert.equal(res.status, 500);
+    assert.match(res.json<{ message: string }>().message, /^failed to connect .* to /);
+    assert.doesNotMatch((await exec(id, ["ip", "-o", "link"])).stdout, /eth1/);
+    assert.deepEqual((await d.api.ok<NetInspect>("GET", `/networks/${net}`)).Containers, {});
+    assert.equal((await inspect(id)).NetworkSettings.Networks[net], undefined);
+    // The same container connects fine afterwards.
+    await d.api.ok("POST", `/networks/${net}/connect`, { Container: id });
+    assert.match((await exec(id, ["ip", "-o", "link"])).stdout, /eth1/);
+  });
+
   test("bad input: overlapping subnet, invalid CIDR, gateway outside the subnet, duplicate name", async () => {
     const name = `bad-${uniq()}`;
     await createNetwork({ Name: name, IPAM: { Config: [{ Subnet: "10.231.90.0/24" }] } });

@@ -65,3 +65,40 @@ describe("daemon networking options", { skip }, () => {
     }
   });
 });
+
+describe("default subnets avoid the host's routes", { skip }, () => {
+  // A /16 on a bridge of its own, as docker0's 172.17.0.0/16 is, and a route on the first
+  // subnet of a second pool: the daemon must pick around both. Ranges are this run's own.
+  const a = 2 * randomInt(120, 126); // 10.240–10.250, even: the /15 below is aligned
+  const r = randomInt(1, 250);
+  const dummy = `wt7d${randomInt(0, 0xffff).toString(16)}`;
+  let d: TestDaemon | undefined;
+  before(async () => {
+    execFileSync("ip", ["link", "add", dummy, "type", "bridge"]);
+    execFileSync("ip", ["addr", "add", `10.${a}.0.1/16`, "dev", dummy]);
+    execFileSync("ip", ["link", "set", dummy, "up"]);
+    execFileSync("ip", ["route", "add", `10.252.${r}.0/26`, "dev", dummy]);
+    d = await startDaemon([
+      "--default-address-pools",
+      `base=10.${a}.0.0/15,size=16`,
+      "--default-address-pools",
+      `base=10.252.${r}.0/24,size=26`,
+    ]);
+  });
+  after(async () => {
+    try {
+      await d?.stop();
+    } finally {
+      execFileSync("ip", ["link", "del", dummy]); // takes its address and route along
+    }
+  });
+
+  test("the default bridge skips a /16 in use; a user network skips a routed subnet", async () => {
+    const api = (d as TestDaemon).api;
+    const bridge = await api.ok<NetInspect>("GET", "/networks/bridge");
+    assert.deepEqual(bridge.IPAM.Config, [{ Subnet: `10.${a + 1}.0.0/16`, Gateway: `10.${a + 1}.0.1` }]);
+    const { Id } = await api.ok<{ Id: string }>("POST", "/networks/create", { Name: `avoid-${r}` });
+    const net = await api.ok<NetInspect>("GET", `/networks/${Id}`);
+    assert.equal(net.IPAM.Config[0]?.Subnet, `10.252.${r}.64/26`);
+  });
+});

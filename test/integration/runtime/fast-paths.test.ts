@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, readFileSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import { text } from "node:stream/consumers";
 import { after, test } from "node:test";
 import { execFile } from "../../../src/platform/exec.ts";
 import { isMounted, isMountPoint, mountOverlay, unmount } from "../../../src/platform/mount.ts";
-import { OciRuntime } from "../../../src/platform/oci-runtime.ts";
+import { OciRuntime, writeHostMirrorBundle } from "../../../src/platform/oci-runtime.ts";
 import { pipeFds, spawnDetached } from "../../../src/platform/spawn-fast.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root" : false;
@@ -103,35 +103,11 @@ test("a mount the kernel refuses falls back to mount(8), which says why", { skip
   assert.equal(isMounted(join(dir, "merged")), false);
 });
 
-/** A bundle whose rootfs mirrors the host's /usr read-only, so no image is needed. */
-async function hostBundle(): Promise<{ dir: string; mounts: object[] }> {
+async function createRunc(args: string[]): Promise<{ id: string; pid: number }> {
   const dir = await mkdtemp(join(tmpdir(), "wharf-fastpath-bundle-"));
   dirs.push(dir);
-  const rootfs = join(dir, "rootfs");
-  await mkdir(join(rootfs, "proc"), { recursive: true });
-  const mounts: object[] = [{ destination: "/proc", type: "proc", source: "proc" }];
-  for (const top of ["usr", "bin", "sbin", "lib", "lib64"]) {
-    const st = await lstat(`/${top}`).catch(() => undefined);
-    if (st?.isSymbolicLink()) await symlink(await readlink(`/${top}`), join(rootfs, top));
-    else if (st?.isDirectory()) {
-      await mkdir(join(rootfs, top));
-      mounts.push({ destination: `/${top}`, type: "bind", source: `/${top}`, options: ["rbind", "ro"] });
-    }
-  }
-  return { dir, mounts };
-}
-
-async function createRunc(args: string[]): Promise<{ id: string; pid: number }> {
-  const { dir, mounts } = await hostBundle();
   const id = `wharf-fastpath-${randomBytes(4).toString("hex")}`;
-  const config = {
-    ociVersion: "1.0.2",
-    process: { args, cwd: "/", user: { uid: 0, gid: 0 }, env: ["PATH=/usr/bin:/bin"] },
-    root: { path: "rootfs", readonly: true },
-    mounts,
-    linux: { namespaces: [{ type: "pid" }, { type: "mount" }], cgroupsPath: `/wharf/${id}` },
-  };
-  await writeFile(join(dir, "config.json"), JSON.stringify(config));
+  await writeHostMirrorBundle(dir, args, `/wharf/${id}`);
   runcIds.push(id);
   execFileSync("runc", ["--root", stateRoot, "create", "--bundle", dir, id], { stdio: "ignore" });
   const state = JSON.parse(execFileSync("runc", ["--root", stateRoot, "state", id], { encoding: "utf8" }));

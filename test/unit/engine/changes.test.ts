@@ -14,6 +14,8 @@ test("import --change instructions alter the config like Docker", () => {
     "WORKDIR /srv",
     "VOLUME /data",
     "STOPSIGNAL SIGINT",
+    "ONBUILD RUN echo child",
+    "onbuild COPY . /app",
   ]);
   assert.deepEqual(out.Cmd, ["sh", "-c", "echo hi"]);
   assert.deepEqual(out.Entrypoint, ["/bin/sh", "-c", "/bin/run me"]);
@@ -24,6 +26,26 @@ test("import --change instructions alter the config like Docker", () => {
   assert.equal(out.WorkingDir, "/srv");
   assert.deepEqual(out.Volumes, { "/data": {} });
   assert.equal(out.StopSignal, "SIGINT");
+  assert.deepEqual(out.OnBuild, ["RUN echo child", "COPY . /app"]);
+});
+
+test("HEALTHCHECK changes as Docker: exec and shell forms, durations in ns, NONE", () => {
+  assert.deepEqual(applyChanges({}, ['HEALTHCHECK --interval=5s --retries=2 CMD ["true"]']).Healthcheck, {
+    Test: ["CMD", "true"],
+    Interval: 5_000_000_000,
+    Retries: 2,
+  });
+  assert.deepEqual(
+    applyChanges({}, ["HEALTHCHECK --timeout=1m30s --start-period=500ms CMD curl -f http://localhost/"])
+      .Healthcheck,
+    { Test: ["CMD-SHELL", "curl -f http://localhost/"], Timeout: 90_000_000_000, StartPeriod: 500_000_000 },
+  );
+  assert.deepEqual(applyChanges({}, ["HEALTHCHECK NONE"]).Healthcheck, { Test: ["NONE"] });
+  assert.throws(() => applyChanges({}, ["HEALTHCHECK --bogus=1 CMD true"]), /^Error: Unknown flag: bogus$/);
+  assert.throws(
+    () => applyChanges({}, ["HEALTHCHECK --interval=5x CMD true"]),
+    /time: unknown unit "x" in duration "5x"/,
+  );
 });
 
 test("unknown instructions are refused", () => {
