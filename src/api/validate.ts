@@ -83,6 +83,7 @@ export const hostConfigSchema: Record<string, Kind> = {
   ReadonlyRootfs: "boolean",
   SecurityOpt: "strings",
   Tmpfs: "object",
+  VolumeDriver: "string",
   ShmSize: "number",
   Sysctls: "object",
   Runtime: "string",

@@ -317,6 +317,29 @@ export class OciRuntime {
     if (result.code !== 0) throw new Error(runtimeMessage(result.stderr || result.stdout));
   }
 
+  private mountOptionsProbe: Promise<ReadonlySet<string>> | undefined;
+
+  /**
+   * The mount options this runtime accepts, from `<runtime> features` (OCI runtime features);
+   * empty when it has no such command (crun 1.8), so nothing optional is assumed. Probed once.
+   */
+  mountOptions(): Promise<ReadonlySet<string>> {
+    this.mountOptionsProbe ??= execFile(this.path, ["features"]).then(
+      (result) => {
+        if (result.code !== 0) return new Set<string>();
+        try {
+          const features = JSON.parse(result.stdout) as { mountOptions?: unknown };
+          const list = Array.isArray(features.mountOptions) ? features.mountOptions : [];
+          return new Set(list.filter((o): o is string => typeof o === "string"));
+        } catch {
+          return new Set<string>();
+        }
+      },
+      () => new Set<string>(),
+    );
+    return this.mountOptionsProbe;
+  }
+
   /** Whether this runtime can run a trivial container on this host (crun 1.8 fails on hybrid cgroups). */
   async works(): Promise<boolean> {
     const dir = await mkdtemp(join(tmpdir(), "wharf-probe-"));

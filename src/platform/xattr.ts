@@ -47,3 +47,33 @@ export async function findXattr(root: string, name: string): Promise<Map<string,
   }
   return found;
 }
+
+/**
+ * The attributes matching `pattern` (a getfattr regex) of every path under `root` (symlinks not
+ * followed), values in setfattr's base64 form ("0s…") so binary ones (security.capability)
+ * survive the round trip; one process for the whole tree.
+ */
+export async function dumpXattrs(root: string, pattern: string): Promise<Map<string, Map<string, string>>> {
+  // -h: a symlink's own attributes, never those of what it points at (maybe outside `root`).
+  const args = ["-R", "-P", "-h", "--absolute-names", "-e", "base64", "-m", pattern, "-d", root];
+  const result = await execFile("getfattr", args);
+  const onlyMissing = result.stderr
+    .trim()
+    .split("\n")
+    .every((l) => l === "" || l.endsWith("No such file or directory"));
+  if (result.code !== 0 && !(result.code === 1 && onlyMissing))
+    throw new CommandError("getfattr", args, result);
+  const found = new Map<string, Map<string, string>>();
+  let current: Map<string, string> | undefined;
+  for (const line of result.stdout.split("\n")) {
+    if (line.startsWith("# file: ")) {
+      current = new Map();
+      found.set(unescapeName(line.slice(8)), current);
+    } else if (current && line !== "") {
+      const eq = line.indexOf("=");
+      if (eq > 0) current.set(unescapeName(line.slice(0, eq)), line.slice(eq + 1));
+    }
+  }
+  for (const [path, attrs] of found) if (attrs.size === 0) found.delete(path);
+  return found;
+}

@@ -61,6 +61,8 @@ export interface HostConfig {
   ReadonlyRootfs?: boolean;
   SecurityOpt?: string[] | null;
   Tmpfs?: Record<string, string> | null;
+  /** Driver of the volumes Binds and image VOLUMEs create (--volume-driver). */
+  VolumeDriver?: string;
   ShmSize?: number;
   Sysctls?: Record<string, string> | null;
   Runtime?: string;

@@ -52,7 +52,15 @@ export interface MountRequest {
   Target?: string;
   ReadOnly?: boolean;
   Consistency?: string;
-  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean } | null;
+  BindOptions?: {
+    Propagation?: string;
+    NonRecursive?: boolean;
+    CreateMountpoint?: boolean;
+    /** API 1.44+: read-only only at the top, submounts keep their mode. */
+    ReadOnlyNonRecursive?: boolean;
+    /** API 1.44+: recursively read-only, or fail to start. */
+    ReadOnlyForceRecursive?: boolean;
+  } | null;
   VolumeOptions?: {
     NoCopy?: boolean;
     Labels?: Record<string, string> | null;

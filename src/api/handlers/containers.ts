@@ -5,7 +5,7 @@ import { parseFilters } from "../../util/filters.ts";
 import type { ContainerCreateRequest } from "../../wire/containers.ts";
 import type { RequestContext } from "../context.ts";
 import { muxFrame } from "../framing.ts";
-import { type Route, route } from "../router.ts";
+import { compareVersions, type Route, route } from "../router.ts";
 import { checkFields, containerConfigSchema, hostConfigSchema, strslice } from "../validate.ts";
 
 /** Docker's since/until: unix seconds with an optional fraction, as nanoseconds. */
@@ -28,7 +28,13 @@ export function containerRoutes(containers: ContainerService): Route[] {
       if (body.HostConfig) checkFields(body.HostConfig, hostConfigSchema, "HostConfig.");
       body.Cmd = strslice(body.Cmd);
       body.Entrypoint = strslice(body.Entrypoint);
-      ctx.send(201, await containers.create(ctx.str("name"), body));
+      ctx.send(
+        201,
+        await containers.create(ctx.str("name"), body, {
+          // Before API 1.44 a read-only bind was read-only at its top only (moby keeps that).
+          readOnlyNonRecursiveDefault: compareVersions(ctx.version, "1.44") < 0,
+        }),
+      );
     }),
 
     route("GET", "/containers/json", async (ctx) => {

@@ -7,7 +7,13 @@ export interface MountSpec {
   Target?: string;
   ReadOnly?: boolean;
   Consistency?: string;
-  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean };
+  BindOptions?: {
+    Propagation?: string;
+    NonRecursive?: boolean;
+    CreateMountpoint?: boolean;
+    ReadOnlyNonRecursive?: boolean;
+    ReadOnlyForceRecursive?: boolean;
+  };
   VolumeOptions?: {
     NoCopy?: boolean;
     Labels?: Record<string, string>;
@@ -127,6 +133,9 @@ export function parseMount(value: string): MountSpec {
       case "bind-nonrecursive":
         m.BindOptions = { ...m.BindOptions, NonRecursive: parseBoolish(key, val) };
         break;
+      case "bind-recursive":
+        m.BindOptions = { ...m.BindOptions, ...bindRecursive(need()) };
+        break;
       case "volume-nocopy":
         m.VolumeOptions = { ...m.VolumeOptions, NoCopy: parseBoolish(key, val) };
         break;
@@ -167,8 +176,36 @@ export function parseMount(value: string): MountSpec {
     }
   }
   if (!m.Target) throw new Error("target is required");
+  if (m.BindOptions?.ReadOnlyNonRecursive && !m.ReadOnly)
+    throw new Error("option 'bind-recursive=writable' requires 'readonly' to be specified in conjunction");
+  if (m.BindOptions?.ReadOnlyForceRecursive) {
+    if (!m.ReadOnly)
+      throw new Error("option 'bind-recursive=readonly' requires 'readonly' to be specified in conjunction");
+    if (m.BindOptions.Propagation !== "rprivate")
+      throw new Error(
+        "option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction",
+      );
+  }
   if (m.Type === "tmpfs" && m.Source) throw new Error("source is not supported for tmpfs mounts");
   return m;
+}
+
+/** bind-recursive=enabled|disabled|writable|readonly, as the docker CLI maps it onto BindOptions. */
+function bindRecursive(value: string): NonNullable<MountSpec["BindOptions"]> {
+  switch (value) {
+    case "enabled":
+      return {};
+    case "disabled":
+      return { NonRecursive: true };
+    case "writable":
+      return { ReadOnlyNonRecursive: true };
+    case "readonly":
+      return { ReadOnlyForceRecursive: true };
+    default:
+      throw new Error(
+        `invalid value for bind-recursive: ${value} (must be "enabled", "disabled", "writable", or "readonly")`,
+      );
+  }
 }
 
 function parseTmpfsSize(value: string): number {

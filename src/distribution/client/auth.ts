@@ -1,7 +1,7 @@
 // Registry authentication: X-Registry-Auth decoding, WWW-Authenticate challenges, Basic auth
 // and the Bearer token flow (realm, service, scope), tokens cached per scope until they expire,
 // refresh tokens (identity tokens) used with the OAuth2 form.
-import { DistributionError, errcodeText, parseErrorBody } from "./errors.ts";
+import { DistributionError, errcodeText, parseErrorBody, type RegistryErrorEntry } from "./errors.ts";
 import type { TlsMaterial } from "./hosts.ts";
 import { readBody, requestErrorText, send } from "./http.ts";
 
@@ -63,6 +63,29 @@ export function authConfigFromJson(json: Record<string, unknown>): AuthConfig {
 export interface Challenge {
   scheme: string;
   params: Record<string, string>;
+}
+
+/**
+ * distribution's HandleErrorResponse: the `error` of a Bearer challenge (RFC 6750 3.1) comes
+ * before the body's errors — insufficient_scope reads as DENIED, invalid_token as UNAUTHORIZED —
+ * so Docker reports a token without the scope as "denied: requested access to the resource is
+ * denied".
+ */
+export function challengeErrors(header: string | string[] | undefined): RegistryErrorEntry[] {
+  for (const c of parseChallenges(header)) {
+    if (c.scheme !== "bearer") continue;
+    const error = c.params.error;
+    const entry: RegistryErrorEntry | undefined =
+      error === "insufficient_scope"
+        ? { code: "DENIED", message: "requested access to the resource is denied" }
+        : error === "invalid_token"
+          ? { code: "UNAUTHORIZED", message: "authentication required" }
+          : undefined;
+    if (!entry) continue;
+    if (c.params.error_description) entry.message = c.params.error_description;
+    return [entry];
+  }
+  return [];
 }
 
 /** Parses `Bearer realm="…",service="…",scope="…"` (several challenges may be comma-joined). */

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { Readable, Transform } from "node:stream";
-import { Authorizer, type Credentials, repositoryScope } from "./auth.ts";
+import { Authorizer, type Credentials, challengeErrors, repositoryScope } from "./auth.ts";
 import {
   DigestVerificationError,
   DistributionError,
@@ -266,7 +266,10 @@ export class RegistrySession {
     const body =
       method === "HEAD" ? "" : (await readBody(res, 64 * 1024).catch(() => Buffer.alloc(0))).toString("utf8");
     res.resume();
-    const errors = parseErrorBody(body);
+    const errors = [
+      ...(status >= 400 && status < 500 ? challengeErrors(res.headers["www-authenticate"]) : []),
+      ...parseErrorBody(body),
+    ];
     if (errors.length === 0 && status === 401) {
       // Docker's basic-auth handler text when it had nothing to send.
       const text = this.authorizer.hasCredentials

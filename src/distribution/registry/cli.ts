@@ -202,7 +202,7 @@ export function formatReport(report: GcReport, via: "server" | "offline"): strin
   for (const b of report.blobsDeleted) lines.push(`${verb} blob ${b.digest} (${b.size} bytes)`);
   lines.push(
     `${report.dryRun ? "dry run: " : ""}${report.manifestsDeleted.length} manifests and ` +
-      `${report.blobsDeleted.length} blobs ${verb} (${report.bytesFreed} bytes), ` +
+      `${report.blobsDeleted.length} blobs ${report.dryRun ? "would be deleted" : "deleted"} (${report.bytesFreed} bytes), ` +
       `${report.manifestsKept} manifests and ${report.blobsKept} blobs kept, ` +
       `${report.uploadsDeleted} expired uploads, ${report.layerLinksDeleted} dangling links ` +
       `(${via === "server" ? "collected by the running server" : "offline"})`,

@@ -21,6 +21,7 @@ import type { ImageService } from "../images/service.ts";
 import { networkModeWarnings } from "../network/mode-checks.ts";
 import type { NetworkService } from "../network/service.ts";
 import type { Runtimes } from "../runtime/runtimes.ts";
+import { InvalidSpecInputError } from "../runtime/spec.ts";
 import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { planMounts } from "../volumes/mount-spec.ts";
 import type { VolumeService } from "../volumes/service.ts";
@@ -145,6 +146,7 @@ export class ContainerService {
   async create(
     name: string | undefined,
     body: ContainerCreateRequest,
+    opts: { readOnlyNonRecursiveDefault?: boolean } = {},
   ): Promise<{ Id: string; Warnings: string[] }> {
     if (name !== undefined && name !== "") {
       if (!validContainerName.test(name)) {
@@ -168,6 +170,8 @@ export class ContainerService {
       volumes: config.Volumes,
       mountsOf: (ref) => this.repo.get(ref).mountPoints ?? [],
       bindSourceExists: existsSync,
+      daemonRoot: this.d.volumes.daemonRoot,
+      readOnlyNonRecursiveDefault: opts.readOnlyNonRecursiveDefault,
     });
     const id = newId();
     const finalName = name ? name.replace(/^\//, "") : this.freshName();
@@ -258,7 +262,9 @@ export class ContainerService {
       // The namespace and its interfaces are set up while the rootfs and bundle are prepared.
       const net = await this.d.network.prepare(c);
       const rootfs = await this.d.snapshots.mountContainer(c.id, c.lowerLayers);
-      const mounts = await this.d.volumes.prepareStart(c.id, c.mountPoints ?? [], rootfs);
+      const mounts = await this.d.volumes.prepareStart(c.id, c.mountPoints ?? [], rootfs, () =>
+        this.d.runtimes.recursiveReadOnlyProblem(c.runtime),
+      );
       const bundle = join(this.d.paths.containers, c.id);
       await prepareBundle({
         record: c,
@@ -325,7 +331,8 @@ export class ContainerService {
         Error: err instanceof RuntimeCreateError ? `OCI runtime create failed: ${message}: unknown` : message,
       });
       this.repo.save(c);
-      if (err instanceof EngineError) throw err;
+      // A spec Docker cannot build either (a bad tmpfs option…) is reported as is, as Docker does.
+      if (err instanceof EngineError || err instanceof InvalidSpecInputError) throw err;
       const wrapped = new EngineError(`failed to create task for container: ${c.state.Error}`);
       if (notFound || denied) Object.defineProperty(wrapped, "status", { value: 400 });
       throw wrapped;

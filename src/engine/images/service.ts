@@ -494,6 +494,8 @@ export class ImageService {
       return this.byId(name.startsWith("sha256:") ? name : `sha256:${name}`);
     try {
       const ref = parseReference(name);
+      // "repo@sha256:…" (a tag beside the digest is ignored, as in Docker): a recorded RepoDigest.
+      if (ref.digest) return this.byRepoDigest(`${fullName(ref)}@${ref.digest}`);
       if (ref.tag) {
         const row = this.db.sql.prepare("SELECT image_id FROM tags WHERE ref = ?").get(tagKey(ref)) as
           | { image_id: string }
@@ -511,6 +513,15 @@ export class ImageService {
       if (rows.length === 1) return JSON.parse((rows[0] as { record: string }).record) as ImageRecord;
     }
     return undefined;
+  }
+
+  private byRepoDigest(repoDigest: string): ImageRecord | undefined {
+    const row = this.db.sql
+      .prepare(
+        "SELECT record FROM images WHERE EXISTS (SELECT 1 FROM json_each(record, '$.repoDigests') WHERE value = ?) LIMIT 1",
+      )
+      .get(repoDigest) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as ImageRecord) : undefined;
   }
 
   async config(imageId: string): Promise<ImageConfig> {
@@ -610,14 +621,35 @@ export class ImageService {
     const items: Array<Record<string, string>> = [];
     const tags = this.tagsOf(image.id);
     const users = this.users(image.id);
-    const byId = !tags.includes(this.normaliseTag(name));
+    const digestRef = this.digestReference(name);
+    const byId = !digestRef && !tags.includes(this.normaliseTag(name));
 
-    if (!byId) {
+    if (digestRef) {
+      // Docker's rmi of "repo@sha256:…": only that digest reference goes, then the image if
+      // no reference is left.
+      if (!opts.force && tags.length + (image.repoDigests ?? []).length === 1 && users[0]) {
+        throw new ConflictError(
+          `conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${short}`,
+        );
+      }
+      this.dropRepoDigests(image, [`${fullName(digestRef)}@${digestRef.digest}`], items);
+      if (tags.length > 0 || (image.repoDigests ?? []).length > 0 || users[0]) return items;
+    } else if (!byId) {
       const user = users[0];
       if (tags.length > 1 || (!user && tags.length === 1) || opts.force) {
         this.untag(name);
         items.push({ Untagged: this.normaliseTag(name) });
-        if (tags.length > 1 || user) return items;
+        // With no tag of that repository left, its digest references go too (as in Docker).
+        const repo = fullName(parseReference(name));
+        const repoTagsLeft = this.tagsOf(image.id).some((t) => fullName(parseReference(t)) === repo);
+        if (!repoTagsLeft) {
+          this.dropRepoDigests(
+            image,
+            (image.repoDigests ?? []).filter((d) => d.startsWith(`${repo}@`)),
+            items,
+          );
+        }
+        if (tags.length > 1 || user || (image.repoDigests ?? []).length > 0) return items;
       } else {
         throw new ConflictError(
           `conflict: unable to remove repository reference "${name}" (must force) - container ${user?.id.slice(0, 12)} is using its referenced image ${short}`,
@@ -655,6 +687,34 @@ export class ImageService {
     await this.deleteAndAnnounce(image, items);
     if (opts.prune && image.parent) await this.pruneParents(image.parent, items);
     return items;
+  }
+
+  /** The reference when `name` is a "repo@sha256:…" digest reference. */
+  private digestReference(name: string): ReturnType<typeof parseReference> | undefined {
+    if (/^(sha256:)?[a-f0-9]{1,64}$/.test(name)) return undefined;
+    try {
+      const ref = parseReference(name, { defaultTag: false });
+      return ref.digest ? ref : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Removes digest references ("registry/repo@sha256:…") from the image, reporting each. */
+  private dropRepoDigests(image: ImageRecord, keys: string[], items: Array<Record<string, string>>): void {
+    if (keys.length === 0) return;
+    image.repoDigests = (image.repoDigests ?? []).filter((d) => !keys.includes(d));
+    this.saveRecord(image);
+    for (const key of keys) {
+      const ref = parseReference(key, { defaultTag: false });
+      const familiar = `${familiarName(ref)}@${ref.digest}`;
+      items.push({ Untagged: familiar });
+      this.events.publish({
+        Type: "image",
+        Action: "untag",
+        Actor: { ID: image.id, Attributes: { name: familiar } },
+      });
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 // The OCI runtimes wharfd can use (runc, crun), found on PATH and probed on this host: crun 1.8
 // refuses hybrid cgroup hosts, runc works there; on pure cgroup v2 crun is the faster choice.
 import { existsSync } from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import { OciRuntime } from "../../platform/oci-runtime.ts";
 import { InvalidParameterError } from "../errors.ts";
@@ -51,6 +52,24 @@ export class Runtimes {
       }
     }
     throw new Error(`no working OCI runtime found (tried: ${this.names().join(", ") || "none installed"})`);
+  }
+
+  /**
+   * Why a mount cannot be made recursively read-only ("rro") with this runtime here, or undefined
+   * when it can: the kernel needs mount_setattr (5.12) and the runtime must list "rro" among its
+   * features, as moby's supportsRecursivelyReadOnly checks.
+   */
+  async recursiveReadOnlyProblem(name?: string): Promise<string | undefined> {
+    const [major = 0, minor = 0] = release()
+      .split(".")
+      .map((n) => Number.parseInt(n, 10));
+    if (major < 5 || (major === 5 && minor < 12)) {
+      return `rro is not supported: kernel ${release()} is older than 5.12`;
+    }
+    const runtime = this.get(name);
+    if (!(await runtime.mountOptions()).has("rro"))
+      return `rro is not supported by runtime "${runtime.name}"`;
+    return undefined;
   }
 
   get(name?: string): OciRuntime {

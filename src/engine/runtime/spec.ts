@@ -769,8 +769,13 @@ export function mergeTmpfsOptions(options: readonly string[]): string[] {
     if (key === undefined) {
       const eq = opt.indexOf("=");
       const name = eq < 0 ? opt : opt.slice(0, eq);
-      if (eq < 0 || !TMPFS_DATA_KEYS.has(name))
-        throw new InvalidSpecInputError(`invalid tmpfs option "${opt}"`);
+      if (eq < 0 || !TMPFS_DATA_KEYS.has(name)) {
+        // Docker prints the option split at "=" as a Go %q of a string slice: ["bogus"].
+        const parts = eq < 0 ? [opt] : [name, opt.slice(eq + 1)];
+        throw new InvalidSpecInputError(
+          `invalid tmpfs option [${parts.map((p) => JSON.stringify(p)).join(" ")}]`,
+        );
+      }
       key = `data:${name}`;
     }
     if (seen.has(key)) continue;

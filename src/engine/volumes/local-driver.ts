@@ -17,8 +17,13 @@ export function validateLocalOptions(name: string, options: Record<string, strin
   if (options.size !== undefined) {
     throw new InvalidParameterError(`create ${name}: quota size requested but no quota support`);
   }
-  if (!options.type) throw new InvalidParameterError(`create ${name}: missing required option: "type"`);
-  if (!options.device) throw new InvalidParameterError(`create ${name}: missing required option: "device"`);
+  // moby's mandatoryOpts: type needs device, device needs type, o needs both (device named first).
+  const missing = (opt: string) =>
+    new InvalidParameterError(`create ${name}: missing required option: "${opt}"`);
+  if ((options.type !== undefined || options.o !== undefined) && options.device === undefined)
+    throw missing("device");
+  if ((options.device !== undefined || options.o !== undefined) && options.type === undefined)
+    throw missing("type");
 }
 
 /** Whether the volume is a mounted filesystem rather than a plain directory. */

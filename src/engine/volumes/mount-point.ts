@@ -20,8 +20,21 @@ export interface MountPoint {
   copyData: boolean;
   /** type bind: create a missing source dir at start (-v binds, and --mount bind-create-mountpoint). */
   createSource?: boolean;
+  /**
+   * type bind: the propagation was not asked for. A default rslave (binds of the data root) then
+   * falls back to rprivate where the source's mount cannot be a slave, as moby does.
+   */
+  propagationDefaulted?: boolean;
   /** --mount bind-nonrecursive: "bind" instead of "rbind". */
   nonRecursive?: boolean;
+  /**
+   * A read-only mount is recursively read-only (submounts too) where the kernel and runtime can
+   * do it, unless this is set: --mount bind-recursive=writable, or any read-only bind of a
+   * client older than API 1.44 (Docker keeps their old, top-only behaviour).
+   */
+  readOnlyNonRecursive?: boolean;
+  /** --mount bind-recursive=readonly: recursively read-only or refuse to start. */
+  readOnlyForceRecursive?: boolean;
   /** type volume: only this relative path of the volume is mounted (VolumeOptions.Subpath). */
   subpath?: string;
   /** type tmpfs: mount data options (size=…, mode=…). */

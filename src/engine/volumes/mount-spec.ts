@@ -5,13 +5,13 @@
 import path from "node:path/posix";
 import type { HostConfig } from "../../wire/containers.ts";
 import type { MountRequest } from "../../wire/volumes.ts";
-import { InvalidParameterError } from "../errors.ts";
+import { InvalidParameterError, NotFoundError } from "../errors.ts";
 import type { MountPoint } from "./mount-point.ts";
 import { checkSubpath } from "./subpath.ts";
 
 /** A mount point before its volume is resolved, plus what a missing named volume is created with. */
 export interface PlannedMount extends MountPoint {
-  create?: { options: Record<string, string>; labels: Record<string, string> };
+  create?: { options: Record<string, string>; labels: Record<string, string>; driver?: string };
 }
 
 export interface MountSpecInput {
@@ -21,6 +21,10 @@ export interface MountSpecInput {
   /** Mount points of a container named in VolumesFrom (throws 404 when there is none). */
   mountsOf(container: string): MountPoint[];
   bindSourceExists(hostPath: string): boolean;
+  /** The data root: binds of it (or of a directory above it) default to rslave propagation. */
+  daemonRoot?: string;
+  /** The client speaks an API older than 1.44: its read-only binds stay top-only read-only. */
+  readOnlyNonRecursiveDefault?: boolean;
 }
 
 const propagations = new Set(["private", "rprivate", "shared", "rshared", "slave", "rslave"]);
@@ -104,6 +108,7 @@ export function parseBind(raw: string): PlannedMount {
       rw: mode.rw,
       mode: modeText,
       propagation: mode.propagation ?? "rprivate",
+      ...(mode.propagation ? {} : { propagationDefaulted: true }),
       anonymous: false,
       copyData: false,
       createSource: true,
@@ -150,7 +155,8 @@ function anonymousVolume(
     destination,
     source: "",
     rw: true,
-    mode: "",
+    // Only Binds/Mounts entries go through Docker's setBindModeIfNull; image volumes stay "".
+    mode: origin === "image" ? "" : "z",
     propagation: "",
     anonymous: true,
     copyData: true,
@@ -182,6 +188,21 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
       throw fail(`invalid mount path: '${m.Source}' mount path must be absolute`);
     const propagation = m.BindOptions?.Propagation || "rprivate";
     if (!propagations.has(propagation)) throw fail(`invalid propagation mode: ${propagation}`);
+    const readOnlyNonRecursive = m.BindOptions?.ReadOnlyNonRecursive === true;
+    const readOnlyForceRecursive = m.BindOptions?.ReadOnlyForceRecursive === true;
+    // moby's setupMounts checks, made when the container is created rather than at start.
+    if (rw && readOnlyNonRecursive)
+      throw new InvalidParameterError(
+        "mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive",
+      );
+    if (rw && readOnlyForceRecursive)
+      throw new InvalidParameterError(
+        "mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive",
+      );
+    if (readOnlyNonRecursive && readOnlyForceRecursive)
+      throw new InvalidParameterError(
+        "mount options conflict: ReadOnlyNonRecursive && ReadOnlyForceRecursive",
+      );
     const source = cleanPath(m.Source);
     if (!m.BindOptions?.CreateMountpoint && !bindSourceExists(source)) {
       throw fail(`bind source path does not exist: ${source}`);
@@ -193,9 +214,12 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
       rw,
       mode: "",
       propagation,
+      ...(m.BindOptions?.Propagation ? {} : { propagationDefaulted: true }),
       anonymous: false,
       copyData: false,
       nonRecursive: m.BindOptions?.NonRecursive === true,
+      ...(readOnlyNonRecursive ? { readOnlyNonRecursive } : {}),
+      ...(readOnlyForceRecursive ? { readOnlyForceRecursive } : {}),
       createSource: m.BindOptions?.CreateMountpoint === true,
       origin: "mounts",
     };
@@ -231,16 +255,18 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
   if (m.BindOptions) throw fail("field BindOptions must not be specified");
   if (m.TmpfsOptions) throw fail("field TmpfsOptions must not be specified");
   const driver = m.VolumeOptions?.DriverConfig?.Name;
-  if (driver && driver !== "local") throw new InvalidParameterError(`plugin "${driver}" not found`);
   const anonymous = !m.Source;
   const subpath = m.VolumeOptions?.Subpath ? checkSubpath(m.VolumeOptions.Subpath, anonymous) : undefined;
+  // A new, empty volume no one else can write to would be of no use.
+  if (anonymous && !rw) throw fail("must not set ReadOnly mode when using anonymous volumes");
   return {
     type: "volume",
     destination,
     name: m.Source || undefined,
     source: "",
     rw,
-    mode: anonymous ? "" : "z",
+    // Docker's setBindModeIfNull: every local volume from Binds or Mounts shows "z".
+    mode: "z",
     propagation: "",
     anonymous,
     // The image's content is copied into a volume's root, never into a part of it.
@@ -250,17 +276,44 @@ export function parseMountRequest(m: MountRequest, bindSourceExists: (p: string)
     create: {
       options: { ...(m.VolumeOptions?.DriverConfig?.Options ?? {}) },
       labels: { ...(m.VolumeOptions?.Labels ?? {}) },
+      ...(driver ? { driver } : {}),
     },
   };
 }
 
-/** `container[:ro|rw]`. */
-export function parseVolumesFrom(spec: string): { container: string; mode?: "ro" | "rw" } {
-  const i = spec.lastIndexOf(":");
-  if (i < 0) return { container: spec };
+/**
+ * moby's validateBindDaemonRoot: a bind of the data root (or of a directory holding it) sees the
+ * overlay mounts of other containers; rprivate would pin them in this container's namespace
+ * after they are unmounted, so such a bind defaults to rslave, and only rslave or rshared may
+ * be asked for.
+ */
+function useSlaveInDaemonRoot(m: PlannedMount, daemonRoot: string): void {
+  if (m.type !== "bind") return;
+  if (!m.source.startsWith(daemonRoot) && !daemonRoot.startsWith(m.source)) return;
+  if (m.propagationDefaulted) {
+    m.propagation = "rslave";
+    return;
+  }
+  if (m.propagation === "rslave" || m.propagation === "rshared") return;
+  throw new InvalidParameterError(
+    `invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: "${daemonRoot}", bind mount source: "${m.source}", propagation: "${m.propagation}"`,
+  );
+}
+
+/**
+ * `container[:mode]`, as moby's ParseVolumesFrom: any valid mount mode ("ro", "rw", "ro,z", …)
+ * except propagation and copy modes, which the copied mounts keep from their container.
+ */
+export function parseVolumesFrom(spec: string): { container: string; rw: boolean } {
+  if (spec === "") throw new InvalidParameterError("volumes-from specification cannot be an empty string");
+  const i = spec.indexOf(":");
+  if (i < 0) return { container: spec, rw: true };
   const mode = spec.slice(i + 1);
-  if (mode !== "ro" && mode !== "rw") throw new InvalidParameterError(`invalid mode: ${mode}`);
-  return { container: spec.slice(0, i), mode };
+  const container = spec.slice(0, i);
+  if (mode === "") return { container, rw: true };
+  const parsed = parseMode(mode);
+  if (parsed.propagation || parsed.nocopy) throw new InvalidParameterError(`invalid mode: ${mode}`);
+  return { container, rw: parsed.rw };
 }
 
 /** Wrong JSON types in the mount fields are a 400 naming the field, never a crash. */
@@ -293,11 +346,22 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
   checkShapes(hc);
   const byDest = new Map<string, PlannedMount>();
   for (const spec of (hc.VolumesFrom ?? []) as string[]) {
-    const { container, mode } = parseVolumesFrom(String(spec));
-    for (const m of input.mountsOf(container)) {
+    const { container, rw } = parseVolumesFrom(String(spec));
+    let mounts: MountPoint[];
+    try {
+      mounts = input.mountsOf(container);
+    } catch (err) {
+      // A bad reference in the request, not a missing resource: Docker answers 400 (a 404 here
+      // would make the docker CLI take it for a missing image and try to pull it).
+      if (err instanceof NotFoundError) throw new InvalidParameterError(err.message);
+      throw err;
+    }
+    for (const m of mounts) {
       byDest.set(m.destination, {
         ...m,
-        rw: mode === undefined ? m.rw : mode === "rw",
+        // A mode can only take writes away: ":rw" never opens a read-only mount.
+        rw: m.rw && rw,
+        mode: "",
         copyData: false,
         origin: "volumes-from",
       });
@@ -311,15 +375,36 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
     explicit.add(m.destination);
     byDest.set(m.destination, m);
   };
-  for (const raw of hc.Binds ?? []) claim(parseBind(String(raw)));
+  // --volume-driver applies to the volumes Binds and image VOLUMEs create (Mounts name their own).
+  const withDriver = (m: PlannedMount): PlannedMount =>
+    m.type === "volume" && hc.VolumeDriver && m.create
+      ? { ...m, create: { ...m.create, driver: hc.VolumeDriver } }
+      : m;
+  for (const raw of hc.Binds ?? []) claim(withDriver(parseBind(String(raw))));
   const mounts = (Array.isArray(hc.Mounts) ? hc.Mounts : []) as MountRequest[];
-  for (const m of mounts) claim(parseMountRequest(m, input.bindSourceExists));
+  for (const m of mounts) {
+    if (input.readOnlyNonRecursiveDefault && m.BindOptions?.ReadOnlyForceRecursive) {
+      // Refused rather than ignored: the client counts on it being enforced (as moby).
+      throw new InvalidParameterError("BindOptions.ReadOnlyForceRecursive needs API v1.44 or newer");
+    }
+    claim(parseMountRequest(m, input.bindSourceExists));
+  }
+  if (input.daemonRoot) {
+    for (const m of byDest.values())
+      if (m.origin !== "volumes-from") useSlaveInDaemonRoot(m, input.daemonRoot);
+  }
+  if (input.readOnlyNonRecursiveDefault) {
+    for (const m of byDest.values()) {
+      if (m.type === "bind" && !m.rw && m.origin !== "volumes-from") m.readOnlyNonRecursive = true;
+    }
+  }
   for (const dest of Object.keys(hc.Tmpfs ?? {})) {
     let clean: string;
     try {
       clean = checkDestination(dest);
     } catch (err) {
-      throw mountTypeError("tmpfs", (err as Error).message);
+      // Docker words HostConfig.Tmpfs destination errors without a mount-config prefix.
+      throw new InvalidParameterError((err as Error).message);
     }
     if (byDest.has(clean) && explicit.has(clean))
       throw new InvalidParameterError(`Duplicate mount point: ${clean}`);
@@ -334,7 +419,7 @@ export function planMounts(input: MountSpecInput): PlannedMount[] {
       (d) => new InvalidParameterError(`invalid volume specification: '${dest}': ${d}`),
     );
     if (byDest.has(m.destination) || explicit.has(m.destination)) continue;
-    byDest.set(m.destination, m);
+    byDest.set(m.destination, withDriver(m));
   }
   return [...byDest.values()];
 }

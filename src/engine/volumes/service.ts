@@ -3,7 +3,7 @@
 // mounted and filled (copy-up) at start, released at stop, anonymous ones dropped at rm -v.
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isMounted, mountsUnder } from "../../platform/volume-mount.ts";
 import { diskUsage } from "../../util/du.ts";
 import { checkFilterKeys, FilterError, type Filters, matchAny, matchLabels } from "../../util/filters.ts";
@@ -17,6 +17,7 @@ import { mountLocal, needsMount, unmountLocal, validateLocalOptions } from "./lo
 import type { MountPoint } from "./mount-point.ts";
 import type { PlannedMount } from "./mount-spec.ts";
 import { ANONYMOUS_LABEL, checkVolumeName, generatedVolumeName } from "./names.ts";
+import { checkBindPropagation } from "./propagation.ts";
 import type { VolumeRecord, VolumeRepository } from "./repository.ts";
 import { resolveSubpath } from "./subpath.ts";
 
@@ -66,6 +67,11 @@ export class VolumeService {
     this.users = fn;
   }
 
+  /** The daemon's data root (binds of it default to rslave propagation). */
+  get daemonRoot(): string {
+    return dirname(this.d.root);
+  }
+
   dataDir(name: string): string {
     return join(this.d.root, name, "_data");
   }
@@ -73,15 +79,13 @@ export class VolumeService {
   // ---- the volume API ----------------------------------------------------------------------
 
   async create(req: VolumeCreateRequest): Promise<Volume> {
-    const driver = req.Driver || "local";
-    if (driver !== "local")
-      throw new NotFoundError(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     const labels = { ...(req.Labels ?? {}) };
     let name = req.Name ?? "";
     if (name === "") {
       name = generatedVolumeName();
       labels[ANONYMOUS_LABEL] = "";
     }
+    checkDriver(name, req.Driver);
     const record = await this.ensure(name, { options: { ...(req.DriverOpts ?? {}) }, labels });
     return this.view(record);
   }
@@ -224,10 +228,10 @@ export class VolumeService {
     return {
       CreatedAt: v.createdAt,
       Driver: v.driver,
-      Labels: Object.keys(v.labels).length > 0 ? v.labels : null,
+      Labels: sortedOrNull(v.labels),
       Mountpoint: this.dataDir(v.name),
       Name: v.name,
-      Options: Object.keys(v.options).length > 0 ? v.options : null,
+      Options: sortedOrNull(v.options),
       Scope: "local",
     };
   }
@@ -284,6 +288,7 @@ export class VolumeService {
           labels[ANONYMOUS_LABEL] = "";
         }
         const existed = this.d.repo.find(name) !== undefined;
+        if (!existed) checkDriver(name, create?.driver);
         claimed.add(name);
         const record = await this.ensure(name, { options: create?.options ?? {}, labels });
         if (!existed) created.push(record.name);
@@ -314,11 +319,13 @@ export class VolumeService {
     containerId: string,
     mountPoints: MountPoint[],
     rootfs: string,
+    recursiveReadOnlyProblem: () => Promise<string | undefined> = async () => "rro is not supported",
   ): Promise<RuntimeMount[]> {
     const out: RuntimeMount[] = [];
     const mounted: MountPoint[] = [];
     for (const m of mountPoints) {
       let source = m.source;
+      let propagation = m.propagation;
       if (m.type === "tmpfs") {
         out.push({
           destination: m.destination,
@@ -344,6 +351,7 @@ export class VolumeService {
           // Docker's -v rule (and bind-create-mountpoint): a missing host path becomes a directory.
           await mkdir(m.source, { recursive: true, mode: 0o755 });
         }
+        propagation = await checkBindPropagation(m.source, m.propagation, m.propagationDefaulted);
       } else {
         const v = this.d.repo.find(m.name ?? "");
         if (!v) throw new NotFoundError(`get ${m.name}: no such volume`);
@@ -357,8 +365,8 @@ export class VolumeService {
         mounted.push(m);
       }
       const options = [m.nonRecursive ? "bind" : "rbind"];
-      if (!m.rw) options.push("ro");
-      options.push(m.propagation || "rprivate");
+      if (!m.rw) options.push(await readOnlyOption(m, recursiveReadOnlyProblem));
+      options.push(propagation || "rprivate");
       out.push({ destination: m.destination, type: "bind", source, options });
     }
     for (const m of mounted) this.publishMount(containerId, m, "mount");
@@ -418,6 +426,36 @@ export class VolumeService {
       );
     }
   }
+}
+
+/**
+ * "rro" (submounts read-only too) where it can be had, as Docker does for API 1.44+ clients;
+ * "ro" for mounts that asked for the old top-only behaviour or where neither kernel nor runtime
+ * can do it, unless the mount insists (bind-recursive=readonly).
+ */
+async function readOnlyOption(
+  m: MountPoint,
+  recursiveReadOnlyProblem: () => Promise<string | undefined>,
+): Promise<string> {
+  if (m.readOnlyNonRecursive) return "ro";
+  const problem = await recursiveReadOnlyProblem();
+  if (problem === undefined) return "rro";
+  if (m.readOnlyForceRecursive) throw new EngineError(problem);
+  return "ro";
+}
+
+/** Only the built-in `local` driver exists: any other name is a plugin that is not installed. */
+export function checkDriver(volumeName: string, driver: string | undefined): void {
+  if (!driver || driver === "local") return;
+  throw new NotFoundError(
+    `create ${volumeName}: error looking up volume plugin ${driver}: plugin "${driver}" not found`,
+  );
+}
+
+/** A map as Go's encoding/json writes it (keys sorted), or null when empty. */
+function sortedOrNull(map: Record<string, string>): Record<string, string> | null {
+  const keys = Object.keys(map).sort();
+  return keys.length > 0 ? Object.fromEntries(keys.map((k) => [k, map[k] as string])) : null;
 }
 
 function parseBoolFilter(key: string, value: string): boolean {

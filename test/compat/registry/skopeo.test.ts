@@ -1,6 +1,7 @@
 // Debian's skopeo — a client no one here wrote — pushes to and pulls from `wharf registry
 // serve`: by tag and by digest, OCI and Docker schema 2, a multi-arch index, over plain HTTP,
-// over TLS with htpasswd, and with Bearer token auth.
+// with htpasswd over plain HTTP and over TLS, over TLS without auth, and with Bearer token auth
+// (plain and over TLS).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
@@ -108,6 +109,21 @@ describe("skopeo over plain HTTP", { skip: !haveSkopeo && "skopeo is not install
     assert.deepEqual(await layoutBlobs(byDigest), await layoutBlobs(source));
   });
 
+  test("push by digest stores the manifest untagged; pull it by digest", async () => {
+    const ref = `docker://${host}/compat/bydigest@${image.manifestDigest}`;
+    await skopeo(["copy", "--dest-tls-verify=false", `oci:${source}:v1`, ref]);
+    const head = await fetch(`${reg.url}/v2/compat/bydigest/manifests/${image.manifestDigest}`, {
+      method: "HEAD",
+    });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get("docker-content-digest"), image.manifestDigest);
+    const tags = await fetch(`${reg.url}/v2/compat/bydigest/tags/list`);
+    assert.deepEqual(await tags.json(), { name: "compat/bydigest", tags: [] });
+    const out = join(work, "pulled-bydigest");
+    await skopeo(["copy", "--src-tls-verify=false", ref, `oci:${out}:v1`]);
+    assert.deepEqual(await layoutBlobs(out), await layoutBlobs(source));
+  });
+
   test("a second repository reuses blobs by cross-repository mount", async () => {
     await skopeo([
       "copy",
@@ -176,6 +192,95 @@ describe("skopeo over plain HTTP", { skip: !haveSkopeo && "skopeo is not install
     await skopeo(["delete", "--tls-verify=false", `docker://${host}/compat/del:v1`]);
     const res = await fetch(`${reg.url}/v2/compat/del/manifests/${image.manifestDigest}`, { method: "HEAD" });
     assert.equal(res.status, 404);
+  });
+});
+
+describe("skopeo over plain HTTP with htpasswd", { skip: !haveSkopeo && "skopeo is not installed" }, () => {
+  let reg: TestRegistry;
+  let host: string;
+  before(async () => {
+    const dir = join(work, "plain-htpasswd");
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "htpasswd"), `gail:${bcrypt.hashSync("gail-pw", 5)}\n`);
+    reg = await startTestRegistry({ htpasswd: join(dir, "htpasswd") });
+    host = new URL(reg.url).host;
+  });
+  after(async () => {
+    await reg?.close();
+  });
+
+  test("push and pull by tag and digest with credentials; refused without", async () => {
+    const dest = `docker://${host}/plain/app:v1`;
+    await skopeo([
+      "copy",
+      "--dest-tls-verify=false",
+      "--dest-creds",
+      "gail:gail-pw",
+      `oci:${source}:v1`,
+      dest,
+    ]);
+    for (const [ref, out] of [
+      [dest, "pulled-plain-auth-tag"],
+      [`docker://${host}/plain/app@${image.manifestDigest}`, "pulled-plain-auth-digest"],
+    ] as const) {
+      await skopeo([
+        "copy",
+        "--src-tls-verify=false",
+        "--src-creds",
+        "gail:gail-pw",
+        ref,
+        `oci:${join(work, out)}:v1`,
+      ]);
+      assert.deepEqual(await layoutBlobs(join(work, out)), await layoutBlobs(source));
+    }
+    assert.match(
+      await skopeoFails(["inspect", "--tls-verify=false", "--creds", "gail:wrong", dest]),
+      /unauthorized|authentication required|401/i,
+    );
+    assert.equal((await fetch(`${reg.url}/v2/_catalog`)).status, 401);
+    assert.match(
+      await skopeoFails([
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-no-creds",
+        `oci:${source}:v1`,
+        `docker://${host}/plain/anon:v1`,
+      ]),
+      /unauthorized|authentication required|401/i,
+    );
+  });
+});
+
+describe("skopeo over TLS without auth", { skip: !haveSkopeo && "skopeo is not installed" }, () => {
+  let reg: TestRegistry;
+  let host: string;
+  let certDir: string;
+  before(async () => {
+    const dir = join(work, "tls-open");
+    await mkdir(dir, { recursive: true });
+    const { cert, key } = await makeSelfSignedCert(dir);
+    certDir = join(dir, "certs.d");
+    await mkdir(certDir);
+    await copyFile(cert, join(certDir, "ca.crt"));
+    reg = await startTestRegistry({ tls: { cert, key } });
+    host = new URL(reg.url).host;
+  });
+  after(async () => {
+    await reg?.close();
+  });
+
+  test("push and pull by tag and digest over verified TLS", async () => {
+    const dest = `docker://${host}/tls/app:v1`;
+    await skopeo(["copy", "--dest-cert-dir", certDir, `oci:${source}:v1`, dest]);
+    for (const [ref, out] of [
+      [dest, "pulled-tls-open-tag"],
+      [`docker://${host}/tls/app@${image.manifestDigest}`, "pulled-tls-open-digest"],
+    ] as const) {
+      await skopeo(["copy", "--src-cert-dir", certDir, ref, `oci:${join(work, out)}:v1`]);
+      assert.deepEqual(await layoutBlobs(join(work, out)), await layoutBlobs(source));
+    }
+    // Without the CA, verification fails.
+    assert.match(await skopeoFails(["inspect", dest]), /certificate/i);
   });
 });
 
@@ -293,5 +398,71 @@ describe("skopeo with Bearer token auth", { skip: !haveSkopeo && "skopeo is not 
     ]);
     assert.match(err, /unauthorized|denied|authentication required/i);
     assert.equal((await fetch(`${reg.url}/v2/erin/app/manifests/frank`, { method: "HEAD" })).status, 401);
+  });
+});
+
+describe("skopeo with Bearer token auth over TLS", { skip: !haveSkopeo && "skopeo is not installed" }, () => {
+  let reg: TestRegistry;
+  let host: string;
+  let certDir: string;
+  before(async () => {
+    const dir = join(work, "token-tls");
+    await mkdir(dir, { recursive: true });
+    const { cert, key } = await makeSelfSignedCert(dir);
+    certDir = join(dir, "certs.d");
+    await mkdir(certDir);
+    await copyFile(cert, join(certDir, "ca.crt"));
+    await writeFile(join(dir, "htpasswd"), `hana:${bcrypt.hashSync("hana-pw", 5)}\n`);
+    const port = await freePort();
+    reg = await startTestRegistry({
+      addr: `127.0.0.1:${port}`,
+      tls: { cert, key },
+      htpasswd: join(dir, "htpasswd"),
+      token: {
+        realm: `https://127.0.0.1:${port}/auth/token`,
+        service: "wharf-registry",
+        issuer: "wharf-registry",
+        expiresInSeconds: 300,
+      },
+      access: [{ account: "hana", name: "hana/**", actions: ["*"] }],
+    });
+    host = new URL(reg.url).host;
+  });
+  after(async () => {
+    await reg?.close();
+  });
+
+  test("push by tag, pull by digest; a repository outside the token's scope is refused", async () => {
+    await skopeo([
+      "copy",
+      "--dest-cert-dir",
+      certDir,
+      "--dest-creds",
+      "hana:hana-pw",
+      `oci:${source}:v1`,
+      `docker://${host}/hana/app:v1`,
+    ]);
+    const out = join(work, "pulled-token-tls");
+    await skopeo([
+      "copy",
+      "--src-cert-dir",
+      certDir,
+      "--src-creds",
+      "hana:hana-pw",
+      `docker://${host}/hana/app@${image.manifestDigest}`,
+      `oci:${out}:v1`,
+    ]);
+    assert.deepEqual(await layoutBlobs(out), await layoutBlobs(source));
+    assert.ok(reg.logs.some((l) => l.includes("GET /auth/token?") && l.includes(" hana ")));
+    const err = await skopeoFails([
+      "copy",
+      "--dest-cert-dir",
+      certDir,
+      "--dest-creds",
+      "hana:hana-pw",
+      `oci:${source}:v1`,
+      `docker://${host}/other/app:v1`,
+    ]);
+    assert.match(err, /unauthorized|denied|authentication required/i);
   });
 });

@@ -1,7 +1,7 @@
 // Volumes and mounts against a real wharfd: named/anonymous volumes, binds, tmpfs, --mount,
 // volumes-from, copy-up from an image VOLUME, lifecycle with rm -v / --rm, and bad input.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   createReadStream,
   existsSync,
@@ -72,11 +72,13 @@ async function importDataImage(d: TestDaemon, dir: string): Promise<void> {
   // image importer refuses them in layers).
   symlinkSync("../bin/busybox", join(root, "data/link"));
   await chown(join(root, "data/f"), 1234, 99);
+  // A user.* attribute travels in the layer (tar --xattrs) and must survive copy-up.
+  execFileSync("setfattr", ["-n", "user.origin", "-v", "image", join(root, "data/f")]);
   await chown(join(root, "data/sub"), 42, 43);
   execFileSync("chmod", ["0750", join(root, "data/sub")]);
   execFileSync("chmod", ["0711", join(root, "data")]);
   const tar = join(dir, "img.tar");
-  execFileSync("tar", ["-C", root, "-cf", tar, "bin", "data"]);
+  execFileSync("tar", ["--xattrs", "--xattrs-include=user.*", "-C", root, "-cf", tar, "bin", "data"]);
   const changes = ['CMD ["sh"]', "VOLUME /data"].map((c) => `changes=${encodeURIComponent(c)}`).join("&");
   const res = await d.api.call("POST", `/images/create?fromSrc=-&repo=voldata:latest&${changes}`, undefined, {
     headers: { "Content-Type": "application/x-tar" },
@@ -172,14 +174,18 @@ describe("volumes", { skip }, () => {
       [{ Name: "v-bad", DriverOpts: { foo: "bar" } }, /invalid option: "foo"/],
       [{ Name: "v-bad", DriverOpts: { type: "tmpfs" } }, /missing required option: "device"/],
       [{ Name: "v-bad", DriverOpts: { device: "/tmp" } }, /missing required option: "type"/],
+      // moby's mandatoryOpts: "o" needs device and type; device is named first.
+      [{ Name: "v-bad", DriverOpts: { o: "size=1m" } }, /^create v-bad: missing required option: "device"$/],
     ] as const) {
       const res = await d.api.call("POST", "/volumes/create", body);
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.match(res.json<{ message: string }>().message, message);
     }
+    const plugin = await d.api.call("POST", "/volumes/create", { Name: "v-x", Driver: "nfs-plugin" });
+    assert.equal(plugin.status, 404);
     assert.equal(
-      (await d.api.call("POST", "/volumes/create", { Name: "v-x", Driver: "nfs-plugin" })).status,
-      404,
+      plugin.json<{ message: string }>().message,
+      'create v-x: error looking up volume plugin nfs-plugin: plugin "nfs-plugin" not found',
     );
     if (d.owned) assert.deepEqual(readdirSync(join(d.dataRoot, "volumes")), before);
     assert.ok(!(await volumeNames()).includes("v-bad"));
@@ -342,6 +348,64 @@ describe("volumes", { skip }, () => {
     await d.api.ok("DELETE", "/volumes/v-ro2");
   });
 
+  test("read-only binds are recursively read-only for API 1.44+ clients, top-only before, as Docker", async (t) => {
+    const info = await d.api.ok<{ DefaultRuntime: string }>("GET", "/info");
+    const features = spawnSync(info.DefaultRuntime, ["features"], { encoding: "utf8" });
+    if (features.status !== 0 || !features.stdout.includes('"rro"'))
+      return t.skip(`${info.DefaultRuntime} cannot make mounts recursively read-only here`);
+    const src = join(tmp, "rro-src");
+    mkdirSync(join(src, "sub"), { recursive: true });
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", join(src, "sub")]);
+    t.after(() => spawnSync("umount", ["-l", join(src, "sub")]));
+    const script =
+      "touch /b/top 2>/dev/null && echo top-writable; touch /b/sub/x 2>/dev/null && echo sub-writable; echo done";
+    const create = (version: string, hostConfig: Record<string, unknown>) =>
+      d.api.call("POST", `/v${version}/containers/create`, sh(script, hostConfig), { raw: true });
+    const runAt = async (version: string, hostConfig: Record<string, unknown>) => {
+      const res = await create(version, hostConfig);
+      assert.equal(res.status, 201, res.text());
+      const { Id } = res.json<{ Id: string }>();
+      await d.api.ok("POST", `/containers/${Id}/start`);
+      assert.equal(await d.api.waitExit(Id), 0);
+      const out = demux((await d.api.call("GET", `/containers/${Id}/logs?stdout=1&stderr=1`)).body).stdout;
+      await d.api.ok("DELETE", `/containers/${Id}`);
+      return out;
+    };
+    const bind = (options: Record<string, unknown>) => ({
+      Mounts: [{ Type: "bind", Source: src, Target: "/b", ReadOnly: true, BindOptions: options }],
+    });
+    assert.equal(await runAt("1.50", { Binds: [`${src}:/b:ro`] }), "done\n");
+    assert.equal(await runAt("1.41", { Binds: [`${src}:/b:ro`] }), "sub-writable\ndone\n");
+    assert.equal(await runAt("1.50", bind({})), "done\n");
+    assert.equal(await runAt("1.50", bind({ ReadOnlyNonRecursive: true })), "sub-writable\ndone\n");
+    assert.equal(await runAt("1.50", bind({ ReadOnlyForceRecursive: true })), "done\n");
+    assert.equal(await runAt("1.41", bind({})), "sub-writable\ndone\n");
+    for (const [version, hostConfig, message] of [
+      [
+        "1.41",
+        bind({ ReadOnlyForceRecursive: true }),
+        "BindOptions.ReadOnlyForceRecursive needs API v1.44 or newer",
+      ],
+      [
+        "1.50",
+        bind({ ReadOnlyNonRecursive: true, ReadOnlyForceRecursive: true }),
+        "mount options conflict: ReadOnlyNonRecursive && ReadOnlyForceRecursive",
+      ],
+      [
+        "1.50",
+        {
+          Mounts: [{ Type: "bind", Source: src, Target: "/b", BindOptions: { ReadOnlyNonRecursive: true } }],
+        },
+        "mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive",
+      ],
+    ] as const) {
+      const res = await create(version, hostConfig);
+      assert.equal(res.status, 400, res.text());
+      assert.equal(res.json<{ message: string }>().message, message);
+    }
+    assert.equal(existsSync(join(src, "top")), false);
+  });
+
   test("bind mounts: writes reach the host; a missing -v host path is created, a missing --mount source is refused", async () => {
     const host = join(tmp, "rw-host");
     mkdirSync(host);
@@ -436,6 +500,14 @@ describe("volumes", { skip }, () => {
       HostConfig: { Binds: ["v-copy:/data"] },
     });
     assert.equal(named.out, "from-image\n");
+    if (d.owned) {
+      const attr = execFileSync("getfattr", [
+        "-n",
+        "user.origin",
+        join(d.dataRoot, "volumes/v-copy/_data/f"),
+      ]).toString();
+      assert.match(attr, /^user\.origin="image"$/m);
+    }
     const nocopy = await runOut({
       Image: "voldata",
       Cmd: ["ls", "-A", "/data"],
@@ -498,13 +570,33 @@ describe("volumes", { skip }, () => {
       ["/anon", false],
       ["/vf", false],
     ]);
-    const missing = await d.api.call(
-      "POST",
-      "/containers/create",
-      sh("true", { VolumesFrom: ["no-such-ctr"] }),
+    assert.ok(
+      info.Mounts.every((m) => m.Mode === ""),
+      "mounts taken by volumes-from show no Mode, as Docker",
     );
-    assert.equal(missing.status, 404);
-    for (const id of [rw.id, ro.id, src.id]) await d.api.ok("DELETE", `/containers/${id}?v=1`);
+    // A mode only takes writes away: ":rw" (or "z") from a container whose mount is read-only
+    // keeps it read-only; "ro,z" is a mode Docker accepts.
+    const roSrc = await runOut(sh("true", { Binds: ["v-from:/vf:ro"] }));
+    for (const spec of [`${roSrc.id}:rw`, `${roSrc.id}:z`, `${src.id}:ro,z`]) {
+      const r = await runOut(
+        sh("(echo x >> /vf/x) 2>/dev/null && echo wrote || echo refused", { VolumesFrom: [spec] }),
+      );
+      assert.equal(r.out, "refused\n", spec);
+      await d.api.ok("DELETE", `/containers/${r.id}`);
+    }
+    // A bad reference is a bad request (400), never a 404 the docker CLI would take for a
+    // missing image and try to pull.
+    for (const [spec, message] of [
+      ["no-such-ctr", "No such container: no-such-ctr"],
+      ["", "volumes-from specification cannot be an empty string"],
+      [`${src.id}:rshared`, "invalid mode: rshared"],
+      [`${src.id}:nocopy`, "invalid mode: nocopy"],
+    ] as const) {
+      const res = await d.api.call("POST", "/containers/create", sh("true", { VolumesFrom: [spec] }));
+      assert.equal(res.status, 400, spec);
+      assert.equal(res.json<{ message: string }>().message, message);
+    }
+    for (const id of [rw.id, ro.id, src.id, roSrc.id]) await d.api.ok("DELETE", `/containers/${id}?v=1`);
     await d.api.ok("DELETE", "/volumes/v-from");
   });
 
@@ -530,7 +622,13 @@ describe("volumes", { skip }, () => {
     assert.ok(!names.includes(anon2), "--rm drops its anonymous volume");
     assert.ok(names.includes("v-life"), "--rm keeps named volumes");
 
-    // TestApi speaks API 1.41: a client that old expects prune to take named volumes too.
+    // TestApi speaks API 1.41: a client that old expects prune to take named volumes too. An
+    // unscoped prune is only for a daemon of this test's own.
+    if (!d.owned) {
+      await d.api.ok("DELETE", `/volumes/${anon1}`);
+      await d.api.ok("DELETE", "/volumes/v-life");
+      return;
+    }
     const pruned = await d.api.ok<{ VolumesDeleted: string[] }>("POST", "/volumes/prune");
     assert.ok(pruned.VolumesDeleted.includes(anon1));
     assert.ok(pruned.VolumesDeleted.includes("v-life"));
@@ -581,6 +679,8 @@ describe("volumes", { skip }, () => {
     });
     const v = await d.api.ok<VolumeShape>("GET", "/volumes/v-tmpfs");
     assert.deepEqual(v.Options, { type: "tmpfs", device: "tmpfs", o: "size=1m" });
+    // Keys in Go's order (sorted), so raw output (wharf volume inspect) reads as Docker's.
+    assert.deepEqual(Object.keys(v.Options ?? {}), ["device", "o", "type"]);
     const r = await runOut(
       sh(
         "grep ' /t ' /proc/mounts | cut -d' ' -f3; dd if=/dev/zero of=/t/big bs=1024 count=2048 2>/dev/null || echo full",
@@ -612,6 +712,109 @@ describe("volumes", { skip }, () => {
     await d.api.ok("DELETE", "/volumes/v-bindvol");
     // Removing the volume never deletes the data of the device it mounted.
     assert.equal(execFileSync("cat", [join(host, "keep")]).toString(), "precious\n");
+  });
+
+  test("bind-propagation: rslave/rshared binds see host mounts made later; a private source is refused", async (t) => {
+    const src = join(tmp, "prop-src");
+    mkdirSync(join(src, "sub"), { recursive: true });
+    // A mount of the test's own, so its propagation does not depend on how / is mounted here.
+    execFileSync("mount", ["--bind", src, src]);
+    t.after(() => {
+      spawnSync("umount", ["-l", join(src, "sub")]);
+      spawnSync("umount", ["-l", src]);
+    });
+    execFileSync("mount", ["--make-private", src]);
+    for (const [mode, why] of [
+      ["rshared", "not a shared mount"],
+      ["shared", "not a shared mount"],
+      ["rslave", "not a shared or slave mount"],
+      ["slave", "not a shared or slave mount"],
+    ] as const) {
+      const { Id } = await d.api.ok<{ Id: string }>(
+        "POST",
+        "/containers/create",
+        sh("true", { Binds: [`${src}:/p:${mode}`] }),
+      );
+      const start = await d.api.call("POST", `/containers/${Id}/start`);
+      assert.equal(start.status, 500, start.text());
+      assert.equal(
+        start.json<{ message: string }>().message,
+        `path ${src} is mounted on ${src} but it is ${why}`,
+      );
+      const state = await d.api.ok<{ State: { Running: boolean } }>("GET", `/containers/${Id}/json`);
+      assert.equal(state.State.Running, false);
+      await d.api.ok("DELETE", `/containers/${Id}`);
+    }
+    execFileSync("mount", ["--make-shared", src]);
+    // Both start before the host mounts a tmpfs at sub/: the slave bind sees it appear, the
+    // default (rprivate) bind keeps seeing the empty directory under it.
+    const wait = "i=0; while [ ! -f /p/go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done";
+    const slave = await d.api.run(
+      sh(`${wait}; cat /p/sub/marker; grep -c ' /p/sub ' /proc/mounts`, {
+        Mounts: [{ Type: "bind", Source: src, Target: "/p", BindOptions: { Propagation: "rslave" } }],
+      }),
+    );
+    const shared = await d.api.run(sh(`${wait}; cat /p/sub/marker`, { Binds: [`${src}:/p:rshared`] }));
+    const priv = await d.api.run(sh(`${wait}; ls -A /p/sub; echo end`, { Binds: [`${src}:/p`] }));
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", join(src, "sub")]);
+    writeFileSync(join(src, "sub", "marker"), "propagated\n");
+    writeFileSync(join(src, "go"), "");
+    const out = async (id: string) => {
+      assert.equal(await d.api.waitExit(id), 0);
+      return demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1&stderr=1`)).body).stdout;
+    };
+    assert.equal(await out(slave), "propagated\n1\n");
+    assert.equal(await out(shared), "propagated\n");
+    assert.equal(await out(priv), "end\n");
+    const info = await d.api.ok<{ Mounts: MountShape[] }>("GET", `/containers/${slave}/json`);
+    assert.equal(info.Mounts[0]?.Propagation, "rslave");
+    for (const id of [slave, shared, priv]) await d.api.ok("DELETE", `/containers/${id}`);
+
+    // Binds of the data root default to rslave (so they never pin other containers' overlay
+    // mounts), falling back to rprivate where the source cannot be a slave; only rslave or
+    // rshared may be asked for.
+    if (!d.owned) return;
+    const rootBind = await runOut(sh("ls -d /root-view/volumes", { Binds: [`${d.dataRoot}:/root-view:ro`] }));
+    assert.equal(rootBind.code, 0, rootBind.out);
+    const rootInfo = await d.api.ok<{ Mounts: MountShape[] }>("GET", `/containers/${rootBind.id}/json`);
+    assert.equal(rootInfo.Mounts[0]?.Propagation, "rslave");
+    await d.api.ok("DELETE", `/containers/${rootBind.id}`);
+    const refused = await d.api.call(
+      "POST",
+      "/containers/create",
+      sh("true", { Binds: [`${join(d.dataRoot, "volumes")}:/x:rprivate`] }),
+    );
+    assert.equal(refused.status, 400);
+    assert.equal(
+      refused.json<{ message: string }>().message,
+      `invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: "${d.dataRoot}", bind mount source: "${join(d.dataRoot, "volumes")}", propagation: "rprivate"`,
+    );
+  });
+
+  test("removing a volume never follows links its containers left in it", async () => {
+    const outside = join(tmp, "outside-target");
+    mkdirSync(outside);
+    writeFileSync(join(outside, "keep"), "host data\n");
+    const w = await runOut(
+      sh(
+        `ln -s ${outside} /v/abs && ln -s ../../../../../../.. /v/up && mkdir /v/d && ln -s ${outside}/keep /v/d/f`,
+        {
+          Binds: ["v-links:/v"],
+        },
+      ),
+    );
+    assert.equal(w.code, 0, w.out);
+    await d.api.ok("DELETE", `/containers/${w.id}`);
+    await d.api.ok("DELETE", "/volumes/v-links");
+    assert.equal(execFileSync("cat", [join(outside, "keep")]).toString(), "host data\n");
+    // The same through prune (all=true at API 1.50, scoped to this volume by a label).
+    await d.api.ok("POST", "/volumes/create", { Name: "v-links2", Labels: { "wharf-test-links": "1" } });
+    const p = await runOut(sh(`ln -s ${outside} /v/abs`, { Binds: ["v-links2:/v"] }));
+    await d.api.ok("DELETE", `/containers/${p.id}`);
+    const q = encodeURIComponent(JSON.stringify({ all: ["true"], label: ["wharf-test-links=1"] }));
+    await d.api.call("POST", `/v1.50/volumes/prune?filters=${q}`, undefined, { raw: true });
+    assert.ok(!(await volumeNames()).includes("v-links2"));
+    assert.equal(execFileSync("cat", [join(outside, "keep")]).toString(), "host data\n");
   });
 
   test("bad mounts at create: 400, nothing created", async () => {
@@ -680,9 +883,12 @@ describe("volumes", { skip }, () => {
         "Duplicate mount point: /x",
       ],
       [{ Binds: ["v-ok:/x"], Tmpfs: { "/x": "" } }, "Duplicate mount point: /x"],
+      // HostConfig.Tmpfs errors carry no mount-config prefix in Docker.
+      [{ Tmpfs: { "/": "" } }, "invalid specification: destination can't be '/'"],
+      [{ Tmpfs: { rel: "" } }, "invalid mount path: 'rel' mount path must be absolute"],
       [
-        { Tmpfs: { "/": "" } },
-        `invalid mount config for type "tmpfs": invalid specification: destination can't be '/'`,
+        { Mounts: [{ Type: "volume", Target: "/ro", ReadOnly: true }] },
+        `invalid mount config for type "volume": must not set ReadOnly mode when using anonymous volumes`,
       ],
       [{ VolumesFrom: ["x:rx"] }, "invalid mode: rx"],
       [{ VolumesFrom: "other" }, 'invalid JSON: field "HostConfig.VolumesFrom" must be an array of strings'],
@@ -694,6 +900,54 @@ describe("volumes", { skip }, () => {
       assert.equal(res.status, 400, `${JSON.stringify(hc)}: ${res.text()}`);
       assert.equal(res.json<{ message: string }>().message, message);
     }
+    // A volume driver that is not installed: Docker's 404 from the volume create it attempts.
+    const plugin = await d.api.call(
+      "POST",
+      "/containers/create",
+      sh("true", {
+        Mounts: [
+          {
+            Type: "volume",
+            Source: "v-plug",
+            Target: "/p",
+            VolumeOptions: { DriverConfig: { Name: "nfsx" } },
+          },
+        ],
+      }),
+    );
+    assert.equal(plugin.status, 404);
+    assert.equal(
+      plugin.json<{ message: string }>().message,
+      'create v-plug: error looking up volume plugin nfsx: plugin "nfsx" not found',
+    );
+    // --volume-driver names the driver of the volumes Binds create.
+    const vd = await d.api.call(
+      "POST",
+      "/containers/create",
+      sh("true", { Binds: ["v-vd:/y"], VolumeDriver: "nfsx" }),
+    );
+    assert.equal(vd.status, 404);
+    assert.equal(
+      vd.json<{ message: string }>().message,
+      'create v-vd: error looking up volume plugin nfsx: plugin "nfsx" not found',
+    );
+    const local = await d.api.ok<{ Id: string }>(
+      "POST",
+      "/containers/create",
+      sh("true", { Binds: ["v-vd:/y"], VolumeDriver: "local" }),
+    );
+    await d.api.ok("DELETE", `/containers/${local.Id}`);
+    await d.api.ok("DELETE", "/volumes/v-vd");
+    // A tmpfs option Docker does not know fails the start with Docker's wording.
+    const badTmpfs = await d.api.ok<{ Id: string }>(
+      "POST",
+      "/containers/create",
+      sh("true", { Tmpfs: { "/t": "bogus" } }),
+    );
+    const start = await d.api.call("POST", `/containers/${badTmpfs.Id}/start`);
+    assert.equal(start.status, 500);
+    assert.equal(start.json<{ message: string }>().message, 'invalid tmpfs option ["bogus"]');
+    await d.api.ok("DELETE", `/containers/${badTmpfs.Id}`);
     // A volume that fails to be created takes the anonymous ones of the same request with it.
     const res = await d.api.call(
       "POST",

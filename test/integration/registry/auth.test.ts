@@ -9,7 +9,9 @@ import {
   errorCodes,
   pushBlob,
   pushImage,
+  refusedWrites,
   sha256,
+  snapshot,
   startTestRegistry,
   type TestRegistry,
   tempDir,
@@ -68,6 +70,20 @@ describe("htpasswd", () => {
     const log = reg.logs.find((l) => l.includes("PUT /v2/team/app/manifests/v1"));
     assert.match(log ?? "", / bob "PUT /);
   });
+
+  test("writes without valid credentials get 401 and change nothing on disk", async () => {
+    await pushImage(reg.url, "app", "v1", { headers: basic("alice", "alice-pw") });
+    const post = await fetch(`${reg.url}/v2/app/blobs/uploads/`, {
+      method: "POST",
+      headers: basic("alice", "alice-pw"),
+    });
+    const session = post.headers.get("location")!;
+    const before = await snapshot(reg.root);
+    await refusedWrites(reg.url, "app", {}, session, 401);
+    await refusedWrites(reg.url, "app", basic("alice", "wrong"), session, 401);
+    await refusedWrites(reg.url, "app", basic("mallory", "alice-pw"), session, 401);
+    assert.deepEqual(await snapshot(reg.root), before);
+  });
 });
 
 describe("htpasswd with access rules", () => {
@@ -119,6 +135,18 @@ describe("htpasswd with access rules", () => {
     const push = await fetch(`${reg.url}/v2/public/app/blobs/uploads/`, { method: "POST" });
     assert.equal(push.status, 401);
     await push.text();
+  });
+
+  test("writes outside a user's rights get 403 DENIED and change nothing on disk", async () => {
+    const post = await fetch(`${reg.url}/v2/alice/app/blobs/uploads/`, {
+      method: "POST",
+      headers: basic("alice", "alice-pw"),
+    });
+    const session = post.headers.get("location")!;
+    const before = await snapshot(reg.root);
+    await refusedWrites(reg.url, "alice/app", basic("bob", "bob-pw"), session, 403);
+    await refusedWrites(reg.url, "public/app", {}, session.replace("alice/app", "public/app"), 401);
+    assert.deepEqual(await snapshot(reg.root), before);
   });
 });
 
@@ -298,6 +326,20 @@ describe("token auth", () => {
       headers: both,
     });
     assert.equal(ok.status, 201);
+  });
+
+  test("writes with a pull-only or foreign token get 401 and change nothing on disk", async () => {
+    const push = await token(["repository:alice/tok:pull,push"], basic("alice", "alice-pw"));
+    await pushImage(reg.url, "alice/tok", "v1", { headers: push });
+    const post = await fetch(`${reg.url}/v2/alice/tok/blobs/uploads/`, { method: "POST", headers: push });
+    const session = post.headers.get("location")!;
+    const before = await snapshot(reg.root);
+    const pullOnly = await token(["repository:alice/tok:pull"], basic("alice", "alice-pw"));
+    await refusedWrites(reg.url, "alice/tok", pullOnly, session, 401);
+    const otherRepo = await token(["repository:alice/other:pull,push"], basic("alice", "alice-pw"));
+    await refusedWrites(reg.url, "alice/tok", otherRepo, session, 401);
+    await refusedWrites(reg.url, "alice/tok", {}, session, 401);
+    assert.deepEqual(await snapshot(reg.root), before);
   });
 });
 

@@ -120,3 +120,48 @@ test("SIGTERM: no new connections, requests in flight finish, then a clean exit"
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("the wharf CLI runs the same commands: wharf registry serve, wharf registry gc", async () => {
+  const dir = await tempDir();
+  const root = join(dir, "root");
+  try {
+    const help = await runRegistryCli(["--help"], "wharf");
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: wharf registry COMMAND/m);
+    assert.equal((await runRegistryCli(["serve", "--no-such-flag"], "wharf")).code, 2);
+
+    const server = await spawnRegistry(["--addr", "127.0.0.1:0", "--root", root], {}, "wharf");
+    let orphan: string;
+    try {
+      orphan = await pushBlob(server.url, "via/wharf", "orphan blob");
+      assert.equal(
+        (await fetch(`${server.url}/v2/via/wharf/blobs/${orphan}`, { method: "HEAD" })).status,
+        200,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      assert.match(
+        server.stdout(),
+        /"POST \/v2\/via\/wharf\/blobs\/uploads\/\?digest=sha256:[0-9a-f]{64} HTTP\/1\.1" 201 /,
+      );
+      // gc asks the running server; with no grace the unreferenced blob would go.
+      const dry = await runRegistryCli(["gc", "--root", root, "--dry-run", "--grace", "0s"], "wharf");
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stdout, new RegExp(`^would delete blob ${orphan} \\(11 bytes\\)$`, "m"));
+      assert.match(
+        dry.stdout,
+        /dry run: 0 manifests and 1 blobs would be deleted \(11 bytes\).*collected by the running server/,
+      );
+      assert.equal(
+        (await fetch(`${server.url}/v2/via/wharf/blobs/${orphan}`, { method: "HEAD" })).status,
+        200,
+      );
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    const run = await runRegistryCli(["gc", "--root", root, "--grace", "0s"], "wharf");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /0 manifests and 1 blobs deleted \(11 bytes\).*\(offline\)/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

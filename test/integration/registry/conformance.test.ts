@@ -1,7 +1,7 @@
 // The OCI Distribution Spec v1.1 against an in-process registry: pull, push, content
 // discovery and content management, with the spec's status codes and error codes.
 import assert from "node:assert/strict";
-import { readdir, stat } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -11,6 +11,7 @@ import {
   rawRequest,
   sha256,
   sha512,
+  snapshot,
   startTestRegistry,
   type TestRegistry,
 } from "./helpers.ts";
@@ -30,22 +31,6 @@ before(async () => {
 after(async () => {
   await reg?.close();
 });
-
-/** Every file under the root with its size: bad requests must leave this unchanged. */
-async function snapshot(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const path = join(d, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.name !== "registry.lock" && entry.name !== "admin.sock") {
-        out.push(`${path} ${(await stat(path)).size}`);
-      }
-    }
-  };
-  await walk(dir);
-  return out.sort();
-}
 
 describe("base", () => {
   test("GET /v2/ answers 200 with the API version header", async () => {

@@ -1,5 +1,6 @@
 // A registry killed with SIGKILL mid-push loses nothing it acknowledged and shows no partial
-// blob; after a restart, upload sessions resume from their last acknowledged byte.
+// blob; after a restart, upload sessions resume from their last acknowledged byte. Clients that
+// hang up mid-transfer leave no open file, session or blob behind.
 import assert from "node:assert/strict";
 import { readdir, rm, stat } from "node:fs/promises";
 import { type ClientRequest, request } from "node:http";
@@ -129,6 +130,78 @@ test("a second server on the same root is refused while the first runs", async (
     );
   } finally {
     await first.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** Sends `method path`, writes `body` (or part of it), and hangs up once the first bytes move. */
+function hangUp(
+  url: string,
+  method: string,
+  path: string,
+  body?: { bytes: Buffer; total: number },
+): Promise<void> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const headers = body ? { "Content-Length": String(body.total) } : undefined;
+    const req = request({ host: hostname, port, method, path, headers, agent: false }, (res) => {
+      res.once("data", () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on("error", () => resolve());
+    if (!body) req.end();
+    else {
+      req.write(body.bytes, () =>
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 100),
+      );
+    }
+  });
+}
+
+test("clients that hang up mid-transfer leave no open files, no sessions and no blob", async () => {
+  const dir = await tempDir();
+  const root = join(dir, "root");
+  const server = await spawnRegistry(["--addr", "127.0.0.1:0", "--root", root, "--quiet"]);
+  const openFiles = async () => (await readdir(`/proc/${server.pid}/fd`)).length;
+  try {
+    const data = Buffer.alloc(16 * 1024 * 1024, 0x33);
+    const digest = sha256(data);
+    const post = await fetch(`${server.url}/v2/hang/up/blobs/uploads/`, { method: "POST" });
+    const put = await fetch(`${server.url}${post.headers.get("location")}?digest=${digest}`, {
+      method: "PUT",
+      body: data,
+    });
+    assert.equal(put.status, 201);
+    const before = await openFiles();
+
+    for (let i = 0; i < 10; i++) await hangUp(server.url, "GET", `/v2/hang/up/blobs/${digest}`);
+    const other = Buffer.alloc(16 * 1024 * 1024, 0x44);
+    const part = { bytes: other.subarray(0, 4 * 1024 * 1024), total: other.length };
+    for (let i = 0; i < 5; i++) {
+      await hangUp(server.url, "POST", `/v2/hang/up/blobs/uploads/?digest=${sha256(other)}`, part);
+    }
+    const session = await fetch(`${server.url}/v2/hang/up/blobs/uploads/`, { method: "POST" });
+    const location = session.headers.get("location")!;
+    await hangUp(server.url, "PATCH", location, part);
+
+    await waitFor(async () => (await openFiles()) <= before, "the server to close what the clients left");
+    // The monolithic uploads are gone; the chunked session survives with no bytes acknowledged.
+    const sessions = await readdir(join(root, "uploads"));
+    assert.deepEqual(sessions, [location.split("/").pop()]);
+    const status = await fetch(`${server.url}${location}`);
+    assert.equal(status.status, 204);
+    assert.equal(status.headers.get("range"), "0-0");
+    assert.equal(
+      (await fetch(`${server.url}/v2/hang/up/blobs/${sha256(other)}`, { method: "HEAD" })).status,
+      404,
+    );
+  } finally {
+    await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
 });

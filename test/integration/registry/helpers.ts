@@ -1,7 +1,7 @@
 // Shared helpers for the registry tests: an in-process registry on a temp root and port 0,
 // and small clients for the raw Distribution API.
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -201,4 +201,61 @@ export async function makeSelfSignedCert(dir: string): Promise<{ cert: string; k
     "subjectAltName=IP:127.0.0.1,DNS:localhost",
   ]);
   return { cert, key };
+}
+
+/** Every file under the root with its size: refused requests must leave this unchanged. */
+export async function snapshot(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name !== "registry.lock" && entry.name !== "admin.sock") {
+        out.push(`${path} ${(await stat(path)).size}`);
+      }
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+/**
+ * Every kind of write the API has, against `repo` (which holds tag v1), each expected to be
+ * refused with `status`: monolithic and session uploads, a chunk and a close on an existing
+ * session, manifest PUT and DELETE, blob DELETE, a cross-repository mount.
+ */
+export async function refusedWrites(
+  url: string,
+  repo: string,
+  headers: Record<string, string>,
+  session: string,
+  status: number,
+): Promise<void> {
+  const manifest = await fetch(`${url}/v2/${repo}/manifests/v1`, { headers: { ...headers } });
+  const body = manifest.ok ? await manifest.text() : "{}";
+  const digest = sha256(body);
+  const attempts: [string, string, RequestInit][] = [
+    ["POST", `/v2/${repo}/blobs/uploads/?digest=${sha256("x")}`, { body: "x" }],
+    ["POST", `/v2/${repo}/blobs/uploads/`, {}],
+    ["POST", `/v2/${repo}/blobs/uploads/?mount=${digest}&from=${repo}`, {}],
+    ["PATCH", session, { body: "chunk" }],
+    ["PUT", `${session}?digest=${sha256("chunk")}`, { body: "chunk" }],
+    ["DELETE", session, {}],
+    [
+      "PUT",
+      `/v2/${repo}/manifests/v2`,
+      { body, headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" } },
+    ],
+    ["DELETE", `/v2/${repo}/manifests/${digest}`, {}],
+    ["DELETE", `/v2/${repo}/blobs/${digest}`, {}],
+  ];
+  for (const [method, path, init] of attempts) {
+    const res = await fetch(`${url}${path}`, {
+      ...init,
+      method,
+      headers: { ...((init.headers as Record<string, string>) ?? {}), ...headers },
+    });
+    await res.text();
+    if (res.status !== status) throw new Error(`${method} ${path}: ${res.status}, expected ${status}`);
+  }
 }

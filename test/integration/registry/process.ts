@@ -1,8 +1,18 @@
-// Runs `node src/distribution/registry/main.ts …` as a child process, as operators would.
+// Runs `node src/distribution/registry/main.ts …` (or `wharf registry …`) as a child process, as
+// operators would.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const MAIN = fileURLToPath(new URL("../../../src/distribution/registry/main.ts", import.meta.url));
+/** The `wharf` CLI launcher: `wharf registry …` runs the same commands. */
+export const WHARF = fileURLToPath(new URL("../../../bin/wharf", import.meta.url));
+
+/** How to start the registry: its own entry point, or through `wharf registry`. */
+function command(launcher: "main" | "wharf", args: string[]): [string, string[]] {
+  return launcher === "wharf"
+    ? [WHARF, ["registry", ...args]]
+    : [process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, ...args]];
+}
 
 export interface RegistryProcess {
   child: ChildProcess;
@@ -16,11 +26,13 @@ export interface RegistryProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export async function spawnRegistry(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RegistryProcess> {
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, "serve", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
+export async function spawnRegistry(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  launcher: "main" | "wharf" = "main",
+): Promise<RegistryProcess> {
+  const [cmd, argv] = command(launcher, ["serve", ...args]);
+  const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => {
@@ -59,11 +71,13 @@ export async function spawnRegistry(args: string[], env: NodeJS.ProcessEnv = {})
 }
 
 /** Runs a registry CLI command to completion. */
-export function runRegistryCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runRegistryCli(
+  args: string[],
+  launcher: "main" | "wharf" = "main",
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const [cmd, argv] = command(launcher, args);
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {

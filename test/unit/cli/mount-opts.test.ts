@@ -44,3 +44,30 @@ test("tmpfs-size, tmpfs-mode, bind-propagation, readonly", () => {
     Propagation: "rshared",
   });
 });
+
+test("bind-recursive maps onto BindOptions as the docker CLI does, with its checks", () => {
+  const bind = (extra: string) => parseMount(`type=bind,src=/h,dst=/c,${extra}`).BindOptions;
+  assert.deepEqual(bind("bind-recursive=disabled"), { NonRecursive: true });
+  assert.deepEqual(bind("readonly,bind-recursive=writable"), { ReadOnlyNonRecursive: true });
+  assert.deepEqual(bind("readonly,bind-recursive=readonly,bind-propagation=rprivate"), {
+    ReadOnlyForceRecursive: true,
+    Propagation: "rprivate",
+  });
+  assert.deepEqual(bind("bind-recursive=enabled,bind-propagation=rslave"), { Propagation: "rslave" });
+  assert.throws(
+    () => bind("bind-recursive=writable"),
+    /^Error: option 'bind-recursive=writable' requires 'readonly'/,
+  );
+  assert.throws(
+    () => bind("bind-recursive=readonly"),
+    /^Error: option 'bind-recursive=readonly' requires 'readonly'/,
+  );
+  assert.throws(
+    () => bind("readonly,bind-recursive=readonly"),
+    /^Error: option 'bind-recursive=readonly' requires 'bind-propagation=rprivate'/,
+  );
+  assert.throws(
+    () => bind("bind-recursive=bogus"),
+    /^Error: invalid value for bind-recursive: bogus \(must be "enabled", "disabled", "writable", or "readonly"\)$/,
+  );
+});

@@ -1,10 +1,10 @@
 // GET/HEAD/DELETE /v2/<name>/blobs/<digest>: blobs stream from disk with Range support.
-import { pipeline } from "node:stream/promises";
 import { type Digest, parseDigest } from "../digest.ts";
 import { RegistryError } from "../errors.ts";
 import type { HandlerContext } from "./context.ts";
 import { parseRangeHeader } from "./ranges.ts";
 import { sendEmpty } from "./respond.ts";
+import { ClientGoneError, sendRange } from "./send-blob.ts";
 
 /** A blob is visible in a repository when linked there as a layer or held as a manifest. */
 export async function blobInRepository(ctx: HandlerContext, name: string, digest: Digest): Promise<boolean> {
@@ -38,30 +38,21 @@ export async function getBlob(ctx: HandlerContext, name: string, digestText: str
     res.end();
     return;
   }
-  if (range.kind === "partial") {
-    res.writeHead(206, {
-      ...headers,
-      "Content-Length": range.end - range.start + 1,
-      "Content-Range": `bytes ${range.start}-${range.end}/${blob.size}`,
-    });
-    await streamOut(blob.stream(range), res);
-    return;
-  }
-  res.writeHead(200, { ...headers, "Content-Length": blob.size });
-  if (blob.size === 0) {
-    await blob.close();
-    res.end();
-    return;
-  }
-  await streamOut(blob.stream(), res);
-}
-
-async function streamOut(source: NodeJS.ReadableStream, res: HandlerContext["res"]): Promise<void> {
+  const [status, start, end] =
+    range.kind === "partial" ? [206, range.start, range.end] : [200, 0, blob.size - 1];
+  res.writeHead(status, {
+    ...headers,
+    "Content-Length": end - start + 1,
+    ...(range.kind === "partial" ? { "Content-Range": `bytes ${start}-${end}/${blob.size}` } : {}),
+  });
   try {
-    await pipeline(source, res);
+    if (end < start) res.end();
+    else await sendRange(blob.read, res, start, end);
   } catch (err) {
     // A client that hangs up mid-download is routine, not a server error.
-    if ((err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") throw err;
+    if (!(err instanceof ClientGoneError) && !res.destroyed) throw err;
+  } finally {
+    await blob.close();
   }
 }
 

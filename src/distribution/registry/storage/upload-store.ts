@@ -17,7 +17,7 @@ import { pipeline } from "node:stream/promises";
 import { type Digest, type DigestAlgorithm, newHash } from "../digest.ts";
 import { RegistryError } from "../errors.ts";
 import { isNotFound, writeFileAtomic } from "./atomic.ts";
-import { type BlobStore, readdirOrEmpty } from "./blob-store.ts";
+import { type BlobStore, readdirOrEmpty, STREAM_CHUNK_BYTES } from "./blob-store.ts";
 import type { RegistryLayout } from "./layout.ts";
 
 export interface UploadSession {
@@ -135,7 +135,16 @@ export class UploadStore {
       else this.running.delete(session.id);
     };
     try {
-      await pipeline(body, count, createWriteStream(path, { flags: "r+", start: before, flush: true }));
+      await pipeline(
+        body,
+        count,
+        createWriteStream(path, {
+          flags: "r+",
+          start: before,
+          flush: true,
+          highWaterMark: STREAM_CHUNK_BYTES,
+        }),
+      );
     } catch (err) {
       await rollback();
       throw err;
@@ -249,6 +258,8 @@ export class UploadStore {
 
 export async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<string> {
   const hash = newHash(algorithm);
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: STREAM_CHUNK_BYTES })) {
+    hash.update(chunk as Buffer);
+  }
   return hash.digest("hex");
 }

@@ -2,7 +2,11 @@
 // parsing, X-Registry-Auth decoding, insecure-registry rules, platform selection, errcode text.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { decodeRegistryAuth, parseChallenges } from "../../../../src/distribution/client/auth.ts";
+import {
+  challengeErrors,
+  decodeRegistryAuth,
+  parseChallenges,
+} from "../../../../src/distribution/client/auth.ts";
 import { errcodeText } from "../../../../src/distribution/client/errors.ts";
 import { inCidr, RegistryHosts } from "../../../../src/distribution/client/hosts.ts";
 import { parsePlatform, selectManifest } from "../../../../src/distribution/client/manifest.ts";
@@ -178,5 +182,18 @@ describe("manifests", () => {
       ]),
       "errors:\ndenied: no\nunauthorized: authentication required\n",
     );
+  });
+
+  test("a Bearer challenge's error comes first, as distribution's HandleErrorResponse reads it", () => {
+    const realm = 'Bearer realm="http://r/token",service="s",scope="repository:a:push,pull"';
+    assert.deepEqual(challengeErrors(`${realm},error="insufficient_scope"`), [
+      { code: "DENIED", message: "requested access to the resource is denied" },
+    ]);
+    assert.deepEqual(challengeErrors(`${realm},error="invalid_token",error_description="expired"`), [
+      { code: "UNAUTHORIZED", message: "expired" },
+    ]);
+    assert.deepEqual(challengeErrors(realm), []);
+    assert.deepEqual(challengeErrors('Basic realm="r"'), []);
+    assert.deepEqual(challengeErrors(undefined), []);
   });
 });

@@ -1,8 +1,10 @@
 // Copy-up never reads through links out of the container root, never writes outside the volume,
 // and keeps owners, modes and links.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import {
   chmodSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -70,6 +72,54 @@ describe("copy-up", () => {
     assert.equal(await copyUp(rootfs, "/climb", vol), false);
     assert.equal(await copyUp(rootfs, "/etclink", vol), true);
     assert.equal(readFileSync(join(vol, "conf"), "utf8"), "container conf\n");
+  });
+
+  test("hard links in the image stay hard links in the volume", async () => {
+    mkdirSync(join(rootfs, "linked/d"), { recursive: true });
+    writeFileSync(join(rootfs, "linked/a"), "same\n");
+    linkSync(join(rootfs, "linked/a"), join(rootfs, "linked/d/b"));
+    const vol = join(base, "vol-links");
+    mkdirSync(vol);
+    assert.equal(await copyUp(rootfs, "/linked", vol), true);
+    const a = lstatSync(join(vol, "a"));
+    const b = lstatSync(join(vol, "d/b"));
+    assert.equal(a.ino, b.ino);
+    assert.equal(a.nlink, 2);
+    assert.notEqual(a.ino, lstatSync(join(rootfs, "linked/a")).ino, "a copy, not a link to the image");
+  });
+
+  test("file capabilities and user.* attributes are kept, set after the chown that would drop them", {
+    skip: !root && "needs root",
+  }, async () => {
+    mkdirSync(join(rootfs, "caps/sub"), { recursive: true });
+    writeFileSync(join(rootfs, "caps/ping"), "binary");
+    // cap_net_raw+ep, as setcap writes it (VFS_CAP_REVISION_2).
+    execFileSync("setfattr", [
+      "-n",
+      "security.capability",
+      "-v",
+      "0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=",
+      join(rootfs, "caps/ping"),
+    ]);
+    execFileSync("setfattr", ["-n", "user.origin", "-v", "image", join(rootfs, "caps/sub")]);
+    writeFileSync(join(outside, "tagged"), "host");
+    execFileSync("setfattr", ["-n", "user.secret", "-v", "host", join(outside, "tagged")]);
+    symlinkSync(join(outside, "tagged"), join(rootfs, "caps/out"));
+    const vol = join(base, "vol-caps");
+    mkdirSync(vol);
+    assert.equal(await copyUp(rootfs, "/caps", vol), true);
+    const get = (p: string, name: string) =>
+      execFileSync("getfattr", ["-h", "-e", "base64", "-n", name, p], { stdio: ["ignore", "pipe", "ignore"] })
+        .toString()
+        .split("\n")
+        .find((l) => l.startsWith(`${name}=`));
+    assert.equal(
+      get(join(vol, "ping"), "security.capability"),
+      "security.capability=0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=",
+    );
+    assert.equal(get(join(vol, "sub"), "user.origin"), "user.origin=0saW1hZ2U=");
+    assert.ok(lstatSync(join(vol, "out")).isSymbolicLink());
+    assert.equal(readFileSync(join(outside, "tagged"), "utf8"), "host");
   });
 
   test("a volume that already has content is left alone", async () => {
