@@ -23,7 +23,14 @@ export async function listen(server: Server, host: string): Promise<string> {
     await rm(path, { force: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(path, () => resolve());
+      // As dockerd does: the socket is born inaccessible (bind happens inside listen()), then
+      // opened to 0660 — never world-writable, not even for a moment.
+      const umask = process.umask(0o777);
+      try {
+        server.listen(path, () => resolve());
+      } finally {
+        process.umask(umask);
+      }
     });
     await chmod(path, 0o660);
     return path;

@@ -20,8 +20,12 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   if (err.code === "EPIPE") process.exit(0);
 });
 
+// bin/wharf puts "--" before the user's arguments (see there): it is the launcher's, not theirs.
+const argv = process.argv.slice(2);
+if (argv[0] === "--") argv.shift();
+
 const code = await runCli(
-  process.argv.slice(2),
+  argv,
   { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   process.env,
 );

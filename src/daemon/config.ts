@@ -177,7 +177,53 @@ export function loadConfig(argv: string[]): DaemonConfig | undefined {
   if (!["debug", "info", "warn", "error"].includes(config.logLevel)) {
     throw new ConfigError(`invalid log level: ${config.logLevel}`);
   }
+  // Checked before anything is set up: a bad -H must not leave a bridge and rules behind.
+  for (const host of config.hosts) {
+    if (!/^unix:\/\/\/\S+$/.test(host) && !/^tcp:\/\/([^:/\s]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(host)) {
+      throw new ConfigError(`invalid --host: ${host} (use unix:///path or tcp://127.0.0.1:PORT)`);
+    }
+  }
   return config;
+}
+
+const keyTypes: Record<string, "string" | "strings" | "boolean" | "number" | "object" | "pools"> = {
+  hosts: "strings",
+  "data-root": "string",
+  "exec-root": "string",
+  "default-runtime": "string",
+  "log-level": "string",
+  "log-opts": "object",
+  "init-path": "string",
+  "default-shm-size": "string",
+  "insecure-registries": "strings",
+  "registry-mirrors": "strings",
+  "max-concurrent-downloads": "number",
+  "max-concurrent-uploads": "number",
+  bridge: "string",
+  bip: "string",
+  "default-address-pools": "pools",
+  iptables: "boolean",
+  "ip-forward": "boolean",
+  mtu: "number",
+};
+
+/** A value of the wrong type is refused, as dockerd refuses a file it cannot unmarshal. */
+function checkKeyType(path: string, key: string, value: unknown): void {
+  const want = keyTypes[key];
+  const ok =
+    want === "strings"
+      ? Array.isArray(value) && value.every((v) => typeof v === "string")
+      : want === "object"
+        ? value !== null && typeof value === "object" && !Array.isArray(value)
+        : want === "pools"
+          ? Array.isArray(value) && value.every((p) => p !== null && typeof p === "object")
+          : typeof value === want;
+  if (!ok) {
+    const wanted = { strings: "a list of strings", object: "an object", pools: "a list of pools" }[
+      want as "strings" | "object" | "pools"
+    ];
+    throw new ConfigError(`${path}: ${key} must be ${wanted ?? `a ${want}`}`);
+  }
 }
 
 function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> {
@@ -217,6 +263,7 @@ function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> 
   ];
   for (const key of Object.keys(json)) {
     if (!known.includes(key)) throw new ConfigError(`${path}: unknown configuration key: ${key}`);
+    checkKeyType(path, key, json[key]);
   }
   if (Array.isArray(json.hosts)) out.hosts = json.hosts.map(String);
   if (typeof json["data-root"] === "string") out.dataRoot = json["data-root"];

@@ -29,12 +29,20 @@ async function main(): Promise<number> {
   const engine = await buildEngine(config);
   const servers: Server[] = [];
   const sockets: string[] = [];
-  for (const host of config.hosts) {
-    const server = createApiServer(engine.router);
-    const address = await listen(server, host);
-    if (host.startsWith("unix://")) sockets.push(address);
-    servers.push(server);
-    log.info("API listening", { address });
+  try {
+    for (const host of config.hosts) {
+      const server = createApiServer(engine.router);
+      servers.push(server);
+      const address = await listen(server, host);
+      if (host.startsWith("unix://")) sockets.push(address);
+      log.info("API listening", { address });
+    }
+  } catch (err) {
+    // A socket we cannot listen on (in use, no such directory): undo what start-up set up.
+    for (const server of servers) server.close();
+    for (const path of sockets) await rm(path, { force: true });
+    await engine.close();
+    throw new ConfigError(`cannot listen: ${(err as Error).message}`);
   }
   log.info("wharfd started", { dataRoot: config.dataRoot, execRoot: config.execRoot, pid: process.pid });
 

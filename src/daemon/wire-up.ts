@@ -151,6 +151,11 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     dataRoot: config.dataRoot,
     daemonId: id,
     hostname: hostname(),
+    events,
+    initPath: config.initPath,
+    insecureRegistries: config.insecureRegistries,
+    registryMirrors: config.registryMirrors,
+    defaultAddressPools: config.defaultAddressPools,
   });
   const builder = await createBuilder({ db, images, containers, snapshots, dataRoot: config.dataRoot });
   const router = new Router();

@@ -1,6 +1,14 @@
 // /version and /info figures, gathered from the services and the host.
 import type { CgroupLayout, HostFacts } from "../platform/host.ts";
+import {
+  backingFilesystem,
+  openFds,
+  sysctlOn,
+  type ToolVersion,
+  toolVersion,
+} from "../platform/host-status.ts";
 import type { ContainerService } from "./containers/service.ts";
+import type { EventBus } from "./events/bus.ts";
 import type { ImageService } from "./images/service.ts";
 import type { Runtimes } from "./runtime/runtimes.ts";
 
@@ -15,16 +23,44 @@ export interface SystemDeps {
   dataRoot: string;
   daemonId: string;
   hostname: string;
+  events: EventBus;
+  /** The init binary `--init` runs (tini), for InitCommit. */
+  initPath: string;
+  /** daemon.json's insecure-registries and registry-mirrors, as /info reports them. */
+  insecureRegistries: string[];
+  registryMirrors: string[];
+  defaultAddressPools: Array<{ base: string; size: number }>;
 }
+
+const noVersion: ToolVersion = { version: "", commit: "" };
 
 export class SystemService {
   private readonly d: SystemDeps;
+  /** `runc --version` and friends, asked once on first use (not at daemon start). */
+  private tools?: Promise<Map<string, ToolVersion>>;
 
   constructor(deps: SystemDeps) {
     this.d = deps;
   }
 
-  version(apiVersion: string, minApiVersion: string): Record<string, unknown> {
+  private toolVersions(): Promise<Map<string, ToolVersion>> {
+    this.tools ??= (async () => {
+      const paths = new Map<string, string>();
+      for (const name of this.d.runtimes.names()) {
+        const path = this.d.runtimes.path(name);
+        if (path) paths.set(name, path);
+      }
+      paths.set("init", this.d.initPath);
+      const entries = await Promise.all(
+        [...paths].map(async ([name, path]) => [name, await toolVersion(path)] as const),
+      );
+      return new Map(entries);
+    })();
+    return this.tools;
+  }
+
+  async version(apiVersion: string, minApiVersion: string): Promise<Record<string, unknown>> {
+    const tools = await this.toolVersions();
     const h = this.d.host;
     const arch = process.arch === "x64" ? "amd64" : process.arch;
     return {
@@ -45,9 +81,23 @@ export class SystemService {
             Os: "linux",
           },
         },
-        ...this.d.runtimes
-          .names()
-          .map((name) => ({ Name: name, Version: "", Details: { path: this.d.runtimes.path(name) } })),
+        ...this.d.runtimes.names().map((name) => {
+          const v = tools.get(name) ?? noVersion;
+          return {
+            Name: name,
+            Version: v.version,
+            Details: { GitCommit: v.commit, path: this.d.runtimes.path(name) },
+          };
+        }),
+        ...(tools.get("init")?.version
+          ? [
+              {
+                Name: "docker-init",
+                Version: tools.get("init")?.version,
+                Details: { GitCommit: tools.get("init")?.commit },
+              },
+            ]
+          : []),
       ],
       Version: wharfVersion,
       ApiVersion: apiVersion,
@@ -61,7 +111,10 @@ export class SystemService {
     };
   }
 
-  info(): Record<string, unknown> {
+  async info(): Promise<Record<string, unknown>> {
+    const tools = await this.toolVersions();
+    const runc = tools.get(this.d.runtimes.defaultName) ?? noVersion;
+    const init = tools.get("init") ?? noVersion;
     const counts = this.d.containers.counts();
     const h = this.d.host;
     const runtimes = Object.fromEntries(
@@ -76,13 +129,13 @@ export class SystemService {
       Images: this.d.images.count(),
       Driver: "overlay2",
       DriverStatus: [
-        ["Backing Filesystem", "extfs"],
+        ["Backing Filesystem", backingFilesystem(this.d.dataRoot)],
         ["Supports d_type", "true"],
         ["Native Overlay Diff", "true"],
       ],
       Plugins: {
         Volume: ["local"],
-        Network: ["host", "null"],
+        Network: ["bridge", "host", "null"],
         Authorization: null,
         Log: ["k8s-file"],
       },
@@ -94,31 +147,25 @@ export class SystemService {
       CPUShares: true,
       CPUSet: true,
       PidsLimit: true,
-      IPv4Forwarding: true,
-      BridgeNfIptables: false,
-      BridgeNfIp6tables: false,
+      IPv4Forwarding: sysctlOn("net.ipv4.ip_forward"),
+      BridgeNfIptables: sysctlOn("net.bridge.bridge-nf-call-iptables"),
+      BridgeNfIp6tables: sysctlOn("net.bridge.bridge-nf-call-ip6tables"),
       Debug: false,
-      NFd: 0,
+      NFd: openFds(),
       OomKillDisable: this.d.cgroup.version === 1,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
       LoggingDriver: "k8s-file",
       CgroupDriver: "cgroupfs",
       CgroupVersion: String(this.d.cgroup.version),
-      NEventsListener: 0,
+      NEventsListener: this.d.events.clientCount,
       KernelVersion: h.kernelVersion,
       OperatingSystem: h.operatingSystem,
       OSVersion: "",
       OSType: "linux",
       Architecture: process.arch === "x64" ? "x86_64" : process.arch,
       IndexServerAddress: "https://index.docker.io/v1/",
-      RegistryConfig: {
-        AllowNondistributableArtifactsCIDRs: [],
-        AllowNondistributableArtifactsHostnames: [],
-        InsecureRegistryCIDRs: ["127.0.0.0/8"],
-        IndexConfigs: {},
-        Mirrors: [],
-      },
+      RegistryConfig: registryConfig(this.d.insecureRegistries, this.d.registryMirrors),
       NCPU: h.ncpu,
       MemTotal: h.memTotal,
       GenericResources: null,
@@ -144,13 +191,37 @@ export class SystemService {
       Isolation: "",
       InitBinary: "tini",
       ContainerdCommit: { ID: "", Expected: "" },
-      RuncCommit: { ID: "", Expected: "" },
-      InitCommit: { ID: "", Expected: "" },
+      RuncCommit: { ID: runc.commit, Expected: runc.commit },
+      InitCommit: { ID: init.commit || init.version, Expected: init.commit || init.version },
       SecurityOptions:
         this.d.cgroup.version === 2
           ? ["name=seccomp,profile=unconfined", "name=cgroupns"]
           : ["name=seccomp,profile=unconfined"],
+      DefaultAddressPools: this.d.defaultAddressPools.map((p) => ({ Base: p.base, Size: p.size })),
       Warnings: [],
     };
   }
+}
+
+/**
+ * Docker's RegistryConfig: CIDRs of insecure-registries (always with 127.0.0.0/8), host names
+ * of the others as insecure index configs, docker.io as the official index with its mirrors.
+ */
+export function registryConfig(insecure: string[], mirrors: string[]): Record<string, unknown> {
+  const cidrs = ["127.0.0.0/8"];
+  const indexConfigs: Record<string, unknown> = {};
+  for (const entry of insecure) {
+    if (/^[\d.]+\/\d+$|^[0-9a-f:]+\/\d+$/i.test(entry)) {
+      if (!cidrs.includes(entry)) cidrs.push(entry);
+    } else indexConfigs[entry] = { Name: entry, Mirrors: [], Secure: false, Official: false };
+  }
+  const normalized = mirrors.map((m) => (m.endsWith("/") ? m : `${m}/`));
+  indexConfigs["docker.io"] = { Name: "docker.io", Mirrors: normalized, Secure: true, Official: true };
+  return {
+    AllowNondistributableArtifactsCIDRs: [],
+    AllowNondistributableArtifactsHostnames: [],
+    InsecureRegistryCIDRs: cidrs,
+    IndexConfigs: indexConfigs,
+    Mirrors: normalized,
+  };
 }

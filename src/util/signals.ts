@@ -9,5 +9,12 @@ export function parseSignal(s: string): number | undefined {
     return n > 0 && n < 65 ? n : undefined;
   }
   const upper = s.toUpperCase();
-  return byName[upper.startsWith("SIG") ? upper : `SIG${upper}`];
+  const name = upper.startsWith("SIG") ? upper : `SIG${upper}`;
+  // Linux real-time signals by Docker's names: RTMIN (34) … RTMAX (64), RTMIN+n, RTMAX-n.
+  const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
+  if (rt) {
+    const n = (rt[1] === "MIN" ? 34 : 64) + (rt[2] === "-" ? -1 : 1) * Number(rt[3] ?? 0);
+    return n >= 34 && n <= 64 ? n : undefined;
+  }
+  return byName[name];
 }

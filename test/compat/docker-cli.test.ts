@@ -105,10 +105,27 @@ describe("docker CLI compatibility", {
   });
 
   test("docker wait, kill, container prune", () => {
-    const id = docker("run", "-d", image, "sleep", "30").out.trim();
+    // Labelled, and pruned by that label: a reference daemon (WHARF_TEST_SOCKET) is shared.
+    const label = `compat-prune=${suffix}`;
+    const id = docker("run", "-d", "-l", label, image, "sleep", "30").out.trim();
     assert.equal(docker("kill", id).code, 0);
     assert.equal(docker("wait", id).out, "137\n");
-    const prune = docker("container", "prune", "-f");
+    const refused = docker("container", "prune", "-f", "--filter", "bogus=1");
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /^Error response from daemon: invalid filter 'bogus'/i);
+    assert.equal(docker("inspect", "-f", "{{.State.Status}}", id).out, "exited\n", "nothing was pruned");
+    const kept = docker(
+      "container",
+      "prune",
+      "-f",
+      "--filter",
+      `label=${label}`,
+      "--filter",
+      `label!=${label}`,
+    );
+    assert.equal(kept.code, 0, kept.err);
+    assert.doesNotMatch(kept.out, new RegExp(id));
+    const prune = docker("container", "prune", "-f", "--filter", `label=${label}`);
     assert.equal(prune.code, 0);
     assert.match(prune.out, new RegExp(id));
   });

@@ -3,7 +3,17 @@
 // compat tests show where wharf and Docker differ.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+} from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 import { chainNames } from "../../src/engine/network/firewall.ts";
 import { PORTMAP_CHAINS } from "../../src/engine/network/portmap-chains.ts";
@@ -48,6 +58,44 @@ async function waitForPing(api: TestApi, child: ChildProcess | undefined, logFil
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error("wharfd did not answer /_ping within 20 s");
+}
+
+/**
+ * Records the ID of every container a daemon creates, from its live /events stream, so the
+ * cgroups of containers long removed can still be checked after the daemon stops.
+ */
+function watchCreatedContainers(socket: string, ids: Set<string>): () => void {
+  const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["create"] }));
+  let buf = "";
+  const req = request({ socketPath: socket, path: `/v1.41/events?filters=${filters}` }, (res) => {
+    res.on("data", (c: Buffer) => {
+      buf += c.toString();
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line) ids.add((JSON.parse(line) as { id: string }).id);
+      }
+    });
+    res.on("error", () => undefined);
+  });
+  req.on("error", () => undefined);
+  req.end();
+  return () => req.destroy();
+}
+
+/** cgroup directories (v1 controllers, or v2) still there for these container IDs. */
+export function cgroupLeaks(ids: Iterable<string>): string[] {
+  const roots = existsSync("/sys/fs/cgroup/cgroup.controllers")
+    ? ["/sys/fs/cgroup"]
+    : readdirSync("/sys/fs/cgroup").map((c) => join("/sys/fs/cgroup", c));
+  const out: string[] = [];
+  for (const id of ids) {
+    for (const root of roots) {
+      const dir = join(root, "wharf", id);
+      if (existsSync(dir)) out.push(dir);
+    }
+  }
+  return out;
 }
 
 /** Mounts and conmon processes that still refer to a test daemon's directory. */
@@ -248,6 +296,8 @@ export async function startDaemon(
   const logFile = join(base, "wharfd.log");
   const api = new TestApi(socket);
   let child: ChildProcess | undefined;
+  const created = new Set<string>();
+  let unwatch = () => {};
 
   const launch = async () => {
     const fd = openSync(logFile, "a");
@@ -268,6 +318,8 @@ export async function startDaemon(
     );
     closeSync(fd);
     await waitForPing(api, child, logFile);
+    unwatch();
+    unwatch = watchCreatedContainers(socket, created);
   };
   const exited = () =>
     new Promise<void>((resolve) => {
@@ -309,23 +361,35 @@ export async function startDaemon(
           `wharfd ${diedEarly ? "died during the test" : "logged errors"}:\n${errors.join("\n").slice(-6000)}\n`,
         );
       }
+      unwatch();
       const leaked = leaks(base);
       for (const m of leaked.mounts.reverse()) execFileSync("umount", ["-l", m]);
       for (const pid of leaked.monitors) process.kill(pid, "SIGKILL");
       const netLeaks = networkLeaks(bridge, networks, portmapIsOurs);
       removeDefaultBridge(bridge);
+      // Every container this daemon made was removed above: none may keep a cgroup.
+      const cgroups = cgroupLeaks(created);
+      for (const dir of cgroups) {
+        try {
+          rmdirSync(dir); // cgroupfs removes a group (control files and all) with rmdir
+        } catch {
+          // still has processes: reported below
+        }
+      }
       rmSync(base, { recursive: true, force: true });
-      if (leaked.mounts.length || leaked.monitors.length || netLeaks.length) {
+      if (leaked.mounts.length || leaked.monitors.length || netLeaks.length || cgroups.length) {
         throw new Error(
-          `the test daemon leaked mounts ${JSON.stringify(leaked.mounts)}, conmon pids ${JSON.stringify(leaked.monitors)}, network state ${JSON.stringify(netLeaks)}`,
+          `the test daemon leaked mounts ${JSON.stringify(leaked.mounts)}, conmon pids ${JSON.stringify(leaked.monitors)}, network state ${JSON.stringify(netLeaks)}, cgroups ${JSON.stringify(cgroups)}`,
         );
       }
     },
     async crash() {
+      unwatch();
       child?.kill("SIGKILL");
       await exited();
     },
     async terminate() {
+      unwatch();
       child?.kill("SIGTERM");
       await exited();
     },

@@ -80,7 +80,7 @@ export function containerRoutes(containers: ContainerService): Route[] {
 
     route("POST", "/containers/{id}/rename", (ctx) => {
       const name = ctx.str("name");
-      if (!name) throw new InvalidParameterError("name is required");
+      if (!name) throw new InvalidParameterError("Neither old nor new names may be empty");
       containers.rename(id(ctx), name);
       ctx.send(204);
     }),

@@ -37,7 +37,7 @@ async function decompressed(source: Readable): Promise<Readable> {
   }
   source.unshift(first);
   if (first[0] === 0x1f && first[1] === 0x8b) return source.pipe(createGunzip());
-  if (first.readUInt32LE(0) === 0xfd2fb528) return source.pipe(createZstdDecompress());
+  if (first.length >= 4 && first.readUInt32LE(0) === 0xfd2fb528) return source.pipe(createZstdDecompress());
   return source;
 }
 

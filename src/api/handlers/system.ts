@@ -22,8 +22,10 @@ export function systemRoutes(system: SystemService, events: EventBus): Route[] {
         "Content-Length": "0",
       }),
     ),
-    route("GET", "/version", (ctx) => ctx.send(200, system.version(maxApiVersion, minApiVersion))),
-    route("GET", "/info", (ctx) => ctx.send(200, system.info())),
+    route("GET", "/version", async (ctx) =>
+      ctx.send(200, await system.version(maxApiVersion, minApiVersion)),
+    ),
+    route("GET", "/info", async (ctx) => ctx.send(200, await system.info())),
 
     route("GET", "/events", async (ctx) => {
       const filters = parseFilters(ctx.str("filters"));
@@ -58,10 +60,13 @@ export function systemRoutes(system: SystemService, events: EventBus): Route[] {
         return;
       }
       await new Promise<void>((resolve) => {
-        const unsubscribe = events.subscribe((e) => {
-          if (until !== undefined && e.timeNano > until) return;
-          send(e);
-        });
+        const unsubscribe = events.subscribe(
+          (e) => {
+            if (until !== undefined && e.timeNano > until) return;
+            send(e);
+          },
+          { client: true },
+        );
         const finish = () => {
           clearTimeout(timer);
           unsubscribe();

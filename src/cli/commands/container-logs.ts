@@ -34,13 +34,11 @@ export const logsCommand: Command = {
     const client = ctx.client();
     const c = await client.containerInspect(args[0] as string);
     const now = new Date();
-    const since = flags.string("since");
-    const until = flags.string("until");
     const body = await client.containerLogs(c.Id, {
       stdout: true,
       stderr: true,
-      since: since ? getTimestamp(since, now) : undefined,
-      until: until ? getTimestamp(until, now) : undefined,
+      since: timeFlag(flags.string("since"), "since", now),
+      until: timeFlag(flags.string("until"), "until", now),
       timestamps: flags.bool("timestamps"),
       follow: flags.bool("follow"),
       tail: flags.string("tail") ?? "all",
@@ -51,3 +49,13 @@ export const logsCommand: Command = {
     return 0;
   },
 };
+
+/** The docker client's wording for a bad --since/--until: `invalid value for "since": …`. */
+function timeFlag(value: string | undefined, name: string, now: Date): string | undefined {
+  if (!value) return undefined;
+  try {
+    return getTimestamp(value, now);
+  } catch (err) {
+    throw new Error(`invalid value for "${name}": ${(err as Error).message}`);
+  }
+}

@@ -10,10 +10,23 @@ type Kind = "container" | "image" | "volume";
 type Getter = (client: EngineClient, ref: string, size: boolean) => Promise<unknown>;
 
 const getters: Record<Kind, Getter> = {
-  container: (client, ref, size) => client.containerInspect(ref, { size }),
+  container: async (client, ref, size) => withTypedZeroes(await client.containerInspect(ref, { size })),
   image: (client, ref) => client.imageInspect(ref),
   volume: (client, ref) => client.volumeInspect(ref),
 };
+
+/**
+ * The docker CLI runs templates on Go structs: a field the daemon omitted (omitempty) still
+ * prints its zero value ("map[]"). Hidden properties give templates that, while `{{json .}}`
+ * still shows exactly what the daemon sent.
+ */
+function withTypedZeroes<T>(info: T): T {
+  const config = (info as { Config?: Record<string, unknown> }).Config;
+  if (config && !Object.hasOwn(config, "ExposedPorts")) {
+    Object.defineProperty(config, "ExposedPorts", { enumerable: false, value: {} });
+  }
+  return info;
+}
 
 const knownTypes = [
   "",

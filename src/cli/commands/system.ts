@@ -99,6 +99,7 @@ export const versionCommand: Command = {
       },
       { APIVersion: "ApiVersion" },
     );
+    if (server) reformatBuildTimes(server);
     const data = {
       Client: clientInfo,
       Server: server ? withGoAliases(server, { APIVersion: "ApiVersion" }) : null,
@@ -119,6 +120,32 @@ export const versionCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * The docker CLI's reformatDate: an RFC 3339 build time is shown in Go's time.ANSIC layout
+ * ("Thu May  7 21:09:36 2026"), in the time's own zone; anything else is shown as it came.
+ */
+export function ansicDate(value: string): string {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/.exec(value);
+  if (!m) return value;
+  const [, y, mo, d, h, mi, sec] = m.map(Number) as number[];
+  const date = new Date(Date.UTC(y as number, (mo as number) - 1, d));
+  if (date.getUTCDate() !== d) return value;
+  const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const two = (n: number | undefined) => String(n).padStart(2, "0");
+  return `${days[date.getUTCDay()]} ${months[date.getUTCMonth()]} ${String(d).padStart(2, " ")} ${two(h)}:${two(mi)}:${two(sec)} ${y}`;
+}
+
+function reformatBuildTimes(server: VersionResponse): void {
+  const v = server as VersionResponse & { BuildTime?: string };
+  if (typeof v.BuildTime === "string") v.BuildTime = ansicDate(v.BuildTime);
+  for (const c of server.Components ?? []) {
+    const details = c.Details as Record<string, unknown> | undefined;
+    if (c.Name === "Engine" && typeof details?.BuildTime === "string")
+      details.BuildTime = ansicDate(details.BuildTime);
+  }
+}
 
 // ---- info -------------------------------------------------------------------------------
 
@@ -217,6 +244,11 @@ function serverInfoText(info: InfoResponse): string {
     for (const m of reg?.Mirrors ?? []) out += println(`  ${m}`);
   }
   out += println(" Live Restore Enabled:", i.LiveRestoreEnabled === true);
+  const pools = (i.DefaultAddressPools ?? []) as Array<{ Base: string; Size: number }>;
+  if (pools.length > 0) {
+    out += println(" Default Address Pools:");
+    for (const p of pools) out += `   Base: ${p.Base}, Size: ${p.Size}\n`;
+  }
   out += "\n";
   return out;
 }

@@ -1,6 +1,7 @@
 // Environment variables and labels from flags and files, as docker/cli's opts package reads
 // them: file entries first, then flags; a bare NAME takes its value from the environment.
 import { readFileSync } from "node:fs";
+import { goOpenError } from "../commands/image-import.ts";
 
 /** opts.ValidateEnv: NAME=value is kept, a bare NAME is looked up (and kept bare if unset). */
 export function resolveEnv(value: string, env: NodeJS.ProcessEnv): string {
@@ -28,9 +29,13 @@ export function parseKeyValueFile(
   file: string,
   lookup: ((name: string) => string | undefined) | undefined,
 ): string[] {
-  const text = readFileSync(file)
-    .toString("utf8")
-    .replace(/^\uFEFF/, "");
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (err) {
+    throw goOpenError(file, err as NodeJS.ErrnoException);
+  }
+  const text = data.toString("utf8").replace(/^\uFEFF/, "");
   const out: string[] = [];
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/^\s+/, "");

@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { CgroupLayout } from "../../platform/host.ts";
+import { hostDevices } from "../../platform/host-devices.ts";
 import { InvalidParameterError } from "../errors.ts";
 import { buildHostnameFile } from "../runtime/etc-files.ts";
 import { ociSpecToJson } from "../runtime/oci-spec.ts";
@@ -53,6 +54,8 @@ export async function prepareBundle(input: BundleInput): Promise<void> {
     hostname,
     domainname: c.config.Domainname || undefined,
     privileged: hc.Privileged === true,
+    // Docker gives a privileged container every device of the host (only those pay the walk).
+    hostDevices: hc.Privileged === true ? await hostDevices() : undefined,
     capAdd: hc.CapAdd ?? [],
     capDrop: hc.CapDrop ?? [],
     init: hc.Init ? { hostPath: input.initPath } : undefined,

@@ -1,10 +1,12 @@
 // Turning a create request into the container's Config and HostConfig: image defaults merged
 // the way Docker merges them, and HostConfig checked for what Docker refuses.
 import { cpus } from "node:os";
+import { parseSignal } from "../../util/signals.ts";
 import { parseSize } from "../../util/size.ts";
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from "../../wire/containers.ts";
 import { InvalidParameterError } from "../errors.ts";
 import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
+import { ALL_CAPABILITIES, InvalidSpecInputError, normalizeCapabilities } from "../runtime/spec.ts";
 import { mergeHealthcheck } from "./health.ts";
 
 function mergeEnv(base: string[], overrides: string[]): string[] {
@@ -21,6 +23,9 @@ function mergeEnv(base: string[], overrides: string[]): string[] {
 /** Docker's rule: an Entrypoint given at create time drops the image's Cmd. */
 export function mergeImageConfig(body: ContainerCreateRequest, image: ImageContainerConfig): ContainerConfig {
   const { HostConfig: _h, NetworkingConfig: _n, ...config } = body;
+  if (body.StopSignal && parseSignal(body.StopSignal) === undefined) {
+    throw new InvalidParameterError(`Invalid signal: ${body.StopSignal}`);
+  }
   const entrypointGiven = Array.isArray(body.Entrypoint) && body.Entrypoint.length > 0;
   const cmd = body.Cmd && body.Cmd.length > 0 ? body.Cmd : entrypointGiven ? null : (image.Cmd ?? null);
   return {
@@ -66,7 +71,7 @@ export function validateHostConfig(input: HostConfig, runtimes: string[]): HostC
     throw new InvalidParameterError("can't create 'AutoRemove' container with restart policy");
   }
   hc.RestartPolicy = { Name: policy.Name || "no", MaximumRetryCount: policy.MaximumRetryCount ?? 0 };
-  if (hc.Memory && hc.Memory > 0 && hc.Memory < 6 * 1024 * 1024) {
+  if (hc.Memory && hc.Memory < 6 * 1024 * 1024) {
     throw new InvalidParameterError("Minimum memory limit allowed is 6MB");
   }
   if (hc.MemorySwap && hc.MemorySwap > 0 && hc.Memory && hc.MemorySwap < hc.Memory) {
@@ -80,6 +85,19 @@ export function validateHostConfig(input: HostConfig, runtimes: string[]): HostC
   }
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw new InvalidParameterError("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+  }
+  // Docker refuses unknown capability names at create, not at start.
+  for (const [field, names] of [
+    ["CapAdd", hc.CapAdd],
+    ["CapDrop", hc.CapDrop],
+  ] as const) {
+    try {
+      normalizeCapabilities(names ?? [], new Set(ALL_CAPABILITIES), false);
+    } catch (err) {
+      if (err instanceof InvalidSpecInputError)
+        throw new InvalidParameterError(`invalid ${field}: ${err.message}`);
+      throw err;
+    }
   }
   // NetworkMode and EndpointsConfig are checked by the network service.
   hc.NetworkMode = hc.NetworkMode || "default";

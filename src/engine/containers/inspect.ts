@@ -1,9 +1,10 @@
 // Docker-shaped views of a container record: the `docker ps` summary and `docker inspect`.
 
 import { humanDuration } from "../../util/human-duration.ts";
-import type { ContainerSummary } from "../../wire/containers.ts";
+import type { ContainerSummary, HostConfig } from "../../wire/containers.ts";
 import type { NetworkService } from "../network/service.ts";
 import { gatewayOf } from "../network/views.ts";
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../runtime/spec.ts";
 import { mountPointView } from "../volumes/mount-point.ts";
 import { healthSuffix } from "./health.ts";
 import type { ContainerRecord } from "./record.ts";
@@ -20,7 +21,7 @@ export function containerSummary(c: ContainerRecord, net: ContainerNetworkView):
     Names: [`/${c.name}`],
     Image: c.config.Image ?? "",
     ImageID: c.imageId,
-    Command: [c.path, ...c.args].join(" "),
+    Command: summaryCommand(c.path, c.args),
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: net.summaryPorts(c),
     Labels: c.config.Labels ?? {},
@@ -30,6 +31,11 @@ export function containerSummary(c: ContainerRecord, net: ContainerNetworkView):
     NetworkSettings: { Networks: net.containerNetworks(c) },
     Mounts: (c.mountPoints ?? []).map((m) => mountPointView(m)),
   };
+}
+
+/** `docker ps`'s COMMAND as moby builds it: arguments with a space are wrapped in single quotes. */
+export function summaryCommand(path: string, args: readonly string[]): string {
+  return [path, ...args.map((a) => (a.includes(" ") ? `'${a}'` : a))].join(" ");
 }
 
 /** The human STATUS of `docker ps`, as the daemon computes it (State.String()). */
@@ -54,6 +60,7 @@ export function containerInspect(
     sizes?: { SizeRw: number; SizeRootFs: number };
     network: ContainerNetworkView;
     execIds?: string[];
+    daemon: DaemonHostDefaults;
   },
 ): Record<string, unknown> {
   const { conmonPid: _conmon, ...state } = c.state;
@@ -127,7 +134,7 @@ export function containerInspect(
       PidsLimit: null,
       Ulimits: null,
       Init: null,
-      ...c.hostConfig,
+      ...withDaemonDefaults(c.hostConfig, extra.daemon),
     },
     GraphDriver: { Data: extra.graphDriver, Name: "overlay2" },
     ...(extra.sizes ?? {}),
@@ -138,6 +145,8 @@ export function containerInspect(
       Entrypoint: c.config.Entrypoint ?? null,
       Image: c.config.Image,
       Labels: c.config.Labels ?? {},
+      // moby's Config.ExposedPorts is omitempty.
+      ExposedPorts: isEmpty(c.config.ExposedPorts) ? undefined : c.config.ExposedPorts,
     },
     NetworkSettings: {
       Bridge: "",
@@ -160,4 +169,35 @@ export function containerInspect(
       Networks: extra.network.containerNetworks(c),
     },
   };
+}
+
+/** The daemon settings behind HostConfig fields a client may leave empty. */
+export interface DaemonHostDefaults {
+  shmSize: number;
+  cgroupVersion: 1 | 2;
+}
+
+/**
+ * HostConfig as Docker reports it: the values moby fills in at create when the client left them
+ * empty or zero (the docker CLI sends "" and 0), so `{{.HostConfig.ShmSize}}` shows the size the
+ * container really got.
+ */
+export function withDaemonDefaults(hc: HostConfig, d: DaemonHostDefaults): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...hc };
+  if (!hc.IpcMode) out.IpcMode = "private";
+  if (!hc.ShmSize) out.ShmSize = d.shmSize;
+  // The runtime spec gives a cgroup namespace on v2 only, as Docker's default cgroupns mode does.
+  if (!hc.CgroupnsMode) out.CgroupnsMode = d.cgroupVersion === 2 ? "private" : "host";
+  if (!hc.LogConfig?.Type) out.LogConfig = { Type: "k8s-file", Config: hc.LogConfig?.Config ?? {} };
+  if (typeof hc.PidsLimit === "number" && hc.PidsLimit <= 0) out.PidsLimit = null;
+  if (hc.MemorySwappiness === -1) out.MemorySwappiness = null;
+  if (!hc.Privileged) {
+    out.MaskedPaths = hc.MaskedPaths ?? [...DEFAULT_MASKED_PATHS];
+    out.ReadonlyPaths = hc.ReadonlyPaths ?? [...DEFAULT_READONLY_PATHS];
+  }
+  return out;
+}
+
+function isEmpty(map: object | null | undefined): boolean {
+  return !map || Object.keys(map).length === 0;
 }

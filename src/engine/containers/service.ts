@@ -27,6 +27,7 @@ import { planMounts } from "../volumes/mount-spec.ts";
 import type { VolumeService } from "../volumes/service.ts";
 import { prepareBundle } from "./bundle.ts";
 import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
+import { ancestorImageIds, checkListFilters, nameMatches, pruneFilter, regexpMatch } from "./filters.ts";
 import { healthMatches, validateHealthcheck } from "./health.ts";
 import { containerInspect, containerSummary } from "./inspect.ts";
 import { type LogEntry, type LogOptions, logSize, readLogs } from "./logs.ts";
@@ -687,15 +688,13 @@ export class ContainerService {
     this.publish(c, "rename", { oldName: `/${oldName}` });
   }
 
-  async prune(filters: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+  async prune(filters: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
     const deleted: string[] = [];
     let reclaimed = 0;
-    const until = filters.get("until")?.[0];
-    const untilMs = until ? parseUntil(until) : undefined;
+    const wanted = pruneFilter(filters);
     for (const c of this.repo.all()) {
       if (c.state.Running || c.state.Restarting) continue;
-      if (!matchLabels(filters.get("label"), c.config.Labels ?? {})) continue;
-      if (untilMs !== undefined && Date.parse(c.created) >= untilMs) continue;
+      if (!wanted.matches(c.config.Labels ?? {}, c.created)) continue;
       reclaimed += await diskUsage(this.d.snapshots.fsDir(c.id));
       await this.exclusive(c.id, () => this.removeRecord(c));
       deleted.push(c.id);
@@ -705,7 +704,8 @@ export class ContainerService {
       Action: "prune",
       Actor: { ID: "", Attributes: { reclaimed: String(reclaimed) } },
     });
-    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+    // Docker sends null, not [], when nothing was deleted.
+    return { ContainersDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
   // ---- list / inspect ----------------------------------------------------------------------
@@ -717,6 +717,12 @@ export class ContainerService {
     filters: Filters;
   }): Promise<ContainerSummary[]> {
     const f = opts.filters;
+    checkListFilters(f);
+    // Docker answers 404 for a before/since container that does not exist.
+    for (const ref of [...(f.get("before") ?? []), ...(f.get("since") ?? [])]) this.repo.get(ref);
+    const ancestors = f.has("ancestor")
+      ? ancestorImageIds(f.get("ancestor") ?? [], (r) => this.d.images.find(r), this.d.images.all())
+      : undefined;
     let list = this.repo
       .all()
       .sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || b.id.localeCompare(a.id));
@@ -726,12 +732,12 @@ export class ContainerService {
       // Docker lists restarting containers with the running ones.
       if (!all && !c.state.Running && !c.state.Restarting) return false;
       return (
-        matchAny(f.get("id"), (v) => c.id.startsWith(v)) &&
-        matchAny(f.get("name"), (v) => new RegExp(v.replace(/^\//, "")).test(c.name)) &&
+        matchAny(f.get("id"), (v) => regexpMatch([v], c.id)) &&
+        matchAny(f.get("name"), (v) => nameMatches([v], c.name)) &&
         matchLabels(f.get("label"), c.config.Labels ?? {}) &&
         matchAny(f.get("status"), (v) => v === c.state.Status) &&
         matchAny(f.get("exited"), (v) => c.state.Status === "exited" && Number(v) === c.state.ExitCode) &&
-        matchAny(f.get("ancestor"), (v) => this.isAncestor(c, v)) &&
+        (ancestors === undefined || ancestors.has(c.imageId)) &&
         matchAny(f.get("network"), (v) =>
           this.d.network.networkNames(c).some((n) => n === v || this.d.network.find(n)?.id.startsWith(v)),
         ) &&
@@ -761,11 +767,6 @@ export class ContainerService {
     );
   }
 
-  private isAncestor(c: ContainerRecord, ref: string): boolean {
-    const image = this.d.images.find(ref);
-    return image !== undefined && image.id === c.imageId;
-  }
-
   private createdBefore(c: ContainerRecord, ref: string): boolean {
     const other = this.repo.find(ref);
     return other !== undefined && Date.parse(c.created) < Date.parse(other.created);
@@ -791,6 +792,7 @@ export class ContainerService {
       sizes: size ? await this.sizes(c) : undefined,
       network: this.d.network,
       execIds: this.execIdsOf?.(c.id),
+      daemon: { shmSize: this.d.defaults.shmSize, cgroupVersion: this.d.cgroup.version },
     });
   }
 
@@ -910,17 +912,4 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** `until` in prune filters: unix seconds, RFC 3339, or a Go duration like "24h". */
-export function parseUntil(value: string): number {
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const duration = /^(\d+)(s|m|h)$/.exec(value);
-  if (duration) {
-    const unit = { s: 1000, m: 60_000, h: 3_600_000 }[duration[2] as "s" | "m" | "h"];
-    return Date.now() - Number(duration[1]) * unit;
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid until filter: ${value}`);
-  return t;
 }

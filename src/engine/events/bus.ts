@@ -55,9 +55,23 @@ export class EventBus {
     return this.buffer.filter((e) => e.timeNano >= sinceNs && e.timeNano <= untilNs);
   }
 
-  subscribe(listener: (e: EngineEvent) => void): () => void {
+  private clients = 0;
+
+  /** API clients streaming /events (Docker's NEventsListener); the daemon's own listeners are not counted. */
+  get clientCount(): number {
+    return this.clients;
+  }
+
+  subscribe(listener: (e: EngineEvent) => void, opts: { client?: boolean } = {}): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (opts.client) this.clients++;
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.listeners.delete(listener);
+      if (opts.client) this.clients--;
+    };
   }
 }
 

@@ -153,7 +153,8 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
         out.OnBuild = [...(out.OnBuild ?? []), args.trim()];
         break;
       default:
-        throw new InvalidParameterError(`${instruction} is not a valid change command`);
+        // Docker names the instruction in lower case: "run is not a valid change command".
+        throw new InvalidParameterError(`${instruction.toLowerCase()} is not a valid change command`);
     }
   }
   return out;

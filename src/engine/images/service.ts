@@ -152,16 +152,18 @@ export class ImageService {
     opts: ImportOptions,
     ref: ReturnType<typeof parseReference> | undefined,
   ): Promise<string> {
+    // Bad --change lines are refused before the body is read, so they leave no layer behind.
+    const runConfig = applyChanges(
+      { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
+      opts.changes ?? [],
+    );
     const layer = await this.ingestLayer(null, source, mediaTypes.layerTar);
     const created = new Date().toISOString();
-    const baseConfig: ContainerConfig = {
-      Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-    };
     const config: ImageConfig = {
       created,
       architecture: hostArchitecture(),
       os: "linux",
-      config: applyChanges(baseConfig, opts.changes ?? []),
+      config: runConfig,
       rootfs: { type: "layers", diff_ids: [layer.diff_id] },
       history: [{ created, created_by: "", comment: opts.message || "Imported from -" }],
     };

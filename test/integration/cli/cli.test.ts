@@ -102,7 +102,7 @@ describe("wharf CLI against wharfd", { skip, concurrency: false }, () => {
     assert.match(header ?? "", /^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$/);
     const row = rows.find((l) => l.startsWith(id.slice(0, 12)));
     assert.ok(row, ps.stdout);
-    assert.match(row, /^[0-9a-f]{12} +busybox +"sh -c echo started;…" +.+ ago +Up .+ +web$/);
+    assert.match(row, /^[0-9a-f]{12} +busybox +"sh -c 'echo started…" +.+ ago +Up .+ +web$/);
 
     const fmt = await cli(
       "ps",

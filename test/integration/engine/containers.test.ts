@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { demux } from "../../helpers/api.ts";
-import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { cgroupLeaks, isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 
 const skip = !isRoot() && "needs root";
@@ -117,6 +117,34 @@ describe("containers", { skip }, () => {
       HostConfig: { Memory: 1024 },
     });
     assert.equal(tiny.status, 400);
+    // Refused at create, as Docker does, not left to fail at start.
+    const refusedAtCreate = async (body: Record<string, unknown>) => {
+      const res = await d.api.call("POST", "/containers/create", {
+        Image: "busybox",
+        Cmd: ["true"],
+        ...body,
+      });
+      return [res.status, res.json<{ message: string }>().message];
+    };
+    assert.deepEqual(await refusedAtCreate({ HostConfig: { CapAdd: ["NOPE"] } }), [
+      400,
+      'invalid CapAdd: unknown capability: "CAP_NOPE"',
+    ]);
+    assert.deepEqual(await refusedAtCreate({ HostConfig: { CapDrop: ["nope"] } }), [
+      400,
+      'invalid CapDrop: unknown capability: "CAP_NOPE"',
+    ]);
+    assert.deepEqual(await refusedAtCreate({ StopSignal: "SIGNOPE" }), [400, "Invalid signal: SIGNOPE"]);
+    assert.deepEqual(await refusedAtCreate({ HostConfig: { Memory: -5 } }), [
+      400,
+      "Minimum memory limit allowed is 6MB",
+    ]);
+    const rtSignal = await d.api.call("POST", "/containers/create", {
+      Image: "busybox",
+      StopSignal: "SIGRTMIN+3",
+    });
+    assert.equal(rtSignal.status, 201, rtSignal.text());
+    await d.api.ok("DELETE", `/containers/${rtSignal.json<{ Id: string }>().Id}`);
     const rmPolicy = await d.api.call("POST", "/containers/create", {
       Image: "busybox",
       HostConfig: { AutoRemove: true, RestartPolicy: { Name: "always" } },
@@ -142,11 +170,26 @@ describe("containers", { skip }, () => {
     assert.equal(info.State.Status, "created");
     assert.equal(info.State.ExitCode, 127);
     assert.match(info.State.Error, /executable file not found/);
-    const { readFileSync } = await import("node:fs");
+    const { readdirSync, readFileSync } = await import("node:fs");
     assert.ok(
       !readFileSync("/proc/self/mounts", "utf8").includes(Id),
       "rootfs still mounted after a failed start",
     );
+    // Nor a cgroup, nor a monitor: the failed start took down what it set up.
+    assert.deepEqual(cgroupLeaks([Id]), []);
+    const monitors = readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return (
+            readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("conmon") &&
+            readFileSync(`/proc/${p}/cmdline`, "utf8").includes(Id)
+          );
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(monitors, []);
     await d.api.ok("DELETE", `/containers/${Id}`);
 
     // With AutoRemove the failed container is removed, and a waiter on "removed" gets its code.
@@ -243,10 +286,22 @@ describe("containers", { skip }, () => {
     assert.deepEqual(await ids({ name: ["list-a"] }), [a]);
     assert.deepEqual(await ids({ id: [a.slice(0, 10)] }), [a]);
     assert.deepEqual((await ids({ ancestor: ["busybox"], label: ["suite=list"] })).length, 2);
-    assert.equal(
-      (await d.api.call("GET", `/containers/json?filters=${encodeURIComponent('{"bogus":["x"]}')}`)).status,
-      200,
-    );
+    assert.deepEqual(await ids({ name: ["^/list-a$"] }), [a]);
+    assert.deepEqual(await ids({ name: ["^list-a$"] }), [a]);
+    assert.deepEqual(await ids({ name: ["["] }), [], "an invalid expression matches nothing");
+    assert.deepEqual(await ids({ id: [a.slice(5, 20)] }), [a], "id is matched as Go's regexp, anywhere");
+    assert.deepEqual(await ids({ before: ["list-b"], label: ["suite=list"] }), [a]);
+    assert.deepEqual(await ids({ since: ["list-a"], label: ["suite=list"] }), [b]);
+    // What Docker refuses: 400 (404 for an unknown before/since container), never a silent [].
+    const refused = async (f: unknown) => {
+      const res = await d.api.call("GET", q(f));
+      return [res.status, res.json<{ message: string }>().message];
+    };
+    assert.deepEqual(await refused({ bogus: ["x"] }), [400, "invalid filter 'bogus'"]);
+    assert.deepEqual(await refused({ status: ["bogus"] }), [400, "invalid filter 'status=bogus'"]);
+    assert.deepEqual(await refused({ health: ["sick"] }), [400, "invalid filter 'health=sick'"]);
+    assert.deepEqual(await refused({ exited: ["x"] }), [400, 'strconv.Atoi: parsing "x": invalid syntax']);
+    assert.deepEqual(await refused({ before: ["no-such-ctr"] }), [404, "No such container: no-such-ctr"]);
     const limited = await d.api.ok<unknown[]>("GET", "/containers/json?all=1&limit=1");
     assert.equal(limited.length, 1);
     const sized = await d.api.ok<
@@ -310,6 +365,63 @@ describe("containers", { skip }, () => {
     await d.api.ok("DELETE", `/containers/${init}`);
   });
 
+  test("runtime config: cpu shares, ulimits, capabilities, privileged; stop uses StopSignal", async () => {
+    const script = [
+      "echo shares=$(cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.weight)",
+      "echo nofile=$(ulimit -n)",
+      "echo capeff=$(grep CapEff /proc/self/status | cut -f2)",
+    ].join("; ");
+    const id = await d.api.run({
+      ...sh(script),
+      HostConfig: {
+        CpuShares: 512,
+        Ulimits: [{ Name: "nofile", Soft: 1234, Hard: 2345 }],
+        CapDrop: ["ALL"],
+        CapAdd: ["NET_RAW", "chown"],
+        NetworkMode: "none",
+      },
+    });
+    await d.api.waitExit(id);
+    const out = demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1`)).body).stdout;
+    // cgroup v2 turns shares into a weight: 1 + ((512 - 2) * 9999) / 262142 = 20.
+    assert.match(out, /^shares=(512|20)$/m);
+    assert.match(out, /^nofile=1234$/m);
+    // CAP_CHOWN (bit 0) and CAP_NET_RAW (bit 13) only.
+    assert.match(out, /^capeff=0000000000002001$/m);
+    await d.api.ok("DELETE", `/containers/${id}`);
+
+    const priv = await d.api.run({
+      ...sh("grep CapEff /proc/self/status | cut -f2; ls /dev | wc -l"),
+      HostConfig: { Privileged: true, NetworkMode: "none" },
+    });
+    await d.api.waitExit(priv);
+    const [capEff, devices] = demux((await d.api.call("GET", `/containers/${priv}/logs?stdout=1`)).body)
+      .stdout.trim()
+      .split("\n");
+    assert.notEqual(capEff, "00000000a80425fb", "privileged gets more than the default set");
+    assert.ok(Number(devices) > 20, "privileged sees the host's devices");
+    await d.api.ok("DELETE", `/containers/${priv}`);
+
+    // stop sends the container's StopSignal (USR1 here), which the trap turns into exit 9.
+    const stopper = await d.api.run({
+      ...sh("trap 'exit 9' USR1; trap '' TERM; echo ready; while :; do sleep 0.1; done"),
+      StopSignal: "SIGUSR1",
+      StopTimeout: 30,
+    });
+    for (let i = 0; i < 50; i++) {
+      if (demux((await d.api.call("GET", `/containers/${stopper}/logs?stdout=1`)).body).stdout) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await d.api.call("POST", `/containers/${stopper}/stop`)).status, 204);
+    const stopped = await d.api.ok<{
+      State: { ExitCode: number };
+      Config: { StopSignal: string; StopTimeout: number };
+    }>("GET", `/containers/${stopper}/json`);
+    assert.equal(stopped.State.ExitCode, 9);
+    assert.deepEqual([stopped.Config.StopSignal, stopped.Config.StopTimeout], ["SIGUSR1", 30]);
+    await d.api.ok("DELETE", `/containers/${stopper}`);
+  });
+
   test("OOM kills are recorded", async () => {
     const id = await d.api.run({
       ...sh("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"),
@@ -352,6 +464,27 @@ describe("containers", { skip }, () => {
     await d.api.ok("DELETE", `/containers/${running}?force=1`);
   });
 
+  test("prune: label! keeps what it names; a filter it does not know deletes nothing", async () => {
+    const create = async (labels: Record<string, string>) =>
+      (await d.api.ok<{ Id: string }>("POST", "/containers/create", { Image: "busybox", Labels: labels })).Id;
+    const keep = await create({ pruneneg: "yes", keep: "1" });
+    const drop = await create({ pruneneg: "yes" });
+    const prune = (f: unknown) =>
+      d.api.call("POST", `/containers/prune?filters=${encodeURIComponent(JSON.stringify(f))}`);
+    const bogus = await prune({ bogus: ["1"] });
+    assert.equal(bogus.status, 400);
+    assert.equal(bogus.json<{ message: string }>().message, "invalid filter 'bogus'");
+    assert.equal((await d.api.call("GET", `/containers/${drop}/json`)).status, 200);
+    assert.equal((await prune({ until: ["not-a-time"] })).status, 400);
+    const res = await prune({ label: ["pruneneg=yes"], "label!": ["keep=1"] });
+    assert.equal(res.status, 200, res.text());
+    assert.deepEqual(res.json<{ ContainersDeleted: string[] }>().ContainersDeleted, [drop]);
+    // until: only containers created before the given time.
+    const old = await prune({ label: ["pruneneg=yes"], until: ["1h"] });
+    assert.deepEqual(old.json(), { ContainersDeleted: null, SpaceReclaimed: 0 }, "null when none, as Docker");
+    await d.api.ok("DELETE", `/containers/${keep}`);
+  });
+
   test("logs are bounded by LogConfig max-size (conmon's log-size-max)", async () => {
     const bad = await d.api.call("POST", "/containers/create", {
       Image: "busybox",
@@ -376,6 +509,7 @@ describe("containers", { skip }, () => {
       Image: "busybox",
       Cmd: ["true"],
       Labels: { a: "b" },
+      HostConfig: { IpcMode: "", ShmSize: 0, PidsLimit: 0, LogConfig: { Type: "", Config: {} } },
     });
     const info = await d.api.ok<InspectShape>("GET", "/containers/shape/json");
     assert.equal(info.Id, Id);
@@ -387,6 +521,15 @@ describe("containers", { skip }, () => {
     assert.equal(info.Config.Image, "busybox");
     assert.deepEqual(info.Config.Labels, { a: "b" });
     assert.equal(info.HostConfig.NetworkMode, "default");
+    // What moby fills in when a client (the docker CLI sends "" and 0) leaves them empty.
+    const hc = info.HostConfig as unknown as Record<string, unknown>;
+    assert.equal(hc.IpcMode, "private");
+    assert.equal(hc.ShmSize, 64 * 1024 * 1024);
+    assert.ok(["host", "private"].includes(hc.CgroupnsMode as string));
+    assert.ok(((hc.LogConfig as { Type: string }).Type ?? "") !== "");
+    assert.equal(hc.PidsLimit, null);
+    assert.ok((hc.MaskedPaths as string[]).includes("/proc/kcore"));
+    assert.ok((hc.ReadonlyPaths as string[]).includes("/proc/sys"));
     assert.equal(info.GraphDriver.Name, "overlay2");
     assert.equal(info.Config.Hostname, Id.slice(0, 12));
     assert.ok(Array.isArray(info.Config.Env) && info.Config.Env.some((e) => e.startsWith("PATH=")));

@@ -1,7 +1,16 @@
 // Ping, version negotiation, info, events and image endpoints against a real wharfd.
 import assert from "node:assert/strict";
-import { createReadStream, existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import {
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
+import { cpus, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createGzip } from "node:zlib";
@@ -95,6 +104,20 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
       },
     );
     assert.equal(res.status, 400, res.text());
+    assert.deepEqual([blobs(), layers()], before);
+    // A body too short to sniff for compression is still just "not a tar".
+    const tiny = await d.api.call("POST", "/images/create?fromSrc=-&repo=garbage", Buffer.from("x"), {
+      headers: { "Content-Type": "application/x-tar" },
+    });
+    assert.equal(tiny.status, 400, tiny.text());
+    const badChange = await d.api.call(
+      "POST",
+      `/images/create?fromSrc=-&repo=garbage&changes=${encodeURIComponent("BOGUS x")}`,
+      undefined,
+      { headers: { "Content-Type": "application/x-tar" }, stream: createReadStream(await busyboxTar()) },
+    );
+    assert.equal(badChange.status, 400);
+    assert.equal(badChange.json<{ message: string }>().message, "bogus is not a valid change command");
     assert.deepEqual([blobs(), layers()], before);
   });
 
@@ -196,23 +219,101 @@ describe("system and images", { skip: !isRoot() && "needs root" }, () => {
 
   test("info reports real figures", async () => {
     await importBusybox(d.api, "info:1");
-    const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
-      Image: "info:1",
-      Cmd: ["sleep", "30"],
-    });
-    await d.api.ok("POST", `/containers/${Id}/start`);
+    const info0 = await d.api.ok<Record<string, number>>("GET", "/info");
+    const create = async (cmd: string[]) =>
+      (await d.api.ok<{ Id: string }>("POST", "/containers/create", { Image: "info:1", Cmd: cmd })).Id;
+    const running = await create(["sleep", "30"]);
+    const paused = await create(["sleep", "30"]);
+    const stopped = await create(["true"]);
+    for (const id of [running, paused]) await d.api.ok("POST", `/containers/${id}/start`);
+    await d.api.ok("POST", `/containers/${paused}/pause`);
+    // An /events client is counted while it streams.
+    const { request } = await import("node:http");
+    const stream = request({ socketPath: d.socket, path: "/v1.41/events" });
+    stream.on("error", () => undefined);
+    stream.end();
+    await new Promise((r) => setTimeout(r, 300));
     const info = await d.api.ok<Record<string, unknown>>("GET", "/info");
-    assert.ok((info.ContainersRunning as number) >= 1);
+    stream.destroy();
+    const delta = (key: string) => (info[key] as number) - (info0[key] as number);
+    assert.deepEqual(
+      [
+        delta("Containers"),
+        delta("ContainersRunning"),
+        delta("ContainersPaused"),
+        delta("ContainersStopped"),
+      ],
+      [3, 1, 1, 1],
+    );
+    assert.ok((info.NEventsListener as number) >= 1);
     assert.ok((info.Images as number) >= 1);
     assert.equal(info.Driver, "overlay2");
     assert.ok(["1", "2"].includes(info.CgroupVersion as string));
-    assert.ok((info.NCPU as number) >= 1);
-    assert.ok((info.MemTotal as number) > 0);
+    assert.equal(info.NCPU, cpus().length);
+    assert.equal(info.MemTotal, totalmem());
+    assert.equal(info.KernelVersion, release());
     assert.ok(Object.keys(info.Runtimes as object).includes("runc"));
-    await d.api.ok("DELETE", `/containers/${Id}?force=1`);
+    assert.equal(info.IPv4Forwarding, readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim() === "1");
+    if (d.owned) {
+      // Read from the host, not written down: the data root's filesystem and runc's own version.
+      const fsType = execFileSync("stat", ["-f", "-c", "%T", d.dataRoot], { encoding: "utf8" }).trim();
+      const backing = new Map((info.DriverStatus as string[][]).map(([k, v]) => [k, v])).get(
+        "Backing Filesystem",
+      );
+      assert.equal(backing, fsType === "ext2/ext3" ? "extfs" : fsType);
+      const runcCommit = /^commit: (\S+)/m.exec(
+        execFileSync("runc", ["--version"], { encoding: "utf8" }),
+      )?.[1];
+      if (info.DefaultRuntime === "runc") assert.equal((info.RuncCommit as { ID: string }).ID, runcCommit);
+      const version = await d.api.ok<{ Components: Array<{ Name: string; Version: string }> }>(
+        "GET",
+        "/version",
+      );
+      const runcVersion = /^runc version (\S+)/m.exec(
+        execFileSync("runc", ["--version"], { encoding: "utf8" }),
+      )?.[1];
+      assert.equal(version.Components.find((c) => c.Name === "runc")?.Version, runcVersion);
+    }
+    await d.api.ok("POST", `/containers/${paused}/unpause`);
+    for (const id of [running, paused, stopped]) await d.api.ok("DELETE", `/containers/${id}?force=1`);
   });
 
-  test("events: replay with since/until and filters, live stream", async () => {
+  test("events: a live stream delivers as things happen, filtered, and ends at a future until", async () => {
+    await importBusybox(d.api, "evlive:1");
+    const { request } = await import("node:http");
+    const filters = encodeURIComponent(JSON.stringify({ event: ["create"], label: ["evlive=yes"] }));
+    const until = (Date.now() / 1000 + 5).toFixed(3);
+    const lines: string[] = [];
+    let ended = false;
+    const res = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+      const req = request(
+        { socketPath: d.socket, path: `/v1.41/events?filters=${filters}&until=${until}` },
+        resolve,
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(res.statusCode, 200);
+    res.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
+    res.on("end", () => {
+      ended = true;
+    });
+    const create = async (labels: Record<string, string>) =>
+      (await d.api.ok<{ Id: string }>("POST", "/containers/create", { Image: "evlive:1", Labels: labels }))
+        .Id;
+    await create({ other: "x" });
+    const wanted = await create({ evlive: "yes" });
+    for (let i = 0; i < 100 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ended, false, "the stream stays open until `until`");
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l) as { Action: string; id: string }).map((e) => [e.Action, e.id]),
+      [["create", wanted]],
+    );
+    for (let i = 0; i < 300 && !ended; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ended, true, "the stream ends once `until` has passed");
+  });
+
+  test("events: replay with since/until and filters", async () => {
     await importBusybox(d.api, "ev:1");
     const since = Date.now() / 1000;
     const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {

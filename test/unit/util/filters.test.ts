@@ -28,3 +28,10 @@ test("signals by name, with or without SIG, and by number", () => {
   assert.equal(parseSignal("NOPE"), undefined);
   assert.equal(parseSignal("99"), undefined);
 });
+
+test("real-time signals by Docker's names (systemd images stop with SIGRTMIN+3)", () => {
+  assert.equal(parseSignal("SIGRTMIN+3"), 37);
+  assert.equal(parseSignal("RTMIN"), 34);
+  assert.equal(parseSignal("SIGRTMAX-2"), 62);
+  assert.equal(parseSignal("SIGRTMIN+31"), undefined);
+});
