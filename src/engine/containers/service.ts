@@ -109,8 +109,12 @@ export class ContainerService {
     for (const c of this.repo.all()) {
       if (c.state.Running) {
         await this.pollOne(c);
-      } else if (this.d.snapshots.isContainerMounted(c.id)) {
-        await this.d.snapshots.unmountContainer(c.id);
+      } else if (this.d.snapshots.isContainerMounted(c.id) || this.hasRuntimeState(c)) {
+        // wharfd died while cleaning up after this container's exit: finish the cleanup, or
+        // its next start would find the runtime's old state ("container … already exists").
+        await this.releaseRun(c).catch((err: Error) =>
+          log.warn("cleanup after restart failed", { id: c.id, err }),
+        );
       }
     }
     for (const c of this.repo.all()) {
@@ -404,6 +408,14 @@ export class ContainerService {
         await this.exclusive(c.id, () => this.removeRecord(c)).catch(() => undefined);
     } finally {
       this.handlingExit.delete(c.id);
+    }
+  }
+
+  private hasRuntimeState(c: ContainerRecord): boolean {
+    try {
+      return this.d.runtimes.get(c.runtime).hasState(c.id);
+    } catch {
+      return false; // a runtime this host no longer has
     }
   }
 
