@@ -231,6 +231,15 @@ describe("docker CLI: published ports and networking run flags", {
     assert.doesNotMatch(missing.err, /Unable to find image/, "the CLI must not go pulling");
   });
 
+  test("an unknown --network fails the start with 404, and the CLI does not go pulling the image", () => {
+    const c = name("nonet");
+    const r = docker("run", "-d", "--name", c, "--network", `no-such-net-${suffix}`, image, "true");
+    assert.equal(r.code, 125);
+    assert.match(r.err, new RegExp(`network no-such-net-${suffix} not found`));
+    assert.doesNotMatch(r.err, /Unable to find image/, "the CLI must not go pulling");
+    assert.equal(docker("inspect", "-f", "{{.State.Status}}", c).out, "created\n");
+  });
+
   test("host mode: -p is discarded with Docker's warning", () => {
     const r = docker("run", "--rm", "--network", "host", "-p", "80:80", image, "true");
     assert.equal(r.code, 0, r.err);

@@ -402,7 +402,11 @@ export class NetworkService {
     if (mode === "host" || mode === "none") {
       return { EndpointsConfig: {} };
     }
-    const primary = this.get(mode === "default" ? "bridge" : mode);
+    const primaryName = mode === "default" ? "bridge" : mode;
+    const primary = this.find(primaryName);
+    // As Docker 20.10, an unknown network fails the start (404), not the create: a 404 from
+    // create makes the docker CLI take it for a missing image and try to pull one.
+    if (!primary) return { EndpointsConfig: { [primaryName]: {} } };
     if (primary.driver !== "bridge") return { EndpointsConfig: {} };
     const out: Record<string, EndpointSettings> = {};
     const entries = Object.entries(endpoints);
