@@ -114,7 +114,7 @@ export class OciRuntime {
     if (opts.stdin) args.push("-i");
     if (opts.stdin && opts.leaveStdinOpen) args.push("--leave-stdin-open");
     const pid = await this.spawnConmon(args, opts.bundle);
-    const conmonPid = Number((await readFile(join(opts.bundle, "conmon.pid"), "utf8")).trim());
+    const conmonPid = await readConmonPid(join(opts.bundle, "conmon.pid"));
     return { pid, conmonPid };
   }
 
@@ -156,7 +156,7 @@ export class OciRuntime {
     if (opts.stdin) args.push("-i");
     if (opts.stdin && opts.leaveStdinOpen) args.push("--leave-stdin-open");
     const pid = await this.spawnConmon(args, opts.dir);
-    const conmonPid = Number((await readFile(join(opts.dir, "conmon.pid"), "utf8")).trim());
+    const conmonPid = await readConmonPid(join(opts.dir, "conmon.pid"));
     return { pid, conmonPid };
   }
 
@@ -398,4 +398,17 @@ export async function writeHostMirrorBundle(dir: string, args: string[], cgroups
     linux: { namespaces: [{ type: "pid" }, { type: "mount" }], cgroupsPath },
   };
   await writeFile(join(dir, "config.json"), JSON.stringify(config));
+}
+
+/**
+ * conmon's pid file. The first conmon writes it after forking the monitor, which can report on
+ * the sync pipe first when the machine is loaded: wait a little for the file rather than fail.
+ */
+async function readConmonPid(path: string): Promise<number> {
+  for (let waited = 0; ; waited += 2) {
+    const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
+    if (pid > 0) return pid;
+    if (waited >= 5000) throw new RuntimeCreateError(`conmon wrote no pid file (${path})`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
