@@ -87,7 +87,10 @@ export class ContainerService {
         .filter((c) => c.imageId === imageId)
         .map((c) => ({ id: c.id, running: c.state.Running })),
     );
-    deps.images.setContainerLayers(() => this.repo.all().flatMap((c) => c.lowerLayers));
+    deps.images.setContainerLayers(() => [
+      ...this.repo.all().flatMap((c) => c.lowerLayers),
+      ...[...this.creating].flatMap((h) => h.layers),
+    ]);
     deps.volumes.setUsers(() =>
       this.repo.all().map((c) => ({ id: c.id, running: c.state.Running, mountPoints: c.mountPoints ?? [] })),
     );
@@ -170,6 +173,28 @@ export class ContainerService {
     if (!body.Image) throw new InvalidParameterError("Config.Image must be specified");
     validateHealthcheck(body.Healthcheck);
     const image = this.d.images.resolve(body.Image);
+    // Held from here, before the first await: an rmi -f landing while this create is under way
+    // must not let the collector take the layers the new container will sit on.
+    const lowerLayers = this.d.images.lowerLayers(image);
+    const hold = { layers: lowerLayers };
+    this.creating.add(hold);
+    try {
+      return await this.createFrom(name, body, image, lowerLayers, opts);
+    } finally {
+      this.creating.delete(hold);
+    }
+  }
+
+  /** Layers of creates under way (see create). */
+  private readonly creating = new Set<{ layers: string[] }>();
+
+  private async createFrom(
+    name: string | undefined,
+    body: ContainerCreateRequest,
+    image: ReturnType<ImageService["resolve"]>,
+    lowerLayers: string[],
+    opts: { readOnlyNonRecursiveDefault?: boolean },
+  ): Promise<{ Id: string; Warnings: string[] }> {
     const imageConfig = (await this.d.images.config(image.id)).config ?? {};
     const hostConfig: HostConfig = validateHostConfig(body.HostConfig ?? {}, this.d.runtimes.names());
     const config = mergeImageConfig(body, imageConfig);
@@ -200,7 +225,7 @@ export class ContainerService {
       hostConfig,
       networkingConfig,
       imageId: image.id,
-      lowerLayers: this.d.images.lowerLayers(image),
+      lowerLayers,
       runtime: hostConfig.Runtime || this.d.runtimes.defaultName,
       state: initialState(),
       restartCount: 0,
