@@ -6,7 +6,7 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import type { HostConfig } from "../../wire/containers.ts";
 import { InvalidParameterError } from "../errors.ts";
-import { isIPv6Address, relay } from "./port-proxy.ts";
+import { isIPv6Address, relay, relayUdp } from "./port-proxy.ts";
 import type { PortMapping } from "./store.ts";
 
 export interface PortRequest {
@@ -92,11 +92,12 @@ function hold(
       return;
     }
     if (protocol === "udp") {
-      const sock = createSocket("udp4");
+      const sock = createSocket({ type: relayTo ? "udp6" : "udp4", ipv6Only: relayTo !== undefined });
       sock.once("error", reject);
-      sock.bind({ address: ip, port, exclusive: true }, () =>
-        resolve({ holder: sock, port: sock.address().port }),
-      );
+      sock.bind({ address: ip, port, exclusive: true }, () => {
+        if (relayTo) relayUdp(sock, relayTo.host, relayTo.port);
+        resolve({ holder: sock, port: sock.address().port });
+      });
       return;
     }
     const server = createServer();
@@ -119,8 +120,8 @@ export class PortReservations {
   private readonly held = new Map<string, Holder[]>();
 
   /**
-   * Binds every request (SCTP is not checked); on any failure nothing stays held. A TCP port on
-   * an IPv6 host address relays to `containerIp` (see port-proxy.ts).
+   * Binds every request (SCTP is not checked); on any failure nothing stays held. A TCP or UDP
+   * port on an IPv6 host address relays to `containerIp` (see port-proxy.ts).
    */
   async reserve(
     containerId: string,
@@ -132,7 +133,7 @@ export class PortReservations {
     try {
       for (const r of requests) {
         const ip = r.hostIP || "0.0.0.0";
-        if (isIPv6Address(ip) && r.protocol !== "tcp") {
+        if (isIPv6Address(ip) && r.protocol === "sctp") {
           throw new InvalidParameterError(
             `publishing ${r.protocol} port ${r.containerPort} on IPv6 host address ${ip} is not supported`,
           );
@@ -177,12 +178,13 @@ export class PortReservations {
           containerPort: r.containerPort,
           protocol: r.protocol,
         });
-        if (!r.hostIP && r.protocol === "tcp") {
+        if (!r.hostIP) {
           // As Docker: no host IP means IPv6 too — the same port on [::], relayed. Best effort:
           // a host without IPv6, or with [::]:port taken, keeps the IPv4 binding alone.
-          const twin = await hold("::", got.port, "tcp", { host: containerIp, port: r.containerPort }).catch(
-            () => undefined,
-          );
+          const twin = await hold("::", got.port, r.protocol, {
+            host: containerIp,
+            port: r.containerPort,
+          }).catch(() => undefined);
           if (twin) {
             holders.push(twin.holder);
             mappings.push({ ...(mappings.at(-1) as PortMapping), hostIP: "::", relayOnly: true });

@@ -3,8 +3,9 @@
 // -P with an image's EXPOSE; a port conflict at start that leaves nothing behind; a port whose
 // container died while wharfd was down is released. All traffic stays on this host.
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createSocket as createUdpSocket } from "node:dgram";
 import { createReadStream, existsSync, readdirSync, readFileSync } from "node:fs";
 import { connect as connectTcp, createServer, type Server } from "node:net";
 import { join } from "node:path";
@@ -204,7 +205,7 @@ describe("published ports", { skip }, () => {
     assert.equal(outside, 0);
   });
 
-  test("a port published on an IPv6 host address is relayed to the container; UDP there is refused", async () => {
+  test("a port published on an IPv6 host address is relayed to the container, TCP and UDP", async () => {
     const id = await d.api.run({
       Image: "busybox",
       Cmd: server("six"),
@@ -226,19 +227,47 @@ describe("published ports", { skip }, () => {
     });
     assert.match(answer, /^HTTP\/1\.[01] 200 OK\r\n[\s\S]*\r\n\r\nsix\n$/);
 
-    const { Id } = await d.api.ok<{ Id: string }>("POST", "/containers/create", {
+    // UDP there is relayed too, each client on its own flow. busybox has no UDP server, so the
+    // echo server is Node, run in the container's network namespace.
+    const udp = await d.api.run({
       Image: "busybox",
       Cmd: ["sleep", "300"],
       HostConfig: { PortBindings: { "53/udp": [{ HostIp: "::1", HostPort: "" }] } },
     });
-    const res = await d.api.call("POST", `/containers/${Id}/start`);
-    assert.equal(res.status, 400);
-    assert.match(
-      res.json<{ message: string }>().message,
-      /udp port 53 on IPv6 host address ::1 is not supported/,
+    const info = await inspect(udp);
+    const hostPort = Number(info.NetworkSettings.Ports["53/udp"]?.[0]?.HostPort);
+    const echo = spawn(
+      "nsenter",
+      [
+        `--net=${info.NetworkSettings.SandboxKey}`,
+        process.execPath,
+        "-e",
+        `const s = require("node:dgram").createSocket("udp4"); s.on("message", (m, r) => s.send(Buffer.concat([Buffer.from("echo:"), m]), r.port, r.address)); s.bind(53, () => console.log("up"));`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
     );
-    assert.equal((await inspect(Id)).NetworkSettings.SandboxKey, "");
-    await d.api.ok("DELETE", `/containers/${Id}`);
+    try {
+      await new Promise((resolve) => echo.stdout?.once("data", resolve));
+      const ask = async (text: string) => {
+        const client = createUdpSocket("udp6");
+        try {
+          const answer = new Promise<string>((resolve) =>
+            client.once("message", (m) => resolve(m.toString())),
+          );
+          client.send(text, hostPort, "::1");
+          return await Promise.race([
+            answer,
+            new Promise<string>((r) => setTimeout(() => r("timeout"), 3000)),
+          ]);
+        } finally {
+          client.close();
+        }
+      };
+      assert.deepEqual(await Promise.all([ask("one"), ask("two")]), ["echo:one", "echo:two"]);
+    } finally {
+      echo.kill();
+    }
+    await d.api.ok("DELETE", `/containers/${udp}?force=1`);
   });
 
   test("a host port range maps container ports one to one; a range for one port takes one of them", async () => {
