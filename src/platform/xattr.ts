@@ -26,17 +26,8 @@ function unescapeName(s: string): string {
  */
 export async function findXattr(root: string, name: string): Promise<Map<string, string>> {
   const pattern = `^${name.replace(/[.]/g, "\\.")}$`;
-  const args = ["-R", "-P", "--absolute-names", "-m", pattern, "-d", root];
-  const result = await execFile("getfattr", args);
-  // getfattr exits 1 when some entries (dangling symlinks) cannot be queried; it still lists
-  // every file it could read, and symlinks never carry the attributes we look for.
-  const onlyMissing = result.stderr
-    .trim()
-    .split("\n")
-    .every((l) => l === "" || l.endsWith("No such file or directory"));
-  if (result.code !== 0 && !(result.code === 1 && onlyMissing))
-    throw new CommandError("getfattr", args, result);
-  const out = result.stdout;
+  // -h: a symlink's own attributes, never those of what it points at (maybe outside `root`).
+  const out = await getfattrTree(["-R", "-P", "-h", "--absolute-names", "-m", pattern, "-d", root]);
   const found = new Map<string, string>();
   let current: string | undefined;
   for (const line of out.split("\n")) {
@@ -55,17 +46,21 @@ export async function findXattr(root: string, name: string): Promise<Map<string,
  */
 export async function dumpXattrs(root: string, pattern: string): Promise<Map<string, Map<string, string>>> {
   // -h: a symlink's own attributes, never those of what it points at (maybe outside `root`).
-  const args = ["-R", "-P", "-h", "--absolute-names", "-e", "base64", "-m", pattern, "-d", root];
-  const result = await execFile("getfattr", args);
-  const onlyMissing = result.stderr
-    .trim()
-    .split("\n")
-    .every((l) => l === "" || l.endsWith("No such file or directory"));
-  if (result.code !== 0 && !(result.code === 1 && onlyMissing))
-    throw new CommandError("getfattr", args, result);
+  const out = await getfattrTree([
+    "-R",
+    "-P",
+    "-h",
+    "--absolute-names",
+    "-e",
+    "base64",
+    "-m",
+    pattern,
+    "-d",
+    root,
+  ]);
   const found = new Map<string, Map<string, string>>();
   let current: Map<string, string> | undefined;
-  for (const line of result.stdout.split("\n")) {
+  for (const line of out.split("\n")) {
     if (line.startsWith("# file: ")) {
       current = new Map();
       found.set(unescapeName(line.slice(8)), current);
@@ -76,4 +71,19 @@ export async function dumpXattrs(root: string, pattern: string): Promise<Map<str
   }
   for (const [path, attrs] of found) if (attrs.size === 0) found.delete(path);
   return found;
+}
+
+/**
+ * getfattr's output for a tree. It exits 1 when some entries (dangling symlinks, files removed
+ * meanwhile) cannot be queried but still lists every one it could read: that is not a failure.
+ */
+async function getfattrTree(args: string[]): Promise<string> {
+  const result = await execFile("getfattr", args);
+  const onlyMissing = result.stderr
+    .trim()
+    .split("\n")
+    .every((l) => l === "" || l.endsWith("No such file or directory"));
+  if (result.code !== 0 && !(result.code === 1 && onlyMissing))
+    throw new CommandError("getfattr", args, result);
+  return result.stdout;
 }

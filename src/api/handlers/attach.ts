@@ -9,7 +9,7 @@ import {
 import type { ContainerRecord } from "../../engine/containers/record.ts";
 import type { ContainerService } from "../../engine/containers/service.ts";
 import type { HijackedStream, RequestContext } from "../context.ts";
-import { muxFrame } from "../framing.ts";
+import { pumpOutput } from "../framing.ts";
 import { compareVersions, type Route, route } from "../router.ts";
 import { acceptWebSocket, webSocketKey } from "../websocket.ts";
 
@@ -108,14 +108,7 @@ async function serveAttach(
     stream.input.resume();
   }
   try {
-    for await (const entry of output.entries) {
-      if (!stream.output.write(mux ? muxFrame(entry.stream, entry.data) : entry.data)) {
-        await new Promise((resolve) => {
-          stream.output.once("drain", resolve);
-          session.signal.addEventListener("abort", resolve, { once: true });
-        });
-      }
-    }
+    await pumpOutput(output.entries, stream.output, !mux, session.signal);
   } finally {
     stdin?.stop();
     stream.output.end();

@@ -11,7 +11,7 @@ import type { ContainerService } from "../../engine/containers/service.ts";
 import type { ExecCreateRequest, ExecStartRequest } from "../../wire/exec.ts";
 import { commonHeaders } from "../context.ts";
 import { errorMessage } from "../errors.ts";
-import { muxFrame } from "../framing.ts";
+import { muxFrame, pumpOutput } from "../framing.ts";
 import { type Route, route } from "../router.ts";
 import { checkFields } from "../validate.ts";
 
@@ -101,14 +101,7 @@ export function execRoutes(containers: ContainerService, execs: ExecService): Ro
         stream.input.resume();
       }
       try {
-        for await (const entry of execs.output(e, session.signal)) {
-          if (!stream.output.write(frame(entry.stream, entry.data))) {
-            await new Promise((resolve) => {
-              stream.output.once("drain", resolve);
-              session.signal.addEventListener("abort", resolve, { once: true });
-            });
-          }
-        }
+        await pumpOutput(execs.output(e, session.signal), stream.output, tty, session.signal);
       } finally {
         stdin?.stop();
         stream.output.end();
