@@ -1,27 +1,14 @@
 // -v/--volume and --mount as the docker CLI turns them into Binds, Volumes and Mounts.
 import { resolve } from "node:path";
+import type { MountRequest } from "../../wire/volumes.ts";
 
-export interface MountSpec {
+/** A --mount as sent in HostConfig.Mounts: the wire type, with the parts the CLI fills in present. */
+export type MountSpec = MountRequest & {
   Type: string;
-  Source?: string;
-  Target?: string;
-  ReadOnly?: boolean;
-  Consistency?: string;
-  BindOptions?: {
-    Propagation?: string;
-    NonRecursive?: boolean;
-    CreateMountpoint?: boolean;
-    ReadOnlyNonRecursive?: boolean;
-    ReadOnlyForceRecursive?: boolean;
-  };
-  VolumeOptions?: {
-    NoCopy?: boolean;
-    Labels?: Record<string, string>;
-    DriverConfig?: { Name?: string; Options?: Record<string, string> };
-    Subpath?: string;
-  };
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
-}
+  BindOptions?: NonNullable<MountRequest["BindOptions"]>;
+  VolumeOptions?: NonNullable<MountRequest["VolumeOptions"]>;
+  TmpfsOptions?: NonNullable<MountRequest["TmpfsOptions"]>;
+};
 
 export interface VolumeConfig {
   binds: string[];
