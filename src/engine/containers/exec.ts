@@ -216,15 +216,30 @@ export class ExecService {
 
   async resize(id: string, height: number, width: number): Promise<void> {
     const e = this.get(id);
-    // Clients resize right after start, maybe before the process runs: Docker waits for it.
-    for (let i = 0; i < 1000 && e.started && !e.running && e.exitCode === null; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    if (!e.running) throw new ConflictError(`Exec ${id} is not running`);
-    await resizeTerminal(e.dir, height, width).catch((err: Error) => {
-      throw new EngineError(`failed to resize tty: ${err.message}`);
+    // Applied in the order they arrived: the CLI's first size and a SIGWINCH right after can
+    // both be waiting for the process below, and the older must not land last.
+    const previous = this.resizing.get(e.id) ?? Promise.resolve();
+    const mine = previous.then(async () => {
+      // Clients resize right after start, maybe before the process runs: Docker waits for it.
+      for (let i = 0; i < 1000 && e.started && !e.running && e.exitCode === null; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (!e.running) throw new ConflictError(`Exec ${id} is not running`);
+      await resizeTerminal(e.dir, height, width).catch((err: Error) => {
+        throw new EngineError(`failed to resize tty: ${err.message}`);
+      });
     });
+    const settled = mine.catch(() => undefined);
+    this.resizing.set(e.id, settled);
+    try {
+      await mine;
+    } finally {
+      if (this.resizing.get(e.id) === settled) this.resizing.delete(e.id);
+    }
   }
+
+  /** Each exec's resizes, chained (see resize). */
+  private readonly resizing = new Map<string, Promise<void>>();
 
   /** Frees an ended exec's files (its record stays for inspect until it is forgotten). */
   async release(e: ExecRecord): Promise<void> {
