@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { execFile, run } from "./exec.ts";
+import { procStat } from "./proc.ts";
 import { pipeFds, spawnDetached } from "./spawn-fast.ts";
 
 export interface CreateOptions {
@@ -364,14 +365,11 @@ interface RuncState {
   cgroup_paths?: Record<string, string>;
 }
 
-/** Whether `pid` is still the process that started at `startTicks` (field 22 of its stat) and not a zombie. */
+/** Whether `pid` is still the process that started at `startTicks`, and not a zombie. */
 async function processRunning(pid: number, startTicks: number | undefined): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  if (stat === "") return false;
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  if (fields[0] === "Z" || fields[0] === "X") return false;
-  // fields[0] is stat's field 3, so field 22 (starttime) is fields[19].
-  return startTicks === undefined || Number(fields[19]) === startTicks;
+  const stat = await procStat(pid);
+  if (!stat || stat.state === "Z" || stat.state === "X") return false;
+  return startTicks === undefined || stat.startTicks === startTicks;
 }
 
 /**

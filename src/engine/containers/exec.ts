@@ -6,6 +6,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { resizeTerminal } from "../../platform/conmon-io.ts";
 import { RuntimeCreateError } from "../../platform/oci-runtime.ts";
+import { alive, processGone } from "../../platform/proc.ts";
 import { newId } from "../../util/ids.ts";
 import { log } from "../../util/log.ts";
 import type { ExecCreateRequest, ExecInspect } from "../../wire/exec.ts";
@@ -364,24 +365,5 @@ export class ExecService {
     for (const e of this.execs.values()) {
       if (e.finishedAt !== undefined && now - e.finishedAt > keepExitedMs) this.execs.delete(e.id);
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function processGone(pid: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    if (stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return;
-    await new Promise((r) => setTimeout(r, 2));
   }
 }

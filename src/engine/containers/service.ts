@@ -8,6 +8,7 @@ import { hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { type CgroupLayout, cgroupOomKilled } from "../../platform/host.ts";
 import { RuntimeCreateError } from "../../platform/oci-runtime.ts";
+import { alive, processGone } from "../../platform/proc.ts";
 import { diskUsage } from "../../util/du.ts";
 import { type Filters, matchAny, matchLabels } from "../../util/filters.ts";
 import { newId, randomName, validContainerName } from "../../util/ids.ts";
@@ -929,24 +930,5 @@ export class ContainerService {
         Attributes: { ...(c.config.Labels ?? {}), image: c.config.Image ?? "", name: c.name, ...extra },
       },
     });
-  }
-}
-
-/** Resolves once `pid` has exited (or is a zombie), or after `ms`. */
-async function processGone(pid: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    if (stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
