@@ -5,64 +5,15 @@
 // --mac-address, and /etc/hosts, resolv.conf and names following connect/disconnect.
 // All traffic stays on this host.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { randomInt } from "node:crypto";
-import { createServer, type Server } from "node:net";
+import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { busyboxTar } from "../helpers/images.ts";
+import { freeRange, hostAddress, httpGet } from "../helpers/net.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
 const suffix = `${process.pid}`;
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** The IPv4 address of the device holding the host's default route. */
-function hostAddress(): string | undefined {
-  const dev = /\bdev (\S+)/.exec(
-    execFileSync("ip", ["-4", "route", "show", "default"], { encoding: "utf8" }),
-  )?.[1];
-  if (!dev) return undefined;
-  return /inet (\d+\.\d+\.\d+\.\d+)\//.exec(
-    execFileSync("ip", ["-4", "-o", "addr", "show", "dev", dev], { encoding: "utf8" }),
-  )?.[1];
-}
-
-function listen(port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen({ port, host: "0.0.0.0", exclusive: true }, () => resolve(s));
-  });
-}
-const close = (s: Server) => new Promise<void>((r) => s.close(() => r()));
-
-async function freeRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 41000 + randomInt(0, 8000);
-    const held: Server[] = [];
-    try {
-      for (let i = 0; i < count; i++) held.push(await listen(base + i));
-      return base;
-    } catch {
-      // taken: another base
-    } finally {
-      await Promise.all(held.map(close));
-    }
-  }
-  throw new Error("no free port range");
-}
-
-async function httpGet(url: string): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const body = await fetch(url, { signal: AbortSignal.timeout(3000) }).then(
-      (r) => r.text(),
-      () => "",
-    );
-    if (body !== "") return body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return "";
-}
 
 const serve = (text: string, ports = [80]) => [
   "sh",

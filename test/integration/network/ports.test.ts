@@ -7,11 +7,12 @@ import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createSocket as createUdpSocket } from "node:dgram";
 import { createReadStream, existsSync, readdirSync, readFileSync } from "node:fs";
-import { connect as connectTcp, createServer, type Server } from "node:net";
+import { connect as connectTcp } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { busyboxTar, importBusybox } from "../../helpers/images.ts";
+import { close, freeRange, hostAddress, httpGet, listen } from "../../helpers/net.ts";
 
 const skip = (!isRoot() && "needs root") || (process.env.WHARF_TEST_SOCKET && "needs a wharfd of its own");
 
@@ -26,55 +27,6 @@ interface CtrInspect {
     Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
     Networks: Record<string, { IPAddress: string }>;
   };
-}
-
-/** The IPv4 address of the device holding the host's default route (its "own" address). */
-function hostAddress(): string | undefined {
-  const dev = /\bdev (\S+)/.exec(
-    execFileSync("ip", ["-4", "route", "show", "default"], { encoding: "utf8" }),
-  )?.[1];
-  if (!dev) return undefined;
-  const out = execFileSync("ip", ["-4", "-o", "addr", "show", "dev", dev], { encoding: "utf8" });
-  return /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1];
-}
-
-function listen(port: number, host = "0.0.0.0"): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen({ port, host, exclusive: true }, () => resolve(s));
-  });
-}
-
-const close = (s: Server) => new Promise<void>((r) => s.close(() => r()));
-
-/** `count` consecutive free TCP ports on every address (checked by binding them). */
-async function freeRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 41000 + Math.floor(Math.random() * 8000);
-    const held: Server[] = [];
-    try {
-      for (let i = 0; i < count; i++) held.push(await listen(base + i));
-      return base;
-    } catch {
-      // taken: another base
-    } finally {
-      await Promise.all(held.map(close));
-    }
-  }
-  throw new Error("no free port range");
-}
-
-async function httpGet(url: string): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const body = await fetch(url, { signal: AbortSignal.timeout(3000) }).then(
-      (r) => r.text(),
-      () => "",
-    );
-    if (body !== "") return body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return "";
 }
 
 /** A busybox httpd serving `text` on each of `ports`. */
