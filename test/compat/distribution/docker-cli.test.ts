@@ -2,13 +2,14 @@
 // docker login (bad and good password), push, rmi, pull, logout. Set WHARF_TEST_SOCKET to run
 // the same against a reference dockerd.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { busyboxTar } from "../../helpers/images.ts";
+import { runAsync } from "../../helpers/run.ts";
 import { writeHtpasswd } from "../../integration/distribution/helpers.ts";
 import { startTestRegistry, type TestRegistry } from "../../integration/registry/helpers.ts";
 
@@ -23,26 +24,7 @@ let cfg: string;
 
 // Asynchronous: the registry runs in this process and must keep answering while docker runs.
 const docker = (args: string[], input?: string) =>
-  new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-    const child = spawn("docker", ["-H", `unix://${d.socket}`, ...args], {
-      env: { ...process.env, DOCKER_CONFIG: cfg },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-    child.stdin.end(input ?? "");
-  });
+  runAsync("docker", ["-H", `unix://${d.socket}`, ...args], { env: { DOCKER_CONFIG: cfg }, input });
 
 before(async () => {
   if (skip) return;

@@ -2,11 +2,12 @@
 // serve` (htpasswd, credentials in a shared $DOCKER_CONFIG): stdout, stderr and exit code must be
 // byte for byte the same. Both are client-side commands, so no daemon is involved.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { runAsync } from "../../helpers/run.ts";
 import { wharfBin } from "../../integration/cli/harness.ts";
 import { writeHtpasswd } from "../../integration/distribution/helpers.ts";
 import {
@@ -27,23 +28,7 @@ const pushed: Record<string, PushedImage> = {};
 
 // Asynchronous: the registry runs in this process and must keep answering.
 const run = (bin: string, args: string[]) =>
-  new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-    const child = spawn(bin, args, { env: { ...process.env, DOCKER_CONFIG: cfg } });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+  runAsync(bin, args, { env: { DOCKER_CONFIG: cfg }, timeoutMs: 60_000 });
 
 async function putIndex(repo: string, mediaType: string, entries: [PushedImage, object][]): Promise<void> {
   const body = JSON.stringify({

@@ -6,7 +6,7 @@
 // tokens are scoped per repository and action. `docker manifest create/push` (client side) pushes
 // an OCI index and a Docker manifest list.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { busyboxTar } from "../../helpers/images.ts";
+import { type Run, runAsync } from "../../helpers/run.ts";
 import { writeHtpasswd } from "../../integration/distribution/helpers.ts";
 import { startTestRegistry, type TestRegistry } from "../../integration/registry/helpers.ts";
 import { buildImageLayout, buildIndexLayout, type LayoutImage } from "./oci-layout.ts";
@@ -30,32 +31,9 @@ let d: TestDaemon;
 let work: string;
 const cleanup: string[] = [];
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
 /** Runs a child asynchronously: the registry lives in this process and must keep answering. */
 function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env } });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-    child.stdin.end(input);
-  });
+  return runAsync(cmd, args, { env, input });
 }
 
 const docker = (args: string[], input?: string) =>
