@@ -27,4 +27,20 @@ shopt -s globstar nullglob
 files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/compat/**/*.test.ts)
 echo "== tests (${#files[@]} files)"
 node --disable-warning=ExperimentalWarning --test --test-concurrency=2 --test-timeout=300000 \
-  --test-reporter=spec "${files[@]}"
+  --test-reporter=spec "${files[@]}" &
+runner=$!
+# A hung test file (a child process or socket left open keeps it alive after its timeouts)
+# must fail the run with its name, not eat CI's whole time limit. The suite takes ~6 minutes.
+limit=${WHARF_TEST_LIMIT_SECONDS:-2400}
+(
+  sleep "$limit"
+  echo "== the tests ran over ${limit}s; still running:" >&2
+  ps -eo pid,etimes,args | grep -E '\.test\.ts|wharfd|conmon|compose' | grep -v grep | cut -c1-240 >&2
+  kill -INT "$runner" 2>/dev/null; sleep 30; kill -KILL "$runner" 2>/dev/null
+) &
+watchdog=$!
+status=0
+wait "$runner" || status=$?
+pkill -P "$watchdog" 2>/dev/null || true
+kill "$watchdog" 2>/dev/null || true
+exit "$status"

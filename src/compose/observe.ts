@@ -46,3 +46,17 @@ export async function projectContainers(
     .filter((c) => !opts.services || opts.services.length === 0 || opts.services.includes(c.service))
     .sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.number - b.number));
 }
+
+/** Resolves once the container has stopped for good (not about to restart) or is gone. */
+export async function untilEnded(engine: ComposeEngine, id: string): Promise<void> {
+  for (;;) {
+    try {
+      await (await engine.client.containerWait(id, "not-running")).result;
+      const info = await engine.client.containerInspect(id);
+      if (!info.State.Running && !info.State.Restarting) return;
+    } catch {
+      return; // removed, or the daemon went away
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}

@@ -5,7 +5,7 @@ import { converge, waitRunningOrHealthy } from "../converge.ts";
 import { withDependencies } from "../graph.ts";
 import { ensureImages } from "../images.ts";
 import type { Project } from "../model.ts";
-import { projectContainers } from "../observe.ts";
+import { projectContainers, untilEnded } from "../observe.ts";
 import { down, orphans, removeContainers, stopContainers } from "../teardown.ts";
 import { type ComposeCommand, timeoutFlag, timeoutOf } from "./command.ts";
 import type { ComposeContext } from "./context.ts";
@@ -232,9 +232,14 @@ export const upCommand: ComposeCommand = {
     // Foreground: stream until every attached container has ended, or Ctrl-C stops the project.
     let interrupted = 0;
     let stopped: () => void = () => {};
-    // With no service attached there is no stream to end: up runs until Ctrl-C stops the project.
+    // With no service attached there is no stream to end: up runs until Ctrl-C stops the project
+    // or every one of its containers has stopped (or been removed) by other means.
     const untilStopped = new Promise<void>((resolve) => {
       stopped = resolve;
+      projectContainers(engine, project.name, { services })
+        .then((containers) => Promise.all(containers.map((c) => untilEnded(engine, c.id))))
+        .catch(() => undefined)
+        .finally(resolve);
     });
     const onSigint = () => {
       interrupted++;
@@ -251,11 +256,7 @@ export const upCommand: ComposeCommand = {
     process.on("SIGTERM", onSigint);
     try {
       if (attached.length > 0) await Promise.all(attached);
-      else {
-        // Nothing else keeps the process alive while it waits for the signal.
-        const keepAlive = setInterval(() => {}, 60_000);
-        await untilStopped.finally(() => clearInterval(keepAlive));
-      }
+      else await untilStopped;
       if (aborting) {
         await aborting;
         return exitCode ?? 0;

@@ -24,12 +24,15 @@ export interface RunningCompose {
   closed: Promise<number>;
 }
 
-/** Starts `wharf -H host compose …args` in cwd, with only the given environment (plus PATH). */
+/**
+ * Starts `wharf -H host compose …args` in cwd, with only the given environment (plus PATH).
+ * It is killed after timeoutMs, so a hung or forgotten one cannot keep the test file alive.
+ */
 export function spawnCompose(
   host: string,
   cwd: string,
   args: string[],
-  opts: { env?: Record<string, string>; stdin?: "pipe" | "ignore" } = {},
+  opts: { env?: Record<string, string>; stdin?: "pipe" | "ignore"; timeoutMs?: number } = {},
 ): RunningCompose {
   const child = spawn(wharfBin, ["-H", host, "compose", ...args], {
     cwd,
@@ -44,10 +47,11 @@ export function spawnCompose(
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
+  const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
   const closed = new Promise<number>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => resolve(code ?? (signal ? 137 : -1)));
-  });
+  }).finally(() => clearTimeout(timer));
   return { child, stdout: () => stdout, stderr: () => stderr, closed };
 }
 
@@ -58,15 +62,10 @@ export async function compose(
   args: string[],
   opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
-  const run = spawnCompose(host, cwd, args, { env: opts.env });
-  const timer = setTimeout(() => run.child.kill("SIGKILL"), opts.timeoutMs ?? 90_000);
+  const run = spawnCompose(host, cwd, args, { env: opts.env, timeoutMs: opts.timeoutMs ?? 90_000 });
   run.child.stdin?.end(opts.input ?? "");
-  try {
-    const code = await run.closed;
-    return { code, stdout: run.stdout(), stderr: run.stderr() };
-  } finally {
-    clearTimeout(timer);
-  }
+  const code = await run.closed;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 /** A wharfd with the busybox image, an engine client on it, and project dirs removed at the end. */

@@ -135,26 +135,42 @@ services:
       },
       "attach",
     );
+    const names = ["attach-talker-1", "attach-quiet-1"];
+    const running = async () => {
+      const states = await Promise.all(
+        names.map(async (n) => (await client.containerInspect(n)).State.Running),
+      );
+      return states.every(Boolean);
+    };
     /** Foreground up until both containers run and `seen` is printed, then Ctrl-C. */
     const foreground = async (args: string[], seen: RegExp) => {
       const up = spawnCompose(daemon.host, d, ["up", ...args], { stdin: "ignore" });
-      // Both services have printed their line (their logs say so), and up has streamed `seen`.
-      const printed = async () => {
-        const logs = (await compose(daemon.host, d, ["logs", "--no-log-prefix"])).stdout;
-        return logs.includes("talker-up") && logs.includes("quiet-up");
-      };
-      const deadline = Date.now() + 30_000;
-      while (!(seen.test(up.stdout()) && (await printed())) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
+      try {
+        // Both services have printed their line (their logs say so), up has streamed `seen`, and
+        // both containers run (a rerun's logs already hold the lines of the run before).
+        const printed = async () => {
+          const logs = (await compose(daemon.host, d, ["logs", "--no-log-prefix"])).stdout;
+          return logs.includes("talker-up") && logs.includes("quiet-up");
+        };
+        const ready = async () =>
+          seen.test(up.stdout()) && (await printed()) && (await running().catch(() => false));
+        const deadline = Date.now() + 30_000;
+        while (!(await ready()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+        assert.ok(await printed(), up.stderr());
+        for (const name of names)
+          assert.equal((await client.containerInspect(name)).State.Running, true, name);
+        up.child.kill("SIGINT");
+        assert.equal(await up.closed, 130, up.stderr());
+        for (const name of names)
+          assert.equal(
+            (await client.containerInspect(name)).State.Running,
+            false,
+            `${name} stopped by Ctrl-C`,
+          );
+        return up.stdout();
+      } finally {
+        up.child.kill("SIGKILL"); // a failed check must not leave up running
       }
-      assert.ok(await printed(), up.stderr());
-      for (const name of ["attach-talker-1", "attach-quiet-1"])
-        assert.equal((await client.containerInspect(name)).State.Running, true, name);
-      up.child.kill("SIGINT");
-      assert.equal(await up.closed, 130, up.stderr());
-      for (const name of ["attach-talker-1", "attach-quiet-1"])
-        assert.equal((await client.containerInspect(name)).State.Running, false, `${name} stopped by Ctrl-C`);
-      return up.stdout();
     };
     const noAttach = await foreground(["--no-attach", "quiet"], /^attach-talker-1 +\| talker-up$/m);
     assert.doesNotMatch(noAttach, /quiet-up/);
@@ -162,6 +178,20 @@ services:
     assert.doesNotMatch(onlyQuiet, /talker-up/);
     const none = await foreground(["--no-attach", "quiet", "--no-attach", "talker"], /^/);
     assert.doesNotMatch(none, /-up$/m);
+
+    // With nothing attached, up also ends once every container has stopped by other means.
+    const up = spawnCompose(daemon.host, d, ["up", "--no-attach", "quiet", "--no-attach", "talker"], {
+      stdin: "ignore",
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(await running().catch(() => false)) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      for (const name of names) await client.containerStop(name, { timeout: 1 });
+      assert.equal(await up.closed, 0, up.stderr());
+    } finally {
+      up.child.kill("SIGKILL");
+    }
     assert.equal((await compose(daemon.host, d, ["down", "-t", "1"])).code, 0);
   });
 
