@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { killAfter } from "../helpers/bounded.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { busyboxTar } from "../helpers/images.ts";
 
@@ -39,12 +40,14 @@ describe("docker and wharf CLIs agree", {
     const imported = spawnSync(
       "docker",
       ["-H", `unix://${d.socket}`, "import", "-c", 'CMD ["sh"]', await busyboxTar(), image],
-      { encoding: "utf8" },
+      { encoding: "utf8", timeout: 120_000 },
     );
     assert.equal(imported.status, 0, imported.stderr);
   });
   after(async () => {
-    const docker = (...args: string[]) => spawnSync("docker", ["-H", `unix://${d.socket}`, ...args]);
+    // Bounded: a synchronous call to a wedged daemon would block even the hook's own timeout.
+    const docker = (...args: string[]) =>
+      spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], { timeout: 60_000 });
     if (names.length) docker("rm", "-f", ...names);
     docker("rmi", "-f", image);
     rmSync(dir, { recursive: true, force: true });
@@ -85,7 +88,7 @@ describe("docker and wharf CLIs agree", {
     const created = spawnSync(
       "docker",
       ["-H", `unix://${d.socket}`, "create", "--name", ctr, "-e", "A=1", "-l", "x=y", image, "true"],
-      { encoding: "utf8" },
+      { encoding: "utf8", timeout: 60_000 },
     );
     assert.equal(created.status, 0, created.stderr);
     const [dockerInspect, wharfInspect] = both("inspect", ctr);
@@ -304,17 +307,22 @@ describe("docker and wharf CLIs agree", {
         "-c",
         "trap 'echo got-int; exit 130' INT; echo ready; while :; do sleep 0.1; done",
       ]);
+      killAfter(child, 60_000);
       let out = "";
       child.stdout.on("data", (c: Buffer) => {
         out += c.toString();
       });
       const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
-      for (let i = 0; i < 200 && !out.includes("ready"); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.match(out, /ready/);
-      child.kill("SIGINT");
-      assert.equal(await exited, 130);
-      assert.match(out, /got-int/);
-      assert.equal(inspect(n, "{{.State.Status}} {{.State.ExitCode}}"), "exited 130");
+      try {
+        for (let i = 0; i < 200 && !out.includes("ready"); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.match(out, /ready/);
+        child.kill("SIGINT");
+        assert.equal(await exited, 130);
+        assert.match(out, /got-int/);
+        assert.equal(inspect(n, "{{.State.Status}} {{.State.ExitCode}}"), "exited 130");
+      } finally {
+        child.kill("SIGKILL"); // a failed check must not leave the CLI (and its pipes) behind
+      }
     });
   }
 });
