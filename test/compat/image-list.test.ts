@@ -149,6 +149,7 @@ describe("docker images: intermediate and dangling images", {
     }
     const res = spawnSync("curl", ["-s", "--unix-socket", d.socket, `http://x/images/${name}/json`], {
       encoding: "utf8",
+      timeout: 60_000,
     });
     assert.deepEqual(JSON.parse(res.stdout), {
       message: `no such image: ${name}: No such image: ${name}:latest`,

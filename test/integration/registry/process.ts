@@ -8,6 +8,9 @@ export const MAIN = fileURLToPath(new URL("../../../src/distribution/registry/ma
 /** The `wharf` CLI launcher: `wharf registry …` runs the same commands. */
 export const WHARF = fileURLToPath(new URL("../../../bin/wharf", import.meta.url));
 
+/** Longer than any one test may run (--test-timeout=300000): a registry serves one test. */
+const MAX_LIFE_MS = 600_000;
+
 /** How to start the registry: its own entry point, or through `wharf registry`. */
 function command(launcher: "main" | "wharf", args: string[]): [string, string[]] {
   return launcher === "wharf"
@@ -34,6 +37,9 @@ export async function spawnRegistry(
 ): Promise<RegistryProcess> {
   const [cmd, argv] = command(launcher, ["serve", ...args]);
   const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  // A test that times out never reaches the finally that stops it: past any test's timeout the
+  // registry is killed, so it cannot keep the test file alive.
+  killAfter(child, MAX_LIFE_MS);
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => {
