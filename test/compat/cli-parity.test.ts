@@ -40,14 +40,14 @@ describe("docker and wharf CLIs agree", {
     const imported = spawnSync(
       "docker",
       ["-H", `unix://${d.socket}`, "import", "-c", 'CMD ["sh"]', await busyboxTar(), image],
-      { encoding: "utf8", timeout: 120_000 },
+      { encoding: "utf8", timeout: 120_000, killSignal: "SIGKILL" },
     );
     assert.equal(imported.status, 0, imported.stderr);
   });
   after(async () => {
     // Bounded: a synchronous call to a wedged daemon would block even the hook's own timeout.
     const docker = (...args: string[]) =>
-      spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], { timeout: 60_000 });
+      spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], { timeout: 60_000, killSignal: "SIGKILL" });
     if (names.length) docker("rm", "-f", ...names);
     docker("rmi", "-f", image);
     rmSync(dir, { recursive: true, force: true });
@@ -58,8 +58,11 @@ describe("docker and wharf CLIs agree", {
     const both = (...args: string[]) =>
       clis.map(
         (cli) =>
-          spawnSync(cli.bin, ["-H", `unix://${d.socket}`, ...args], { encoding: "utf8", timeout: 60_000 })
-            .stdout,
+          spawnSync(cli.bin, ["-H", `unix://${d.socket}`, ...args], {
+            encoding: "utf8",
+            timeout: 60_000,
+            killSignal: "SIGKILL",
+          }).stdout,
       );
     // Only the client's own lines may differ; Go prints the runtimes map in random order.
     const serverPart = (text: string) =>
@@ -88,7 +91,7 @@ describe("docker and wharf CLIs agree", {
     const created = spawnSync(
       "docker",
       ["-H", `unix://${d.socket}`, "create", "--name", ctr, "-e", "A=1", "-l", "x=y", image, "true"],
-      { encoding: "utf8", timeout: 60_000 },
+      { encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" },
     );
     assert.equal(created.status, 0, created.stderr);
     const [dockerInspect, wharfInspect] = both("inspect", ctr);
@@ -109,6 +112,7 @@ describe("docker and wharf CLIs agree", {
       const r = spawnSync(cli.bin, ["-H", `unix://${d.socket}`, ...args], {
         encoding: "utf8",
         timeout: 60_000,
+        killSignal: "SIGKILL",
       });
       return { code: r.status, out: r.stdout, err: r.stderr };
     };

@@ -27,6 +27,7 @@ describe("docker build (classic builder) compatibility", {
     const r = spawnSync(bin, ["-H", `unix://${d.socket}`, ...args], {
       encoding: "utf8",
       timeout: 120_000,
+      killSignal: "SIGKILL",
       input,
       env: { ...process.env, DOCKER_BUILDKIT: "0" },
     });
