@@ -56,7 +56,8 @@ async function waitForPing(api: TestApi, child: ChildProcess | undefined, logFil
       );
     }
     try {
-      const res = await api.call("GET", "/_ping", undefined, { raw: true });
+      // Bounded: a daemon that accepts but never answers must still hit the deadline.
+      const res = await api.call("GET", "/_ping", undefined, { raw: true, idleTimeoutMs: 2000 });
       if (res.status === 200) return;
     } catch {
       // not listening yet

@@ -33,12 +33,20 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long stop() lets the daemon answer its cleanup API calls before it stops it regardless. */
 const API_CLEANUP_MS = 60_000;
 
+/** Whether the daemon answers a ping within 2 s (one that accepts but never answers is not up). */
 async function pingable(client: EngineClient): Promise<boolean> {
+  const answered = client.ping().then(
+    () => true,
+    () => false,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), 2000);
+  });
   try {
-    await client.ping();
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([answered, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
