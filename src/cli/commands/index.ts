@@ -243,7 +243,7 @@ export const commands: readonly CommandEntry[] = [
   {
     paths: ["network inspect"],
     description: "Display detailed information on one or more networks",
-    load: async () => (await import("./network.ts")).networkInspectCommand,
+    load: async () => (await import("./inspect.ts")).networkInspectCommand,
   },
   {
     paths: ["network rm", "network remove"],

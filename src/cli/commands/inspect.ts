@@ -6,12 +6,13 @@ import { formatUsageNoTable } from "../container-flags.ts";
 import type { ParsedFlags } from "../flags.ts";
 import type { Template } from "../format/template.ts";
 
-type Kind = "container" | "image" | "volume";
+type Kind = "container" | "image" | "network" | "volume";
 type Getter = (client: EngineClient, ref: string, size: boolean) => Promise<unknown>;
 
 const getters: Record<Kind, Getter> = {
   container: async (client, ref, size) => withTypedZeroes(await client.containerInspect(ref, { size })),
   image: (client, ref) => client.imageInspect(ref),
+  network: (client, ref) => client.json("GET", `/networks/${encodeURIComponent(ref)}`),
   volume: (client, ref) => client.volumeInspect(ref),
 };
 
@@ -124,10 +125,11 @@ export const inspectCommand: Command = {
     const type = flags.string("type") ?? "";
     if (!knownTypes.includes(type))
       throw new Error(`${JSON.stringify(type)} is not a valid value for --type`);
-    if (type !== "" && type !== "container" && type !== "image" && type !== "volume") {
+    if (type !== "" && !Object.hasOwn(getters, type)) {
       throw new Error(`inspecting objects of type ${JSON.stringify(type)} is not supported yet`);
     }
-    const kinds: Kind[] = type === "" ? ["container", "image", "volume"] : [type as Kind];
+    // docker's order when the type is not given.
+    const kinds: Kind[] = type === "" ? ["container", "image", "network", "volume"] : [type as Kind];
     return inspectObjects(ctx, flags, args, kinds, type !== "");
   },
 };
@@ -144,6 +146,13 @@ export const imageInspectCommand: Command = {
   flags: [formatFlag],
   args: { min: 1 },
   run: (ctx, flags, args) => inspectObjects(ctx, flags, args, ["image"], true),
+};
+
+export const networkInspectCommand: Command = {
+  usage: "[OPTIONS] NETWORK [NETWORK...]",
+  flags: [formatFlag, { name: "verbose", short: "v", usage: "Verbose output for diagnostics" }],
+  args: { min: 1 },
+  run: (ctx, flags, args) => inspectObjects(ctx, flags, args, ["network"], true),
 };
 
 export const volumeInspectCommand: Command = {

@@ -3,10 +3,9 @@
 import type { EngineClient } from "../../client/engine-client.ts";
 import { encodeFilters } from "../../client/filters.ts";
 import { type Command, describeError, filterFlags, StatusError, writeOut } from "../command.ts";
-import { formatUsage, formatUsageNoTable, validators } from "../container-flags.ts";
+import { formatUsage, validators } from "../container-flags.ts";
 import type { ParsedFlags } from "../flags.ts";
 import { truncateId } from "../format/humanize.ts";
-import type { Template } from "../format/template.ts";
 import { kvMap, readLabels } from "../opts/kv.ts";
 import { confirm, deletedSection, pruneFlags } from "./prune.ts";
 
@@ -199,44 +198,6 @@ export const networkLsCommand: Command = {
       ctx.streams.stdout,
       formatRows(flags.string("format"), table, lsHeaders, rows, { quiet: flags.bool("quiet") }),
     );
-    return 0;
-  },
-};
-
-export const networkInspectCommand: Command = {
-  usage: "[OPTIONS] NETWORK [NETWORK...]",
-  flags: [
-    { name: "format", short: "f", type: "string", usage: formatUsageNoTable },
-    { name: "verbose", short: "v", usage: "Verbose output for diagnostics" },
-  ],
-  args: { min: 1 },
-  async run(ctx, flags, args) {
-    const format = flags.string("format") ?? "";
-    let tmpl: Template | undefined;
-    if (format !== "" && format !== "json") {
-      const { Template } = await import("../format/template.ts");
-      try {
-        tmpl = new Template(format);
-      } catch (err) {
-        throw new StatusError(`template parsing error: ${(err as Error).message}`, 64);
-      }
-    }
-    const client = ctx.client();
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    let out = "";
-    for (const ref of args) {
-      try {
-        const obj = await client.json<unknown>("GET", `/networks/${enc(ref)}`);
-        if (tmpl) out += `${tmpl.execute(obj)}\n`;
-        else found.push(obj);
-      } catch (err) {
-        errors.push(describeError(err));
-      }
-    }
-    if (!tmpl) out = found.length === 0 ? "[]\n" : `${JSON.stringify(found, null, 4)}\n`;
-    await writeOut(ctx.streams.stdout, out);
-    if (errors.length > 0) throw new StatusError(errors.join("\n"), 1);
     return 0;
   },
 };

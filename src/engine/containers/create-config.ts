@@ -6,6 +6,7 @@ import { parseSize } from "../../util/size.ts";
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from "../../wire/containers.ts";
 import { InvalidParameterError } from "../errors.ts";
 import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
+import { portRequests } from "../network/ports.ts";
 import { ALL_CAPABILITIES, InvalidSpecInputError, normalizeCapabilities } from "../runtime/spec.ts";
 import { mergeHealthcheck } from "./health.ts";
 
@@ -99,6 +100,8 @@ export function validateHostConfig(input: HostConfig, runtimes: string[]): HostC
       throw err;
     }
   }
+  // Docker refuses a malformed port or host port at create; the ports are bound at start.
+  portRequests(hc, {});
   // NetworkMode and EndpointsConfig are checked by the network service.
   hc.NetworkMode = hc.NetworkMode || "default";
   const maxSize = hc.LogConfig?.Config?.["max-size"];

@@ -29,7 +29,8 @@ function parsePortKey(key: string): { port: number; protocol: PortMapping["proto
 }
 
 function parseHostPorts(text: string | undefined): [number, number] {
-  if (!text) return [0, 0];
+  // "" and "0" (Testcontainers sends it) both ask for any free port.
+  if (!text || text === "0") return [0, 0];
   const m = /^(\d+)(?:-(\d+))?$/.exec(text);
   const lo = Number(m?.[1]);
   const hi = Number(m?.[2] ?? m?.[1]);

@@ -47,6 +47,15 @@ describe("wharf network and port", { skip, concurrency: false }, () => {
     assert.match(q.stdout, /^[0-9a-f]{12}\n$/);
     const fmt = await cli("network", "inspect", "-f", "{{(index .IPAM.Config 0).IPRange}}", net);
     assert.equal(fmt.stdout, `${subnet}.128/25\n`);
+    // docker inspect finds networks too, with or without --type.
+    for (const args of [["inspect"], ["inspect", "--type", "network"]]) {
+      const r = await cli(...args, "-f", "{{.Name}} {{.Driver}}", net);
+      assert.equal(r.stdout, `${net} bridge\n`, r.stderr);
+    }
+    const missing = await cli("network", "inspect", `${net}-none`);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, "[]\n");
+    assert.match(missing.stderr, new RegExp(`network ${net}-none not found`));
     const bad = await cli(
       "network",
       "create",

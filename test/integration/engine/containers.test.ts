@@ -139,6 +139,12 @@ describe("containers", { skip }, () => {
       400,
       "Minimum memory limit allowed is 6MB",
     ]);
+    for (const HostPort of ["abc", "70000", "90-80"]) {
+      assert.deepEqual(
+        await refusedAtCreate({ HostConfig: { PortBindings: { "80/tcp": [{ HostPort }] } } }),
+        [400, `invalid port specification: "${HostPort}"`],
+      );
+    }
     const rtSignal = await d.api.call("POST", "/containers/create", {
       Image: "busybox",
       StopSignal: "SIGRTMIN+3",

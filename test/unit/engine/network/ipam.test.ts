@@ -123,6 +123,10 @@ describe("port requests", () => {
       { hostIP: "127.0.0.1", hostPorts: [8080, 8080], containerPort: 80, protocol: "tcp" },
       { hostIP: "", hostPorts: [0, 0], containerPort: 443, protocol: "tcp" },
     ]);
+    // "0" asks for any port, as "" does (Testcontainers sends it).
+    assert.deepEqual(portRequests({ PortBindings: { "80/tcp": [{ HostPort: "0" }] } }, {}), [
+      { hostIP: "", hostPorts: [0, 0], containerPort: 80, protocol: "tcp" },
+    ]);
     assert.throws(() => portRequests({ PortBindings: { "99999/tcp": [] } }, {}), /invalid port/);
     assert.throws(() => portRequests({ PortBindings: { "80/icmp": [] } }, {}), /invalid proto/);
     assert.throws(
