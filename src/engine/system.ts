@@ -193,10 +193,11 @@ export class SystemService {
       ContainerdCommit: { ID: "", Expected: "" },
       RuncCommit: { ID: runc.commit, Expected: runc.commit },
       InitCommit: { ID: init.commit || init.version, Expected: init.commit || init.version },
+      // Containers get wharf's built-in profile (engine/runtime/seccomp.ts), as Docker's "builtin".
       SecurityOptions:
         this.d.cgroup.version === 2
-          ? ["name=seccomp,profile=unconfined", "name=cgroupns"]
-          : ["name=seccomp,profile=unconfined"],
+          ? ["name=seccomp,profile=builtin", "name=cgroupns"]
+          : ["name=seccomp,profile=builtin"],
       DefaultAddressPools: this.d.defaultAddressPools.map((p) => ({ Base: p.base, Size: p.size })),
       Warnings: [],
     };

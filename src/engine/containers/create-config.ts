@@ -7,6 +7,7 @@ import type { ContainerConfig, ContainerCreateRequest, HostConfig } from "../../
 import { InvalidParameterError } from "../errors.ts";
 import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
 import { portRequests } from "../network/ports.ts";
+import { seccompFromDockerProfile, seccompOption } from "../runtime/seccomp.ts";
 import { ALL_CAPABILITIES, InvalidSpecInputError, normalizeCapabilities } from "../runtime/spec.ts";
 import { mergeHealthcheck } from "./health.ts";
 
@@ -99,6 +100,12 @@ export function validateHostConfig(input: HostConfig, runtimes: string[]): HostC
         throw new InvalidParameterError(`invalid ${field}: ${err.message}`);
       throw err;
     }
+  }
+  // A seccomp profile that does not parse is refused here, before anything exists (Docker
+  // accepts it and fails every start).
+  const seccomp = seccompOption(hc.SecurityOpt ?? []);
+  if (seccomp !== undefined && !["", "unconfined", "builtin"].includes(seccomp)) {
+    seccompFromDockerProfile(seccomp, []);
   }
   // Docker refuses a malformed port or host port at create; the ports are bound at start.
   portRequests(hc, {});
