@@ -7,6 +7,7 @@ import {
   type ToolVersion,
   toolVersion,
 } from "../platform/host-status.ts";
+import { DEFAULT_LOG_DRIVER, LOG_DRIVER_NAMES } from "./containers/log-driver.ts";
 import type { ContainerService } from "./containers/service.ts";
 import type { EventBus } from "./events/bus.ts";
 import type { ImageService } from "./images/service.ts";
@@ -26,6 +27,8 @@ export interface SystemDeps {
   events: EventBus;
   /** The init binary `--init` runs (tini), for InitCommit. */
   initPath: string;
+  /** daemon.json's log-driver. */
+  logDriver?: string;
   /** daemon.json's insecure-registries and registry-mirrors, as /info reports them. */
   insecureRegistries: string[];
   registryMirrors: string[];
@@ -137,7 +140,7 @@ export class SystemService {
         Volume: ["local"],
         Network: ["bridge", "host", "null"],
         Authorization: null,
-        Log: ["k8s-file"],
+        Log: [...LOG_DRIVER_NAMES],
       },
       MemoryLimit: true,
       SwapLimit: this.d.cgroup.version === 2,
@@ -155,7 +158,7 @@ export class SystemService {
       OomKillDisable: this.d.cgroup.version === 1,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: "k8s-file",
+      LoggingDriver: this.d.logDriver ?? DEFAULT_LOG_DRIVER,
       CgroupDriver: "cgroupfs",
       CgroupVersion: String(this.d.cgroup.version),
       NEventsListener: this.d.events.clientCount,

@@ -7,6 +7,7 @@ import { gatewayOf } from "../network/views.ts";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../runtime/spec.ts";
 import { mountPointView } from "../volumes/mount-point.ts";
 import { healthSuffix } from "./health.ts";
+import { DEFAULT_LOG_DRIVER } from "./log-driver.ts";
 import type { ContainerRecord } from "./record.ts";
 
 /** The network views inspect and ps need (the network service provides them). */
@@ -92,7 +93,7 @@ export function containerInspect(
     HostConfig: {
       Binds: null,
       ContainerIDFile: "",
-      LogConfig: { Type: "k8s-file", Config: {} },
+      LogConfig: { Type: DEFAULT_LOG_DRIVER, Config: {} },
       NetworkMode: "default",
       PortBindings: {},
       RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
@@ -188,7 +189,7 @@ export function withDaemonDefaults(hc: HostConfig, d: DaemonHostDefaults): Recor
   if (!hc.ShmSize) out.ShmSize = d.shmSize;
   // The runtime spec gives a cgroup namespace on v2 only, as Docker's default cgroupns mode does.
   if (!hc.CgroupnsMode) out.CgroupnsMode = d.cgroupVersion === 2 ? "private" : "host";
-  if (!hc.LogConfig?.Type) out.LogConfig = { Type: "k8s-file", Config: hc.LogConfig?.Config ?? {} };
+  if (!hc.LogConfig?.Type) out.LogConfig = { Type: DEFAULT_LOG_DRIVER, Config: hc.LogConfig?.Config ?? {} };
   if (typeof hc.PidsLimit === "number" && hc.PidsLimit <= 0) out.PidsLimit = null;
   if (hc.MemorySwappiness === -1) out.MemorySwappiness = null;
   if (!hc.Privileged) {
