@@ -8,6 +8,7 @@ import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
 import { portRequests } from "../network/ports.ts";
 import { seccompFromDockerProfile, seccompOption } from "../runtime/seccomp.ts";
 import { ALL_CAPABILITIES, InvalidSpecInputError, normalizeCapabilities } from "../runtime/spec.ts";
+import { checkDeviceSettings } from "./devices.ts";
 import { mergeHealthcheck } from "./health.ts";
 import { checkLogConfig } from "./log-driver.ts";
 
@@ -107,6 +108,18 @@ export function validateHostConfig(input: HostConfig, runtimes: string[], logDri
   if (seccomp !== undefined && !["", "unconfined", "builtin"].includes(seccomp)) {
     seccompFromDockerProfile(seccomp, []);
   }
+  const isContainerRef = (mode: string) => /^container:.+/.test(mode);
+  if (hc.PidMode && hc.PidMode !== "host" && !isContainerRef(hc.PidMode)) {
+    throw new InvalidParameterError(`invalid PID mode: ${hc.PidMode}`);
+  }
+  const ipcModes = ["", "private", "shareable", "host", "none"];
+  if (hc.IpcMode && !ipcModes.includes(hc.IpcMode) && !isContainerRef(hc.IpcMode)) {
+    throw new InvalidParameterError(`invalid IPC mode: ${hc.IpcMode}`);
+  }
+  if (hc.CgroupnsMode && hc.CgroupnsMode !== "private" && hc.CgroupnsMode !== "host") {
+    throw new InvalidParameterError(`invalid cgroup namespace mode: ${hc.CgroupnsMode}`);
+  }
+  checkDeviceSettings(hc);
   // Docker refuses a malformed port or host port at create; the ports are bound at start.
   portRequests(hc, {});
   // NetworkMode and EndpointsConfig are checked by the network service.

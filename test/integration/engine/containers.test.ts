@@ -147,6 +147,19 @@ describe("containers", { skip }, () => {
       400,
       "Decoding seccomp profile failed: defaultAction is required",
     ]);
+    for (const [HostConfig, message] of [
+      [{ PidMode: "bogus" }, "invalid PID mode: bogus"],
+      [{ IpcMode: "bogus" }, "invalid IPC mode: bogus"],
+      [{ CgroupnsMode: "bogus" }, "invalid cgroup namespace mode: bogus"],
+      [{ PidMode: "container:no-such-container" }, "No such container: no-such-container"],
+      [{ DeviceCgroupRules: ["x 1:2 rwm"] }, "invalid device cgroup format 'x 1:2 rwm'"],
+      [
+        { LogConfig: { Type: "nosuch" } },
+        'error looking up logging plugin nosuch: plugin "nosuch" not found',
+      ],
+    ] as const) {
+      assert.deepEqual(await refusedAtCreate({ HostConfig }), [400, message]);
+    }
     for (const HostPort of ["abc", "70000", "90-80"]) {
       assert.deepEqual(
         await refusedAtCreate({ HostConfig: { PortBindings: { "80/tcp": [{ HostPort }] } } }),
