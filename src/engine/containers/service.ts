@@ -218,7 +218,10 @@ export class ContainerService {
     }
     const config = mergeImageConfig(body, imageConfig);
     const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {}, body);
-    const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+    // `--entrypoint ""` arrives as [""]: no entrypoint at all, the image's included.
+    const entrypoint =
+      config.Entrypoint?.length === 1 && config.Entrypoint[0] === "" ? [] : (config.Entrypoint ?? []);
+    const command = [...entrypoint, ...(config.Cmd ?? [])];
     if (command.length === 0) throw new InvalidParameterError("No command specified");
     // Checked before anything exists, so bad mounts leave nothing behind.
     const plannedMounts = planMounts({
