@@ -88,6 +88,12 @@ export interface HostConfig {
   GroupAdd?: string[] | null;
   /** "private" or "host"; empty: the daemon's default (private on cgroup v2, host on v1). */
   CgroupnsMode?: string;
+  /** The cgroup the container's goes under (cgroupfs driver: a path), instead of /wharf. */
+  CgroupParent?: string;
+  OomKillDisable?: boolean | null;
+  /** 0–100; -1 or unset: the kernel's default. */
+  MemorySwappiness?: number | null;
+  StorageOpt?: Record<string, string> | null;
   OomScoreAdj?: number;
   Ulimits?: Ulimit[] | null;
   LogConfig?: { Type?: string; Config?: Record<string, string> };

@@ -104,6 +104,43 @@ describe("docker CLI: devices, groups and shared namespaces", {
     assert.match(r.out, /^\d+:\d+ 1048576$/m, r.err);
   });
 
+  test("--cgroup-parent, --oom-kill-disable and --memory-swappiness reach the cgroup; --storage-opt is refused on overlay over ext4", (t) => {
+    const parent = `wharf-compat-parent-${process.pid}`;
+    try {
+      const r = run(["--cgroup-parent", parent, "--cgroupns", "host"], "cat /proc/self/cgroup");
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`^0::/${parent}/[0-9a-f]{64}$`, "m"));
+    } finally {
+      // The parent stays behind after the container, as with Docker.
+      for (const dir of spawnSync(
+        "sh",
+        ["-c", `ls -d /sys/fs/cgroup/*/${parent} /sys/fs/cgroup/${parent} 2>/dev/null`],
+        {
+          encoding: "utf8",
+        },
+      ).stdout.split("\n"))
+        if (dir) spawnSync("rmdir", [dir]);
+    }
+    const fsType = spawnSync("stat", ["-f", "-c", "%T", "/var/lib"], { encoding: "utf8" }).stdout.trim();
+    if (fsType !== "xfs") {
+      const opt = run(["--storage-opt", "size=1G"], "true");
+      assert.notEqual(opt.code, 0);
+      assert.match(
+        opt.err,
+        /--storage-opt is supported only for overlay over xfs with 'pquota' mount option/,
+      );
+    }
+    if (!cgroupV1) {
+      t.skip("the memory settings are cgroup v1 only");
+      return;
+    }
+    const mem = run(
+      ["--memory", "64m", "--oom-kill-disable", "--memory-swappiness", "10"],
+      "head -1 /sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/memory/memory.swappiness",
+    );
+    assert.equal(mem.out, "oom_kill_disable 1\n10\n", mem.err);
+  });
+
   test("--group-add adds supplementary groups", () => {
     const r = run(["--group-add", "123", "--group-add", "456", "-u", "1000:1000"], "id -G");
     assert.deepEqual(r.out.trim().split(" ").sort(), ["1000", "123", "456"]);

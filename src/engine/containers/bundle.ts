@@ -10,7 +10,7 @@ import { ociSpecToJson } from "../runtime/oci-spec.ts";
 import { buildRuntimeSpec, type NetworkNamespaceMode, type RuntimeMount } from "../runtime/spec.ts";
 import { readUserFiles, resolveUser } from "../runtime/user.ts";
 import { resolveDevices } from "./devices.ts";
-import type { ContainerRecord } from "./record.ts";
+import { type ContainerRecord, cgroupPathOf } from "./record.ts";
 
 export interface BundleInput {
   record: ContainerRecord;
@@ -93,11 +93,14 @@ export async function prepareBundle(input: BundleInput): Promise<void> {
       cpusetMems: hc.CpusetMems,
       pidsLimit: hc.PidsLimit ?? undefined,
       blkioWeight: hc.BlkioWeight,
+      // Docker drops these on cgroup v2, whose memory controller has neither.
+      oomKillDisable: input.cgroup.version === 1 ? hc.OomKillDisable === true : undefined,
+      swappiness: input.cgroup.version === 1 ? (hc.MemorySwappiness ?? undefined) : undefined,
     },
     ulimits: hc.Ulimits ?? [],
     hostHardLimits: input.hardLimits,
     availableCapabilities: input.capabilities,
-    cgroupsPath: `/wharf/${c.id}`,
+    cgroupsPath: cgroupPathOf(c),
     sysctls: hc.Sysctls ?? {},
     oomScoreAdj: hc.OomScoreAdj || undefined,
     securityOpt: hc.SecurityOpt ?? [],

@@ -120,6 +120,19 @@ export function validateHostConfig(input: HostConfig, runtimes: string[], logDri
     throw new InvalidParameterError(`invalid cgroup namespace mode: ${hc.CgroupnsMode}`);
   }
   checkDeviceSettings(hc);
+  if (hc.CgroupParent?.split("/").includes("..")) {
+    throw new InvalidParameterError(`invalid cgroup parent: ${hc.CgroupParent}`);
+  }
+  const swappiness = hc.MemorySwappiness ?? -1;
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {
+    throw new InvalidParameterError(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`);
+  }
+  // Docker's overlay2 sizes a container's layer only on xfs with project quotas; wharf never does.
+  if (hc.StorageOpt && Object.keys(hc.StorageOpt).length > 0) {
+    throw new InvalidParameterError(
+      "--storage-opt is supported only for overlay over xfs with 'pquota' mount option",
+    );
+  }
   // Docker refuses a malformed port or host port at create; the ports are bound at start.
   portRequests(hc, {});
   // NetworkMode and EndpointsConfig are checked by the network service.

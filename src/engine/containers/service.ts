@@ -38,7 +38,7 @@ import { healthMatches, validateHealthcheck } from "./health.ts";
 import { containerInspect, containerSummary } from "./inspect.ts";
 import { logDriverWarnings, logSizeLimit, logsReadable } from "./log-driver.ts";
 import { type LogEntry, type LogOptions, logSize, readLogs } from "./logs.ts";
-import { type ContainerRecord, type ContainerRepository, initialState } from "./record.ts";
+import { type ContainerRecord, type ContainerRepository, cgroupPathOf, initialState } from "./record.ts";
 import { nextBackoff, restartsAfterExit, restartsOnDaemonStart } from "./restart-policy.ts";
 import { mountSharedShm, sharedShmPath, unmountSharedShm } from "./shm.ts";
 
@@ -467,7 +467,7 @@ export class ContainerService {
         raw.trim() === "" ? new Date() : ((await stat(exitFile).catch(() => undefined))?.mtime ?? new Date());
       // conmon may still be draining the last output into the log: let it finish first.
       if (c.state.conmonPid) await processGone(c.state.conmonPid, 500);
-      const oom = cgroupOomKilled(`/wharf/${c.id}`, this.d.cgroup);
+      const oom = cgroupOomKilled(cgroupPathOf(c), this.d.cgroup);
       const ranMs = exitedAt.getTime() - Date.parse(c.state.StartedAt);
       // Decided with the exit, as Docker's handleContainerExit: nobody sees "exited" between
       // two runs, and a start that comes while the cleanup runs finds the decision made.

@@ -41,6 +41,9 @@ export interface RuntimeResources {
   cpusetMems?: string;
   pidsLimit?: number;
   blkioWeight?: number;
+  /** cgroup v1 only (the caller leaves them out on v2, as Docker drops them there). */
+  oomKillDisable?: boolean;
+  swappiness?: number;
 }
 
 export interface Ulimit {
@@ -580,6 +583,8 @@ function buildMemory(r: RuntimeResources, swapLimitSupported: boolean): OciMemor
     if (swap > 0) m.swap = swap;
     else if (swap === 0) m.swap = limit * 2;
   }
+  if (r.oomKillDisable) m.disableOOMKiller = true;
+  if (r.swappiness !== undefined && r.swappiness >= 0) m.swappiness = r.swappiness;
   return Object.keys(m).length > 0 ? m : undefined;
 }
 
