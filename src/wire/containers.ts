@@ -91,6 +91,12 @@ export interface HostConfig {
   /** The cgroup the container's goes under (cgroupfs driver: a path), instead of /wharf. */
   CgroupParent?: string;
   OomKillDisable?: boolean | null;
+  CpuRealtimePeriod?: number;
+  CpuRealtimeRuntime?: number;
+  /** Deprecated by Docker: accepted with a warning, not applied. */
+  KernelMemory?: number;
+  /** --gpus: no device driver here, so any request is refused as Docker refuses it without one. */
+  DeviceRequests?: Array<{ Driver?: string; Count?: number; Capabilities?: string[][] | null }> | null;
   /** 0–100; -1 or unset: the kernel's default. */
   MemorySwappiness?: number | null;
   StorageOpt?: Record<string, string> | null;

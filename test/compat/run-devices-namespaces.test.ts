@@ -141,6 +141,12 @@ describe("docker CLI: devices, groups and shared namespaces", {
     assert.equal(mem.out, "oom_kill_disable 1\n10\n", mem.err);
   });
 
+  test("--gpus is refused without a device driver", () => {
+    const gpus = run(["--gpus", "all"], "true");
+    assert.notEqual(gpus.code, 0);
+    assert.match(gpus.err, /could not select device driver "" with capabilities: \[\[gpu\]\]/);
+  });
+
   test("--group-add adds supplementary groups", () => {
     const r = run(["--group-add", "123", "--group-add", "456", "-u", "1000:1000"], "id -G");
     assert.deepEqual(r.out.trim().split(" ").sort(), ["1000", "123", "456"]);

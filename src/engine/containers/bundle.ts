@@ -93,6 +93,8 @@ export async function prepareBundle(input: BundleInput): Promise<void> {
       cpusetMems: hc.CpusetMems,
       pidsLimit: hc.PidsLimit ?? undefined,
       blkioWeight: hc.BlkioWeight,
+      cpuRealtimePeriod: hc.CpuRealtimePeriod,
+      cpuRealtimeRuntime: hc.CpuRealtimeRuntime,
       // Docker drops these on cgroup v2, whose memory controller has neither.
       oomKillDisable: input.cgroup.version === 1 ? hc.OomKillDisable === true : undefined,
       swappiness: input.cgroup.version === 1 ? (hc.MemorySwappiness ?? undefined) : undefined,

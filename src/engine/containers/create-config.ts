@@ -120,6 +120,15 @@ export function validateHostConfig(input: HostConfig, runtimes: string[], logDri
     throw new InvalidParameterError(`invalid cgroup namespace mode: ${hc.CgroupnsMode}`);
   }
   checkDeviceSettings(hc);
+  const request = hc.DeviceRequests?.[0];
+  if (request) {
+    const caps = JSON.stringify(request.Capabilities ?? [])
+      .replace(/"/g, "")
+      .replace(/,/g, " ");
+    throw new InvalidParameterError(
+      `could not select device driver "${request.Driver ?? ""}" with capabilities: ${caps}`,
+    );
+  }
   if (hc.CgroupParent?.split("/").includes("..")) {
     throw new InvalidParameterError(`invalid cgroup parent: ${hc.CgroupParent}`);
   }
@@ -142,4 +151,11 @@ export function validateHostConfig(input: HostConfig, runtimes: string[], logDri
     throw new InvalidParameterError(`unknown or invalid runtime name: ${hc.Runtime}`);
   }
   return hc;
+}
+
+/** Docker's create warnings for settings it accepts but does not apply. */
+export function ignoredSettingWarnings(hc: HostConfig): string[] {
+  return hc.KernelMemory
+    ? ["Specifying a kernel memory limit is deprecated and will be removed in a future release."]
+    : [];
 }

@@ -32,7 +32,7 @@ import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { planMounts } from "../volumes/mount-spec.ts";
 import type { VolumeService } from "../volumes/service.ts";
 import { prepareBundle } from "./bundle.ts";
-import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
+import { ignoredSettingWarnings, mergeImageConfig, validateHostConfig } from "./create-config.ts";
 import { ancestorImageIds, checkListFilters, nameMatches, pruneFilter, regexpMatch } from "./filters.ts";
 import { healthMatches, validateHealthcheck } from "./health.ts";
 import { containerInspect, containerSummary } from "./inspect.ts";
@@ -276,7 +276,14 @@ export class ContainerService {
       this.d.volumes.release(id);
     }
     this.publish(record, "create");
-    return { Id: id, Warnings: [...networkModeWarnings(hostConfig), ...logDriverWarnings(hostConfig)] };
+    return {
+      Id: id,
+      Warnings: [
+        ...networkModeWarnings(hostConfig),
+        ...logDriverWarnings(hostConfig),
+        ...ignoredSettingWarnings(hostConfig),
+      ],
+    };
   }
 
   private checkNameFree(name: string): void {

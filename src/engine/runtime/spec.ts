@@ -41,6 +41,9 @@ export interface RuntimeResources {
   cpusetMems?: string;
   pidsLimit?: number;
   blkioWeight?: number;
+  /** µs; the kernel refuses them without real-time group scheduling, as it does Docker's. */
+  cpuRealtimePeriod?: number;
+  cpuRealtimeRuntime?: number;
   /** cgroup v1 only (the caller leaves them out on v2, as Docker drops them there). */
   oomKillDisable?: boolean;
   swappiness?: number;
@@ -613,6 +616,8 @@ function buildCpu(r: RuntimeResources): OciCpu | undefined {
   }
   if (r.cpuPeriod !== undefined && r.cpuPeriod !== 0) c.period = r.cpuPeriod;
   if (r.cpuQuota !== undefined && r.cpuQuota !== 0) c.quota = r.cpuQuota;
+  if ((r.cpuRealtimePeriod ?? 0) > 0) c.realtimePeriod = r.cpuRealtimePeriod;
+  if ((r.cpuRealtimeRuntime ?? 0) > 0) c.realtimeRuntime = r.cpuRealtimeRuntime;
   return Object.keys(c).length > 0 ? c : undefined;
 }
 
