@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { dockerAgainst } from "../helpers/docker-cli.ts";
 import { busyboxTar } from "../helpers/images.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
@@ -14,14 +15,7 @@ describe("docker CLI compatibility", {
 }, () => {
   let d: TestDaemon;
   const image = `compat-bb-${suffix}:latest`;
-  const docker = (...args: string[]) => {
-    const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
-      encoding: "utf8",
-      timeout: 60_000,
-      killSignal: "SIGKILL",
-    });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
+  const docker = dockerAgainst(() => d.socket);
 
   before(async () => {
     d = await startDaemon();

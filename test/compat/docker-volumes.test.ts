@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { dockerAgainst } from "../helpers/docker-cli.ts";
 import { busyboxTar } from "../helpers/images.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
@@ -19,14 +20,7 @@ describe("docker CLI: volumes and mounts", {
   const image = `compat-vol-bb-${suffix}:latest`;
   const dataImage = `compat-vol-data-${suffix}:latest`;
   const vol = (n: string) => `cv-${n}-${suffix}`;
-  const docker = (...args: string[]) => {
-    const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
-      encoding: "utf8",
-      timeout: 60_000,
-      killSignal: "SIGKILL",
-    });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
+  const docker = dockerAgainst(() => d.socket);
   const apiVersion = () => docker("version", "--format", "{{.Server.APIVersion}}").out.trim();
 
   before(async () => {

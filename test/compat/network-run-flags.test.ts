@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { dockerAgainst } from "../helpers/docker-cli.ts";
 import { busyboxTar } from "../helpers/images.ts";
 import { freeRange, hostAddress, httpGet } from "../helpers/net.ts";
 
@@ -31,14 +32,7 @@ describe("docker CLI: published ports and networking run flags", {
   const image = `compat-ports-bb-${suffix}:latest`;
   const net = `compat-ports-${suffix}`;
   const names: string[] = [];
-  const docker = (...args: string[]) => {
-    const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
-      encoding: "utf8",
-      timeout: 60_000,
-      killSignal: "SIGKILL",
-    });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
+  const docker = dockerAgainst(() => d.socket);
   /** A container name of this run's own, removed at the end. */
   const name = (n: string) => {
     names.push(`${n}-${suffix}`);

@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { dockerAgainst } from "../helpers/docker-cli.ts";
 import { busyboxTar } from "../helpers/images.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
@@ -18,14 +19,7 @@ describe("docker CLI: networks and ports", {
   const image = `compat-net-bb-${suffix}:latest`;
   const net = `compat-net-${suffix}`;
   const subnet = `10.232.${randomInt(1, 250)}`;
-  const docker = (...args: string[]) => {
-    const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
-      encoding: "utf8",
-      timeout: 60_000,
-      killSignal: "SIGKILL",
-    });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
+  const docker = dockerAgainst(() => d.socket);
 
   before(async () => {
     d = await startDaemon();

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { dockerAgainst } from "../helpers/docker-cli.ts";
 import { busyboxTar } from "../helpers/images.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
@@ -28,14 +29,7 @@ describe("docker CLI: devices, groups and shared namespaces", {
   let d: TestDaemon;
   const image = `compat-devns-bb-${process.pid}:latest`;
   const names: string[] = [];
-  const docker = (...args: string[]) => {
-    const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
-      encoding: "utf8",
-      timeout: 60_000,
-      killSignal: "SIGKILL",
-    });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
+  const docker = dockerAgainst(() => d.socket);
   const run = (flags: string[], script: string) => docker("run", "--rm", ...flags, image, "sh", "-c", script);
   /** A long-running container, removed in after(). */
   const daemonized = (name: string, flags: string[] = []) => {

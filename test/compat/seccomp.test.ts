@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { dockerAgainst } from "../helpers/docker-cli.ts";
 import { busyboxTar } from "../helpers/images.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
@@ -19,14 +20,7 @@ describe("docker CLI: seccomp", {
   let d: TestDaemon;
   let tmp: string;
   const image = `compat-seccomp-bb-${process.pid}:latest`;
-  const docker = (...args: string[]) => {
-    const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
-      encoding: "utf8",
-      timeout: 60_000,
-      killSignal: "SIGKILL",
-    });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
+  const docker = dockerAgainst(() => d.socket);
   /** `docker run --rm [flags] image sh -c script`: its exit code and output. */
   const run = (flags: string[], script: string) => docker("run", "--rm", ...flags, image, "sh", "-c", script);
   const seccompMode = "grep '^Seccomp:' /proc/self/status | tr -d '\\t'";
