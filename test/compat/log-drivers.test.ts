@@ -4,38 +4,17 @@
 // to run the same checks against Docker.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { after, before, describe, test } from "node:test";
-import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { dockerAgainst } from "../helpers/docker-cli.ts";
-import { busyboxTar } from "../helpers/images.ts";
+import { describe, test } from "node:test";
+import { isRoot } from "../helpers/daemon.ts";
+import { useDockerDaemon } from "../helpers/docker-cli.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
 
 describe("docker CLI: log drivers", {
   skip: (!isRoot() && "needs root") || (!hasDocker && "docker CLI missing"),
 }, () => {
-  let d: TestDaemon;
-  const image = `compat-logdrv-bb-${process.pid}:latest`;
-  const names: string[] = [];
-  const docker = dockerAgainst(() => d.socket);
-  const name = (n: string) => {
-    const full = `logdrv-${n}-${process.pid}`;
-    names.push(full);
-    return full;
-  };
-
-  before(async () => {
-    d = await startDaemon();
-    const imported = docker("import", "-c", 'CMD ["sh"]', await busyboxTar(), image);
-    assert.equal(imported.code, 0, imported.err);
-  });
-  after(async () => {
-    if (d) {
-      for (const n of names) docker("rm", "-f", n);
-      docker("rmi", "-f", image);
-    }
-    await d?.stop();
-  });
+  const { docker, image, track } = useDockerDaemon("compat-logdrv-bb");
+  const name = (n: string) => track(`logdrv-${n}`);
 
   test("json-file by default, in inspect and info; docker logs reads it", () => {
     assert.equal(docker("info", "--format", "{{.LoggingDriver}}").out, "json-file\n");

@@ -5,10 +5,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
-import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { dockerAgainst } from "../helpers/docker-cli.ts";
-import { busyboxTar } from "../helpers/images.ts";
+import { describe, test } from "node:test";
+import { isRoot } from "../helpers/daemon.ts";
+import { useDockerDaemon } from "../helpers/docker-cli.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
 const cgroupV1 = existsSync("/sys/fs/cgroup/devices");
@@ -26,32 +25,15 @@ function blockDeviceOf(path: string): string | undefined {
 describe("docker CLI: devices, groups and shared namespaces", {
   skip: (!isRoot() && "needs root") || (!hasDocker && "docker CLI missing"),
 }, () => {
-  let d: TestDaemon;
-  const image = `compat-devns-bb-${process.pid}:latest`;
-  const names: string[] = [];
-  const docker = dockerAgainst(() => d.socket);
+  const { docker, image, track } = useDockerDaemon("compat-devns-bb");
   const run = (flags: string[], script: string) => docker("run", "--rm", ...flags, image, "sh", "-c", script);
-  /** A long-running container, removed in after(). */
+  /** A long-running container, removed at the end. */
   const daemonized = (name: string, flags: string[] = []) => {
-    const full = `${name}-${process.pid}`;
-    names.push(full);
+    const full = track(name);
     const r = docker("run", "-d", "--name", full, ...flags, image, "sleep", "300");
     assert.equal(r.code, 0, r.err);
     return full;
   };
-
-  before(async () => {
-    d = await startDaemon();
-    const imported = docker("import", "-c", 'CMD ["sh"]', await busyboxTar(), image);
-    assert.equal(imported.code, 0, imported.err);
-  });
-  after(async () => {
-    if (d) {
-      for (const n of names) docker("rm", "-f", n);
-      docker("rmi", "-f", image);
-    }
-    await d?.stop();
-  });
 
   // /dev/loop-control (c 10:237) is not among the devices a container may open by default.
   const lc = "/dev/loop-control";

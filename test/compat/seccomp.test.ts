@@ -8,32 +8,24 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { dockerAgainst } from "../helpers/docker-cli.ts";
-import { busyboxTar } from "../helpers/images.ts";
+import { isRoot } from "../helpers/daemon.ts";
+import { useDockerDaemon } from "../helpers/docker-cli.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
 
 describe("docker CLI: seccomp", {
   skip: (!isRoot() && "needs root") || (!hasDocker && "docker CLI missing"),
 }, () => {
-  let d: TestDaemon;
+  const { docker, image, track, daemon } = useDockerDaemon("compat-seccomp-bb");
   let tmp: string;
-  const image = `compat-seccomp-bb-${process.pid}:latest`;
-  const docker = dockerAgainst(() => d.socket);
   /** `docker run --rm [flags] image sh -c script`: its exit code and output. */
   const run = (flags: string[], script: string) => docker("run", "--rm", ...flags, image, "sh", "-c", script);
   const seccompMode = "grep '^Seccomp:' /proc/self/status | tr -d '\\t'";
 
-  before(async () => {
-    d = await startDaemon();
+  before(() => {
     tmp = mkdtempSync(join(tmpdir(), "wharf-compat-seccomp-"));
-    const imported = docker("import", "-c", 'CMD ["sh"]', await busyboxTar(), image);
-    assert.equal(imported.code, 0, imported.err);
   });
-  after(async () => {
-    if (d) docker("rmi", "-f", image);
-    await d?.stop();
+  after(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -48,14 +40,10 @@ describe("docker CLI: seccomp", {
   });
 
   test("exec'd processes run under the container's filter", () => {
-    const name = `seccomp-exec-${process.pid}`;
-    try {
-      assert.equal(docker("run", "-d", "--name", name, image, "sleep", "60").code, 0);
-      const r = docker("exec", name, "sh", "-c", `${seccompMode}; unshare -U true; echo userns=$?`);
-      assert.equal(r.out, "Seccomp:2\nuserns=1\n", r.err);
-    } finally {
-      docker("rm", "-f", name);
-    }
+    const name = track("seccomp-exec");
+    assert.equal(docker("run", "-d", "--name", name, image, "sleep", "60").code, 0);
+    const r = docker("exec", name, "sh", "-c", `${seccompMode}; unshare -U true; echo userns=$?`);
+    assert.equal(r.out, "Seccomp:2\nuserns=1\n", r.err);
   });
 
   test("CAP_SYS_ADMIN unlocks namespaces and mounts", () => {
@@ -76,7 +64,7 @@ describe("docker CLI: seccomp", {
 
   test("--privileged runs without a filter", (t) => {
     const r = run(["--privileged"], seccompMode);
-    if (!d.owned && /unable to apply caps/.test(r.err)) {
+    if (!daemon().owned && /unable to apply caps/.test(r.err)) {
       // Docker 20.10 grants capabilities this kernel has and its runc does not know.
       t.skip("the reference Docker cannot start privileged containers on this host");
       return;
