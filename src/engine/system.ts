@@ -7,6 +7,7 @@ import {
   type ToolVersion,
   toolVersion,
 } from "../platform/host-status.ts";
+import { DEFAULT_LOG_DRIVER } from "./containers/inspect.ts";
 import type { ContainerService } from "./containers/service.ts";
 import type { EventBus } from "./events/bus.ts";
 import type { ImageService } from "./images/service.ts";
@@ -137,7 +138,7 @@ export class SystemService {
         Volume: ["local"],
         Network: ["bridge", "host", "null"],
         Authorization: null,
-        Log: ["k8s-file"],
+        Log: [DEFAULT_LOG_DRIVER],
       },
       MemoryLimit: true,
       SwapLimit: this.d.cgroup.version === 2,
@@ -155,7 +156,7 @@ export class SystemService {
       OomKillDisable: this.d.cgroup.version === 1,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: "k8s-file",
+      LoggingDriver: DEFAULT_LOG_DRIVER,
       CgroupDriver: "cgroupfs",
       CgroupVersion: String(this.d.cgroup.version),
       NEventsListener: this.d.events.clientCount,

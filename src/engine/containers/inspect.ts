@@ -92,7 +92,7 @@ export function containerInspect(
     HostConfig: {
       Binds: null,
       ContainerIDFile: "",
-      LogConfig: { Type: "k8s-file", Config: {} },
+      LogConfig: { Type: DEFAULT_LOG_DRIVER, Config: {} },
       NetworkMode: "default",
       PortBindings: {},
       RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
@@ -172,6 +172,14 @@ export function containerInspect(
 }
 
 /** The daemon settings behind HostConfig fields a client may leave empty. */
+/**
+ * The log driver reported when a container asked for none: Docker's default name. wharf's
+ * logger (conmon's file, read back through /logs, bounded by max-size/max-file) keeps
+ * json-file's contract, and clients decide by this name whether logs can be read back:
+ * docker-py's containers.run returns None instead of the output for any other driver.
+ */
+export const DEFAULT_LOG_DRIVER = "json-file";
+
 export interface DaemonHostDefaults {
   shmSize: number;
   cgroupVersion: 1 | 2;
@@ -188,7 +196,7 @@ export function withDaemonDefaults(hc: HostConfig, d: DaemonHostDefaults): Recor
   if (!hc.ShmSize) out.ShmSize = d.shmSize;
   // The runtime spec gives a cgroup namespace on v2 only, as Docker's default cgroupns mode does.
   if (!hc.CgroupnsMode) out.CgroupnsMode = d.cgroupVersion === 2 ? "private" : "host";
-  if (!hc.LogConfig?.Type) out.LogConfig = { Type: "k8s-file", Config: hc.LogConfig?.Config ?? {} };
+  if (!hc.LogConfig?.Type) out.LogConfig = { Type: DEFAULT_LOG_DRIVER, Config: hc.LogConfig?.Config ?? {} };
   if (typeof hc.PidsLimit === "number" && hc.PidsLimit <= 0) out.PidsLimit = null;
   if (hc.MemorySwappiness === -1) out.MemorySwappiness = null;
   if (!hc.Privileged) {
