@@ -151,6 +151,13 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
   after(async () => {
     if (!d) return;
     for (const id of containers) await d.api.call("DELETE", `/containers/${id}?force=1&v=1`);
+    // Anything else made from the test's images (a build's own containers).
+    for (const ref of [image, built]) {
+      const f = encodeURIComponent(JSON.stringify({ ancestor: [ref] }));
+      const res = await d.api.call("GET", `/containers/json?all=1&filters=${f}`);
+      for (const c of res.status === 200 ? res.json<Array<{ Id: string }>>() : [])
+        await d.api.call("DELETE", `/containers/${c.Id}?force=1&v=1`);
+    }
     for (const id of networks) await d.api.call("DELETE", `/networks/${encodeURIComponent(id)}`);
     for (const v of volumes) await d.api.call("DELETE", `/volumes/${encodeURIComponent(v)}?force=1`);
     for (const ref of images) await d.api.call("DELETE", `/images/${encodeURIComponent(ref)}?force=1`);
@@ -411,7 +418,10 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
 
     // A failing RUN: the error arrives in the progress stream, with the exit code.
     const bad = await tarOf({ Dockerfile: `FROM ${image}\nRUN exit 3\n` });
-    const badStream = await docker.buildImage(Readable.from([bad]), { t: `sdk-bad-${pid}:v1` });
+    const badStream = await docker.buildImage(Readable.from([bad]), {
+      t: `sdk-bad-${pid}:v1`,
+      forcerm: true,
+    });
     images.add(`sdk-bad-${pid}:v1`);
     const badOut = await bounded(
       badStream,
