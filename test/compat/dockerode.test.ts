@@ -627,6 +627,124 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
     assert.equal((await failure(docker.getVolume(v).inspect())).statusCode, 404);
   });
 
+  test("a running container: top, stats, changes, pause, rename, update, commit, kill with a signal", async () => {
+    const c = await create({
+      name: name("life"),
+      Cmd: [
+        "sh",
+        "-c",
+        "trap 'echo got-usr1; exit 9' USR1; echo x > /tmp/changed; while true; do sleep 1; done",
+      ],
+    });
+    await c.start();
+    // The file is there once an exec sees it: the shell wrote it before looping.
+    for (let i = 0; i < 100; i++) {
+      const e = await c.exec({ Cmd: ["test", "-f", "/tmp/changed"] });
+      await demuxed(docker, await e.start({ hijack: true, stdin: false }), "wait for the file");
+      if ((await e.inspect()).ExitCode === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const top = (await c.top()) as { Titles: string[]; Processes: string[][] };
+    assert.ok(top.Titles.includes("PID") && top.Titles.includes("CMD"), JSON.stringify(top.Titles));
+    const cmd = top.Titles.indexOf("CMD");
+    assert.ok(
+      top.Processes.some((p) => p[cmd]?.includes("sh -c trap")),
+      JSON.stringify(top.Processes),
+    );
+
+    const stats = await c.stats({ stream: false });
+    assert.equal(typeof stats.read, "string");
+    assert.equal(typeof stats.cpu_stats.cpu_usage.total_usage, "number");
+    assert.ok(stats.memory_stats.usage > 0, JSON.stringify(stats.memory_stats));
+    assert.ok((stats.pids_stats?.current ?? 0) >= 1, JSON.stringify(stats.pids_stats));
+
+    const changes = (await c.changes()) as Array<{ Path: string; Kind: number }>;
+    assert.ok(
+      changes.some((x) => x.Path === "/tmp/changed" && x.Kind === 1),
+      JSON.stringify(changes),
+    );
+
+    await c.pause();
+    assert.equal((await c.inspect()).State.Status, "paused");
+    await c.unpause();
+    assert.equal((await c.inspect()).State.Status, "running");
+
+    const renamed = name("renamed");
+    await c.rename({ name: renamed });
+    assert.equal((await c.inspect()).Name, `/${renamed}`);
+
+    const updated = (await c.update({ CpuShares: 512 })) as { Warnings: string[] | null };
+    assert.ok(updated.Warnings === null || Array.isArray(updated.Warnings), JSON.stringify(updated));
+    assert.equal((await c.inspect()).HostConfig.CpuShares, 512);
+
+    const repo = `sdk-committed-${pid}`;
+    images.add(`${repo}:c1`);
+    const committed = (await c.commit({ repo, tag: "c1", comment: "by dockerode" })) as { Id: string };
+    assert.match(committed.Id, /^sha256:[0-9a-f]{64}$/);
+    const info = await docker.getImage(`${repo}:c1`).inspect();
+    assert.equal(info.Id, committed.Id);
+    assert.equal(info.Comment, "by dockerode");
+    const out = new PassThrough();
+    let text = "";
+    out.on("data", (b: Buffer) => {
+      text += b.toString();
+    });
+    const [, reader] = (await docker.run(`${repo}:c1`, ["cat", "/tmp/changed"], [out, new PassThrough()], {
+      Tty: false,
+      Labels: labels,
+    })) as [{ StatusCode: number }, Docker.Container];
+    containers.add(reader.id);
+    assert.equal(text, "x\n", "the commit kept the container's change");
+
+    await c.kill({ signal: "SIGUSR1" });
+    assert.equal((await c.wait()).StatusCode, 9);
+    const logs = await c.logs({ stdout: true, follow: false });
+    assert.equal((await demuxed(docker, Readable.from([logs]), "logs after kill")).stdout, "got-usr1\n");
+  });
+
+  test("image save (getImage().get) and loadImage, and pruneContainers by label", async () => {
+    const ref = `sdk-saved-${pid}:v1`;
+    images.add(ref);
+    await docker.getImage(image).tag({ repo: `sdk-saved-${pid}`, tag: "v1" });
+    const id = (await docker.getImage(ref).inspect()).Id;
+    const saved = await collect(await docker.getImage(ref).get(), "image save");
+    const entries = await untar(Readable.from([saved]));
+    const manifest = JSON.parse(entries.get("manifest.json")?.content ?? "[]") as Array<{
+      RepoTags: string[];
+    }>;
+    assert.deepEqual(manifest[0]?.RepoTags, [ref]);
+
+    await docker.getImage(ref).remove();
+    assert.equal((await failure(docker.getImage(ref).inspect())).statusCode, 404);
+    const loading = await docker.loadImage(Readable.from([saved]));
+    const events = await bounded(
+      loading,
+      "image load",
+      new Promise<Array<{ stream?: string; error?: string }>>((resolve, reject) => {
+        docker.modem.followProgress(loading, (err: Error | null, o: Array<{ stream?: string }>) =>
+          err ? reject(err) : resolve(o),
+        );
+      }),
+    );
+    assert.match(events.map((e) => e.stream ?? e.error ?? "").join(""), new RegExp(`Loaded image: ${ref}`));
+    assert.equal((await docker.getImage(ref).inspect()).Id, id);
+
+    const pruneKey = "wharf.test.dockerode.prune";
+    const stopped = await create({ Cmd: ["true"], Labels: { ...labels, [pruneKey]: String(pid) } });
+    await stopped.start();
+    await stopped.wait();
+    const up = await create({ Cmd: ["sleep", "300"], Labels: { ...labels, [pruneKey]: String(pid) } });
+    await up.start();
+    const pruned = await docker.pruneContainers({ filters: { label: [`${pruneKey}=${pid}`] } });
+    assert.deepEqual(pruned.ContainersDeleted, [stopped.id], "only the stopped one");
+    assert.equal(typeof pruned.SpaceReclaimed, "number");
+    assert.equal((await failure(stopped.inspect())).statusCode, 404);
+    assert.equal((await up.inspect()).State.Running, true);
+    await up.remove({ force: true });
+    containers.delete(up.id);
+  });
+
   test("image tag, inspect, remove the tag", async () => {
     const repo = `sdk-tagged-${pid}`;
     images.add(`${repo}:t1`);
