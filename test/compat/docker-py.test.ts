@@ -467,6 +467,160 @@ emit({"put": put, "stat": {"name": stat["name"], "size": stat["size"], "mode": s
     assert.equal(r.missing, "NotFound");
   });
 
+  test("a running container: ports, top, stats, diff, pause, rename, restart, commit, kill with a signal", async () => {
+    const r = await py<{
+      body: string;
+      hostIp: string;
+      titles: string[];
+      topHasShell: boolean;
+      stats: { read: string; cpu: number; mem: number };
+      diff: Array<{ Path: string; Kind: number }>;
+      paused: string;
+      resumed: string;
+      renamed: string;
+      restarted: boolean;
+      committed: string;
+      comment: string;
+      fromCommit: string;
+      exit: number;
+      logs: string;
+    }>(
+      `
+import time, urllib.request
+c = client.containers.run(args["image"], ["sh", "-c", "trap 'echo got-usr1; exit 9' USR1; mkdir -p /www; echo served > /www/index.html; httpd -p 8080 -h /www; while true; do sleep 1; done"],
+                          name=args["n"], labels=args["label"], detach=True, ports={"8080/tcp": ("127.0.0.1", None)})
+c.reload()
+binding = c.ports["8080/tcp"][0]
+body = ""
+for _ in range(100):
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:%s/" % binding["HostPort"], timeout=5).read().decode()
+        break
+    except Exception:
+        time.sleep(0.1)
+top = c.top()
+cmd = top["Titles"].index("CMD")
+stats = c.stats(stream=False)
+diff = c.diff()
+c.pause(); c.reload(); paused = c.status
+c.unpause(); c.reload(); resumed = c.status
+c.rename(args["renamed"]); c.reload(); renamed = c.name
+started = c.attrs["State"]["StartedAt"]
+c.restart(timeout=1); c.reload()
+restarted = c.attrs["State"]["StartedAt"] != started and c.status == "running"
+for _ in range(100):
+    if c.exec_run(["test", "-f", "/www/index.html"]).exit_code == 0:
+        break
+    time.sleep(0.1)
+img = c.commit(repository=args["repo"], tag="c1", message="by docker-py")
+from_commit = client.containers.run(args["repo"] + ":c1", ["cat", "/www/index.html"], labels=args["label"], remove=True).decode()
+c.kill(signal="SIGUSR1")
+exit_code = c.wait()["StatusCode"]
+emit({"body": body, "hostIp": binding["HostIp"], "titles": top["Titles"],
+      "topHasShell": any("sh -c trap" in p[cmd] for p in top["Processes"]),
+      "stats": {"read": stats["read"], "cpu": stats["cpu_stats"]["cpu_usage"]["total_usage"], "mem": stats["memory_stats"]["usage"]},
+      "diff": diff, "paused": paused, "resumed": resumed, "renamed": renamed, "restarted": restarted,
+      "committed": img.id, "comment": img.attrs["Comment"], "fromCommit": from_commit, "exit": exit_code, "logs": c.logs().decode()})
+`,
+      { image, n: name("life"), renamed: name("renamed"), repo: `py-committed-${pid}` },
+    );
+    images.add(`py-committed-${pid}:c1`);
+    assert.equal(r.body, "served\n", "the published port answers on the loopback address");
+    assert.equal(r.hostIp, "127.0.0.1");
+    assert.ok(r.titles.includes("PID"), JSON.stringify(r.titles));
+    assert.equal(r.topHasShell, true);
+    assert.equal(typeof r.stats.read, "string");
+    assert.equal(typeof r.stats.cpu, "number");
+    assert.ok(r.stats.mem > 0);
+    assert.ok(
+      r.diff.some((x) => x.Path === "/www/index.html" && x.Kind === 1),
+      JSON.stringify(r.diff),
+    );
+    assert.equal(r.paused, "paused");
+    assert.equal(r.resumed, "running");
+    assert.match(r.renamed, /^py-renamed-/);
+    assert.equal(r.restarted, true);
+    assert.match(r.committed, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(r.comment, "by docker-py");
+    assert.equal(r.fromCommit, "served\n");
+    assert.equal(r.exit, 9);
+    assert.match(r.logs, /got-usr1\n$/);
+  });
+
+  test("logs: timestamps, tail, since and until", async () => {
+    const r = await py<{ stamped: string[]; tail: string; since: string; until: string }>(
+      `
+import datetime
+c = client.containers.run(args["image"], ["sh", "-c", "echo one; sleep 1; echo two"], name=args["n"], labels=args["label"], detach=True)
+c.wait()
+stamped = c.logs(timestamps=True).decode().splitlines()
+def when(line):
+    # RFC 3339 with nanoseconds: keep microseconds for Python.
+    ts = line.split(" ")[0].rstrip("Z")
+    whole, _, frac = ts.partition(".")
+    return datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc) + datetime.timedelta(microseconds=int((frac + "000000")[:6]))
+second = int(when(stamped[1]).timestamp())
+emit({"stamped": stamped, "tail": c.logs(tail=1).decode(),
+      "since": c.logs(since=second).decode(), "until": c.logs(until=second).decode()})
+c.remove()
+`,
+      { image, n: name("logs") },
+    );
+    assert.equal(r.stamped.length, 2);
+    for (const l of r.stamped) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z (one|two)$/);
+    assert.equal(r.tail, "two\n");
+    // `two` came a second after `one`: the whole second of its timestamp lies between them.
+    assert.equal(r.since, "two\n");
+    assert.equal(r.until, "one\n");
+  });
+
+  test("image save and load, containers.prune by label, df", async () => {
+    const ref = `py-saved-${pid}:v1`;
+    images.add(ref);
+    const r = await py<{
+      loaded: string[][];
+      sameId: boolean;
+      gone: string;
+      pruned: string[];
+      stopped: string;
+      upRunning: boolean;
+      dfImages: boolean;
+    }>(
+      `
+from docker.errors import ImageNotFound
+img = client.images.get(args["image"])
+img.tag(args["ref"])
+saved = b"".join(client.images.get(args["ref"]).save(named=args["ref"]))
+client.images.remove(args["ref"])
+try:
+    client.images.get(args["ref"])
+    gone = "still there"
+except ImageNotFound as e:
+    gone = type(e).__name__
+loaded = client.images.load(saved)
+lbl = dict(args["label"], **{"${labelKey}.prune": "${pid}"})
+stopped = client.containers.run(args["image"], ["true"], labels=lbl, detach=True)
+stopped.wait()
+up = client.containers.run(args["image"], ["sleep", "300"], labels=lbl, detach=True)
+pruned = client.containers.prune(filters={"label": "${labelKey}.prune=${pid}"})
+up.reload()
+up_running = up.status == "running"
+up.remove(force=True)
+df = client.df()
+emit({"loaded": [sorted(i.tags) for i in loaded], "sameId": loaded[0].id == img.id, "gone": gone,
+      "pruned": pruned["ContainersDeleted"] or [], "stopped": stopped.id, "upRunning": up_running,
+      "dfImages": any(args["image"] in (i.get("RepoTags") or []) for i in df["Images"])})
+`,
+      { image, ref },
+    );
+    assert.equal(r.gone, "ImageNotFound");
+    assert.deepEqual(r.loaded, [[image, ref].sort()], "one image, the saved tag back on it");
+    assert.equal(r.sameId, true);
+    assert.deepEqual(r.pruned, [r.stopped]);
+    assert.equal(r.upRunning, true);
+    assert.equal(r.dfImages, true);
+  });
+
   test("errors: NotFound for a missing container, APIError 409 for a name in use", async () => {
     const r = await py<{
       kind: string;
