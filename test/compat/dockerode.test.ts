@@ -145,7 +145,9 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
   before(async () => {
     d = await startDaemon();
     await importBusybox(d.api, image);
-    docker = new Docker({ socketPath: d.socket });
+    // A request idle this long is destroyed, so a stuck daemon fails the test instead of
+    // leaving an open socket that keeps this process alive.
+    docker = new Docker({ socketPath: d.socket, timeout: 120_000 });
   });
 
   after(async () => {
