@@ -353,6 +353,33 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
     containers.delete(c.id);
   });
 
+  test("a TTY exec (a web terminal): hijacked, resized, raw output", async () => {
+    const c = await create({ name: name("tty-exec"), Cmd: ["sleep", "300"] });
+    await c.start();
+    const exec = await c.exec({
+      Cmd: ["sh"],
+      Tty: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
+    const output = collect(stream, "tty exec");
+    await exec.resize({ h: 41, w: 103 });
+    stream.write("stty size; exit 3\n");
+    const raw = (await output).toString();
+    assert.match(raw, /41 103\r\n/, JSON.stringify(raw));
+    let info = await exec.inspect();
+    for (let i = 0; info.Running && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      info = await exec.inspect();
+    }
+    assert.equal(info.ExitCode, 3);
+    assert.equal(info.ProcessConfig.tty, true);
+    await c.remove({ force: true });
+    containers.delete(c.id);
+  });
+
   test("putArchive and getArchive: files, modes, and 404 for a missing path", async () => {
     const c = await create({ name: name("archive"), Cmd: ["sleep", "300"] });
     await c.start();
