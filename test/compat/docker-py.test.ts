@@ -252,6 +252,45 @@ emit({"frames": frames, "attached": attached, "followed": followed, "exit": exit
     assert.equal(r.followed, "x\ny\n");
   });
 
+  test("the low-level APIClient with version='auto', host_config, exec streams; run(stream=True)", async () => {
+    const r = await py<{
+      negotiated: string;
+      restart: { Name: string; MaximumRetryCount: number };
+      memory: number;
+      execChunks: string;
+      execExit: number;
+      streamed: string;
+      execRunStream: string;
+    }>(
+      `
+api = docker.APIClient(base_url="unix://" + sys.argv[1], version="auto", timeout=60)
+negotiated = api.api_version
+hc = api.create_host_config(restart_policy={"Name": "on-failure", "MaximumRetryCount": 2}, mem_limit="64m")
+cid = api.create_container(args["image"], ["sleep", "300"], name=args["n"], labels=args["label"], host_config=hc,
+                           environment={"FROM_PY": "yes"})["Id"]
+api.start(cid)
+inspect = api.inspect_container(cid)
+ex = api.exec_create(cid, ["sh", "-c", "echo $FROM_PY; echo two; exit 5"])
+chunks = b"".join(api.exec_start(ex["Id"], stream=True)).decode()
+exec_exit = api.exec_inspect(ex["Id"])["ExitCode"]
+c = client.containers.get(cid)
+exec_run_stream = b"".join(c.exec_run(["sh", "-c", "echo s1; echo s2"], stream=True).output).decode()
+api.remove_container(cid, force=True)
+streamed = b"".join(client.containers.run(args["image"], ["sh", "-c", "echo l1; echo l2"], labels=args["label"], stream=True)).decode()
+emit({"negotiated": negotiated, "restart": inspect["HostConfig"]["RestartPolicy"], "memory": inspect["HostConfig"]["Memory"],
+      "execChunks": chunks, "execExit": exec_exit, "streamed": streamed, "execRunStream": exec_run_stream})
+`,
+      { image, n: name("lowlevel") },
+    );
+    assert.match(r.negotiated, /^1\.\d+$/);
+    assert.deepEqual(r.restart, { Name: "on-failure", MaximumRetryCount: 2 });
+    assert.equal(r.memory, 64 * 1024 * 1024);
+    assert.equal(r.execChunks, "yes\ntwo\n");
+    assert.equal(r.execExit, 5);
+    assert.equal(r.execRunStream, "s1\ns2\n");
+    assert.equal(r.streamed, "l1\nl2\n");
+  });
+
   test("images.build from a path, then run the image; a failing RUN raises BuildError", async () => {
     const r = await py<{
       id: string;
