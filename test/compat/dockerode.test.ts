@@ -344,6 +344,14 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
     assert.equal(info.Running, false);
     assert.equal(info.ExitCode, 5);
     assert.equal(info.ContainerID, c.id);
+    assert.deepEqual(
+      {
+        tty: info.ProcessConfig.tty,
+        privileged: info.ProcessConfig.privileged,
+        entrypoint: info.ProcessConfig.entrypoint,
+      },
+      { tty: false, privileged: false, entrypoint: "sh" },
+    );
 
     // Without stdin: output only, and the exit code of a successful command.
     const quiet = await c.exec({ Cmd: ["echo", "no-stdin"], AttachStdout: true, AttachStderr: true });
