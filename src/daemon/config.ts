@@ -1,6 +1,7 @@
 // wharfd configuration: command-line flags over daemon.json (Docker's key names where they
 // overlap) over embedded defaults. A missing config file at the default path is fine.
 import { readFileSync } from "node:fs";
+import { checkLogConfig, DEFAULT_LOG_DRIVER } from "../engine/containers/log-driver.ts";
 import { parseSize } from "../util/size.ts";
 
 export interface DaemonConfig {
@@ -12,6 +13,8 @@ export interface DaemonConfig {
   logLevel: "debug" | "info" | "warn" | "error";
   /** Max bytes of one container log before conmon rotates it (Docker log-opts max-size). */
   logMaxSize: number;
+  /** daemon.json "log-driver": the driver of containers that name none (Docker's json-file). */
+  logDriver: string;
   initPath: string;
   shmSize: number;
   /** daemon.json "insecure-registries": hosts or CIDRs reached over http / unverified TLS. */
@@ -36,6 +39,7 @@ export const defaults: DaemonConfig = {
   configFile: "/etc/wharf/daemon.json",
   logLevel: "info",
   logMaxSize: 32 * 1024 * 1024,
+  logDriver: DEFAULT_LOG_DRIVER,
   initPath: "/usr/bin/tini-static",
   shmSize: 64 * 1024 * 1024,
   insecureRegistries: [],
@@ -193,6 +197,7 @@ const keyTypes: Record<string, "string" | "strings" | "boolean" | "number" | "ob
   "default-runtime": "string",
   "log-level": "string",
   "log-opts": "object",
+  "log-driver": "string",
   "init-path": "string",
   "default-shm-size": "string",
   "insecure-registries": "strings",
@@ -248,6 +253,7 @@ function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> 
     "default-runtime",
     "log-level",
     "log-opts",
+    "log-driver",
     "init-path",
     "default-shm-size",
     "insecure-registries",
@@ -300,5 +306,12 @@ function readConfigFile(path: string, required: boolean): Partial<DaemonConfig> 
   if (typeof json.mtu === "number") out.mtu = json.mtu;
   const logOpts = json["log-opts"] as Record<string, string> | undefined;
   if (logOpts?.["max-size"]) out.logMaxSize = sizeOf(logOpts["max-size"]);
+  if (typeof json["log-driver"] === "string") {
+    try {
+      out.logDriver = checkLogConfig({ Type: json["log-driver"], Config: logOpts ?? {} }).Type;
+    } catch (err) {
+      throw new ConfigError(`${path}: ${(err as Error).message}`);
+    }
+  }
   return out;
 }

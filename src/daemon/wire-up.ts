@@ -123,6 +123,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     defaults: {
       runtime: config.defaultRuntime,
       logSizeMax: config.logMaxSize,
+      logDriver: config.logDriver,
       initPath: config.initPath,
       shmSize: config.shmSize,
     },
@@ -153,6 +154,7 @@ export async function buildEngine(config: DaemonConfig): Promise<Engine> {
     hostname: hostname(),
     events,
     initPath: config.initPath,
+    logDriver: config.logDriver,
     insecureRegistries: config.insecureRegistries,
     registryMirrors: config.registryMirrors,
     defaultAddressPools: config.defaultAddressPools,

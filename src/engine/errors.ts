@@ -14,3 +14,6 @@ export class InvalidParameterError extends EngineError {
 export class NotModifiedError extends EngineError {
   override readonly status = 304;
 }
+export class NotImplementedError extends EngineError {
+  override readonly status = 501;
+}

@@ -7,7 +7,7 @@ import {
   type ToolVersion,
   toolVersion,
 } from "../platform/host-status.ts";
-import { DEFAULT_LOG_DRIVER } from "./containers/inspect.ts";
+import { DEFAULT_LOG_DRIVER, LOG_DRIVER_NAMES } from "./containers/log-driver.ts";
 import type { ContainerService } from "./containers/service.ts";
 import type { EventBus } from "./events/bus.ts";
 import type { ImageService } from "./images/service.ts";
@@ -27,6 +27,8 @@ export interface SystemDeps {
   events: EventBus;
   /** The init binary `--init` runs (tini), for InitCommit. */
   initPath: string;
+  /** daemon.json's log-driver. */
+  logDriver?: string;
   /** daemon.json's insecure-registries and registry-mirrors, as /info reports them. */
   insecureRegistries: string[];
   registryMirrors: string[];
@@ -138,7 +140,7 @@ export class SystemService {
         Volume: ["local"],
         Network: ["bridge", "host", "null"],
         Authorization: null,
-        Log: [DEFAULT_LOG_DRIVER],
+        Log: [...LOG_DRIVER_NAMES],
       },
       MemoryLimit: true,
       SwapLimit: this.d.cgroup.version === 2,
@@ -156,7 +158,7 @@ export class SystemService {
       OomKillDisable: this.d.cgroup.version === 1,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: DEFAULT_LOG_DRIVER,
+      LoggingDriver: this.d.logDriver ?? DEFAULT_LOG_DRIVER,
       CgroupDriver: "cgroupfs",
       CgroupVersion: String(this.d.cgroup.version),
       NEventsListener: this.d.events.clientCount,
@@ -194,10 +196,11 @@ export class SystemService {
       ContainerdCommit: { ID: "", Expected: "" },
       RuncCommit: { ID: runc.commit, Expected: runc.commit },
       InitCommit: { ID: init.commit || init.version, Expected: init.commit || init.version },
+      // Containers get wharf's built-in profile (engine/runtime/seccomp.ts), as Docker's "builtin".
       SecurityOptions:
         this.d.cgroup.version === 2
-          ? ["name=seccomp,profile=unconfined", "name=cgroupns"]
-          : ["name=seccomp,profile=unconfined"],
+          ? ["name=seccomp,profile=builtin", "name=cgroupns"]
+          : ["name=seccomp,profile=builtin"],
       DefaultAddressPools: this.d.defaultAddressPools.map((p) => ({ Base: p.base, Size: p.size })),
       Warnings: [],
     };

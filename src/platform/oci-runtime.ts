@@ -8,6 +8,7 @@ import {
   mkdir,
   mkdtemp,
   open,
+  readdir,
   readFile,
   readlink,
   rm,
@@ -20,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { execFile, run } from "./exec.ts";
-import { procStat } from "./proc.ts";
+import { alive, procStat } from "./proc.ts";
 import { pipeFds, spawnDetached } from "./spawn-fast.ts";
 
 export interface CreateOptions {
@@ -343,7 +344,9 @@ export class OciRuntime {
 
   /** Whether this runtime can run a trivial container on this host (crun 1.8 fails on hybrid cgroups). */
   async works(): Promise<boolean> {
-    const dir = await mkdtemp(join(tmpdir(), "wharf-probe-"));
+    await removeOrphanedProbeDirs();
+    // The pid in the name lets a later probe remove it if this daemon is killed mid-probe.
+    const dir = await mkdtemp(join(tmpdir(), `wharf-probe-${process.pid}-`));
     const id = `wharf-probe-${process.pid}-${Date.now()}`;
     try {
       await writeHostMirrorBundle(dir, ["/bin/true"], `/wharf/${id}`);
@@ -355,6 +358,15 @@ export class OciRuntime {
       await execFile(this.path, this.args("delete", "--force", id)).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     }
+  }
+}
+
+/** Probe bundles left in the temp dir by daemons that were killed while probing. */
+async function removeOrphanedProbeDirs(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(/^wharf-probe-(\d+)-/.exec(name)?.[1]);
+    if (pid && !alive(pid)) await rm(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { killAfter } from "../helpers/bounded.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { busyboxTar } from "../helpers/images.ts";
 
@@ -39,12 +40,14 @@ describe("docker and wharf CLIs agree", {
     const imported = spawnSync(
       "docker",
       ["-H", `unix://${d.socket}`, "import", "-c", 'CMD ["sh"]', await busyboxTar(), image],
-      { encoding: "utf8" },
+      { encoding: "utf8", timeout: 120_000, killSignal: "SIGKILL" },
     );
     assert.equal(imported.status, 0, imported.stderr);
   });
   after(async () => {
-    const docker = (...args: string[]) => spawnSync("docker", ["-H", `unix://${d.socket}`, ...args]);
+    // Bounded: a synchronous call to a wedged daemon would block even the hook's own timeout.
+    const docker = (...args: string[]) =>
+      spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], { timeout: 60_000, killSignal: "SIGKILL" });
     if (names.length) docker("rm", "-f", ...names);
     docker("rmi", "-f", image);
     rmSync(dir, { recursive: true, force: true });
@@ -55,8 +58,11 @@ describe("docker and wharf CLIs agree", {
     const both = (...args: string[]) =>
       clis.map(
         (cli) =>
-          spawnSync(cli.bin, ["-H", `unix://${d.socket}`, ...args], { encoding: "utf8", timeout: 60_000 })
-            .stdout,
+          spawnSync(cli.bin, ["-H", `unix://${d.socket}`, ...args], {
+            encoding: "utf8",
+            timeout: 60_000,
+            killSignal: "SIGKILL",
+          }).stdout,
       );
     // Only the client's own lines may differ; Go prints the runtimes map in random order.
     const serverPart = (text: string) =>
@@ -85,7 +91,7 @@ describe("docker and wharf CLIs agree", {
     const created = spawnSync(
       "docker",
       ["-H", `unix://${d.socket}`, "create", "--name", ctr, "-e", "A=1", "-l", "x=y", image, "true"],
-      { encoding: "utf8" },
+      { encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" },
     );
     assert.equal(created.status, 0, created.stderr);
     const [dockerInspect, wharfInspect] = both("inspect", ctr);
@@ -106,6 +112,7 @@ describe("docker and wharf CLIs agree", {
       const r = spawnSync(cli.bin, ["-H", `unix://${d.socket}`, ...args], {
         encoding: "utf8",
         timeout: 60_000,
+        killSignal: "SIGKILL",
       });
       return { code: r.status, out: r.stdout, err: r.stderr };
     };
@@ -304,17 +311,22 @@ describe("docker and wharf CLIs agree", {
         "-c",
         "trap 'echo got-int; exit 130' INT; echo ready; while :; do sleep 0.1; done",
       ]);
+      killAfter(child, 60_000);
       let out = "";
       child.stdout.on("data", (c: Buffer) => {
         out += c.toString();
       });
       const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
-      for (let i = 0; i < 200 && !out.includes("ready"); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.match(out, /ready/);
-      child.kill("SIGINT");
-      assert.equal(await exited, 130);
-      assert.match(out, /got-int/);
-      assert.equal(inspect(n, "{{.State.Status}} {{.State.ExitCode}}"), "exited 130");
+      try {
+        for (let i = 0; i < 200 && !out.includes("ready"); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.match(out, /ready/);
+        child.kill("SIGINT");
+        assert.equal(await exited, 130);
+        assert.match(out, /got-int/);
+        assert.equal(inspect(n, "{{.State.Status}} {{.State.ExitCode}}"), "exited 130");
+      } finally {
+        child.kill("SIGKILL"); // a failed check must not leave the CLI (and its pipes) behind
+      }
     });
   }
 });

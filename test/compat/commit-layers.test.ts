@@ -33,6 +33,7 @@ describe("docker commit / diff of a container's rw layer", {
   const docker = (...args: string[]) => {
     const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
       timeout: 120_000,
+      killSignal: "SIGKILL",
       maxBuffer: 256 * 1024 * 1024,
     });
     return {

@@ -25,12 +25,17 @@ describe("docker-compose: project network and service names", {
     const r = spawnSync("docker-compose", ["-p", project, "-f", join(dir, "docker-compose.yml"), ...args], {
       encoding: "utf8",
       timeout: 120_000,
+      killSignal: "SIGKILL",
       env: { ...process.env, DOCKER_HOST: `unix://${d.socket}`, COMPOSE_INTERACTIVE_NO_CLI: "1" },
     });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
   const docker = (...args: string[]) =>
-    spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], { encoding: "utf8", timeout: 60_000 });
+    spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
+      encoding: "utf8",
+      timeout: 60_000,
+      killSignal: "SIGKILL",
+    });
 
   before(async () => {
     d = await startDaemon();

@@ -57,7 +57,7 @@ describe("wharf compose: the multi-service project", {
     const imported = spawnSync(
       "docker",
       ["-H", host, "import", "-c", 'CMD ["sh"]', await busyboxTar(), image],
-      { encoding: "utf8" },
+      { encoding: "utf8", timeout: 120_000, killSignal: "SIGKILL" },
     );
     assert.equal(imported.status, 0, imported.stderr);
     const lacks = async (path: string) => {
@@ -103,7 +103,8 @@ volumes:
   after(async () => {
     if (d) {
       await up("down", "-v", "-t", "1").catch(() => undefined);
-      spawnSync("docker", ["-H", host, "rmi", "-f", image]);
+      // Bounded: a synchronous call to a wedged daemon would block even the hook's own timeout.
+      spawnSync("docker", ["-H", host, "rmi", "-f", image], { timeout: 60_000, killSignal: "SIGKILL" });
       await d.stop();
     }
     if (dir) rmSync(dir, { recursive: true, force: true });

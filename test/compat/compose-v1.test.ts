@@ -32,6 +32,7 @@ describe("docker-compose 1.29 compatibility", {
       cwd: dir,
       encoding: "utf8",
       timeout: 120_000,
+      killSignal: "SIGKILL",
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         DOCKER_HOST: `unix://${d.socket}`,

@@ -1,7 +1,7 @@
 // `DOCKER_BUILDKIT=0 docker build` (the classic builder path) and `wharf build` against wharfd.
 // Set WHARF_TEST_SOCKET to a reference dockerd's socket to run the docker half against Docker.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { busyboxTar } from "../helpers/images.ts";
+import { runAsync } from "../helpers/run.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
 const suffix = `${process.pid}`;
@@ -26,6 +27,7 @@ describe("docker build (classic builder) compatibility", {
     const r = spawnSync(bin, ["-H", `unix://${d.socket}`, ...args], {
       encoding: "utf8",
       timeout: 120_000,
+      killSignal: "SIGKILL",
       input,
       env: { ...process.env, DOCKER_BUILDKIT: "0" },
     });
@@ -33,19 +35,8 @@ describe("docker build (classic builder) compatibility", {
   };
   const docker = (args: string[], input?: string) => run("docker", args, input);
   // Without blocking the event loop: for builds that download from a server in this process.
-  const runAsync = (bin: string, args: string[], input: string) =>
-    new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-      const child = spawn(bin, ["-H", `unix://${d.socket}`, ...args], {
-        env: { ...process.env, DOCKER_BUILDKIT: "0" },
-      });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, out, err }));
-      child.stdin.end(input);
-    });
+  const buildAsync = (bin: string, args: string[], input: string) =>
+    runAsync(bin, ["-H", `unix://${d.socket}`, ...args], { env: { DOCKER_BUILDKIT: "0" }, input });
   const wharf = (args: string[], input?: string) => run(wharfBin, args, input);
 
   before(async () => {
@@ -285,7 +276,7 @@ describe("docker build (classic builder) compatibility", {
       const tag = `compat-build-${suffix}:addurl`;
       tags.push(tag);
       const dockerfile = `FROM ${base}\nADD ${url}/files/remote.txt /dl/\n`;
-      const first = await runAsync("docker", ["build", "-t", tag, "-f", "-", dir], dockerfile);
+      const first = await buildAsync("docker", ["build", "-t", tag, "-f", "-", dir], dockerfile);
       assert.equal(first.code, 0, first.err + first.out);
       assert.match(first.out, /Step 2\/2 : ADD http:\S+ \/dl\/\n\n ---> [0-9a-f]{12}\n/);
       const shown = docker([
@@ -297,18 +288,18 @@ describe("docker build (classic builder) compatibility", {
         "stat -c '%a %Y' /dl/remote.txt && cat /dl/remote.txt",
       ]);
       assert.equal(shown.out, "600 1445412480\nremote v1\n");
-      const again = await runAsync("docker", ["build", "-t", tag, "-f", "-", dir], dockerfile);
+      const again = await buildAsync("docker", ["build", "-t", tag, "-f", "-", dir], dockerfile);
       assert.equal(again.code, 0, again.err);
       assert.match(again.out, /Step 2\/2 : ADD [^\n]*\n\n ---> Using cache\n/);
       content = "remote v2\n";
-      const changed = await runAsync("docker", ["build", "-t", tag, "-f", "-", dir], dockerfile);
+      const changed = await buildAsync("docker", ["build", "-t", tag, "-f", "-", dir], dockerfile);
       assert.equal(changed.code, 0, changed.err);
       assert.doesNotMatch(changed.out, /Using cache/);
       assert.equal(docker(["run", "--rm", tag, "cat", "/dl/remote.txt"]).out, "remote v2\n");
 
       const missing = `FROM ${base}\nADD ${url}/missing.txt /m\n`;
       for (const bin of ["docker", wharfBin]) {
-        const r = await runAsync(bin, ["build", "-f", "-", dir], missing);
+        const r = await buildAsync(bin, ["build", "-f", "-", dir], missing);
         assert.equal(r.code, 1, r.out + r.err);
         assert.match(
           r.err,

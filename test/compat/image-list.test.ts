@@ -26,6 +26,7 @@ describe("docker images: intermediate and dangling images", {
     const r = spawnSync(bin, ["-H", `unix://${d.socket}`, ...args], {
       encoding: "utf8",
       timeout: 120_000,
+      killSignal: "SIGKILL",
       env: { ...process.env, DOCKER_BUILDKIT: "0" },
     });
     return { code: r.status, out: r.stdout, err: r.stderr };
@@ -149,6 +150,8 @@ describe("docker images: intermediate and dangling images", {
     }
     const res = spawnSync("curl", ["-s", "--unix-socket", d.socket, `http://x/images/${name}/json`], {
       encoding: "utf8",
+      timeout: 60_000,
+      killSignal: "SIGKILL",
     });
     assert.deepEqual(JSON.parse(res.stdout), {
       message: `no such image: ${name}: No such image: ${name}:latest`,

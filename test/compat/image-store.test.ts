@@ -19,7 +19,12 @@ const wharfBin = join(import.meta.dirname, "..", "..", "bin", "wharf");
 const suffix = `${process.pid}`;
 
 function runTool(cmd: string, args: string[], input?: Buffer) {
-  const r = spawnSync(cmd, args, { input, timeout: 120_000, maxBuffer: 512 * 1024 * 1024 });
+  const r = spawnSync(cmd, args, {
+    input,
+    timeout: 120_000,
+    killSignal: "SIGKILL",
+    maxBuffer: 512 * 1024 * 1024,
+  });
   return {
     code: r.status,
     out: r.stdout?.toString("utf8") ?? "",

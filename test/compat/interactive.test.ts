@@ -21,6 +21,7 @@ describe("docker CLI: exec, attach, tty, top, stats, pause, restart", {
     const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
       encoding: "utf8",
       timeout: 60_000,
+      killSignal: "SIGKILL",
       input,
     });
     return { code: r.status, out: r.stdout, err: r.stderr };
@@ -30,6 +31,7 @@ describe("docker CLI: exec, attach, tty, top, stats, pause, restart", {
     const r = spawnSync("script", ["-qc", `docker -H unix://${d.socket} ${cmd}`, "/dev/null"], {
       encoding: "utf8",
       timeout: 60_000,
+      killSignal: "SIGKILL",
       input: "",
     });
     return { code: r.status, out: r.stdout };
@@ -295,6 +297,7 @@ describe("docker CLI: exec, attach, tty, top, stats, pause, restart", {
       {
         encoding: "utf8",
         timeout: 60_000,
+        killSignal: "SIGKILL",
         input: "attached-42\n\x18x",
       },
     );

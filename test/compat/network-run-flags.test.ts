@@ -35,6 +35,7 @@ describe("docker CLI: published ports and networking run flags", {
     const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
       encoding: "utf8",
       timeout: 60_000,
+      killSignal: "SIGKILL",
     });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };

@@ -22,6 +22,7 @@ describe("docker CLI: networks and ports", {
     const r = spawnSync("docker", ["-H", `unix://${d.socket}`, ...args], {
       encoding: "utf8",
       timeout: 60_000,
+      killSignal: "SIGKILL",
     });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
@@ -32,8 +33,9 @@ describe("docker CLI: networks and ports", {
     assert.equal(imported.code, 0, imported.err);
   });
   after(async () => {
-    for (const name of [`web-${suffix}`, `pub-${suffix}`, `peer-${suffix}`]) docker("rm", "-f", name);
-    docker("network", "rm", net);
+    for (const name of [`web-${suffix}`, `pub-${suffix}`, `peer-${suffix}`, `ev-${suffix}`])
+      docker("rm", "-f", name);
+    docker("network", "rm", net, `${net}-ev`);
     docker("rmi", "-f", image);
     await d?.stop();
   });
@@ -169,5 +171,38 @@ describe("docker CLI: networks and ports", {
     const host = docker("run", "--rm", "--network", "host", image, "cat", "/proc/net/dev");
     assert.equal(host.code, 0, host.err);
     assert.match(host.out, /lo:/);
+  });
+
+  test("events: a container joining and leaving a network is reported, as well as create and destroy", () => {
+    const since = `${Math.floor(Date.now() / 1000) - 1}`;
+    const evNet = `${net}-ev`;
+    assert.equal(docker("network", "create", evNet).code, 0);
+    const run = docker("run", "-d", "--name", `ev-${suffix}`, "--network", evNet, image, "true");
+    assert.equal(run.code, 0, run.err);
+    const id = run.out.trim();
+    assert.equal(docker("wait", id).out, "0\n");
+    assert.equal(docker("rm", id).code, 0);
+    assert.equal(docker("network", "rm", evNet).code, 0);
+    const events = docker(
+      "events",
+      "--since",
+      since,
+      "--until",
+      `${Math.floor(Date.now() / 1000) + 1}`,
+      "--filter",
+      "type=network",
+      "--filter",
+      `network=${evNet}`,
+      "--format",
+      `{{.Action}} {{.Actor.Attributes.name}} {{index .Actor.Attributes "container"}}`,
+    );
+    assert.equal(events.code, 0, events.err);
+    assert.deepEqual(
+      events.out
+        .trimEnd()
+        .split("\n")
+        .map((line) => line.trimEnd()),
+      [`create ${evNet}`, `connect ${evNet} ${id}`, `disconnect ${evNet} ${id}`, `destroy ${evNet}`],
+    );
   });
 });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { extract } from "tar-stream";
+import { settlesWithin } from "../helpers/bounded.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { importBusybox } from "../helpers/images.ts";
 
@@ -51,10 +52,15 @@ describe("Testcontainers for Node against the daemon", { skip: !isRoot() && "nee
   });
 
   after(async () => {
-    for (const id of containerIds) await d?.api.call("DELETE", `/containers/${id}?force=1&v=1`);
-    for (const id of networkIds) await d?.api.call("DELETE", `/networks/${id}`);
-    await d?.api.call("DELETE", `/images/${encodeURIComponent(image)}?force=1`);
-    await d?.stop();
+    if (!d) return;
+    const cleanup = (async () => {
+      for (const id of containerIds) await d.api.call("DELETE", `/containers/${id}?force=1&v=1`);
+      for (const id of networkIds) await d.api.call("DELETE", `/networks/${id}`);
+      await d.api.call("DELETE", `/images/${encodeURIComponent(image)}?force=1`);
+    })();
+    // Bounded: a wedged daemon must not keep the hook from stopping it.
+    await settlesWithin(cleanup, 60_000);
+    await d.stop();
   });
 
   /** Whether the daemon still has the container (Testcontainers removes it on stop). */

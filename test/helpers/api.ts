@@ -24,7 +24,13 @@ export class TestApi {
     method: string,
     path: string,
     body?: unknown,
-    opts: { headers?: Record<string, string>; raw?: boolean; stream?: Readable } = {},
+    opts: {
+      headers?: Record<string, string>;
+      raw?: boolean;
+      stream?: Readable;
+      /** Fails the call when the connection is idle this long (a daemon that never answers). */
+      idleTimeoutMs?: number;
+    } = {},
   ): Promise<ApiResponse> {
     return new Promise((resolve, reject) => {
       const payload =
@@ -50,6 +56,10 @@ export class TestApi {
         },
       );
       req.on("error", reject);
+      if (opts.idleTimeoutMs) {
+        const ms = opts.idleTimeoutMs;
+        req.setTimeout(ms, () => req.destroy(new Error(`${method} ${path}: no answer within ${ms} ms`)));
+      }
       if (opts.stream) opts.stream.pipe(req);
       else req.end(payload);
     });

@@ -18,8 +18,14 @@ import { join } from "node:path";
 import { chainNames } from "../../src/engine/network/firewall.ts";
 import { PORTMAP_CHAINS } from "../../src/engine/network/portmap-chains.ts";
 import { TestApi } from "./api.ts";
+import { exitOf, killAndWait, settlesWithin, stopChild } from "./bounded.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
+
+/** How long stop() lets the daemon answer its cleanup API calls before it stops it regardless. */
+const API_CLEANUP_MS = 60_000;
+/** How long a SIGTERMed test daemon gets to shut down before it is SIGKILLed. */
+const SHUTDOWN_MS = 30_000;
 
 export interface TestDaemon {
   socket: string;
@@ -50,7 +56,8 @@ async function waitForPing(api: TestApi, child: ChildProcess | undefined, logFil
       );
     }
     try {
-      const res = await api.call("GET", "/_ping", undefined, { raw: true });
+      // Bounded: a daemon that accepts but never answers must still hit the deadline.
+      const res = await api.call("GET", "/_ping", undefined, { raw: true, idleTimeoutMs: 2000 });
       if (res.status === 200) return;
     } catch {
       // not listening yet
@@ -321,14 +328,19 @@ export async function startDaemon(
     unwatch();
     unwatch = watchCreatedContainers(socket, created);
   };
-  const exited = () =>
-    new Promise<void>((resolve) => {
-      if (!child || child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once("exit", () => resolve());
-    });
+  const exited = () => (child ? exitOf(child) : Promise.resolve());
 
   const readLog = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    // No TestDaemon reaches the caller, so nothing else would stop this one.
+    if (child) await killAndWait(child);
+    for (const m of leaks(base).mounts.reverse()) execFileSync("umount", ["-l", m]);
+    removeDefaultBridge(bridge);
+    rmSync(base, { recursive: true, force: true });
+    throw err;
+  }
   return {
     socket,
     dataRoot,
@@ -340,19 +352,27 @@ export async function startDaemon(
       // Remove every container and network through the API so nothing (conmon, mounts, cgroups,
       // veths, iptables rules) outlives the test.
       let networks: NetworkInfo[] = [];
-      try {
+      const apiCleanup = (async () => {
         const list = await api.ok<Array<{ Id: string }>>("GET", "/containers/json?all=1");
         for (const c of list) await api.call("DELETE", `/containers/${c.Id}?force=1`);
         networks = await api.ok<NetworkInfo[]>("GET", "/networks");
         for (const n of networks) {
           if (!["bridge", "host", "none"].includes(n.Name)) await api.call("DELETE", `/networks/${n.Id}`);
         }
-      } catch {
-        // the daemon may already be gone
+      })(); // a rejection means the daemon may already be gone
+      // A wedged daemon must not hang the hook: past the bound it is stopped regardless (which
+      // also drops the requests still waiting on it).
+      if (!(await settlesWithin(apiCleanup, API_CLEANUP_MS))) {
+        process.stderr.write(
+          `wharfd did not finish the cleanup API calls within ${API_CLEANUP_MS / 1000} s; its log ends:\n${readLog().slice(-6000)}\n`,
+        );
       }
       const diedEarly = child !== undefined && (child.exitCode !== null || child.signalCode !== null);
-      child?.kill("SIGTERM");
-      await exited();
+      if (child && !(await stopChild(child, "SIGTERM", SHUTDOWN_MS))) {
+        process.stderr.write(
+          `wharfd did not exit within ${SHUTDOWN_MS / 1000} s of SIGTERM and was killed; its log ends:\n${readLog().slice(-6000)}\n`,
+        );
+      }
       const errors = readLog()
         .split("\n")
         .filter((l) => l.includes('"level":"error"'));

@@ -24,6 +24,7 @@ export function runOnPty(cmd: string[], size: [number, number], steps: PtyStep[]
   const r = spawnSync("python3", [helper, String(size[0]), String(size[1]), JSON.stringify(steps), ...cmd], {
     encoding: "utf8",
     timeout: 90_000,
+    killSignal: "SIGKILL",
   });
   if (r.status !== 0) throw new Error(`pty helper failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as PtyResult;

@@ -2,13 +2,14 @@
 // the way Docker merges them, and HostConfig checked for what Docker refuses.
 import { cpus } from "node:os";
 import { parseSignal } from "../../util/signals.ts";
-import { parseSize } from "../../util/size.ts";
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from "../../wire/containers.ts";
 import { InvalidParameterError } from "../errors.ts";
 import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
 import { portRequests } from "../network/ports.ts";
+import { seccompFromDockerProfile, seccompOption } from "../runtime/seccomp.ts";
 import { ALL_CAPABILITIES, InvalidSpecInputError, normalizeCapabilities } from "../runtime/spec.ts";
 import { mergeHealthcheck } from "./health.ts";
+import { checkLogConfig } from "./log-driver.ts";
 
 function mergeEnv(base: string[], overrides: string[]): string[] {
   const out = [...base];
@@ -55,7 +56,7 @@ export function mergeImageConfig(body: ContainerCreateRequest, image: ImageConta
 
 const restartPolicies = ["", "no", "always", "unless-stopped", "on-failure"];
 
-export function validateHostConfig(input: HostConfig, runtimes: string[]): HostConfig {
+export function validateHostConfig(input: HostConfig, runtimes: string[], logDriver?: string): HostConfig {
   const hc: HostConfig = { ...input };
   const policy = hc.RestartPolicy ?? { Name: "no", MaximumRetryCount: 0 };
   if (!restartPolicies.includes(policy.Name ?? "")) {
@@ -100,14 +101,17 @@ export function validateHostConfig(input: HostConfig, runtimes: string[]): HostC
       throw err;
     }
   }
+  // A seccomp profile that does not parse is refused here, before anything exists (Docker
+  // accepts it and fails every start).
+  const seccomp = seccompOption(hc.SecurityOpt ?? []);
+  if (seccomp !== undefined && !["", "unconfined", "builtin"].includes(seccomp)) {
+    seccompFromDockerProfile(seccomp, []);
+  }
   // Docker refuses a malformed port or host port at create; the ports are bound at start.
   portRequests(hc, {});
   // NetworkMode and EndpointsConfig are checked by the network service.
   hc.NetworkMode = hc.NetworkMode || "default";
-  const maxSize = hc.LogConfig?.Config?.["max-size"];
-  if (maxSize !== undefined && parseSize(maxSize) === undefined) {
-    throw new InvalidParameterError(`invalid log option max-size: ${maxSize}`);
-  }
+  hc.LogConfig = checkLogConfig(hc.LogConfig, logDriver);
   if (hc.Runtime && !runtimes.includes(hc.Runtime)) {
     throw new InvalidParameterError(`unknown or invalid runtime name: ${hc.Runtime}`);
   }

@@ -7,6 +7,7 @@ import { gatewayOf } from "../network/views.ts";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../runtime/spec.ts";
 import { mountPointView } from "../volumes/mount-point.ts";
 import { healthSuffix } from "./health.ts";
+import { DEFAULT_LOG_DRIVER } from "./log-driver.ts";
 import type { ContainerRecord } from "./record.ts";
 
 /** The network views inspect and ps need (the network service provides them). */
@@ -172,14 +173,6 @@ export function containerInspect(
 }
 
 /** The daemon settings behind HostConfig fields a client may leave empty. */
-/**
- * The log driver reported when a container asked for none: Docker's default name. wharf's
- * logger (conmon's file, read back through /logs, bounded by max-size/max-file) keeps
- * json-file's contract, and clients decide by this name whether logs can be read back:
- * docker-py's containers.run returns None instead of the output for any other driver.
- */
-export const DEFAULT_LOG_DRIVER = "json-file";
-
 export interface DaemonHostDefaults {
   shmSize: number;
   cgroupVersion: 1 | 2;

@@ -14,9 +14,14 @@ import { type Filters, matchAny, matchLabels } from "../../util/filters.ts";
 import { newId, randomName, validContainerName } from "../../util/ids.ts";
 import { log } from "../../util/log.ts";
 import { parseSignal } from "../../util/signals.ts";
-import { parseSize } from "../../util/size.ts";
 import type { ContainerCreateRequest, ContainerSummary, HostConfig } from "../../wire/containers.ts";
-import { ConflictError, EngineError, InvalidParameterError, NotModifiedError } from "../errors.ts";
+import {
+  ConflictError,
+  EngineError,
+  InvalidParameterError,
+  NotImplementedError,
+  NotModifiedError,
+} from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { ImageService } from "../images/service.ts";
 import { networkModeWarnings } from "../network/mode-checks.ts";
@@ -31,6 +36,7 @@ import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
 import { ancestorImageIds, checkListFilters, nameMatches, pruneFilter, regexpMatch } from "./filters.ts";
 import { healthMatches, validateHealthcheck } from "./health.ts";
 import { containerInspect, containerSummary } from "./inspect.ts";
+import { logDriverWarnings, logSizeLimit, logsReadable } from "./log-driver.ts";
 import { type LogEntry, type LogOptions, logSize, readLogs } from "./logs.ts";
 import { type ContainerRecord, type ContainerRepository, initialState } from "./record.ts";
 import { nextBackoff, restartsAfterExit, restartsOnDaemonStart } from "./restart-policy.ts";
@@ -44,6 +50,8 @@ export interface ContainerPaths {
 export interface ContainerDefaults {
   runtime?: string;
   logSizeMax: number;
+  /** The log driver of containers that name none. */
+  logDriver?: string;
   initPath: string;
   shmSize: number;
 }
@@ -197,7 +205,11 @@ export class ContainerService {
     opts: { readOnlyNonRecursiveDefault?: boolean },
   ): Promise<{ Id: string; Warnings: string[] }> {
     const imageConfig = (await this.d.images.config(image.id)).config ?? {};
-    const hostConfig: HostConfig = validateHostConfig(body.HostConfig ?? {}, this.d.runtimes.names());
+    const hostConfig: HostConfig = validateHostConfig(
+      body.HostConfig ?? {},
+      this.d.runtimes.names(),
+      this.d.defaults.logDriver,
+    );
     const config = mergeImageConfig(body, imageConfig);
     const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {}, body);
     const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
@@ -255,7 +267,7 @@ export class ContainerService {
       this.d.volumes.release(id);
     }
     this.publish(record, "create");
-    return { Id: id, Warnings: networkModeWarnings(hostConfig) };
+    return { Id: id, Warnings: [...networkModeWarnings(hostConfig), ...logDriverWarnings(hostConfig)] };
   }
 
   private checkNameFree(name: string): void {
@@ -331,8 +343,7 @@ export class ContainerService {
         stdin: c.config.OpenStdin === true,
         // As Docker: only a non-TTY StdinOnce session closes stdin when its client is done.
         leaveStdinOpen: c.config.StdinOnce !== true || c.config.Tty === true,
-        logSizeMax:
-          parseSize(c.hostConfig.LogConfig?.Config?.["max-size"] ?? "") ?? this.d.defaults.logSizeMax,
+        logSizeMax: logSizeLimit(c.hostConfig, this.d.defaults.logSizeMax),
       });
       // Attach sessions waiting for this run connect to its monitor now, before the process runs.
       this.lifecycle.emit(`created:${c.id}`);
@@ -855,6 +866,8 @@ export class ContainerService {
   ): { tty: boolean; entries: AsyncGenerator<LogEntry> } {
     const c = this.repo.get(ref);
     if (!opts.stdout && !opts.stderr) throw new InvalidParameterError("You must choose at least one stream");
+    if (!logsReadable(c.hostConfig))
+      throw new NotImplementedError("configured logging driver does not support reading");
     return {
       tty: c.config.Tty === true,
       entries: readLogs(

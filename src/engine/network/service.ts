@@ -646,6 +646,9 @@ export class NetworkService {
     for (const e of endpoints) {
       e.cniResult = await this.addEndpoint(this.chain(e), { containerId, netns, ifname: e.ifname });
       this.store.saveEndpoint(e);
+      // Docker reports every endpoint a starting container joins, not only `network connect`.
+      const n = this.store.network(e.networkId);
+      if (n) this.publish(n, "connect", { container: containerId });
     }
   }
 
@@ -653,9 +656,11 @@ export class NetworkService {
   async teardown(containerId: string): Promise<void> {
     const netns = this.netnsPath(containerId);
     for (const e of this.store.endpointsOf(containerId)) {
+      const n = this.store.network(e.networkId);
       await this.detachEndpoint(e, netns).catch((err: Error) =>
         log.warn("CNI DEL failed", { container: containerId, network: e.networkId, err }),
       );
+      if (n) this.publish(n, "disconnect", { container: containerId });
     }
     this.ports.releaseAll(containerId);
     this.upstreams.delete(containerId);

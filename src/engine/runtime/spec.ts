@@ -19,6 +19,7 @@ import type {
   OciSpec,
 } from "./oci-spec.ts";
 import { OCI_VERSION } from "./oci-spec.ts";
+import { seccompFor } from "./seccomp.ts";
 
 export interface RuntimeMount {
   destination: string;
@@ -93,7 +94,7 @@ export interface RuntimeSpecInput {
   cgroupsPath: string;
   sysctls: Record<string, string>;
   oomScoreAdj?: number;
-  /** "no-new-privileges", "no-new-privileges:true", "no-new-privileges=false"; others ignored. */
+  /** "no-new-privileges[:=]bool", "seccomp=unconfined|builtin|<profile JSON>"; others ignored. */
   securityOpt: string[];
   /** Daemon default for no-new-privileges; securityOpt overrides it. */
   noNewPrivileges?: boolean;
@@ -294,6 +295,12 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): OciSpec {
     linux,
   };
   if (utsPrivate && input.hostname) spec.hostname = input.hostname;
+  const seccomp = seccompFor({
+    privileged: input.privileged,
+    securityOpt: input.securityOpt,
+    capabilities: spec.process?.capabilities?.bounding ?? [],
+  });
+  if (seccomp) linux.seccomp = seccomp;
   if (input.annotations && Object.keys(input.annotations).length > 0) {
     spec.annotations = { ...input.annotations };
   }

@@ -38,10 +38,13 @@ before(async () => {
 });
 after(async () => {
   if (skip) return;
-  await docker(["rmi", "-f", `dc-bb-${suffix}:1`, `${host}/alice/dc-${suffix}:1`]);
-  await d?.stop();
-  await reg?.close();
-  rmSync(cfg, { recursive: true, force: true });
+  try {
+    if (d) await docker(["rmi", "-f", `dc-bb-${suffix}:1`, `${host}/alice/dc-${suffix}:1`]);
+    await d?.stop();
+  } finally {
+    await reg?.close(); // an open server in this process would keep the test file alive
+    if (cfg) rmSync(cfg, { recursive: true, force: true });
+  }
 });
 
 test("docker login, push, pull and logout through wharfd", { skip, timeout: 300_000 }, async () => {

@@ -60,10 +60,14 @@ before(async () => {
 });
 after(async () => {
   if (skip) return;
-  await docker(["rmi", "-f", name]);
-  await d?.stop();
-  await proxy?.close();
-  await reg?.close();
+  // The servers in this process close even when before() failed early or a step here throws.
+  try {
+    if (d) await docker(["rmi", "-f", name]);
+    await d?.stop();
+  } finally {
+    await proxy?.close();
+    await reg?.close();
+  }
 });
 
 test("docker pull interrupted mid-layer: the daemon abandons the download, no image left", {
@@ -73,8 +77,8 @@ test("docker pull interrupted mid-layer: the daemon abandons the download, no im
   proxy.blobAborts = 0;
   proxy.blobGets.length = 0;
   proxy.slowBlobs = { bytes: 16 * 1024, everyMs: 25 };
+  const pull = start(["pull", name]);
   try {
-    const pull = start(["pull", name]);
     // The layer is trickling in once its GET has been answered for a moment.
     assert.ok(await eventually(() => proxy.blobGets.length >= 2), JSON.stringify(proxy.blobGets));
     await new Promise((r) => setTimeout(r, 300));
@@ -83,6 +87,7 @@ test("docker pull interrupted mid-layer: the daemon abandons the download, no im
     assert.notEqual(interrupted.code, 0);
     assert.ok(await eventually(() => proxy.blobAborts >= 1), "the daemon stopped reading the layer");
   } finally {
+    pull.child.kill("SIGKILL"); // a failed check must not leave the pull running
     proxy.slowBlobs = undefined;
   }
   const inspect = await docker(["image", "inspect", name]);

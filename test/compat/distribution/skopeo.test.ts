@@ -13,7 +13,10 @@ import { startTestRegistry, type TestRegistry, tempDir } from "../../integration
 import { buildIndexLayout } from "../registry/oci-layout.ts";
 import { buildLayeredLayout } from "./layout.ts";
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** Killed after 90 s: the tests' own timeouts do not end a child they spawned. */
+const run = (cmd: string, args: string[]) =>
+  execFileAsync(cmd, args, { timeout: 90_000, killSignal: "SIGKILL" });
 const haveSkopeo = await run("skopeo", ["--version"]).then(
   () => true,
   () => false,
@@ -50,9 +53,12 @@ before(async () => {
   work = await tempDir("wharf-skopeo-");
 });
 after(async () => {
-  await daemon?.stop();
-  await reg?.close();
-  if (work) await rm(work, { recursive: true, force: true });
+  try {
+    await daemon?.stop();
+  } finally {
+    await reg?.close(); // an open server in this process would keep the test file alive
+    if (work) await rm(work, { recursive: true, force: true });
+  }
 });
 
 test("skopeo pushes a 3-layer gzip image (docker v2s2); wharfd pulls and runs it", {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EngineClient } from "../../../src/client/engine-client.ts";
+import { settlesWithin, stopChild } from "../../helpers/bounded.ts";
 import { removeDefaultBridge, testBridgeName } from "../../helpers/daemon.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -29,12 +30,23 @@ export interface CliResult {
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long stop() lets the daemon answer its cleanup API calls before it stops it regardless. */
+const API_CLEANUP_MS = 60_000;
+
+/** Whether the daemon answers a ping within 2 s (one that accepts but never answers is not up). */
 async function pingable(client: EngineClient): Promise<boolean> {
+  const answered = client.ping().then(
+    () => true,
+    () => false,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), 2000);
+  });
   try {
-    await client.ping();
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([answered, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -65,30 +77,40 @@ export async function startDaemon(): Promise<Daemon> {
   child.stderr?.on("data", (d: Buffer) => {
     log += d.toString();
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const client = new EngineClient({ host, env: {} });
   const stop = async () => {
     try {
-      if (child.exitCode === null && (await pingable(client))) {
-        for (const c of await client.containerList({ all: true })) {
-          await client.containerRemove(c.Id, { force: true }).catch(() => undefined);
+      const apiCleanup = (async () => {
+        if (child.exitCode === null && (await pingable(client))) {
+          for (const c of await client.containerList({ all: true })) {
+            await client.containerRemove(c.Id, { force: true }).catch(() => undefined);
+          }
+          const networks = await client.json<Array<{ Id: string; Name: string }>>("GET", "/networks");
+          for (const n of networks) {
+            if (!["bridge", "host", "none"].includes(n.Name))
+              await client.send("DELETE", `/networks/${n.Id}`).catch(() => undefined);
+          }
         }
-        const networks = await client.json<Array<{ Id: string; Name: string }>>("GET", "/networks");
-        for (const n of networks) {
-          if (!["bridge", "host", "none"].includes(n.Name))
-            await client.send("DELETE", `/networks/${n.Id}`).catch(() => undefined);
-        }
+      })();
+      // A wedged daemon must not hang the hook: past the bound it is stopped regardless.
+      if (!(await settlesWithin(apiCleanup, API_CLEANUP_MS))) {
+        process.stderr.write(
+          `wharfd did not finish the cleanup API calls within ${API_CLEANUP_MS / 1000} s; its log ends:\n${log.slice(-6000)}\n`,
+        );
       }
     } finally {
-      client.close();
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await Promise.race([exited, delay(10_000)]);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await exited;
+      client.close(); // drops any request still waiting on the daemon
+      if (!(await stopChild(child, "SIGTERM", 10_000))) {
+        process.stderr.write(
+          `wharfd did not exit within 10 s of SIGTERM and was killed; its log ends:\n${log.slice(-6000)}\n`,
+        );
       }
       for (const m of mountsUnder(dir)) {
-        await new Promise<void>((resolve) => spawn("umount", ["-l", m]).once("exit", () => resolve()));
+        await new Promise<void>((resolve) => {
+          const umount = spawn("umount", ["-l", m]);
+          umount.once("close", () => resolve());
+          umount.once("error", () => resolve());
+        });
       }
       removeDefaultBridge(bridge);
       rmSync(dir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ describe("wharf CLI: interactive containers", { skip: process.getuid?.() !== 0 &
     spawnSync("script", ["-qc", `${wharfBin} -H ${daemon.host} ${cmd}`, "/dev/null"], {
       encoding: "utf8",
       timeout: 60_000,
+      killSignal: "SIGKILL",
       input: "",
     });
 

@@ -26,9 +26,12 @@ before(async () => {
   assert.equal(imported.code, 0, imported.stderr);
 });
 after(async () => {
-  await daemon?.stop();
-  await reg?.close();
-  rmSync(cfg, { recursive: true, force: true });
+  try {
+    await daemon?.stop();
+  } finally {
+    await reg?.close(); // an open server in this process would keep the test file alive
+    rmSync(cfg, { recursive: true, force: true });
+  }
 });
 
 test("login: wrong password fails, right one is stored as docker stores it", async () => {

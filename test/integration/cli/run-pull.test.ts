@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { killAfter } from "../../helpers/bounded.ts";
 import { busyboxTar } from "../../helpers/images.ts";
 import { startTestRegistry, type TestRegistry } from "../registry/helpers.ts";
 import { type Daemon, startDaemon, wharf, wharfBin } from "./harness.ts";
@@ -33,9 +34,12 @@ before(async () => {
   assert.equal((await cli("rmi", name)).code, 0);
 });
 after(async () => {
-  await daemon?.stop();
-  await reg?.close();
-  rmSync(cfg, { recursive: true, force: true });
+  try {
+    await daemon?.stop();
+  } finally {
+    await reg?.close(); // an open server in this process would keep the test file alive
+    rmSync(cfg, { recursive: true, force: true });
+  }
 });
 
 test("--pull never: docker's No such image error (run exits 125 with help, create 1)", async () => {
@@ -126,6 +130,7 @@ test("pull on a terminal: layers redrawn in place at the terminal's width", {
   const shell = `stty cols 100; ${wharfBin} -H ${daemon.host} pull ${name}`;
   const r = await new Promise<string>((resolve, reject) => {
     const child = spawn("script", ["-qec", shell, "/dev/null"], { stdio: ["ignore", "pipe", "inherit"] });
+    killAfter(child, 120_000);
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();

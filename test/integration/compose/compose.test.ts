@@ -3,14 +3,14 @@
 // and torn down to nothing.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation in the fixtures
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { EngineClient } from "../../../src/client/engine-client.ts";
 import type { ContainerSummary } from "../../../src/wire/containers.ts";
-import { type Daemon, wharfBin } from "../cli/harness.ts";
-import { ComposeFixture, capabilities, compose } from "./helpers.ts";
+import type { Daemon } from "../cli/harness.ts";
+import { ComposeFixture, capabilities, compose, spawnCompose } from "./helpers.ts";
 
 function skipReason(): string | false {
   if (process.getuid?.() !== 0) return "needs root (wharfd runs containers)";
@@ -426,33 +426,28 @@ services:
       },
       "fg",
     );
-    const child = spawn(wharfBin, ["-H", daemon.host, "compose", "up"], {
-      cwd: d,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      err += b.toString();
-    });
-    const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    const deadline = Date.now() + 30_000;
-    while (
-      !(/^fg-talker-1 +\| started$/m.test(out) && out.includes("fg-oneshot-1 exited with code 0")) &&
-      Date.now() < deadline
-    ) {
-      await new Promise((r) => setTimeout(r, 100));
+    const up = spawnCompose(daemon.host, d, ["up"], { stdin: "ignore" });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (
+        !(
+          /^fg-talker-1 +\| started$/m.test(up.stdout()) &&
+          up.stdout().includes("fg-oneshot-1 exited with code 0")
+        ) &&
+        Date.now() < deadline
+      ) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(up.stdout(), /^fg-oneshot-1 +\| once$/m, up.stderr());
+      assert.match(up.stdout(), /^fg-talker-1 +\| started$/m, up.stderr());
+      up.child.kill("SIGINT");
+      const code = await up.closed;
+      assert.equal(code, 130, up.stderr());
+      assert.match(up.stderr(), /Gracefully stopping\.\.\./);
+      assert.match(up.stdout(), /^fg-talker-1 +\| got-term$/m);
+    } finally {
+      up.child.kill("SIGKILL"); // a failed check must not leave up running
     }
-    assert.match(out, /^fg-oneshot-1 +\| once$/m, err);
-    assert.match(out, /^fg-talker-1 +\| started$/m, err);
-    child.kill("SIGINT");
-    const code = await closed;
-    assert.equal(code, 130, err);
-    assert.match(err, /Gracefully stopping\.\.\./);
-    assert.match(out, /^fg-talker-1 +\| got-term$/m);
     const talker = await client.containerInspect("fg-talker-1");
     assert.equal(talker.State.Running, false);
     assert.equal((await compose(daemon.host, d, ["down"])).code, 0);

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { stopChild } from "../../helpers/bounded.ts";
 import { startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 import { freePort, writeHtpasswd } from "./helpers.ts";
@@ -17,6 +18,12 @@ interface Distribution {
   host: string;
   stop(): Promise<void>;
 }
+
+/**
+ * Registries not stopped yet: a test that times out never reaches its finally, so after() stops
+ * what is left — a running child would keep the test file alive.
+ */
+const running = new Set<Distribution>();
 
 /** Starts `docker-registry serve` on a temp root and a free 127.0.0.1 port. */
 async function startDistribution(htpasswd?: string): Promise<Distribution> {
@@ -46,14 +53,16 @@ async function startDistribution(htpasswd?: string): Promise<Distribution> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
+  const distribution: Distribution = {
     host: `127.0.0.1:${port}`,
     async stop() {
-      child.kill("SIGTERM");
-      await exited;
+      running.delete(distribution);
+      await stopChild(child, "SIGTERM", 10_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  running.add(distribution);
+  return distribution;
 }
 
 const xauth = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -70,7 +79,13 @@ describe("Debian docker-registry (distribution 2.8)", { skip }, () => {
     daemon = await startDaemon();
     await importBusybox(daemon.api, "dr/bb:1");
   });
-  after(async () => daemon?.stop());
+  after(async () => {
+    try {
+      await daemon?.stop();
+    } finally {
+      for (const reg of running) await reg.stop();
+    }
+  });
 
   async function pushPull(host: string, auth: object) {
     const name = `${host}/dr/bb`;

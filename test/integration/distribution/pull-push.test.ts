@@ -39,8 +39,11 @@ before(async () => {
   await importBusybox(daemon.api, "pp/busybox:1");
 });
 after(async () => {
-  await daemon?.stop();
-  await reg?.close();
+  try {
+    await daemon?.stop();
+  } finally {
+    await reg?.close(); // an open server in this process would keep the test file alive
+  }
 });
 
 async function push(name: string, tag: string | undefined, auth: object = {}) {

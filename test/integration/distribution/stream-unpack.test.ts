@@ -63,9 +63,13 @@ before(async () => {
   await daemon.api.ok("DELETE", `/images/${name}:1`);
 });
 after(async () => {
-  await daemon?.stop();
-  await proxy?.close();
-  await reg?.close();
+  try {
+    await daemon?.stop();
+  } finally {
+    // Open servers in this process would keep the test file alive.
+    await proxy?.close();
+    await reg?.close();
+  }
 });
 
 describe("unpack while downloading", () => {

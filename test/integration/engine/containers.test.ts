@@ -139,6 +139,14 @@ describe("containers", { skip }, () => {
       400,
       "Minimum memory limit allowed is 6MB",
     ]);
+    assert.deepEqual(await refusedAtCreate({ HostConfig: { SecurityOpt: ["seccomp={bad"] } }), [
+      400,
+      "Decoding seccomp profile failed: Expected property name or '}' in JSON at position 1 (line 1 column 2)",
+    ]);
+    assert.deepEqual(await refusedAtCreate({ HostConfig: { SecurityOpt: ['seccomp={"syscalls":[]}'] } }), [
+      400,
+      "Decoding seccomp profile failed: defaultAction is required",
+    ]);
     for (const HostPort of ["abc", "70000", "90-80"]) {
       assert.deepEqual(
         await refusedAtCreate({ HostConfig: { PortBindings: { "80/tcp": [{ HostPort }] } } }),

@@ -37,11 +37,13 @@ describe("daemon", { skip: !isRoot() && "needs root" }, () => {
   });
 
   test("bad flags and config are refused with a clear message", () => {
-    const bad = spawnSync(join(repoRoot, "bin/wharfd"), ["--bogus"], { encoding: "utf8" });
+    // Bounded: a wharfd that started after all would block this process (and its timeouts) forever.
+    const bad = spawnSync(join(repoRoot, "bin/wharfd"), ["--bogus"], { encoding: "utf8", timeout: 20_000 });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /unknown flag: --bogus/);
     const missing = spawnSync(join(repoRoot, "bin/wharfd"), ["--config-file", "/nonexistent/daemon.json"], {
       encoding: "utf8",
+      timeout: 20_000,
     });
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /unable to read config file/);

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { killAfter, settlesWithin } from "../../helpers/bounded.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { importBusybox } from "../../helpers/images.ts";
 
@@ -45,7 +46,8 @@ describe("stats stream ends with its client", { skip: !isRoot() && "needs root" 
     id = await d.api.run({ Image: "bb", Cmd: ["sleep", "600"] });
   });
   after(async () => {
-    if (id) await d.api.call("DELETE", `/containers/${id}?force=1`);
+    // Bounded: a wedged daemon must not keep the hook from stopping it.
+    if (id) await settlesWithin(d.api.call("DELETE", `/containers/${id}?force=1`), 60_000);
     await d?.stop();
   });
 
@@ -79,11 +81,17 @@ describe("stats stream ends with its client", { skip: !isRoot() && "needs root" 
           stdio: ["ignore", "pipe", "pipe"],
         },
       );
+      killAfter(child, 90_000); // outlives the test's timeout, never the file
       const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-      await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
-      const live = await reads();
-      child.kill(signal);
-      await exited;
+      let live: number;
+      try {
+        await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+        live = await reads();
+        child.kill(signal);
+        await exited;
+      } finally {
+        child.kill("SIGKILL"); // a failed check must not leave the CLI running
+      }
       await sleep(200);
       const gone = await reads();
       assert.ok(live >= 10, `a live stream reads the cgroup (${live} reads)`);

@@ -2,7 +2,7 @@
 // isolation between networks and no way out of --internal ones over IPv6, every rule gone after
 // removal. All traffic stays on this host (test-created ULA subnets only).
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -182,20 +182,11 @@ describe("IPv6 user networks: ip6tables isolation", { skip }, () => {
     // TCP listeners on port 7777 (they die with the container's PID namespace), up before use.
     for (const id of [a1, b1]) {
       const pid = (await d.api.ok<{ State: { Pid: number } }>("GET", `/containers/${id}/json`)).State.Pid;
-      execFile("nsenter", [
-        "-t",
-        String(pid),
-        "-m",
-        "-n",
-        "-p",
-        "--",
-        "nc",
-        "-ll",
-        "-p",
-        "7777",
-        "-e",
-        "true",
-      ]);
+      // No pipes and unref'd: should the container outlive a failed cleanup, this nsenter (which
+      // waits for its nc) must not keep the test file alive.
+      spawn("nsenter", ["-t", String(pid), "-m", "-n", "-p", "--", "nc", "-ll", "-p", "7777", "-e", "true"], {
+        stdio: "ignore",
+      }).unref();
       let up = false;
       for (let i = 0; i < 50 && !up; i++) {
         up = (await exec(id, ["nc", "-w", "1", "::1", "7777"])).code === 0;

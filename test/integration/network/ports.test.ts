@@ -10,6 +10,7 @@ import { createReadStream, existsSync, readdirSync, readFileSync } from "node:fs
 import { connect as connectTcp } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { killAfter } from "../../helpers/bounded.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { busyboxTar, importBusybox } from "../../helpers/images.ts";
 import { close, freeRange, hostAddress, httpGet, listen } from "../../helpers/net.ts";
@@ -170,6 +171,8 @@ describe("published ports", { skip }, () => {
     const answer = await new Promise<string>((resolve, reject) => {
       const sock = connectTcp({ host: "::1", port: Number(binding?.HostPort), allowHalfOpen: true });
       let got = "";
+      // A relay that never ends the answer fails the test instead of holding the socket open.
+      sock.setTimeout(30_000, () => sock.destroy(new Error(`no end of the answer within 30 s: ${got}`)));
       sock.on("data", (b: Buffer) => {
         got += b.toString();
       });
@@ -198,8 +201,13 @@ describe("published ports", { skip }, () => {
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
+    killAfter(echo, 60_000);
     try {
-      await new Promise((resolve) => echo.stdout?.once("data", resolve));
+      // Up, or gone (then the asks below fail and say so).
+      await new Promise((resolve) => {
+        echo.stdout?.once("data", resolve);
+        echo.once("close", resolve);
+      });
       const ask = async (text: string) => {
         const client = createUdpSocket("udp6");
         try {

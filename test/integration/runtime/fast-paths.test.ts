@@ -198,3 +198,20 @@ test("execFile through posix_spawn: input, output, exit code, cwd, a killed tool
   assert.equal((await execFile("sh", ["-c", "head -c 3000000 /dev/zero"])).stdout.length, 3_000_000);
   await assert.rejects(execFile("wharf-no-such-tool", []), { code: "ENOENT" });
 });
+
+test("the runtime probe works, and removes probe bundles that killed daemons left behind", {
+  skip,
+}, async () => {
+  // A pid that is surely not running: above the kernel's pid_max.
+  const deadPid = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8")) + 1;
+  const orphan = join(tmpdir(), `wharf-probe-${deadPid}-orphan`);
+  const ours = join(tmpdir(), `wharf-probe-${process.pid}-kept`);
+  await mkdir(join(orphan, "rootfs"), { recursive: true });
+  await mkdir(ours);
+  dirs.push(orphan, ours);
+  const runc = new OciRuntime({ name: "runc", path: "runc", stateRoot });
+  assert.equal(await runc.works(), true);
+  assert.equal(existsSync(orphan), false, "a dead daemon's probe dir is removed");
+  assert.equal(existsSync(ours), true, "a live process's probe dir is left alone");
+  assert.equal(await new OciRuntime({ name: "runc", path: "/nonexistent/runc", stateRoot }).works(), false);
+});

@@ -2,7 +2,7 @@
 // from inside the container that Docker's isolation is what we asked for.
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -132,7 +132,11 @@ async function runInRunc(
   child.stderr.on("data", (c: Buffer) => {
     stderr += c.toString();
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20000);
+  // The container holds our pipes too: killing runc alone would leave "close" waiting for it.
+  const timer = setTimeout(() => {
+    child.kill("SIGKILL");
+    execFile("runc", ["--root", stateRoot, "delete", "-f", id], () => undefined);
+  }, 20000);
   const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
   clearTimeout(timer);
   return { code, stdout, stderr };

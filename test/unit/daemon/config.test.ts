@@ -77,6 +77,11 @@ describe("daemon core options", () => {
     assert.equal(c.logLevel, "warn");
   });
 
+  test("log-driver: the driver of containers that name none; json-file by default", () => {
+    assert.equal(defaults.logDriver, "json-file");
+    assert.equal(loadConfig(["--config-file", file({ "log-driver": "local" })])?.logDriver, "local");
+  });
+
   test("a missing file is fine at the default path only", () => {
     assert.throws(
       () => loadConfig(["--config-file", join(dir, "absent.json")]),
@@ -96,6 +101,11 @@ describe("daemon core options", () => {
     refuses(["--config-file", file({ iptables: "yes" })], /iptables must be a boolean/);
     refuses(["--config-file", file({ "log-opts": ["max-size=1m"] })], /log-opts must be an object/);
     refuses(["--config-file", file("{not json")], /invalid JSON/);
+    refuses(["--config-file", file({ "log-driver": "nope" })], /error looking up logging plugin nope/);
+    refuses(
+      ["--config-file", file({ "log-driver": "local", "log-opts": { labels: "a" } })],
+      /unknown log opt 'labels' for local log driver/,
+    );
     refuses(["--config-file", file({ "log-level": "loud" })], /invalid log level: loud/);
     refuses(["--config-file", file({ "default-shm-size": "lots" })], /invalid size: lots/);
     refuses(["--config-file", file({}), "--bogus"], /unknown flag: --bogus/);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { HostLockError, withHostLock } from "../../../src/platform/host-lock.ts";
+import { killAfter, killAndWait } from "../../helpers/bounded.ts";
 
 describe("withHostLock", () => {
   const dir = mkdtempSync(join(tmpdir(), "wharf-lock-"));
@@ -46,13 +47,16 @@ await withHostLock(${JSON.stringify(lock)}, async () => { console.log("held"); a
     const other = spawn(process.execPath, ["--input-type=module", "-e", code], {
       stdio: ["ignore", "pipe", "inherit"],
     });
-    await once(other.stdout, "data");
-    await assert.rejects(
-      withHostLock(lock, async () => "never", 1),
-      HostLockError,
-    );
-    other.kill("SIGKILL");
-    await once(other, "exit");
+    killAfter(other, 60_000); // it never ends by itself
+    try {
+      await once(other.stdout, "data");
+      await assert.rejects(
+        withHostLock(lock, async () => "never", 1),
+        HostLockError,
+      );
+    } finally {
+      await killAndWait(other); // a failed check must not leave it keeping this test file alive
+    }
     assert.equal(await withHostLock(lock, async () => "free", 5), "free");
   });
 });
