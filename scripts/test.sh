@@ -43,6 +43,8 @@ limit=${WHARF_TEST_LIMIT_SECONDS:-2400}
 watchdog=$!
 status=0
 wait "$runner" || status=$?
-pkill -P "$watchdog" 2>/dev/null || true
+# The watchdog first (killing its sleep first would make it print "Terminated"), then its sleep.
+sleeper=$(pgrep -P "$watchdog" || true)
 kill "$watchdog" 2>/dev/null || true
+[ -n "$sleeper" ] && kill $sleeper 2>/dev/null || true
 exit "$status"
