@@ -232,9 +232,13 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
 
     const c = await create({ name: name("busy"), Cmd: ["sleep", "300"] });
     await c.start();
+    // Starting a running container, or stopping a stopped one, is a 304 (dockerode rejects it).
+    assert.equal((await failure(c.start())).statusCode, 304);
     const busy = await failure(c.remove());
     assert.equal(busy.statusCode, 409);
     assert.match(busy.message, /cannot remove a running container/i);
+    await c.stop({ t: 0 });
+    assert.equal((await failure(c.stop({ t: 0 }))).statusCode, 304);
     await c.remove({ force: true });
     containers.delete(c.id);
   });
