@@ -427,6 +427,50 @@ emit({"byName": by_name, "byLabel": by_label, "members": members, "cid": c.id, "
     assert.equal(r.volGone, "NotFound");
   });
 
+  test("a health check reaches healthy; volumes and networks prune by label", async () => {
+    const r = await py<{
+      health: string;
+      log: number;
+      volPruned: string[];
+      prunedName: string;
+      netPruned: string[];
+      keptVol: boolean;
+    }>(
+      `
+import time
+c = client.containers.run(args["image"], ["sleep", "300"], name=args["n"], labels=args["label"], detach=True,
+                          healthcheck={"test": ["CMD", "true"], "interval": 200000000, "retries": 3})
+health = ""
+for _ in range(150):
+    c.reload()
+    health = c.attrs["State"]["Health"]["Status"]
+    if health == "healthy":
+        break
+    time.sleep(0.1)
+log = len(c.attrs["State"]["Health"]["Log"])
+c.remove(force=True)
+prune = dict(args["label"], **{"${labelKey}.prune": "${pid}"})
+# Unnamed: docker-py negotiates the daemon's newest API, and since API 1.42 prune removes only
+# volumes created without a name (Docker 20.10, at 1.41, removes named ones too).
+pruned_name = client.volumes.create(labels=prune).name
+keep = client.volumes.create(args["v2"], labels=args["label"])
+client.networks.create(args["net"], labels=prune)
+vol_pruned = client.volumes.prune(filters={"label": "${labelKey}.prune=${pid}"})["VolumesDeleted"] or []
+net_pruned = client.networks.prune(filters={"label": "${labelKey}.prune=${pid}"})["NetworksDeleted"] or []
+kept = any(v.name == args["v2"] for v in client.volumes.list())
+keep.remove()
+emit({"health": health, "log": log, "volPruned": vol_pruned, "prunedName": pruned_name, "netPruned": net_pruned, "keptVol": kept})
+`,
+      { image, n: name("health"), v2: name("keep-v"), net: name("prune-n") },
+    );
+    assert.equal(r.health, "healthy");
+    assert.ok(r.log >= 1);
+    assert.deepEqual(r.volPruned, [r.prunedName], JSON.stringify(r));
+    assert.equal(r.netPruned.length, 1, JSON.stringify(r));
+    assert.match(r.netPruned[0] ?? "", /^py-prune-n-/);
+    assert.equal(r.keptVol, true, "a volume without the prune label stays");
+  });
+
   test("containers.list with filters", async () => {
     const listKey = `${labelKey}.list`;
     const r = await py<{
