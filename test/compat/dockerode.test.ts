@@ -4,12 +4,17 @@
 // events, filtered lists, networks, volumes, tags and Docker's error shapes.
 // Set WHARF_TEST_SOCKET to a reference dockerd's socket to run the same checks against Docker.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import Docker from "dockerode";
 import { extract, pack } from "tar-stream";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { importBusybox } from "../helpers/images.ts";
+import { writeHtpasswd } from "../integration/distribution/helpers.ts";
+import { startTestRegistry, type TestRegistry } from "../integration/registry/helpers.ts";
 
 /** The longest any one stream may take before the test fails (and the stream is destroyed). */
 const STREAM_LIMIT_MS = 60_000;
@@ -784,6 +789,69 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
     assert.equal((await up.inspect()).State.Running, true);
     await up.remove({ force: true });
     containers.delete(up.id);
+  });
+
+  test("a registry on loopback with auth: checkAuth, push and pull with authconfig", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wharf-sdk-reg-"));
+    let reg: TestRegistry | undefined;
+    try {
+      await writeHtpasswd(join(dir, "htpasswd"), { alice: "alice-pw" });
+      reg = await startTestRegistry({ htpasswd: join(dir, "htpasswd") });
+      const host = new URL(reg.url).host;
+      const auth = { username: "alice", password: "alice-pw", serveraddress: host };
+      assert.equal(((await docker.checkAuth(auth)) as { Status: string }).Status, "Login Succeeded");
+      const refused = await failure(docker.checkAuth({ ...auth, password: "wrong" }));
+      // Docker 20.10 answers a refused login with a 500 (a plain error); wharfd with 401, the
+      // status the registry gave, as Docker's errdefs.Unauthorized would. The text is the same.
+      assert.ok([401, 500].includes(refused.statusCode), `${refused.statusCode} ${refused.message}`);
+      assert.match(
+        refused.message,
+        /^login attempt to http:\/\/\S+\/v2\/ failed with status: 401 Unauthorized$/,
+      );
+
+      const repo = `${host}/alice/sdk-${pid}`;
+      images.add(`${repo}:p1`);
+      await docker.getImage(image).tag({ repo, tag: "p1" });
+      const follow = async (stream: Stream, what: string) =>
+        bounded(
+          stream,
+          what,
+          new Promise<Array<{ status?: string; error?: string; aux?: { Digest?: string } }>>(
+            (resolve, reject) => {
+              docker.modem.followProgress(stream, (err: Error | null, out) =>
+                err ? reject(err) : resolve(out),
+              );
+            },
+          ),
+        );
+      const pushed = await follow(
+        await docker.getImage(`${repo}:p1`).push({ tag: "p1", authconfig: auth }),
+        "push",
+      );
+      assert.equal(pushed.filter((e) => e.error).length, 0, JSON.stringify(pushed));
+      const digest = pushed.find((e) => e.aux?.Digest)?.aux?.Digest;
+      assert.match(digest ?? "", /^sha256:[0-9a-f]{64}$/, JSON.stringify(pushed));
+
+      // Without credentials the push is refused, in the progress stream.
+      const anonymous = await follow(
+        await docker.getImage(`${repo}:p1`).push({ tag: "p1" }),
+        "anonymous push",
+      );
+      assert.ok(
+        anonymous.some((e) => e.error),
+        JSON.stringify(anonymous),
+      );
+
+      await docker.getImage(`${repo}:p1`).remove();
+      const pulled = await follow(await docker.pull(`${repo}:p1`, { authconfig: auth }), "pull");
+      assert.equal(pulled.filter((e) => e.error).length, 0, JSON.stringify(pulled));
+      assert.match(pulled.map((e) => e.status ?? "").join("\n"), /Downloaded newer image for/);
+      const info = await docker.getImage(`${repo}:p1`).inspect();
+      assert.ok(info.RepoDigests.includes(`${repo}@${digest}`), JSON.stringify(info.RepoDigests));
+    } finally {
+      await reg?.close(); // an open server in this process would keep the test file alive
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("image tag, inspect, remove the tag", async () => {
