@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { importBusybox } from "../helpers/images.ts";
+import { writeHtpasswd } from "../integration/distribution/helpers.ts";
+import { startTestRegistry, type TestRegistry } from "../integration/registry/helpers.ts";
 
 const PYTHON = "/usr/bin/python3";
 /** The longest one script may run; then it is killed and the test fails. */
@@ -329,6 +331,58 @@ emit({"id": img.id, "tags": img.tags, "log": log, "ran": ran, "label": img.label
     assert.equal(r.ran, "built-by-run\nfrom the path\n");
     assert.equal(r.label, String(pid));
     assert.match(r.error, /returned a non-zero code: 3/);
+  });
+
+  test("a registry on loopback with auth: login, push, pull", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wharf-py-reg-"));
+    let reg: TestRegistry | undefined;
+    try {
+      await writeHtpasswd(join(dir, "htpasswd"), { alice: "alice-pw" });
+      reg = await startTestRegistry({ htpasswd: join(dir, "htpasswd") });
+      const host = new URL(reg.url).host;
+      const repo = `${host}/alice/py-${pid}`;
+      images.add(`${repo}:p1`);
+      const r = await py<{
+        login: string;
+        bad: [number, string];
+        pushErrors: string[];
+        digest: string;
+        pulledId: string;
+        id: string;
+        digests: string[];
+      }>(
+        `
+from docker.errors import APIError
+try:
+    client.login("alice", "wrong", registry=args["host"], reauth=True)
+    bad = [0, "logged in"]
+except APIError as e:
+    bad = [e.status_code, e.explanation]
+login = client.login("alice", "alice-pw", registry=args["host"], reauth=True)["Status"]
+img = client.images.get(args["image"])
+img.tag(args["repo"], "p1")
+events = list(client.images.push(args["repo"], tag="p1", stream=True, decode=True))
+push_errors = [e["error"] for e in events if "error" in e]
+digest = next((e["aux"]["Digest"] for e in events if "aux" in e and "Digest" in e["aux"]), "")
+client.images.remove(args["repo"] + ":p1")
+pulled = client.images.pull(args["repo"], tag="p1")
+emit({"login": login, "bad": bad, "pushErrors": push_errors, "digest": digest, "pulledId": pulled.id, "id": img.id,
+      "digests": pulled.attrs["RepoDigests"]})
+`,
+        { image, host, repo },
+      );
+      // Docker 20.10 answers a refused login with a 500, wharfd with the registry's 401.
+      assert.ok([401, 500].includes(r.bad[0]), JSON.stringify(r.bad));
+      assert.match(r.bad[1], /failed with status: 401 Unauthorized/);
+      assert.equal(r.login, "Login Succeeded");
+      assert.deepEqual(r.pushErrors, []);
+      assert.match(r.digest, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(r.pulledId, r.id);
+      assert.ok(r.digests.includes(`${repo}@${r.digest}`), JSON.stringify(r.digests));
+    } finally {
+      await reg?.close(); // an open server in this process would keep the test file alive
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("images: list by name, get, tag, remove; ImageNotFound after", async () => {
