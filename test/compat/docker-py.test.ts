@@ -366,6 +366,7 @@ push_errors = [e["error"] for e in events if "error" in e]
 digest = next((e["aux"]["Digest"] for e in events if "aux" in e and "Digest" in e["aux"]), "")
 client.images.remove(args["repo"] + ":p1")
 pulled = client.images.pull(args["repo"], tag="p1")
+client.images.remove(args["repo"] + ":p1")  # the next tests count the image's tags
 emit({"login": login, "bad": bad, "pushErrors": push_errors, "digest": digest, "pulledId": pulled.id, "id": img.id,
       "digests": pulled.attrs["RepoDigests"]})
 `,

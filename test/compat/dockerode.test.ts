@@ -848,6 +848,7 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
       assert.match(pulled.map((e) => e.status ?? "").join("\n"), /Downloaded newer image for/);
       const info = await docker.getImage(`${repo}:p1`).inspect();
       assert.ok(info.RepoDigests.includes(`${repo}@${digest}`), JSON.stringify(info.RepoDigests));
+      await docker.getImage(`${repo}:p1`).remove(); // the next tests see the image's tags
     } finally {
       await reg?.close(); // an open server in this process would keep the test file alive
       rmSync(dir, { recursive: true, force: true });
