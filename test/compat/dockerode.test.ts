@@ -248,6 +248,38 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
     containers.delete(c.id);
   });
 
+  test("AutoRemove with wait({condition: 'removed'}) set up before the start; sizes on request", async () => {
+    const c = await create({
+      name: name("autorm"),
+      Cmd: ["sh", "-c", "exit 3"],
+      HostConfig: { AutoRemove: true },
+    });
+    const removed = c.wait({ condition: "removed" });
+    await c.start();
+    assert.equal((await removed).StatusCode, 3);
+    assert.equal((await failure(c.inspect())).statusCode, 404);
+    containers.delete(c.id);
+
+    const sized = await create({ name: name("sized"), Cmd: ["sh", "-c", "head -c 100000 /dev/zero > /big"] });
+    await sized.start();
+    await sized.wait();
+    // @types/dockerode knows neither the size option nor the size fields: dockerode passes both on.
+    const withSize = { size: true } as unknown as Docker.ContainerInspectOptions;
+    const info = (await sized.inspect(withSize)) as unknown as { SizeRw: number; SizeRootFs: number };
+    assert.ok(info.SizeRw >= 100_000, `SizeRw ${info.SizeRw}`);
+    assert.ok(info.SizeRootFs > info.SizeRw, `SizeRootFs ${info.SizeRootFs}`);
+    const [listed] = (await docker.listContainers({
+      all: true,
+      size: true,
+      filters: { id: [sized.id] },
+    })) as Array<{
+      SizeRw?: number;
+      SizeRootFs?: number;
+    }>;
+    assert.ok((listed?.SizeRw ?? 0) >= 100_000, JSON.stringify(listed));
+    assert.ok((listed?.SizeRootFs ?? 0) > (listed?.SizeRw ?? 0), JSON.stringify(listed));
+  });
+
   test("attach with hijack: stdin reaches cat and comes back on stdout, stderr apart", async () => {
     const c = await create({
       name: name("attach"),
