@@ -114,9 +114,17 @@ describe("Docker SDK for Python against the daemon", { skip: unavailable() }, ()
     for (const child of live) child.kill("SIGKILL");
     rmSync(home, { recursive: true, force: true });
     if (!d) return;
+    try {
+      await sweep();
+    } finally {
+      await d.stop();
+    }
+  });
+
+  /** Removes whatever the tests made: by label, and by image for what came without the label. */
+  async function sweep(): Promise<void> {
     const filters = (f: Record<string, string[]>) => encodeURIComponent(JSON.stringify(f));
     const byLabel = filters({ label: [label] });
-    // By label, and by image for what a build or a failed script made without the label.
     for (const f of [byLabel, filters({ ancestor: [image] }), filters({ ancestor: [built] })]) {
       const cs = await d.api.call("GET", `/containers/json?all=1&filters=${f}`);
       for (const c of cs.status === 200 ? cs.json<Array<{ Id: string }>>() : [])
@@ -131,8 +139,7 @@ describe("Docker SDK for Python against the daemon", { skip: unavailable() }, ()
       : [])
       await d.api.call("DELETE", `/volumes/${encodeURIComponent(v.Name)}?force=1`);
     for (const ref of images) await d.api.call("DELETE", `/images/${encodeURIComponent(ref)}?force=1`);
-    await d.stop();
-  });
+  }
 
   test("client.ping, version, info", async () => {
     const r = await py<{ ping: boolean; api: string; os: string; images: number }>(

@@ -157,10 +157,19 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
 
   after(async () => {
     if (!d) return;
+    try {
+      await sweep();
+    } finally {
+      await d.stop();
+    }
+  });
+
+  /** Removes whatever the tests made, whether or not they got to it themselves. */
+  async function sweep(): Promise<void> {
     for (const id of containers) await d.api.call("DELETE", `/containers/${id}?force=1&v=1`);
-    // Anything else made from the test's images (a build's own containers).
-    for (const ref of [image, built]) {
-      const f = encodeURIComponent(JSON.stringify({ ancestor: [ref] }));
+    // Anything else with the test's label or made from its images (a build's own containers).
+    for (const filter of [{ label: [label] }, { ancestor: [image] }, { ancestor: [built] }]) {
+      const f = encodeURIComponent(JSON.stringify(filter));
       const res = await d.api.call("GET", `/containers/json?all=1&filters=${f}`);
       for (const c of res.status === 200 ? res.json<Array<{ Id: string }>>() : [])
         await d.api.call("DELETE", `/containers/${c.Id}?force=1&v=1`);
@@ -168,8 +177,7 @@ describe("dockerode against the daemon", { skip: !isRoot() && "needs root" }, ()
     for (const id of networks) await d.api.call("DELETE", `/networks/${encodeURIComponent(id)}`);
     for (const v of volumes) await d.api.call("DELETE", `/volumes/${encodeURIComponent(v)}?force=1`);
     for (const ref of images) await d.api.call("DELETE", `/images/${encodeURIComponent(ref)}?force=1`);
-    await d.stop();
-  });
+  }
 
   test("ping, version and info", async () => {
     assert.equal(String(await docker.ping()), "OK");
