@@ -206,6 +206,8 @@ emit({"output": output.decode(), "failed": failed, "waited": waited, "logs": log
       demuxed: [string, string];
       pwd: string;
       env: string;
+      tty: string;
+      user: string;
     }>(
       `
 c = client.containers.run(args["image"], ["sleep", "300"], name=args["n"], labels=args["label"], detach=True)
@@ -213,9 +215,11 @@ res = c.exec_run(["sh", "-c", "echo o; echo e >&2; exit 4"])
 dem = c.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
 pwd = c.exec_run("pwd", workdir="/tmp")
 env = c.exec_run(["sh", "-c", "echo $FOO"], environment={"FOO": "bar"})
+tty = c.exec_run(["sh", "-c", "tty; echo line"], tty=True)
+user = c.exec_run(["id", "-u"], user="nobody")
 c.remove(force=True)
 emit({"code": res.exit_code, "output": res.output.decode(), "demuxed": [dem.output[0].decode(), dem.output[1].decode()],
-      "pwd": pwd.output.decode(), "env": env.output.decode()})
+      "pwd": pwd.output.decode(), "env": env.output.decode(), "tty": tty.output.decode(), "user": user.output.decode()})
 `,
       { image, n: name("exec") },
     );
@@ -224,6 +228,8 @@ emit({"code": res.exit_code, "output": res.output.decode(), "demuxed": [dem.outp
     assert.deepEqual(r.demuxed, ["o\n", "e\n"]);
     assert.equal(r.pwd, "/tmp\n");
     assert.equal(r.env, "bar\n");
+    assert.match(r.tty, /^\/dev\/pts\/\d+\r\nline\r\n$/, JSON.stringify(r.tty));
+    assert.equal(r.user, "65534\n");
   });
 
   test("attach_socket with stdin, attach(stream=True) and logs(stream=True, follow=True)", async () => {
