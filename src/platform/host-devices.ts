@@ -1,6 +1,7 @@
 // The host's device nodes, for privileged containers: Docker gives them every char and block
 // device under /dev (runc's devices.HostDevices), skipping the directories the runtime mounts
 // itself and the console, which the runtime sets up on its own.
+import type { BigIntStats } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -38,19 +39,35 @@ export async function hostDevices(root = "/dev"): Promise<HostDevice[]> {
       }
       if (path === "/dev/console" || !(e.isCharacterDevice() || e.isBlockDevice())) continue;
       const st = await stat(path, { bigint: true }).catch(() => undefined);
-      if (!st) continue;
-      const format = Number(st.mode) & S_IFMT;
-      if (format !== S_IFCHR && format !== S_IFBLK) continue;
-      out.push({
-        type: format === S_IFCHR ? "c" : "b",
-        path,
-        ...split(st.rdev),
-        fileMode: Number(st.mode) & 0o7777,
-        uid: Number(st.uid),
-        gid: Number(st.gid),
-      });
+      const device = st && deviceOf(path, st);
+      if (device) out.push(device);
     }
   };
   await walk(root);
   return out;
+}
+
+/**
+ * The device node at `path`, or every one under it when it is a directory (Docker's --device
+ * takes both). Throws ENOENT when nothing is there, or a plain error for a file that is no device.
+ */
+export async function devicesAt(path: string): Promise<HostDevice[]> {
+  const st = await stat(path, { bigint: true });
+  if (st.isDirectory()) return hostDevices(path);
+  const device = deviceOf(path, st);
+  if (!device) throw new Error("not a device node");
+  return [device];
+}
+
+function deviceOf(path: string, st: BigIntStats): HostDevice | undefined {
+  const format = Number(st.mode) & S_IFMT;
+  if (format !== S_IFCHR && format !== S_IFBLK) return undefined;
+  return {
+    type: format === S_IFCHR ? "c" : "b",
+    path,
+    ...split(st.rdev),
+    fileMode: Number(st.mode) & 0o7777,
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+  };
 }

@@ -44,6 +44,18 @@ function mountIn(cwd: string, call: () => boolean): boolean {
   }
 }
 
+const MS_NOSUID = 2;
+const MS_NODEV = 4;
+const MS_NOEXEC = 8;
+
+/** A nosuid, nodev, noexec tmpfs at `target` with these data options ("mode=1777,size=…"). */
+export async function mountTmpfs(target: string, data: string): Promise<void> {
+  const c = libc();
+  const flags = BigInt(MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (c && c.mount("shm", target, "tmpfs", flags, data) === 0) return;
+  await run("mount", ["-t", "tmpfs", "-o", `nosuid,nodev,noexec,${data}`, "shm", target]);
+}
+
 export function isMounted(target: string): boolean {
   const escaped = target.replace(/ /g, "\\040");
   return readFileSync("/proc/self/mounts", "utf8")

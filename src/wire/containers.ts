@@ -78,6 +78,28 @@ export interface HostConfig {
   CpusetMems?: string;
   PidsLimit?: number | null;
   BlkioWeight?: number;
+  BlkioWeightDevice?: Array<{ Path?: string; Weight?: number }> | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
+  Devices?: DeviceMapping[] | null;
+  DeviceCgroupRules?: string[] | null;
+  GroupAdd?: string[] | null;
+  /** "private" or "host"; empty: the daemon's default (private on cgroup v2, host on v1). */
+  CgroupnsMode?: string;
+  /** The cgroup the container's goes under (cgroupfs driver: a path), instead of /wharf. */
+  CgroupParent?: string;
+  OomKillDisable?: boolean | null;
+  CpuRealtimePeriod?: number;
+  CpuRealtimeRuntime?: number;
+  /** Deprecated by Docker: accepted with a warning, not applied. */
+  KernelMemory?: number;
+  /** --gpus: no device driver here, so any request is refused as Docker refuses it without one. */
+  DeviceRequests?: Array<{ Driver?: string; Count?: number; Capabilities?: string[][] | null }> | null;
+  /** 0–100; -1 or unset: the kernel's default. */
+  MemorySwappiness?: number | null;
+  StorageOpt?: Record<string, string> | null;
   OomScoreAdj?: number;
   Ulimits?: Ulimit[] | null;
   LogConfig?: { Type?: string; Config?: Record<string, string> };
@@ -85,6 +107,19 @@ export interface HostConfig {
   IpcMode?: string;
   UTSMode?: string;
   [key: string]: unknown;
+}
+
+/** --device: a host device node (or a directory of them) given to the container. */
+export interface DeviceMapping {
+  PathOnHost?: string;
+  PathInContainer?: string;
+  CgroupPermissions?: string;
+}
+
+/** --device-read-bps and friends: a limit for one block device. */
+export interface ThrottleDevice {
+  Path?: string;
+  Rate?: number;
 }
 
 export interface ContainerCreateRequest extends ContainerConfig {

@@ -49,6 +49,29 @@ describe("docker CLI compatibility", {
     assert.equal(r.code, 3);
   });
 
+  test('--entrypoint overrides the image\'s; --entrypoint "" clears it', async () => {
+    const withEntrypoint = `compat-ep-${suffix}:latest`;
+    try {
+      const imported = docker(
+        "import",
+        "-c",
+        'ENTRYPOINT ["/bin/sh", "-c"]',
+        await busyboxTar(),
+        withEntrypoint,
+      );
+      assert.equal(imported.code, 0, imported.err);
+      assert.equal(docker("run", "--rm", withEntrypoint, "echo via-entrypoint").out, "via-entrypoint\n");
+      assert.equal(
+        docker("run", "--rm", "--entrypoint", "echo", withEntrypoint, "replaced").out,
+        "replaced\n",
+      );
+      const cleared = docker("run", "--rm", "--entrypoint", "", withEntrypoint, "echo", "cleared");
+      assert.equal(cleared.out, "cleared\n", cleared.err);
+    } finally {
+      docker("rmi", "-f", withEntrypoint);
+    }
+  });
+
   test("docker run -d, ps, logs, stop, inspect, rm", () => {
     const name = `web-${suffix}`;
     const run = docker(

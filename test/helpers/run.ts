@@ -25,11 +25,17 @@ export function runAsync(
       err += c.toString();
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
-    child.on("error", reject);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, out, err });
     });
+    // A client that exits without reading its input (EPIPE) is answered by its exit code and
+    // stderr, not by a crash of the test.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }

@@ -9,7 +9,8 @@ import { buildHostnameFile } from "../runtime/etc-files.ts";
 import { ociSpecToJson } from "../runtime/oci-spec.ts";
 import { buildRuntimeSpec, type NetworkNamespaceMode, type RuntimeMount } from "../runtime/spec.ts";
 import { readUserFiles, resolveUser } from "../runtime/user.ts";
-import type { ContainerRecord } from "./record.ts";
+import { resolveDevices } from "./devices.ts";
+import { type ContainerRecord, cgroupPathOf } from "./record.ts";
 
 export interface BundleInput {
   record: ContainerRecord;
@@ -25,6 +26,10 @@ export interface BundleInput {
   mounts: RuntimeMount[];
   /** The network namespace to join (prepared by the network service, which also writes hosts and resolv.conf). */
   network: NetworkNamespaceMode;
+  /** For PidMode / IpcMode "container:<id>": the pid of that container's init. */
+  joinPid?: { pid?: number; ipc?: number };
+  /** The host tmpfs bound at /dev/shm (IpcMode shareable, or the joined container's). */
+  sharedShm?: string;
 }
 
 export async function prepareBundle(input: BundleInput): Promise<void> {
@@ -38,10 +43,11 @@ export async function prepareBundle(input: BundleInput): Promise<void> {
   const files = await readUserFiles(input.rootfs);
   let user: ReturnType<typeof resolveUser>;
   try {
-    user = resolveUser(c.config.User ?? "", files.passwd, files.group);
+    user = resolveUser(c.config.User ?? "", files.passwd, files.group, hc.GroupAdd ?? []);
   } catch (err) {
     throw new InvalidParameterError((err as Error).message);
   }
+  const devices = await resolveDevices(hc);
   const spec = buildRuntimeSpec({
     id: c.id,
     rootfs: input.rootfs,
@@ -56,16 +62,24 @@ export async function prepareBundle(input: BundleInput): Promise<void> {
     privileged: hc.Privileged === true,
     // Docker gives a privileged container every device of the host (only those pay the walk).
     hostDevices: hc.Privileged === true ? await hostDevices() : undefined,
+    devices: devices.nodes,
+    deviceRules: devices.rules,
+    blockIO: devices.blockIO,
     capAdd: hc.CapAdd ?? [],
     capDrop: hc.CapDrop ?? [],
     init: hc.Init ? { hostPath: input.initPath } : undefined,
     network,
-    pidMode: hc.PidMode === "host" ? "host" : "private",
-    ipcMode: hc.IpcMode === "host" ? "host" : "private",
+    pidMode: input.joinPid?.pid ? { joinPid: input.joinPid.pid } : hc.PidMode === "host" ? "host" : "private",
+    ipcMode: input.joinPid?.ipc
+      ? { joinPid: input.joinPid.ipc }
+      : hc.IpcMode === "host" || hc.IpcMode === "none"
+        ? hc.IpcMode
+        : "private",
     utsMode: hc.UTSMode === "host" ? "host" : "private",
     etcFiles: { hostname: c.hostnamePath, hosts: c.hostsPath, resolvConf: c.resolvConfPath },
     mounts: input.mounts,
     tmpfs: hc.Tmpfs ?? {},
+    sharedShm: input.sharedShm,
     shmSize: hc.ShmSize || input.shmSize,
     resources: {
       memory: hc.Memory,
@@ -79,15 +93,21 @@ export async function prepareBundle(input: BundleInput): Promise<void> {
       cpusetMems: hc.CpusetMems,
       pidsLimit: hc.PidsLimit ?? undefined,
       blkioWeight: hc.BlkioWeight,
+      cpuRealtimePeriod: hc.CpuRealtimePeriod,
+      cpuRealtimeRuntime: hc.CpuRealtimeRuntime,
+      // Docker drops these on cgroup v2, whose memory controller has neither.
+      oomKillDisable: input.cgroup.version === 1 ? hc.OomKillDisable === true : undefined,
+      swappiness: input.cgroup.version === 1 ? (hc.MemorySwappiness ?? undefined) : undefined,
     },
     ulimits: hc.Ulimits ?? [],
     hostHardLimits: input.hardLimits,
     availableCapabilities: input.capabilities,
-    cgroupsPath: `/wharf/${c.id}`,
+    cgroupsPath: cgroupPathOf(c),
     sysctls: hc.Sysctls ?? {},
     oomScoreAdj: hc.OomScoreAdj || undefined,
     securityOpt: hc.SecurityOpt ?? [],
-    cgroupNamespace: input.cgroup.version === 2,
+    // Docker's default: a cgroup namespace of its own on cgroup v2 hosts only.
+    cgroupNamespace: hc.CgroupnsMode ? hc.CgroupnsMode === "private" : input.cgroup.version === 2,
     swapLimitSupported: input.cgroup.version === 2 || swapAccounting(),
     consoleSize: Array.isArray(hc.ConsoleSize)
       ? { height: Number(hc.ConsoleSize[0]) || 24, width: Number(hc.ConsoleSize[1]) || 80 }

@@ -8,6 +8,7 @@ import type { ContainerConfig as ImageContainerConfig } from "../images/oci.ts";
 import { portRequests } from "../network/ports.ts";
 import { seccompFromDockerProfile, seccompOption } from "../runtime/seccomp.ts";
 import { ALL_CAPABILITIES, InvalidSpecInputError, normalizeCapabilities } from "../runtime/spec.ts";
+import { checkDeviceSettings } from "./devices.ts";
 import { mergeHealthcheck } from "./health.ts";
 import { checkLogConfig } from "./log-driver.ts";
 
@@ -107,6 +108,40 @@ export function validateHostConfig(input: HostConfig, runtimes: string[], logDri
   if (seccomp !== undefined && !["", "unconfined", "builtin"].includes(seccomp)) {
     seccompFromDockerProfile(seccomp, []);
   }
+  const isContainerRef = (mode: string) => /^container:.+/.test(mode);
+  if (hc.PidMode && hc.PidMode !== "host" && !isContainerRef(hc.PidMode)) {
+    throw new InvalidParameterError(`invalid PID mode: ${hc.PidMode}`);
+  }
+  const ipcModes = ["", "private", "shareable", "host", "none"];
+  if (hc.IpcMode && !ipcModes.includes(hc.IpcMode) && !isContainerRef(hc.IpcMode)) {
+    throw new InvalidParameterError(`invalid IPC mode: ${hc.IpcMode}`);
+  }
+  if (hc.CgroupnsMode && hc.CgroupnsMode !== "private" && hc.CgroupnsMode !== "host") {
+    throw new InvalidParameterError(`invalid cgroup namespace mode: ${hc.CgroupnsMode}`);
+  }
+  checkDeviceSettings(hc);
+  const request = hc.DeviceRequests?.[0];
+  if (request) {
+    const caps = JSON.stringify(request.Capabilities ?? [])
+      .replace(/"/g, "")
+      .replace(/,/g, " ");
+    throw new InvalidParameterError(
+      `could not select device driver "${request.Driver ?? ""}" with capabilities: ${caps}`,
+    );
+  }
+  if (hc.CgroupParent?.split("/").includes("..")) {
+    throw new InvalidParameterError(`invalid cgroup parent: ${hc.CgroupParent}`);
+  }
+  const swappiness = hc.MemorySwappiness ?? -1;
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {
+    throw new InvalidParameterError(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`);
+  }
+  // Docker's overlay2 sizes a container's layer only on xfs with project quotas; wharf never does.
+  if (hc.StorageOpt && Object.keys(hc.StorageOpt).length > 0) {
+    throw new InvalidParameterError(
+      "--storage-opt is supported only for overlay over xfs with 'pquota' mount option",
+    );
+  }
   // Docker refuses a malformed port or host port at create; the ports are bound at start.
   portRequests(hc, {});
   // NetworkMode and EndpointsConfig are checked by the network service.
@@ -116,4 +151,11 @@ export function validateHostConfig(input: HostConfig, runtimes: string[], logDri
     throw new InvalidParameterError(`unknown or invalid runtime name: ${hc.Runtime}`);
   }
   return hc;
+}
+
+/** Docker's create warnings for settings it accepts but does not apply. */
+export function ignoredSettingWarnings(hc: HostConfig): string[] {
+  return hc.KernelMemory
+    ? ["Specifying a kernel memory limit is deprecated and will be removed in a future release."]
+    : [];
 }

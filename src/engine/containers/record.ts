@@ -103,3 +103,9 @@ export class ContainerRepository {
     this.byId.delete(id);
   }
 }
+
+/** The container's cgroup (cgroupfs driver): under HostConfig.CgroupParent, else /wharf. */
+export function cgroupPathOf(c: Pick<ContainerRecord, "id" | "hostConfig">): string {
+  const parent = (c.hostConfig.CgroupParent ?? "").replace(/^\/+|\/+$/g, "");
+  return parent ? `/${parent}/${c.id}` : `/wharf/${c.id}`;
+}

@@ -32,14 +32,15 @@ import type { Snapshotter } from "../snapshots/snapshotter.ts";
 import { planMounts } from "../volumes/mount-spec.ts";
 import type { VolumeService } from "../volumes/service.ts";
 import { prepareBundle } from "./bundle.ts";
-import { mergeImageConfig, validateHostConfig } from "./create-config.ts";
+import { ignoredSettingWarnings, mergeImageConfig, validateHostConfig } from "./create-config.ts";
 import { ancestorImageIds, checkListFilters, nameMatches, pruneFilter, regexpMatch } from "./filters.ts";
 import { healthMatches, validateHealthcheck } from "./health.ts";
 import { containerInspect, containerSummary } from "./inspect.ts";
 import { logDriverWarnings, logSizeLimit, logsReadable } from "./log-driver.ts";
 import { type LogEntry, type LogOptions, logSize, readLogs } from "./logs.ts";
-import { type ContainerRecord, type ContainerRepository, initialState } from "./record.ts";
+import { type ContainerRecord, type ContainerRepository, cgroupPathOf, initialState } from "./record.ts";
 import { nextBackoff, restartsAfterExit, restartsOnDaemonStart } from "./restart-policy.ts";
+import { mountSharedShm, sharedShmPath, unmountSharedShm } from "./shm.ts";
 
 export interface ContainerPaths {
   containers: string;
@@ -210,9 +211,17 @@ export class ContainerService {
       this.d.runtimes.names(),
       this.d.defaults.logDriver,
     );
+    // As Docker: the container whose PID or IPC namespace is to be joined must exist (a 400).
+    for (const mode of [hostConfig.PidMode, hostConfig.IpcMode]) {
+      const ref = mode?.startsWith("container:") ? mode.slice("container:".length) : undefined;
+      if (ref && !this.repo.find(ref)) throw new InvalidParameterError(`No such container: ${ref}`);
+    }
     const config = mergeImageConfig(body, imageConfig);
     const networkingConfig = this.d.network.normalizeCreate(hostConfig, body.NetworkingConfig ?? {}, body);
-    const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+    // `--entrypoint ""` arrives as [""]: no entrypoint at all, the image's included.
+    const entrypoint =
+      config.Entrypoint?.length === 1 && config.Entrypoint[0] === "" ? [] : (config.Entrypoint ?? []);
+    const command = [...entrypoint, ...(config.Cmd ?? [])];
     if (command.length === 0) throw new InvalidParameterError("No command specified");
     // Checked before anything exists, so bad mounts leave nothing behind.
     const plannedMounts = planMounts({
@@ -267,7 +276,14 @@ export class ContainerService {
       this.d.volumes.release(id);
     }
     this.publish(record, "create");
-    return { Id: id, Warnings: [...networkModeWarnings(hostConfig), ...logDriverWarnings(hostConfig)] };
+    return {
+      Id: id,
+      Warnings: [
+        ...networkModeWarnings(hostConfig),
+        ...logDriverWarnings(hostConfig),
+        ...ignoredSettingWarnings(hostConfig),
+      ],
+    };
   }
 
   private checkNameFree(name: string): void {
@@ -308,10 +324,46 @@ export class ContainerService {
     });
   }
 
+  /**
+   * PidMode / IpcMode "container:<ref>": the init pids of the running containers whose
+   * namespaces are joined, and the /dev/shm that comes with a joined IPC namespace.
+   */
+  private sharedNamespaceTargets(c: ContainerRecord): { pid?: number; ipc?: number; shm?: string } {
+    const out: { pid?: number; ipc?: number; shm?: string } = {};
+    for (const [kind, mode] of [
+      ["pid", c.hostConfig.PidMode],
+      ["ipc", c.hostConfig.IpcMode],
+    ] as const) {
+      if (!mode?.startsWith("container:")) continue;
+      const target = this.repo.get(mode.slice("container:".length));
+      const what = kind.toUpperCase();
+      if (!target.state.Running)
+        throw new ConflictError(`cannot join ${what} of a non running container: ${target.id}`);
+      if (
+        kind === "ipc" &&
+        target.hostConfig.IpcMode !== "shareable" &&
+        target.hostConfig.IpcMode !== "host"
+      ) {
+        throw new ConflictError(
+          `can't join IPC of container ${target.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`,
+        );
+      }
+      out[kind] = target.state.Pid;
+      if (kind === "ipc") {
+        out.shm =
+          target.hostConfig.IpcMode === "host"
+            ? "/dev/shm"
+            : sharedShmPath(join(this.d.paths.containers, target.id));
+      }
+    }
+    return out;
+  }
+
   private async startRecord(c: ContainerRecord): Promise<void> {
     const runtime = this.d.runtimes.get(c.runtime);
     const exitFile = join(this.d.paths.exits, c.id);
     try {
+      const joinPid = this.sharedNamespaceTargets(c);
       // The namespace and its interfaces are set up while the rootfs and bundle are prepared.
       const net = await this.d.network.prepare(c);
       const rootfs = await this.d.snapshots.mountContainer(c.id, c.lowerLayers);
@@ -319,6 +371,10 @@ export class ContainerService {
         this.d.runtimes.recursiveReadOnlyProblem(c.runtime),
       );
       const bundle = join(this.d.paths.containers, c.id);
+      const sharedShm =
+        c.hostConfig.IpcMode === "shareable"
+          ? await mountSharedShm(bundle, c.hostConfig.ShmSize || this.d.defaults.shmSize)
+          : joinPid.shm;
       await prepareBundle({
         record: c,
         rootfs,
@@ -330,6 +386,8 @@ export class ContainerService {
         capabilities: this.d.capabilities,
         mounts,
         network: net.namespace,
+        joinPid,
+        sharedShm,
       });
       await net.ready;
       await rm(exitFile, { force: true });
@@ -369,6 +427,7 @@ export class ContainerService {
       await runtime.delete(c.id).catch(() => undefined);
       await this.d.network.teardown(c.id).catch(() => undefined);
       await this.d.snapshots.unmountContainer(c.id).catch(() => undefined);
+      await unmountSharedShm(join(this.d.paths.containers, c.id)).catch(() => undefined);
       await this.d.volumes.afterStop(c.id, c.mountPoints ?? []).catch(() => undefined);
       await rm(exitFile, { force: true });
       const message = err instanceof Error ? err.message : String(err);
@@ -415,7 +474,7 @@ export class ContainerService {
         raw.trim() === "" ? new Date() : ((await stat(exitFile).catch(() => undefined))?.mtime ?? new Date());
       // conmon may still be draining the last output into the log: let it finish first.
       if (c.state.conmonPid) await processGone(c.state.conmonPid, 500);
-      const oom = cgroupOomKilled(`/wharf/${c.id}`, this.d.cgroup);
+      const oom = cgroupOomKilled(cgroupPathOf(c), this.d.cgroup);
       const ranMs = exitedAt.getTime() - Date.parse(c.state.StartedAt);
       // Decided with the exit, as Docker's handleContainerExit: nobody sees "exited" between
       // two runs, and a start that comes while the cleanup runs finds the decision made.
@@ -468,6 +527,9 @@ export class ContainerService {
     await this.d.snapshots
       .unmountContainer(c.id)
       .catch((err: Error) => log.warn("unmount failed", { id: c.id, err }));
+    await unmountSharedShm(join(this.d.paths.containers, c.id)).catch((err: Error) =>
+      log.warn("shm unmount failed", { id: c.id, err }),
+    );
     await this.d.volumes.afterStop(c.id, c.mountPoints ?? []);
   }
 

@@ -3,7 +3,7 @@
 import { cpus, totalmem } from "node:os";
 import { type CgroupSample, netDevOf, readCgroup, systemCpuNs } from "../../platform/cgroups.ts";
 import type { CgroupLayout } from "../../platform/host.ts";
-import type { ContainerRecord } from "./record.ts";
+import { type ContainerRecord, cgroupPathOf } from "./record.ts";
 import type { ContainerService } from "./service.ts";
 
 const zeroTime = "0001-01-01T00:00:00Z";
@@ -109,7 +109,7 @@ export class StatsService {
 
   private async reading(c: ContainerRecord): Promise<Reading | undefined> {
     if (!c.state.Running) return undefined;
-    const [sample, systemNs] = await Promise.all([readCgroup(`/wharf/${c.id}`, this.layout), systemCpuNs()]);
+    const [sample, systemNs] = await Promise.all([readCgroup(cgroupPathOf(c), this.layout), systemCpuNs()]);
     return { read: new Date().toISOString().replace("Z", "000000Z"), sample, systemNs };
   }
 

@@ -3,6 +3,7 @@
 import { cgroupPids, hostPs } from "../../platform/cgroups.ts";
 import type { CgroupLayout } from "../../platform/host.ts";
 import { ConflictError, EngineError, InvalidParameterError } from "../errors.ts";
+import { cgroupPathOf } from "./record.ts";
 import type { ContainerService } from "./service.ts";
 
 export interface TopResult {
@@ -41,7 +42,7 @@ export async function containerTop(
     throw new ConflictError(`Container ${c.id} is restarting, wait until the container is running`);
   const args = (psArgs || "-ef").trim().split(/\s+/);
   if (args.some((a) => a.includes("\0"))) throw new InvalidParameterError("invalid ps arguments");
-  const pids = new Set(await cgroupPids(`/wharf/${c.id}`, cgroup));
+  const pids = new Set(await cgroupPids(cgroupPathOf(c), cgroup));
   const result = await hostPs(args);
   if (result.code !== 0) throw new EngineError(`ps: ${(result.stderr || result.stdout).trim()}`);
   return parsePs(result.stdout, pids);

@@ -77,6 +77,8 @@ export interface NetworkedContainer {
     Domainname?: string;
     ExposedPorts?: Record<string, object> | null;
     MacAddress?: string;
+    /** docker-py's network_disabled: only a loopback, whatever NetworkMode says. */
+    NetworkDisabled?: boolean;
   };
   hostConfig: HostConfig;
   networkingConfig: { EndpointsConfig?: Record<string, unknown> };
@@ -473,7 +475,7 @@ export class NetworkService {
       await this.writeEtcFiles(c);
       return { namespace: { mode: "host" }, ready: Promise.resolve() };
     }
-    if (mode === "none") {
+    if (mode === "none" || c.config.NetworkDisabled === true) {
       await this.writeEtcFiles(c);
       return { namespace: { mode: "none" }, ready: Promise.resolve() };
     }

@@ -5,6 +5,7 @@
 
 import path from "node:path/posix";
 import type {
+  OciBlockIo,
   OciCapabilities,
   OciCpu,
   OciDevice,
@@ -40,6 +41,12 @@ export interface RuntimeResources {
   cpusetMems?: string;
   pidsLimit?: number;
   blkioWeight?: number;
+  /** µs; the kernel refuses them without real-time group scheduling, as it does Docker's. */
+  cpuRealtimePeriod?: number;
+  cpuRealtimeRuntime?: number;
+  /** cgroup v1 only (the caller leaves them out on v2, as Docker drops them there). */
+  oomKillDisable?: boolean;
+  swappiness?: number;
 }
 
 export interface Ulimit {
@@ -74,8 +81,12 @@ export interface RuntimeSpecInput {
   init?: { hostPath: string };
   /** none = a new, empty netns; host = no network namespace; netns = join `path`. */
   network: NetworkNamespaceMode;
-  pidMode?: "host" | "private";
-  ipcMode?: "host" | "private";
+  /** Own namespace, the host's, or another container's (its init's pid). */
+  pidMode?: "host" | "private" | { joinPid: number };
+  /** As pidMode; "none" is a namespace of its own without /dev/shm (Docker's IpcMode none). */
+  ipcMode?: "host" | "private" | "none" | { joinPid: number };
+  /** A host tmpfs bound at /dev/shm instead of a private one (IpcMode shareable or joined). */
+  sharedShm?: string;
   utsMode?: "host" | "private";
   /** Host paths bind-mounted at /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
@@ -104,6 +115,11 @@ export interface RuntimeSpecInput {
   availableCapabilities?: readonly string[];
   /** Privileged containers get these device nodes (the host's /dev). */
   hostDevices?: OciDevice[];
+  /** --device nodes and --device-cgroup-rule rules (not privileged: those get everything). */
+  devices?: OciDevice[];
+  deviceRules?: OciDeviceCgroupRule[];
+  /** Per-device block I/O weights and throttles. */
+  blockIO?: OciBlockIo;
   /** HostConfig.MaskedPaths / ReadonlyPaths overrides (ignored when privileged). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -257,27 +273,33 @@ export class InvalidSpecInputError extends Error {
 }
 
 export function buildRuntimeSpec(input: RuntimeSpecInput): OciSpec {
-  const pidPrivate = input.pidMode !== "host";
-  const ipcPrivate = input.ipcMode !== "host";
+  const pidPrivate = input.pidMode === undefined || input.pidMode === "private";
+  // A namespace and /dev/shm of its own ("none": the namespace only).
+  const ipcPrivate = (input.ipcMode === undefined || input.ipcMode === "private") && !input.sharedShm;
   const utsPrivate = input.utsMode !== "host";
   const netPrivate = input.network.mode !== "host";
 
   const linux: OciLinux = {
     namespaces: buildNamespaces(input),
-    devices: input.privileged ? [...(input.hostDevices ?? [])] : [],
+    devices: input.privileged ? [...(input.hostDevices ?? [])] : [...(input.devices ?? [])],
     cgroupsPath: input.cgroupsPath,
     resources: buildResources(input.resources, {
       privileged: input.privileged,
       swapLimitSupported: input.swapLimitSupported ?? true,
     }),
   };
+  const resources = linux.resources as OciResources;
+  if (!input.privileged && input.deviceRules?.length) resources.devices?.push(...input.deviceRules);
+  if (input.blockIO && Object.keys(input.blockIO).length > 0) {
+    resources.blockIO = { ...resources.blockIO, ...input.blockIO };
+  }
   const sysctl = buildSysctls(input, netPrivate, utsPrivate);
   if (Object.keys(sysctl).length > 0) linux.sysctl = sysctl;
   if (!input.privileged) {
     linux.maskedPaths = [...(input.maskedPaths ?? DEFAULT_MASKED_PATHS)];
     linux.readonlyPaths = [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)];
   }
-  const userMounts = collectUserMounts(input, ipcPrivate);
+  const userMounts = collectUserMounts(input);
   const propagation = rootfsPropagationFor(userMounts);
   if (propagation) linux.rootfsPropagation = propagation;
 
@@ -347,8 +369,13 @@ function buildNamespaces(input: RuntimeSpecInput): OciNamespace[] {
   if (input.network.mode === "none") ns.push({ type: "network" });
   else if (input.network.mode === "netns") ns.push({ type: "network", path: input.network.path });
   if (input.utsMode !== "host") ns.push({ type: "uts" });
-  if (input.pidMode !== "host") ns.push({ type: "pid" });
-  if (input.ipcMode !== "host") ns.push({ type: "ipc" });
+  const join = (mode: RuntimeSpecInput["pidMode"] | RuntimeSpecInput["ipcMode"], type: "pid" | "ipc") => {
+    if (mode === "host") return;
+    if (typeof mode === "object") ns.push({ type, path: `/proc/${mode.joinPid}/ns/${type}` });
+    else ns.push({ type });
+  };
+  join(input.pidMode, "pid");
+  join(input.ipcMode, "ipc");
   if (input.cgroupNamespace) ns.push({ type: "cgroup" });
   return ns;
 }
@@ -559,6 +586,8 @@ function buildMemory(r: RuntimeResources, swapLimitSupported: boolean): OciMemor
     if (swap > 0) m.swap = swap;
     else if (swap === 0) m.swap = limit * 2;
   }
+  if (r.oomKillDisable) m.disableOOMKiller = true;
+  if (r.swappiness !== undefined && r.swappiness >= 0) m.swappiness = r.swappiness;
   return Object.keys(m).length > 0 ? m : undefined;
 }
 
@@ -587,11 +616,13 @@ function buildCpu(r: RuntimeResources): OciCpu | undefined {
   }
   if (r.cpuPeriod !== undefined && r.cpuPeriod !== 0) c.period = r.cpuPeriod;
   if (r.cpuQuota !== undefined && r.cpuQuota !== 0) c.quota = r.cpuQuota;
+  if ((r.cpuRealtimePeriod ?? 0) > 0) c.realtimePeriod = r.cpuRealtimePeriod;
+  if ((r.cpuRealtimeRuntime ?? 0) > 0) c.realtimeRuntime = r.cpuRealtimeRuntime;
   return Object.keys(c).length > 0 ? c : undefined;
 }
 
 /** Mounts the user asked for (or that belong to the container), before depth sorting. */
-function collectUserMounts(input: RuntimeSpecInput, ipcPrivate: boolean): OciMount[] {
+function collectUserMounts(input: RuntimeSpecInput): OciMount[] {
   const mounts: OciMount[] = input.mounts.map((m) => ({
     destination: cleanDestination(m.destination),
     type: m.type,
@@ -606,14 +637,10 @@ function collectUserMounts(input: RuntimeSpecInput, ipcPrivate: boolean): OciMou
       options: mergeTmpfsOptions(["noexec", "nosuid", "nodev", "rprivate", ...splitOptions(data)]),
     });
   }
-  if (!ipcPrivate) {
-    mounts.push({
-      destination: "/dev/shm",
-      type: "bind",
-      source: "/dev/shm",
-      options: ["rbind", "rprivate"],
-    });
-  }
+  // Sharing an IPC namespace shares its /dev/shm: the host's, or a shareable container's.
+  const shm = input.ipcMode === "host" ? "/dev/shm" : input.sharedShm;
+  if (shm)
+    mounts.push({ destination: "/dev/shm", type: "bind", source: shm, options: ["rbind", "rprivate"] });
   const seen = new Set<string>();
   for (const m of mounts) {
     if (seen.has(m.destination)) throw new InvalidSpecInputError(`Duplicate mount point: ${m.destination}`);

@@ -52,6 +52,26 @@ describe("containers", { skip }, () => {
     assert.equal((await d.api.call("GET", `/containers/${id}/json`)).status, 404);
   });
 
+  test("NetworkDisabled (docker-py's network_disabled): only a loopback, whatever NetworkMode", async () => {
+    const id = await d.api.run({ ...sh("ip -o link | cut -d: -f2"), NetworkDisabled: true });
+    assert.equal(await d.api.waitExit(id), 0);
+    assert.equal(demux((await d.api.call("GET", `/containers/${id}/logs?stdout=1`)).body).stdout, " lo\n");
+    await d.api.ok("DELETE", `/containers/${id}`);
+  });
+
+  test("KernelMemory (API 1.41 clients still send it) is accepted with Docker's warning, not applied", async () => {
+    const res = await d.api.call("POST", "/containers/create", {
+      ...sh("true"),
+      HostConfig: { KernelMemory: 64 << 20 },
+    });
+    assert.equal(res.status, 201, res.text());
+    const { Id, Warnings } = res.json<{ Id: string; Warnings: string[] }>();
+    assert.deepEqual(Warnings, [
+      "Specifying a kernel memory limit is deprecated and will be removed in a future release.",
+    ]);
+    await d.api.ok("DELETE", `/containers/${Id}`);
+  });
+
   test("logs: tail, timestamps, since, and a TTY container's raw stream", async () => {
     const id = await d.api.run(sh("for i in 1 2 3 4 5; do echo line$i; done"));
     await d.api.waitExit(id);
@@ -147,6 +167,19 @@ describe("containers", { skip }, () => {
       400,
       "Decoding seccomp profile failed: defaultAction is required",
     ]);
+    for (const [HostConfig, message] of [
+      [{ PidMode: "bogus" }, "invalid PID mode: bogus"],
+      [{ IpcMode: "bogus" }, "invalid IPC mode: bogus"],
+      [{ CgroupnsMode: "bogus" }, "invalid cgroup namespace mode: bogus"],
+      [{ PidMode: "container:no-such-container" }, "No such container: no-such-container"],
+      [{ DeviceCgroupRules: ["x 1:2 rwm"] }, "invalid device cgroup format 'x 1:2 rwm'"],
+      [
+        { LogConfig: { Type: "nosuch" } },
+        'error looking up logging plugin nosuch: plugin "nosuch" not found',
+      ],
+    ] as const) {
+      assert.deepEqual(await refusedAtCreate({ HostConfig }), [400, message]);
+    }
     for (const HostPort of ["abc", "70000", "90-80"]) {
       assert.deepEqual(
         await refusedAtCreate({ HostConfig: { PortBindings: { "80/tcp": [{ HostPort }] } } }),

@@ -581,3 +581,56 @@ test("the spec does not share arrays with the input", () => {
   assert.deepEqual(inp.args, ["a"]);
   assert.deepEqual(inp.mounts[0]!.options, ["rbind"]);
 });
+
+test("joining another container's PID and IPC namespaces; a shared /dev/shm; IPC none", () => {
+  const joined = buildRuntimeSpec(
+    input({
+      pidMode: { joinPid: 42 },
+      ipcMode: { joinPid: 43 },
+      sharedShm: "/b/shm",
+      init: { hostPath: "/tini" },
+    }),
+  );
+  const ns = joined.linux?.namespaces ?? [];
+  assert.deepEqual(
+    ns.find((n) => n.type === "pid"),
+    { type: "pid", path: "/proc/42/ns/pid" },
+  );
+  assert.deepEqual(
+    ns.find((n) => n.type === "ipc"),
+    { type: "ipc", path: "/proc/43/ns/ipc" },
+  );
+  const shm = joined.mounts?.filter((m) => m.destination === "/dev/shm");
+  assert.deepEqual(shm, [
+    { destination: "/dev/shm", type: "bind", source: "/b/shm", options: ["rbind", "rprivate"] },
+  ]);
+  // The init runs only in a PID namespace of the container's own, as in Docker.
+  assert.equal(joined.process?.args?.[0], "sh");
+  const none = buildRuntimeSpec(input({ ipcMode: "none" }));
+  assert.ok(none.linux?.namespaces?.some((n) => n.type === "ipc" && !n.path));
+  assert.equal(
+    none.mounts?.some((m) => m.destination === "/dev/shm"),
+    false,
+  );
+});
+
+test("--device nodes and rules, and per-device block I/O, go into the spec unless privileged", () => {
+  const spec = buildRuntimeSpec(
+    input({
+      devices: [{ type: "c", path: "/dev/x", major: 10, minor: 237 }],
+      deviceRules: [{ allow: true, type: "c", major: 10, minor: 237, access: "r" }],
+      blockIO: { throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1024 }] },
+    }),
+  );
+  assert.deepEqual(spec.linux?.devices, [{ type: "c", path: "/dev/x", major: 10, minor: 237 }]);
+  assert.deepEqual(spec.linux?.resources?.devices?.at(-1), {
+    allow: true,
+    type: "c",
+    major: 10,
+    minor: 237,
+    access: "r",
+  });
+  assert.deepEqual(spec.linux?.resources?.blockIO, {
+    throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1024 }],
+  });
+});
