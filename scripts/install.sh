@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(runc crun conmon iptables iproute2 containernetworking-plugins busybox-static tini skopeo docker-registry attr curl procps util-linux docker-compose socat python3)
+packages=(runc crun conmon iptables iproute2 containernetworking-plugins busybox-static tini skopeo docker-registry attr curl procps util-linux docker-compose socat python3 python3-docker)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -113,7 +113,8 @@ export class ExecService {
         tty: e.config.Tty === true,
         entrypoint,
         arguments: args,
-        ...(e.config.Privileged ? { privileged: true } : {}),
+        // Docker always sends it (a pointer it always sets); only `user` is left out when empty.
+        privileged: e.config.Privileged === true,
         ...(e.config.User ? { user: e.config.User } : {}),
       },
       OpenStdin: e.config.AttachStdin === true,
