@@ -90,8 +90,17 @@ cmd_start() {
   iptables_mode=false
   [ "${1:-}" = "--iptables" ] && iptables_mode=true
   command -v dockerd >/dev/null 2>&1 || { log "dockerd not installed (run: $0 install)"; return 1; }
+  # Shared by CI steps, benchmarks and test runs: one that is up (or coming up) is used as it
+  # is, never restarted under someone else's feet.
   if alive; then
-    log "a reference dockerd from an earlier run is still up: stopping it first"
+    i=0
+    while [ $i -lt 300 ]; do
+      answers && { log "already up on unix://$SOCK"; return 0; }
+      alive || break
+      sleep 0.1
+      i=$((i + 1))
+    done
+    log "a reference dockerd that does not answer is in the way: stopping it first"
     cmd_stop
   fi
   mkdir -p "$RUN_DIR" "$EXEC_ROOT" "$BASE_DIR"
