@@ -171,6 +171,7 @@ export function loadConfig(argv: string[]): DaemonConfig | undefined {
   }
   const configFile = flags.configFile ?? defaults.configFile;
   const file = readConfigFile(configFile, flags.configFile !== undefined);
+  refuseConflicts(configFile, flags, file);
   const config: DaemonConfig = { ...defaults, ...file, ...flags, configFile };
   if (!Number.isInteger(config.mtu) || config.mtu < 68 || config.mtu > 65535) {
     throw new ConfigError(`invalid MTU: ${config.mtu}`);
@@ -188,6 +189,39 @@ export function loadConfig(argv: string[]): DaemonConfig | undefined {
     }
   }
   return config;
+}
+
+/** daemon.json's name for each option a flag can also set. */
+const fileKeyOf: Partial<Record<keyof DaemonConfig, string>> = {
+  hosts: "hosts",
+  dataRoot: "data-root",
+  execRoot: "exec-root",
+  defaultRuntime: "default-runtime",
+  logLevel: "log-level",
+  bridge: "bridge",
+  bip: "bip",
+  defaultAddressPools: "default-address-pools",
+  iptables: "iptables",
+  ipForward: "ip-forward",
+  mtu: "mtu",
+  maxConcurrentDownloads: "max-concurrent-downloads",
+  maxConcurrentUploads: "max-concurrent-uploads",
+};
+
+/** As dockerd: an option set both by a flag and in the file is an error, not a silent choice. */
+function refuseConflicts(path: string, flags: Partial<DaemonConfig>, file: Partial<DaemonConfig>): void {
+  const show = (v: unknown) =>
+    Array.isArray(v)
+      ? `[${v.map((x) => (typeof x === "object" ? JSON.stringify(x) : x)).join(" ")}]`
+      : String(v);
+  const conflicts = (Object.keys(flags) as Array<keyof DaemonConfig>)
+    .filter((key) => fileKeyOf[key] !== undefined && file[key] !== undefined)
+    .map((key) => `${fileKeyOf[key]}: (from flag: ${show(flags[key])}, from file: ${show(file[key])})`);
+  if (conflicts.length > 0) {
+    throw new ConfigError(
+      `unable to configure the Docker daemon with file ${path}: the following directives are specified both as a flag and in the configuration file: ${conflicts.join(", ")}`,
+    );
+  }
 }
 
 const keyTypes: Record<string, "string" | "strings" | "boolean" | "number" | "object" | "pools"> = {

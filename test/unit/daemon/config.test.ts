@@ -56,25 +56,30 @@ describe("daemon core options", () => {
     assert.deepEqual(c.registryMirrors, ["https://mirror.example"]);
   });
 
-  test("flags win over the file; -H may repeat; --flag=value and --flag value", () => {
+  test("-H may repeat; --flag=value and --flag value; an option both in a flag and in the file is refused, as by dockerd", () => {
     const c = loadConfig([
       "--config-file",
-      file({ "data-root": "/from/file", hosts: ["unix:///from/file.sock"] }),
-      "--data-root=/from/flag",
+      file({ "data-root": "/from/file" }),
       "-H",
       "unix:///one.sock",
       "--host",
       "tcp://127.0.0.1:2400",
-      "--exec-root",
-      "/x",
+      "--exec-root=/x",
       "-l",
       "warn",
     ]);
     assert.ok(c);
-    assert.equal(c.dataRoot, "/from/flag");
+    assert.equal(c.dataRoot, "/from/file");
     assert.deepEqual(c.hosts, ["unix:///one.sock", "tcp://127.0.0.1:2400"]);
     assert.equal(c.execRoot, "/x");
     assert.equal(c.logLevel, "warn");
+    const path = file({ "data-root": "/from/file", hosts: ["unix:///f.sock"] });
+    assert.throws(
+      () => loadConfig(["--config-file", path, "--data-root=/from/flag", "-H", "unix:///a.sock"]),
+      {
+        message: `unable to configure the Docker daemon with file ${path}: the following directives are specified both as a flag and in the configuration file: data-root: (from flag: /from/flag, from file: /from/file), hosts: (from flag: [unix:///a.sock], from file: [unix:///f.sock])`,
+      },
+    );
   });
 
   test("log-driver: the driver of containers that name none; json-file by default", () => {

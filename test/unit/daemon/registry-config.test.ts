@@ -47,18 +47,16 @@ test("defaults: 5 downloads (measured; Docker's is 3) and 5 uploads; a bad limit
   });
 });
 
-test("--max-concurrent-downloads/--max-concurrent-uploads flags win over daemon.json, as dockerd's", () => {
-  withConfig({ "max-concurrent-downloads": 6, "max-concurrent-uploads": 2 }, (path) => {
-    const c = loadConfig([
-      "--config-file",
-      path,
-      "--max-concurrent-downloads",
-      "8",
-      "--max-concurrent-uploads=4",
-    ]);
-    assert.equal(c?.maxConcurrentDownloads, 8);
+test("--max-concurrent-downloads/--max-concurrent-uploads: from flags, checked; given in daemon.json too, refused as by dockerd", () => {
+  withConfig({ "max-concurrent-downloads": 6 }, (path) => {
+    const c = loadConfig(["--config-file", path, "--max-concurrent-uploads=4"]);
+    assert.equal(c?.maxConcurrentDownloads, 6);
     assert.equal(c?.maxConcurrentUploads, 4);
-    assert.throws(() => loadConfig(["--config-file", path, "--max-concurrent-downloads", "0"]), ConfigError);
+    assert.throws(
+      () => loadConfig(["--config-file", path, "--max-concurrent-downloads", "8"]),
+      /specified both as a flag and in the configuration file: max-concurrent-downloads: \(from flag: 8, from file: 6\)/,
+    );
+    assert.throws(() => loadConfig(["--config-file", path, "--max-concurrent-uploads", "0"]), ConfigError);
     assert.throws(() => loadConfig(["--config-file", path, "--max-concurrent-uploads=x"]), ConfigError);
   });
 });
