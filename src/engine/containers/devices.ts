@@ -79,6 +79,7 @@ export async function resolveDevices(hc: HostConfig): Promise<ContainerDevices> 
     let found: HostDevice[];
     try {
       found = await devicesAt(hostPath);
+      if (found.length === 0) throw new Error("not a device node"); // a directory without any
     } catch (err) {
       const reason =
         (err as NodeJS.ErrnoException).code === "ENOENT"

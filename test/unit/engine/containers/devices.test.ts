@@ -66,6 +66,10 @@ test("resolveDevices: a device node renamed, with a cgroup rule of its permissio
       'error gathering device information while adding custom device "/dev/no-such": no such file or directory',
   });
   await assert.rejects(
+    resolveDevices({ Devices: [{ PathOnHost: "/etc" }] }),
+    /custom device "\/etc": not a device node/,
+  );
+  await assert.rejects(
     resolveDevices({ BlkioDeviceReadBps: [{ Path: "/dev/null", Rate: 1 }] }),
     /\/dev\/null is not a block device/,
   );
