@@ -483,22 +483,27 @@ class BuildRun {
   ): Promise<{ id: string; exitCode: number }> {
     if (!state.imageId)
       throw new BuildError("RUN in an empty stage: FROM scratch has no shell or files to run");
-    const { Id: id } = await this.d.containers.create(undefined, {
-      Image: state.imageId,
-      Entrypoint: argv,
-      Cmd: [],
-      Env: env,
-      WorkingDir: state.config.WorkingDir ?? "",
-      User: state.config.User ?? "",
-      Labels: {},
-      Healthcheck: { Test: ["NONE"] },
-      HostConfig: {
-        NetworkMode: this.opts.networkMode || "default",
-        ...(mounts.length ? { Mounts: mounts } : {}),
-        ...(this.opts.extraHosts?.length ? { ExtraHosts: this.opts.extraHosts } : {}),
-        ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
+    const { Id: id } = await this.d.containers.create(
+      undefined,
+      {
+        Image: state.imageId,
+        Entrypoint: argv,
+        Cmd: [],
+        Env: env,
+        WorkingDir: state.config.WorkingDir ?? "",
+        User: state.config.User ?? "",
+        Labels: {},
+        Healthcheck: { Test: ["NONE"] },
+        HostConfig: {
+          NetworkMode: this.opts.networkMode || "default",
+          ...(mounts.length ? { Mounts: mounts } : {}),
+          ...(this.opts.extraHosts?.length ? { ExtraHosts: this.opts.extraHosts } : {}),
+          ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
+        },
       },
-    });
+      // Kept containers (--rm=false) are the user's; the others die with a build cut short.
+      { buildStep: this.opts.rm || this.opts.forceRm },
+    );
     this.say(` ---> Running in ${short(id)}\n`);
     const abort = new AbortController();
     const onCancel = () =>

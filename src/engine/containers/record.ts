@@ -28,6 +28,8 @@ export interface ContainerRecord {
   logPath: string;
   /** Volumes, binds and tmpfs mounts resolved at create (absent in records from before volumes). */
   mountPoints?: MountPoint[];
+  /** A builder's RUN container: no build outlives wharfd, so the next wharfd removes it. */
+  buildStep?: boolean;
 }
 
 export function initialState(): ContainerRecord["state"] {

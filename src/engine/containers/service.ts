@@ -130,6 +130,12 @@ export class ContainerService {
         );
       }
     }
+    // A build that was under way died with the last wharfd: its step containers go.
+    for (const c of this.repo.all().filter((r) => r.buildStep)) {
+      await this.remove(c.id, { force: true, volumes: true }).catch((err: Error) =>
+        log.warn("removing a dead build's container failed", { id: c.id, err }),
+      );
+    }
     for (const c of this.repo.all()) {
       if (c.state.Running) continue;
       if (c.hostConfig.AutoRemove && c.state.Status === "exited") await this.removeRecord(c);
@@ -170,7 +176,7 @@ export class ContainerService {
   async create(
     name: string | undefined,
     body: ContainerCreateRequest,
-    opts: { readOnlyNonRecursiveDefault?: boolean } = {},
+    opts: { readOnlyNonRecursiveDefault?: boolean; buildStep?: boolean } = {},
   ): Promise<{ Id: string; Warnings: string[] }> {
     if (name !== undefined && name !== "") {
       if (!validContainerName.test(name)) {
@@ -203,7 +209,7 @@ export class ContainerService {
     body: ContainerCreateRequest,
     image: ReturnType<ImageService["resolve"]>,
     lowerLayers: string[],
-    opts: { readOnlyNonRecursiveDefault?: boolean },
+    opts: { readOnlyNonRecursiveDefault?: boolean; buildStep?: boolean },
   ): Promise<{ Id: string; Warnings: string[] }> {
     const imageConfig = (await this.d.images.config(image.id)).config ?? {};
     const hostConfig: HostConfig = validateHostConfig(
@@ -257,6 +263,7 @@ export class ContainerService {
       resolvConfPath: join(dir, "resolv.conf"),
       logPath: join(dir, "ctr.log"),
     };
+    if (opts.buildStep) record.buildStep = true;
     record.hostConfig.Runtime = record.runtime;
     try {
       record.mountPoints = await this.d.volumes.attach(id, plannedMounts);

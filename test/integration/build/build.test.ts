@@ -1,5 +1,6 @@
 // POST /build against a real wharfd: instructions, cache, multi-stage, .dockerignore, failures.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { postBuild, runOutput } from "../../helpers/build.ts";
@@ -100,6 +101,36 @@ describe("POST /build", { skip: !isRoot() && "needs root" }, () => {
       const afterPrune = await build(d.api, files, "t=cache:test");
       assert.doesNotMatch(afterPrune.output, /Using cache/);
     }
+  });
+
+  test("a build cut short by a daemon crash leaves no step container behind; rm=0 ones are kept", async (t) => {
+    if (!d.owned) {
+      t.skip("crashes the daemon it started");
+      return;
+    }
+    const kept = await build(d.api, { Dockerfile: "FROM busybox\nRUN echo keep > /k" }, "rm=0");
+    assert.equal(kept.status, 200, kept.output);
+    const keptIds = (await d.api.ok<Array<{ Id: string }>>("GET", "/containers/json?all=1")).map((c) => c.Id);
+    assert.equal(keptIds.length, 1, "rm=0 keeps the step container");
+    const running = build(d.api, { Dockerfile: "FROM busybox\nRUN sleep 300" }, "t=cut:short");
+    running.catch(() => undefined); // the daemon dies under it
+    let stepId: string | undefined;
+    for (let i = 0; i < 200 && !stepId; i++) {
+      const list = await d.api.ok<Array<{ Id: string; State: string }>>("GET", "/containers/json");
+      stepId = list.find((c) => c.State === "running")?.Id;
+      if (!stepId) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(stepId, "the RUN step's container runs");
+    await d.crash();
+    await d.restart();
+    const left = (await d.api.ok<Array<{ Id: string }>>("GET", "/containers/json?all=1")).map((c) => c.Id);
+    assert.deepEqual(left, keptIds, "only the kept container is left");
+    assert.equal(
+      readFileSync("/proc/self/mountinfo", "utf8").includes(stepId),
+      false,
+      "its rootfs is unmounted",
+    );
+    await d.api.ok("DELETE", `/containers/${keptIds[0]}`);
   });
 
   test("multi-stage with COPY --from, --target, FROM scratch", async () => {
