@@ -42,7 +42,7 @@ export interface CommitRequest {
   config?: WireContainerConfig;
 }
 
-/** Pausing around a commit as `docker pause` does it (state, events), and the commit event. */
+/** Pausing around a commit as `docker pause` does it (state, events), and the events of file operations. */
 export interface CommitLifecycle {
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;
@@ -118,7 +118,9 @@ export class ContainerFiles {
   /** `GET /containers/{id}/export`: the whole root filesystem as a tar. */
   export(ref: string): Promise<Readable> {
     const c = this.containers.get(ref);
-    return this.streamFromRoot(c, async (root) => tarOf((pack) => packTree(pack, root, "")));
+    const tar = this.streamFromRoot(c, async (root) => tarOf((pack) => packTree(pack, root, "")));
+    this.lifecycle.publish(c, "export");
+    return tar;
   }
 
   /** Docker names the container as the client did (name or ID). */
@@ -152,6 +154,7 @@ export class ContainerFiles {
       const found = await this.statIn(ref, root, path);
       stat = found.stat;
       const base = path.endsWith("/.") ? "." : posix.basename(path.replace(/\/+$/, "")) || ".";
+      this.lifecycle.publish(c, "archive-path");
       return tarOf((pack) => packTree(pack, found.host, base === "." ? "" : base));
     });
     return { stat: stat as PathStat, tar };
@@ -169,6 +172,7 @@ export class ContainerFiles {
       if (!st.isDirectory()) throw new InvalidParameterError(`extraction point is not a directory`);
       await extractInto(tar, host, opts.copyUIDGID ? {} : { owner: { uid: 0, gid: 0 } });
     });
+    this.lifecycle.publish(c, "extract-to-dir");
   }
 
   /** `GET /containers/{id}/changes`. */

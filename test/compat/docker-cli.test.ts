@@ -2,6 +2,9 @@
 // reference dockerd's socket to run the same checks against Docker.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { dockerAgainst } from "../helpers/docker-cli.ts";
@@ -63,6 +66,41 @@ describe("docker CLI compatibility", {
       assert.equal(cleared.out, "cleared\n", cleared.err);
     } finally {
       docker("rmi", "-f", withEntrypoint);
+    }
+  });
+
+  test("top, cp both ways and export are reported as events", () => {
+    const name = `evfiles-${suffix}`;
+    const since = `${Math.floor(Date.now() / 1000) - 1}`;
+    try {
+      assert.equal(docker("run", "-d", "--name", name, image, "sleep", "60").code, 0);
+      assert.equal(docker("top", name).code, 0);
+      const tmp = mkdtempSync(join(tmpdir(), "wharf-compat-evfiles-"));
+      try {
+        writeFileSync(join(tmp, "in.txt"), "in\n");
+        assert.equal(docker("cp", join(tmp, "in.txt"), `${name}:/tmp/`).code, 0);
+        assert.equal(docker("cp", `${name}:/tmp/in.txt`, join(tmp, "out.txt")).code, 0);
+        assert.equal(docker("export", "-o", join(tmp, "fs.tar"), name).code, 0);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+      const events = docker(
+        "events",
+        "--since",
+        since,
+        "--until",
+        `${Math.floor(Date.now() / 1000) + 1}`,
+        "--filter",
+        `container=${name}`,
+        "--format",
+        "{{.Action}}",
+      );
+      const actions = events.out.trim().split("\n");
+      for (const expected of ["top", "extract-to-dir", "archive-path", "export"]) {
+        assert.ok(actions.includes(expected), `${expected} in ${JSON.stringify(actions)}`);
+      }
+    } finally {
+      docker("rm", "-f", name);
     }
   });
 

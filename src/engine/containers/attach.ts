@@ -165,6 +165,7 @@ export class ContainerAttach {
     await resizeTerminal(join(this.paths.containers, c.id), height, width).catch((err: Error) => {
       throw new EngineError(`failed to resize tty: ${err.message}`);
     });
+    this.containers.publish(c, "resize", { height: String(height), width: String(width) });
   }
 }
 

@@ -45,5 +45,7 @@ export async function containerTop(
   const pids = new Set(await cgroupPids(cgroupPathOf(c), cgroup));
   const result = await hostPs(args);
   if (result.code !== 0) throw new EngineError(`ps: ${(result.stderr || result.stdout).trim()}`);
-  return parsePs(result.stdout, pids);
+  const top = parsePs(result.stdout, pids);
+  containers.publish(c, "top");
+  return top;
 }
