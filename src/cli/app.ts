@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { ContextError, resolveEndpoint } from "../client/contexts.ts";
 import { EngineClient } from "../client/engine-client.ts";
 import type { TlsOptions } from "../client/transport.ts";
 import { cliVersion, prog } from "./build-info.ts";
@@ -101,7 +102,16 @@ function clientFactory(
           1,
         );
       }
-      client = new EngineClient({ host: hosts[0], env, tls: tlsOptions(globals, env) });
+      let endpoint: ReturnType<typeof resolveEndpoint>;
+      try {
+        endpoint = resolveEndpoint({ contextFlag: globals.string("context"), hosts }, env);
+      } catch (err) {
+        if (err instanceof ContextError) throw new StatusError(err.message, 1);
+        throw err;
+      }
+      // A stored context brings its own TLS settings; the default one takes them from the flags.
+      const tls = endpoint.contextName === "default" ? tlsOptions(globals, env) : endpoint.tls;
+      client = new EngineClient({ host: endpoint.host, env, tls });
       return client;
     },
     close: () => client?.close(),
@@ -187,7 +197,7 @@ export async function runCli(
 async function dispatch(
   argv: readonly string[],
   streams: CliStreams,
-  env: NodeJS.ProcessEnv,
+  envIn: NodeJS.ProcessEnv,
   factory: { close: () => void },
 ): Promise<number> {
   let parsed: ReturnType<typeof parseFlags>;
@@ -201,6 +211,11 @@ async function dispatch(
   }
   const globals = parsed.flags;
   const rest = parsed.args;
+  // --config points every config.json and context reader at another folder, as in docker.
+  const env = globals.changed("config") ? { ...envIn, DOCKER_CONFIG: globals.string("config") } : envIn;
+  if (globals.string("context") && globals.list("host").length > 0) {
+    throw new StatusError("conflicting options: cannot specify both --host and --context", 1);
+  }
   if (globals.bool("version")) {
     await writeOut(streams.stdout, `${prog} version ${cliVersion}\n`);
     return 0;
