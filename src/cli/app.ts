@@ -307,6 +307,7 @@ async function dispatch(
 
   const clients = clientFactory(globals, env);
   factory.close = clients.close;
-  const ctx: CommandContext = { prog, path: fullPath, streams, env, client: clients.get };
+  const contextChoice = { contextFlag: globals.string("context"), hosts: globals.list("host") };
+  const ctx: CommandContext = { prog, path: fullPath, streams, env, client: clients.get, contextChoice };
   return (await command.run(ctx, result.flags, result.args)) ?? 0;
 }

@@ -20,6 +20,8 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** The daemon client, created on first use. */
   client(): EngineClient;
+  /** The global --context and -H values (context commands show and resolve the current context). */
+  contextChoice?: { contextFlag?: string; hosts: readonly string[] };
 }
 
 /** How many positional arguments a command takes (docker/cli's cli.RequiresMinArgs & co). */

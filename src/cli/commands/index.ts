@@ -11,6 +11,41 @@ export interface CommandEntry {
 
 export const commands: readonly CommandEntry[] = [
   {
+    paths: ["context create"],
+    description: "Create a context",
+    load: async () => (await import("./context.ts")).contextCreateCommand,
+  },
+  {
+    paths: ["context inspect"],
+    description: "Display detailed information on one or more contexts",
+    load: async () => (await import("./context.ts")).contextInspectCommand,
+  },
+  {
+    paths: ["context ls", "context list"],
+    description: "List contexts",
+    load: async () => (await import("./context.ts")).contextLsCommand,
+  },
+  {
+    paths: ["context rm", "context remove"],
+    description: "Remove one or more contexts",
+    load: async () => (await import("./context.ts")).contextRmCommand,
+  },
+  {
+    paths: ["context show"],
+    description: "Print the name of the current context",
+    load: async () => (await import("./context.ts")).contextShowCommand,
+  },
+  {
+    paths: ["context update"],
+    description: "Update a context",
+    load: async () => (await import("./context.ts")).contextUpdateCommand,
+  },
+  {
+    paths: ["context use"],
+    description: "Set the current docker context",
+    load: async () => (await import("./context.ts")).contextUseCommand,
+  },
+  {
     paths: ["container run", "run"],
     description: "Create and run a new container from an image",
     load: async () => (await import("./container-run.ts")).runCommand,
@@ -336,6 +371,7 @@ export interface Group {
 export const groups: Readonly<Record<string, Group>> = {
   builder: { description: "Manage builds", sections: () => groupSection("builder") },
   container: { description: "Manage containers", sections: () => groupSection("container") },
+  context: { description: "Manage contexts", sections: () => groupSection("context") },
   image: { description: "Manage images", sections: () => groupSection("image") },
   manifest: {
     description: "Manage Docker image manifests and manifest lists",
@@ -363,6 +399,7 @@ export function rootSections(): HelpSection[] {
         { name: "builder", description: groups.builder?.description ?? "" },
         { name: "compose", description: "Define and run multi-container applications" },
         { name: "container", description: groups.container?.description ?? "" },
+        { name: "context", description: groups.context?.description ?? "" },
         { name: "image", description: groups.image?.description ?? "" },
         { name: "manifest", description: groups.manifest?.description ?? "" },
         { name: "network", description: groups.network?.description ?? "" },

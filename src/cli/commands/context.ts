@@ -1,0 +1,379 @@
+// context ls / create / use / show / inspect / rm / update: docker's commands over docker's own
+// context store (src/client/contexts.ts), so contexts made by either CLI work in both.
+import { readFileSync } from "node:fs";
+import {
+  type ContextChoice,
+  ContextError,
+  type ContextMeta,
+  ContextStore,
+  currentContextName,
+  type DockerEndpointMeta,
+  defaultContext,
+  defaultContextName,
+  hostFromEnv,
+  type TlsFiles,
+  validateContextName,
+} from "../../client/contexts.ts";
+import { type Command, type CommandContext, StatusError, writeOut } from "../command.ts";
+import { formatUsage, formatUsageNoTable } from "../container-flags.ts";
+import { type FlagSpec, parseGoBool } from "../flags.ts";
+
+const store = (ctx: CommandContext) => ContextStore.fromEnv(ctx.env);
+
+function choice(ctx: CommandContext): ContextChoice {
+  return ctx.contextChoice ?? { hosts: [] };
+}
+
+/** ContextError (docker's own text) becomes an exit-1 error; anything else passes through. */
+function asStatus<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ContextError) throw new StatusError(err.message, 1);
+    throw err;
+  }
+}
+
+/** The context by name, "default" being the built-in one. */
+function lookup(ctx: CommandContext, s: ContextStore, name: string): ContextMeta {
+  if (name === defaultContextName) return defaultContext(ctx.env, choice(ctx).hosts[0]);
+  return s.get(name);
+}
+
+/** docker's warning when WHARF_HOST/DOCKER_HOST hides the context the user picked. */
+async function warnHostOverride(ctx: CommandContext, name?: string): Promise<void> {
+  const v = hostFromEnv(ctx.env);
+  if (!v) return;
+  const target = name ? `"${name}"` : "a context";
+  await writeOut(
+    ctx.streams.stderr,
+    `Warning: ${v.name} environment variable overrides the active context. To use ${target}, either set the global --context flag, or unset ${v.name} environment variable.\n`,
+  );
+}
+
+/** formatter.Ellipsis for the ERROR column. */
+function ellipsis(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join("")}…`;
+}
+
+interface LsRow {
+  Name: string;
+  Description: string;
+  DockerEndpoint: string;
+  Current: boolean;
+  Error: string;
+}
+
+const lsHeaders = {
+  Name: "NAME",
+  Description: "DESCRIPTION",
+  DockerEndpoint: "DOCKER ENDPOINT",
+  Error: "ERROR",
+};
+
+export const contextLsCommand: Command = {
+  usage: "[OPTIONS]",
+  flags: [
+    { name: "format", type: "string", usage: formatUsage },
+    { name: "quiet", short: "q", usage: "Only show context names" },
+  ],
+  args: { none: true },
+  async run(ctx, flags) {
+    const s = store(ctx);
+    const current = asStatus(() => currentContextName(choice(ctx), ctx.env, s));
+    const metas = asStatus(() => s.list());
+    const rows: LsRow[] = [defaultContext(ctx.env, choice(ctx).hosts[0]), ...metas].map((m) => ({
+      Name: m.Name,
+      Description: m.Metadata.Description ?? "",
+      DockerEndpoint: m.Endpoints.docker?.Host ?? "",
+      Current: m.Name === current,
+      Error: "",
+    }));
+    if (!rows.some((r) => r.Current)) {
+      // The current context is gone: docker lists it with the error instead of failing.
+      let error = "";
+      try {
+        s.get(current);
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      rows.push({
+        Name: current,
+        Description: "",
+        DockerEndpoint: "",
+        Current: true,
+        Error: ellipsis(error, 45),
+      });
+    }
+    rows.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+    const { formatRows } = await import("../format/table.ts");
+    const out = formatRows(
+      flags.string("format"),
+      "table {{.Name}}{{if .Current}} *{{end}}\t{{.Description}}\t{{.DockerEndpoint}}\t{{.Error}}",
+      lsHeaders,
+      rows,
+      { quiet: flags.bool("quiet"), quietFormat: "{{.Name}}" },
+    );
+    await writeOut(ctx.streams.stdout, out);
+    await warnHostOverride(ctx);
+    return 0;
+  },
+};
+
+/** The parsed `--docker k=v,k=v` flag: the endpoint and the TLS files it names. */
+interface DockerEndpointSpec {
+  endpoint: DockerEndpointMeta;
+  tls: TlsFiles;
+}
+
+/** pflag's stringToString: comma-separated key=value pairs (checked by the flag), repeatable. */
+function parseKv(values: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    for (const pair of v.split(",")) {
+      const eq = pair.indexOf("=");
+      if (eq > 0) out.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+  }
+  return out;
+}
+
+/** docker/cli's getDockerEndpointMetadataAndTLS. */
+function dockerEndpoint(ctx: CommandContext, s: ContextStore, values: readonly string[]): DockerEndpointSpec {
+  const kv = parseKv(values);
+  const fail = (msg: string): never => {
+    throw new StatusError(`unable to create docker endpoint config: ${msg}`, 1);
+  };
+  const known = ["from", "host", "ca", "cert", "key", "skip-tls-verify"];
+  for (const k of kv.keys()) if (!known.includes(k)) fail(`unrecognized config key: ${k}`);
+  const from = kv.get("from");
+  if (from !== undefined) {
+    const source = asStatus(() => lookup(ctx, s, from));
+    const ep = source.Endpoints.docker ?? { Host: "", SkipTLSVerify: false };
+    return { endpoint: { ...ep }, tls: from === defaultContextName ? {} : s.readTls(from) };
+  }
+  const read = (key: string): Buffer | undefined => {
+    const path = kv.get(key);
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch {
+      return fail(`open ${path}: no such file or directory`);
+    }
+  };
+  let skip = false;
+  const rawSkip = kv.get("skip-tls-verify");
+  if (rawSkip !== undefined) {
+    try {
+      skip = parseGoBool(rawSkip);
+    } catch {
+      fail(`skip-tls-verify: parsing ${JSON.stringify(rawSkip)}: invalid syntax`);
+    }
+  }
+  return {
+    endpoint: { Host: kv.get("host") ?? "", SkipTLSVerify: skip },
+    tls: { ca: read("ca"), cert: read("cert"), key: read("key") },
+  };
+}
+
+const dockerFlag: FlagSpec = {
+  name: "docker",
+  type: "stringToString",
+  usage: "set the docker endpoint",
+  default: "[]",
+  validate: (value) => {
+    for (const pair of value.split(",")) {
+      if (pair !== "" && !pair.includes("=")) throw new Error(`${pair} must be formatted as key=value`);
+    }
+  },
+};
+
+export const contextCreateCommand: Command = {
+  usage: "[OPTIONS] CONTEXT",
+  flags: [
+    { name: "description", type: "string", usage: "Description of the context" },
+    dockerFlag,
+    { name: "from", type: "string", usage: "create context from a named context" },
+  ],
+  args: { exact: 1 },
+  async run(ctx, flags, args) {
+    const name = args[0] as string;
+    const s = store(ctx);
+    asStatus(() => validateContextName(name));
+    if (s.exists(name)) throw new StatusError(`context "${name}" already exists`, 1);
+    const docker = flags.list("docker");
+    const from = flags.string("from");
+    if (from !== undefined && docker.length > 0) {
+      throw new StatusError("cannot use --docker flag when --from is set", 1);
+    }
+    let meta: ContextMeta;
+    let tls: TlsFiles;
+    if (docker.length > 0) {
+      const spec = dockerEndpoint(ctx, s, docker);
+      meta = { Name: name, Metadata: {}, Endpoints: { docker: spec.endpoint } };
+      tls = spec.tls;
+    } else {
+      // From --from, else from the current context, as docker does.
+      const sourceName = from ?? asStatus(() => currentContextName(choice(ctx), ctx.env, s));
+      const source = asStatus(() => lookup(ctx, s, sourceName));
+      meta = { ...structuredClone(source), Name: name };
+      tls = sourceName === defaultContextName ? {} : s.readTls(sourceName);
+    }
+    const description = flags.string("description");
+    if (description !== undefined) meta.Metadata = { ...meta.Metadata, Description: description };
+    s.write(meta);
+    s.writeTls(name, tls);
+    await writeOut(ctx.streams.stdout, `${name}\n`);
+    await writeOut(ctx.streams.stderr, `Successfully created context "${name}"\n`);
+    return 0;
+  },
+};
+
+export const contextUpdateCommand: Command = {
+  usage: "[OPTIONS] CONTEXT",
+  flags: [{ name: "description", type: "string", usage: "Description of the context" }, dockerFlag],
+  args: { exact: 1 },
+  async run(ctx, flags, args) {
+    const name = args[0] as string;
+    const s = store(ctx);
+    asStatus(() => validateContextName(name));
+    const meta = asStatus(() => s.get(name));
+    const description = flags.string("description");
+    if (description !== undefined) meta.Metadata = { ...meta.Metadata, Description: description };
+    const docker = flags.list("docker");
+    let tls: TlsFiles | undefined;
+    if (docker.length > 0) {
+      const spec = dockerEndpoint(ctx, s, docker);
+      meta.Endpoints = { ...meta.Endpoints, docker: spec.endpoint };
+      tls = spec.tls;
+    }
+    s.write(meta);
+    if (tls) s.writeTls(name, tls);
+    await writeOut(ctx.streams.stdout, `${name}\n`);
+    await writeOut(ctx.streams.stderr, `Successfully updated context "${name}"\n`);
+    return 0;
+  },
+};
+
+export const contextUseCommand: Command = {
+  usage: "CONTEXT",
+  flags: [],
+  args: { exact: 1 },
+  async run(ctx, _flags, args) {
+    const name = args[0] as string;
+    const s = store(ctx);
+    if (name !== defaultContextName) asStatus(() => s.get(name));
+    asStatus(() => s.setCurrentContext(name));
+    await writeOut(ctx.streams.stdout, `${name}\n`);
+    await writeOut(ctx.streams.stderr, `Current context is now "${name}"\n`);
+    if (name !== defaultContextName) await warnHostOverride(ctx, name);
+    return 0;
+  },
+};
+
+export const contextShowCommand: Command = {
+  usage: "",
+  flags: [],
+  args: { none: true },
+  async run(ctx) {
+    const name = asStatus(() => currentContextName(choice(ctx), ctx.env, store(ctx)));
+    await writeOut(ctx.streams.stdout, `${name}\n`);
+    return 0;
+  },
+};
+
+/** What `context inspect` shows: the metadata plus where the store keeps it. */
+function inspectView(ctx: CommandContext, s: ContextStore, name: string): unknown {
+  if (name === defaultContextName) {
+    const d = defaultContext(ctx.env, choice(ctx).hosts[0]);
+    return {
+      Name: d.Name,
+      Metadata: {},
+      Endpoints: d.Endpoints,
+      TLSMaterial: {},
+      Storage: { MetadataPath: "<IN MEMORY>", TLSPath: "<IN MEMORY>" },
+    };
+  }
+  const meta = s.get(name);
+  return {
+    ...meta,
+    TLSMaterial: s.tlsMaterial(name),
+    Storage: { MetadataPath: s.metaDir(name), TLSPath: s.tlsDir(name) },
+  };
+}
+
+/** encoding/json's HTML escaping, which docker's inspect output keeps. */
+const goEscape = (json: string) =>
+  json.replaceAll("<", "\\u003c").replaceAll(">", "\\u003e").replaceAll("&", "\\u0026");
+
+export const contextInspectCommand: Command = {
+  usage: "[OPTIONS] [CONTEXT] [CONTEXT...]",
+  flags: [{ name: "format", short: "f", type: "string", usage: formatUsageNoTable }],
+  async run(ctx, flags, args) {
+    const s = store(ctx);
+    const names = args.length > 0 ? args : [asStatus(() => currentContextName(choice(ctx), ctx.env, s))];
+    const format = flags.string("format") ?? "";
+    const { Template } = await import("../format/template.ts");
+    let tmpl: InstanceType<typeof Template> | undefined;
+    if (format !== "" && format !== "json") {
+      try {
+        tmpl = new Template(format);
+      } catch (err) {
+        throw new StatusError(`template parsing error: ${(err as Error).message}`, 64);
+      }
+    }
+    const errors: string[] = [];
+    const found: unknown[] = [];
+    let out = "";
+    for (const name of names) {
+      let view: unknown;
+      try {
+        view = inspectView(ctx, s, name);
+      } catch (err) {
+        errors.push((err as Error).message);
+        continue;
+      }
+      if (!tmpl) found.push(view);
+      else out += `${tmpl.execute(view)}\n`;
+    }
+    if (!tmpl) out = found.length === 0 ? "[]\n" : `${goEscape(JSON.stringify(found, null, 4))}\n`;
+    await writeOut(ctx.streams.stdout, out);
+    if (errors.length > 0) throw new StatusError(errors.join("\n"), 1);
+    return 0;
+  },
+};
+
+export const contextRmCommand: Command = {
+  usage: "CONTEXT [CONTEXT...]",
+  flags: [{ name: "force", short: "f", usage: "Force the removal of a context in use" }],
+  args: { min: 1 },
+  async run(ctx, flags, args) {
+    const s = store(ctx);
+    const force = flags.bool("force");
+    const current = asStatus(() => currentContextName(choice(ctx), ctx.env, s));
+    const errors: string[] = [];
+    for (const name of args) {
+      if (name === defaultContextName) {
+        errors.push(`context "${defaultContextName}" cannot be removed`);
+        continue;
+      }
+      if (name === current) {
+        if (!force) {
+          errors.push(`context "${name}" is in use, set -f flag to force remove`);
+          continue;
+        }
+        // Back to DOCKER_HOST / the default socket, as docker falls back.
+        asStatus(() => s.setCurrentContext(""));
+      }
+      if (!force && !s.exists(name)) {
+        errors.push(`context "${name}" does not exist`);
+        continue;
+      }
+      s.remove(name);
+      await writeOut(ctx.streams.stdout, `${name}\n`);
+    }
+    if (errors.length > 0) throw new StatusError(errors.join("\n"), 1);
+    return 0;
+  },
+};
