@@ -180,7 +180,11 @@ describe("wharf context with the docker CLI", { skip: !hasDocker && "docker CLI 
     same(["context", "update", "nope", "--description", "x"]);
     same(["context", "update", "default", "--description", "x"]);
     same(["context", "rm", "default"]);
-    same(["context", "rm", "nope", "there"]);
+    // A state-changing command: each CLI gets the same starting state.
+    const d = docker(["context", "rm", "nope", "there"]);
+    ok(docker(["context", "create", "there", "--docker", "host=unix:///tmp/t.sock"]));
+    assert.deepEqual(wharf(["context", "rm", "nope", "there"]), d);
+    assert.deepEqual(d, { code: 1, out: "there\n", err: 'context "nope" does not exist\n' });
     assert.equal(wharf(["context", "ls", "-q"]).out, "default\n");
     same(["--context", "nope", "ps"]);
     same(["-H", "unix:///tmp/x.sock", "--context", "there", "ps"]);
