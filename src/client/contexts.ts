@@ -3,7 +3,7 @@
 // contexts/meta/<sha256(name)>/meta.json, with TLS files in contexts/tls/<sha256(name)>/docker/.
 // Also which context, and so which daemon, a command line talks to (docker/cli's
 // resolveContextName and resolveDockerEndpoint).
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -16,6 +16,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { type ArchiveEntry, packArchive, unpackArchive } from "./context-archive.ts";
 import { defaultHost } from "./host.ts";
 import type { TlsOptions } from "./transport.ts";
 
@@ -210,6 +211,53 @@ export class ContextStore {
     return out;
   }
 
+  /** The `.dockercontext` archive of a context: meta.json plus its TLS files. */
+  exportArchive(meta: ContextMeta): Buffer {
+    const entries: ArchiveEntry[] = [
+      { path: "meta.json", data: Buffer.from(JSON.stringify(meta)), mode: 0o644 },
+    ];
+    const material = meta.Name === defaultContextName ? {} : this.tlsMaterial(meta.Name);
+    const endpoints = Object.keys(material);
+    if (endpoints.length > 0) entries.push({ path: "tls", mode: 0o700 });
+    for (const ep of endpoints) {
+      entries.push({ path: `tls/${ep}`, mode: 0o700 });
+      for (const f of material[ep] ?? []) {
+        entries.push({
+          path: `tls/${ep}/${f}`,
+          data: readFileSync(join(this.tlsDir(meta.Name), ep, f)),
+          mode: 0o600,
+        });
+      }
+    }
+    return packArchive(entries);
+  }
+
+  /** Stores an exported context under a new name (the caller checked the name is free). */
+  importArchive(name: string, tar: Buffer): void {
+    let files: Map<string, Buffer>;
+    try {
+      files = unpackArchive(tar);
+    } catch (err) {
+      throw new ContextError((err as Error).message);
+    }
+    const raw = files.get("meta.json");
+    if (!raw) throw new ContextError("invalid context: no metadata found");
+    const meta = parseMeta("meta.json", raw.toString("utf8"));
+    meta.Name = name;
+    const tls: Array<[string, Buffer]> = [];
+    for (const [path, data] of files) {
+      const m = /^tls\/([^/]+)\/([^/]+)$/.exec(path);
+      if (m && m[1] !== ".." && m[2] !== "..") tls.push([join(m[1] as string, m[2] as string), data]);
+    }
+    this.write(meta);
+    rmSync(this.tlsDir(name), { recursive: true, force: true });
+    for (const [rel, data] of tls) {
+      const file = join(this.tlsDir(name), rel);
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, data, { mode: 0o600 });
+    }
+  }
+
   remove(name: string): void {
     rmSync(this.metaDir(name), { recursive: true, force: true });
     rmSync(this.tlsDir(name), { recursive: true, force: true });
@@ -244,6 +292,35 @@ export class ContextStore {
     else data.currentContext = name;
     mkdirSync(this.configDir, { recursive: true, mode: 0o700 });
     atomicWrite(this.configFile, JSON.stringify(data, null, "\t"), 0o600);
+  }
+}
+
+/** What docker checks of an endpoint's TLS files before it stores them (ClientOpts' tlsConfig). */
+export function validateTlsFiles(files: TlsFiles): void {
+  const fail = (why: string): never => {
+    throw new ContextError(`failed to retrieve context tls info: ${why}`);
+  };
+  if (files.ca !== undefined) {
+    try {
+      new X509Certificate(files.ca);
+    } catch {
+      fail("ca.pem seems invalid");
+    }
+  }
+  if (files.cert !== undefined && files.key !== undefined) {
+    let cert: X509Certificate | undefined;
+    try {
+      cert = new X509Certificate(files.cert);
+    } catch {
+      fail("tls: failed to find any PEM data in certificate input");
+    }
+    let key: ReturnType<typeof createPrivateKey> | undefined;
+    try {
+      key = createPrivateKey(files.key);
+    } catch {
+      fail("tls: failed to find any PEM data in key input");
+    }
+    if (cert && key && !cert.checkPrivateKey(key)) fail("tls: private key does not match public key");
   }
 }
 

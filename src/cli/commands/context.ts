@@ -1,6 +1,6 @@
 // context ls / create / use / show / inspect / rm / update: docker's commands over docker's own
 // context store (src/client/contexts.ts), so contexts made by either CLI work in both.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import {
   type ContextChoice,
   ContextError,
@@ -13,6 +13,7 @@ import {
   hostFromEnv,
   type TlsFiles,
   validateContextName,
+  validateTlsFiles,
 } from "../../client/contexts.ts";
 import { type Command, type CommandContext, StatusError, writeOut } from "../command.ts";
 import { formatUsage, formatUsageNoTable } from "../container-flags.ts";
@@ -171,10 +172,14 @@ function dockerEndpoint(ctx: CommandContext, s: ContextStore, values: readonly s
       fail(`skip-tls-verify: parsing ${JSON.stringify(rawSkip)}: invalid syntax`);
     }
   }
-  return {
-    endpoint: { Host: kv.get("host") ?? "", SkipTLSVerify: skip },
-    tls: { ca: read("ca"), cert: read("cert"), key: read("key") },
-  };
+  const tls = { ca: read("ca"), cert: read("cert"), key: read("key") };
+  try {
+    validateTlsFiles(tls);
+  } catch (err) {
+    if (err instanceof ContextError) fail(`invalid docker endpoint options: ${err.message}`);
+    throw err;
+  }
+  return { endpoint: { Host: kv.get("host") ?? "", SkipTLSVerify: skip }, tls };
 }
 
 const dockerFlag: FlagSpec = {
@@ -259,8 +264,9 @@ export const contextUpdateCommand: Command = {
 export const contextUseCommand: Command = {
   usage: "CONTEXT",
   flags: [],
-  args: { exact: 1 },
   async run(ctx, _flags, args) {
+    // cobra.ExactArgs, not cli.ExactArgs: docker's plainer message here.
+    if (args.length !== 1) throw new StatusError(`accepts 1 arg(s), received ${args.length}`, 1);
     const name = args[0] as string;
     const s = store(ctx);
     if (name !== defaultContextName) asStatus(() => s.get(name));
@@ -374,6 +380,74 @@ export const contextRmCommand: Command = {
       await writeOut(ctx.streams.stdout, `${name}\n`);
     }
     if (errors.length > 0) throw new StatusError(errors.join("\n"), 1);
+    return 0;
+  },
+};
+
+export const contextExportCommand: Command = {
+  usage: "[OPTIONS] CONTEXT [FILE|-]",
+  flags: [],
+  args: { min: 1, max: 2 },
+  async run(ctx, _flags, args) {
+    const name = args[0] as string;
+    const s = store(ctx);
+    const tar = asStatus(() => s.exportArchive(lookup(ctx, s, name)));
+    const dest = args[1] ?? `${name}.dockercontext`;
+    if (dest === "-") {
+      await new Promise<void>((resolve, reject) =>
+        ctx.streams.stdout.write(tar, (err) => (err ? reject(err) : resolve())),
+      );
+      return 0;
+    }
+    try {
+      // O_EXCL, as docker opens it: an existing file is never overwritten.
+      writeFileSync(dest, tar, { flag: "wx", mode: 0o600 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === "EEXIST"
+          ? "file exists"
+          : code === "ENOENT"
+            ? "no such file or directory"
+            : (err as Error).message;
+      throw new StatusError(`open ${dest}: ${why}`, 1);
+    }
+    await writeOut(ctx.streams.stderr, `Written file ${JSON.stringify(dest)}\n`);
+    return 0;
+  },
+};
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  return Buffer.concat(chunks);
+}
+
+export const contextImportCommand: Command = {
+  usage: "CONTEXT FILE|-",
+  flags: [],
+  args: { exact: 2 },
+  async run(ctx, _flags, args) {
+    const [name, source] = args as [string, string];
+    const s = store(ctx);
+    asStatus(() => validateContextName(name));
+    if (s.exists(name)) throw new StatusError(`context "${name}" already exists`, 1);
+    let tar: Buffer;
+    if (source === "-") tar = await readAll(ctx.streams.stdin);
+    else {
+      try {
+        tar = readFileSync(source);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new StatusError(
+          `open ${source}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`,
+          1,
+        );
+      }
+    }
+    asStatus(() => s.importArchive(name, tar));
+    await writeOut(ctx.streams.stdout, `${name}\n`);
+    await writeOut(ctx.streams.stderr, `Successfully imported context "${name}"\n`);
     return 0;
   },
 };

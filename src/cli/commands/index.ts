@@ -16,6 +16,16 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./context.ts")).contextCreateCommand,
   },
   {
+    paths: ["context export"],
+    description: "Export a context to a tar archive FILE or a tar stream on STDOUT.",
+    load: async () => (await import("./context.ts")).contextExportCommand,
+  },
+  {
+    paths: ["context import"],
+    description: "Import a context from a tar or zip file",
+    load: async () => (await import("./context.ts")).contextImportCommand,
+  },
+  {
     paths: ["context inspect"],
     description: "Display detailed information on one or more contexts",
     load: async () => (await import("./context.ts")).contextInspectCommand,

@@ -4,10 +4,11 @@
 // explicit environment.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { contextDirName } from "../../../src/client/contexts.ts";
 import { type Daemon, startDaemon, wharfBin } from "./harness.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
@@ -24,6 +25,7 @@ function run(bin: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Res
   const r = spawnSync(bin, args, {
     encoding: "utf8",
     env: { PATH: process.env.PATH, HOME: dir, DOCKER_CONFIG: dir, ...extraEnv },
+    cwd: dir,
     timeout: 60_000,
     killSignal: "SIGKILL",
   });
@@ -48,6 +50,33 @@ function same(args: string[], env?: NodeJS.ProcessEnv): Result {
     `wharf ${args.join(" ")} differs from docker`,
   );
   return w;
+}
+
+/** A throwaway self-signed certificate and its key, made by openssl in the temp folder. */
+function selfSigned(): { cert: string; key: string } {
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  const r = spawnSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-subj",
+      "/CN=ctx-test",
+      "-days",
+      "1",
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return { cert, key };
 }
 
 function configJson(): Record<string, unknown> {
@@ -140,11 +169,38 @@ describe("wharf context with the docker CLI", { skip: !hasDocker && "docker CLI 
     assert.deepEqual(inspected[0]?.Endpoints.docker, { Host: "tcp://127.0.0.1:2376", SkipTLSVerify: true });
 
     // --from copies the endpoint, TLS files included.
-    const pem = join(dir, "ca.pem");
-    writeFileSync(pem, "not really a cert\n");
-    ok(wharf(["context", "create", "tls1", "--docker", `host=tcp://127.0.0.1:2376,ca=${pem}`]));
+    const { cert, key } = selfSigned();
+    ok(
+      wharf([
+        "context",
+        "create",
+        "tls1",
+        "--docker",
+        `host=tcp://127.0.0.1:2376,ca=${cert},cert=${cert},key=${key}`,
+      ]),
+    );
     ok(wharf(["context", "create", "tls2", "--from", "tls1"]));
     same(["context", "inspect", "tls1", "tls2"]);
+
+    // export/import both ways, TLS files included.
+    const exported = wharf(["context", "export", "tls1"]);
+    assert.deepEqual(exported, { code: 0, out: "", err: 'Written file "tls1.dockercontext"\n' });
+    ok(docker(["context", "import", "byDocker", join(dir, "tls1.dockercontext")]));
+    ok(docker(["context", "export", "tls1", join(dir, "d.dockercontext")]));
+    ok(wharf(["context", "import", "byWharf", join(dir, "d.dockercontext")]));
+    const tlsFiles = (name: string) =>
+      readdirSync(join(dir, "contexts/tls", contextDirName(name), "docker")).sort();
+    assert.deepEqual(tlsFiles("byDocker"), ["ca.pem", "cert.pem", "key.pem"]);
+    assert.deepEqual(tlsFiles("byWharf"), ["ca.pem", "cert.pem", "key.pem"]);
+    same([
+      "context",
+      "inspect",
+      "-f",
+      "{{.Name}} {{.Endpoints.docker.Host}} {{.TLSMaterial}}",
+      "byDocker",
+      "byWharf",
+    ]);
+    same(["context", "export", "tls1", join(dir, "d.dockercontext")]);
 
     // The current context is kept unless forced; forcing falls back to the default.
     same(["context", "rm", "wctx"]);
@@ -171,6 +227,12 @@ describe("wharf context with the docker CLI", { skip: !hasDocker && "docker CLI 
     same(["context", "create", "newone", "--docker", "host"]);
     same(["context", "create", "newone", "--from", "there", "--docker", "host=unix:///x"]);
     same(["context", "create", "newone", "--docker", "host=tcp://127.0.0.1:2376,ca=/nonexistent/ca.pem"]);
+    const notPem = join(dir, "not.pem");
+    writeFileSync(notPem, "not a certificate\n");
+    same(["context", "create", "newone", "--docker", `host=tcp://127.0.0.1:2376,ca=${notPem}`]);
+    same(["context", "import", "newone", notPem]);
+    same(["context", "import", "newone", join(dir, "nothing.dockercontext")]);
+    same(["context", "use"]);
     assert.equal(
       existsSync(join(dir, "contexts/meta")) && wharf(["context", "ls", "-q"]).out,
       "default\nthere\n",
