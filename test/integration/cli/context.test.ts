@@ -251,6 +251,13 @@ describe("wharf context with the docker CLI", { skip: !hasDocker && "docker CLI 
     same(["--context", "nope", "ps"]);
     same(["-H", "unix:///tmp/x.sock", "--context", "there", "ps"]);
     same(["ps"], { DOCKER_CONTEXT: "nope" });
+
+    // --config points both CLIs at another folder.
+    const other = join(dir, "other");
+    ok(docker(["--config", other, "context", "create", "elsewhere", "--docker", "host=unix:///tmp/e.sock"]));
+    ok(wharf(["--config", other, "context", "use", "elsewhere"]));
+    assert.equal(ok(docker(["--config", other, "context", "show"])).out, "elsewhere\n");
+    assert.equal(ok(wharf(["context", "show"])).out, "default\n");
   });
 });
 

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
+import { packArchive, unpackArchive } from "../../../src/client/context-archive.ts";
 import {
   ContextError,
   ContextStore,
@@ -239,5 +240,45 @@ describe("with the real docker CLI", { skip: !hasDocker && "docker CLI not insta
       Endpoints: { docker: { SkipTLSVerify: boolean } };
     }>;
     assert.equal(inspected[0]?.Endpoints.docker.SkipTLSVerify, true);
+  });
+});
+
+describe("context archive", () => {
+  test("pack then unpack keeps the files and leaves directories out", () => {
+    const tar = packArchive([
+      { path: "meta.json", data: Buffer.from("{}"), mode: 0o644 },
+      { path: "tls", mode: 0o700 },
+      { path: "tls/docker", mode: 0o700 },
+      { path: "tls/docker/ca.pem", data: Buffer.alloc(700, 65), mode: 0o600 },
+    ]);
+    assert.equal(tar.length % 512, 0);
+    const files = unpackArchive(tar);
+    assert.deepEqual([...files.keys()], ["meta.json", "tls/docker/ca.pem"]);
+    assert.equal(files.get("tls/docker/ca.pem")?.length, 700);
+  });
+
+  test("an archive without the closing zero blocks (docker's export) still reads; a cut one does not", () => {
+    const tar = packArchive([{ path: "meta.json", data: Buffer.from('{"Name":"x"}'), mode: 0o644 }]);
+    const noFooter = tar.subarray(0, tar.length - 1024);
+    assert.equal(unpackArchive(noFooter).get("meta.json")?.toString(), '{"Name":"x"}');
+    assert.throws(() => unpackArchive(noFooter.subarray(0, 520)), /unexpected EOF/);
+    assert.throws(() => unpackArchive(Buffer.alloc(512, 1)), /invalid tar header/);
+  });
+
+  test("import renames the context and restores its TLS files; no meta.json is docker's error", () => {
+    const s = ContextStore.fromEnv(env);
+    s.write({
+      Name: "src1",
+      Metadata: {},
+      Endpoints: { docker: { Host: "tcp://h:2376", SkipTLSVerify: false } },
+    });
+    s.writeTls("src1", { ca: Buffer.from("CA") });
+    s.importArchive("copy1", s.exportArchive(s.get("src1")));
+    assert.equal(s.get("copy1").Name, "copy1");
+    assert.equal(s.readTls("copy1").ca?.toString(), "CA");
+    assert.throws(() => s.importArchive("copy2", packArchive([])), {
+      message: "invalid context: no metadata found",
+    });
+    assert.equal(s.exists("copy2"), false);
   });
 });
