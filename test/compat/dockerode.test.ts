@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import Docker from "dockerode";
-import { extract, pack } from "tar-stream";
+import { pack } from "tar-stream";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { importBusybox } from "../helpers/images.ts";
+import { listTar } from "../helpers/tars.ts";
 import { writeHtpasswd } from "../integration/distribution/helpers.ts";
 import { startTestRegistry, type TestRegistry } from "../integration/registry/helpers.ts";
 
@@ -91,26 +92,10 @@ async function tarOf(files: Record<string, string>, mode = 0o644): Promise<Buffe
 
 /** The regular files of a tar stream: name → { content, mode }. */
 async function untar(stream: Stream): Promise<Map<string, { content: string; mode: number }>> {
-  const files = new Map<string, { content: string; mode: number }>();
-  const ex = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on("entry", (header, body, next) => {
-      const chunks: Buffer[] = [];
-      body.on("data", (c: unknown) => {
-        chunks.push(c as Buffer);
-      });
-      body.on("end", () => {
-        if (header.type === "file")
-          files.set(header.name, { content: Buffer.concat(chunks).toString(), mode: header.mode ?? 0 });
-        next();
-      });
-    });
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-  });
-  stream.pipe(ex);
-  await bounded(stream, "untar", done);
-  return files;
+  const entries = await listTar(stream as NodeJS.ReadableStream);
+  return new Map(
+    entries.filter((e) => e.type === "file").map((e) => [e.name, { content: e.body, mode: e.mode }]),
+  );
 }
 
 /** A dockerode error's shape: the HTTP status and Docker's `{"message": …}` body. */

@@ -4,35 +4,12 @@
 // Set WHARF_TEST_SOCKET to a reference dockerd's socket to run the same checks against Docker.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { extract } from "tar-stream";
 import { settlesWithin } from "../helpers/bounded.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { importBusybox } from "../helpers/images.ts";
+import { listTar } from "../helpers/tars.ts";
 
 type Testcontainers = typeof import("testcontainers");
-
-/** The files of a tar stream, by name. */
-async function untar(stream: NodeJS.ReadableStream): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const ex = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on("entry", (header, body, next) => {
-      const chunks: Buffer[] = [];
-      body.on("data", (c: unknown) => {
-        chunks.push(c as Buffer);
-      });
-      body.on("end", () => {
-        if (header.type === "file") files.set(header.name, Buffer.concat(chunks).toString());
-        next();
-      });
-    });
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-  });
-  stream.pipe(ex);
-  await done;
-  return files;
-}
 
 describe("Testcontainers for Node against the daemon", { skip: !isRoot() && "needs root" }, () => {
   let d: TestDaemon;
@@ -93,8 +70,8 @@ describe("Testcontainers for Node against the daemon", { skip: !isRoot() && "nee
     await web.copyContentToContainer([{ content: "copied in", target: "/tmp/in.txt", mode: 0o640 }]);
     const stat = await web.exec(["stat", "-c", "%a %s", "/tmp/in.txt"]);
     assert.equal(stat.output, "640 9\n");
-    const files = await untar(await web.copyArchiveFromContainer("/tmp/in.txt"));
-    assert.equal(files.get("in.txt"), "copied in");
+    const files = await listTar(await web.copyArchiveFromContainer("/tmp/in.txt"));
+    assert.equal(files.find((f) => f.name === "in.txt")?.body, "copied in");
 
     const logs = await web.logs();
     const text = await new Promise<string>((resolve) => {

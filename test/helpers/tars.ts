@@ -46,6 +46,7 @@ export interface ListedEntry {
   name: string;
   type: string;
   linkname: string | null;
+  mode: number;
   body: string;
 }
 
@@ -61,6 +62,7 @@ export async function listTar(data: Buffer | NodeJS.ReadableStream): Promise<Lis
         name: entry.header.name,
         type: entry.header.type,
         linkname: entry.header.linkname ?? null,
+        mode: entry.header.mode ?? 0,
         body: Buffer.concat(chunks).toString("utf8"),
       });
     }

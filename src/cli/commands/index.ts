@@ -171,7 +171,7 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./image-ls.ts")).imagesCommand,
   },
   {
-    paths: ["image build", "build"],
+    paths: ["image build", "build", "builder build"],
     description: "Build an image from a Dockerfile",
     load: async () => (await import("./build.ts")).buildCommand,
   },
