@@ -370,7 +370,13 @@ export function currentContextName(
   if (choice.contextFlag) return choice.contextFlag;
   if (choice.hosts.length > 0 || hostFromEnv(env)) return defaultContextName;
   if (env.DOCKER_CONTEXT) return env.DOCKER_CONTEXT;
-  return store.currentContext() || defaultContextName;
+  try {
+    return store.currentContext() || defaultContextName;
+  } catch (err) {
+    // docker only warns about an unparsable config.json and goes on without it.
+    if (err instanceof ContextError) return defaultContextName;
+    throw err;
+  }
 }
 
 export interface ResolvedEndpoint {

@@ -106,6 +106,8 @@ describe("context store", () => {
     writeFileSync(join(dir, "config.json"), "{bad");
     const s = ContextStore.fromEnv(env);
     assert.throws(() => s.setCurrentContext("one"), /loading config file/);
+    // Choosing the daemon goes on without it, as docker does.
+    assert.equal(currentContextName({ hosts: [] }, env, s), "default");
     assert.equal(readFileSync(join(dir, "config.json"), "utf8"), "{bad");
   });
 });
