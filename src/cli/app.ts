@@ -295,7 +295,7 @@ async function dispatch(
       commandHelp({
         path: fullPath,
         usage: command.usage,
-        description: entry.description,
+        description: command.long ? `${entry.description}\n\n${command.long}` : entry.description,
         aliases,
         flags: specs,
         extra: command.extra,

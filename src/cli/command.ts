@@ -37,6 +37,8 @@ export interface Command {
   args?: ArgsRule;
   /** Extra help section. */
   extra?: string;
+  /** Help text shown under the description, before the options (cobra's Long). */
+  long?: string;
   /** Runs the command; the number is the exit code (0 when nothing is returned). */
   run(ctx: CommandContext, flags: ParsedFlags, args: string[]): Promise<number | undefined>;
 }

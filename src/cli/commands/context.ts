@@ -15,6 +15,7 @@ import {
   validateContextName,
   validateTlsFiles,
 } from "../../client/contexts.ts";
+import { prog } from "../build-info.ts";
 import { type Command, type CommandContext, StatusError, writeOut } from "../command.ts";
 import { formatUsage, formatUsageNoTable } from "../container-flags.ts";
 import { type FlagSpec, parseGoBool } from "../flags.ts";
@@ -194,8 +195,26 @@ const dockerFlag: FlagSpec = {
   },
 };
 
+/** docker's help for the --docker keys, with its example. */
+function endpointHelp(verb: "create" | "update"): string {
+  return `Docker endpoint config:
+
+NAME                DESCRIPTION
+from                Copy named context's Docker endpoint configuration
+host                Docker endpoint on which to connect
+ca                  Trust certs signed only by this CA
+cert                Path to TLS certificate file
+key                 Path to TLS key file
+skip-tls-verify     Skip TLS certificate validation
+
+Example:
+
+$ ${prog} context ${verb} my-context --description "some description" --docker "host=tcp://myserver:2376,ca=~/ca-file,cert=~/cert-file,key=~/key-file"`;
+}
+
 export const contextCreateCommand: Command = {
   usage: "[OPTIONS] CONTEXT",
+  long: endpointHelp("create"),
   flags: [
     { name: "description", type: "string", usage: "Description of the context" },
     dockerFlag,
@@ -237,6 +256,7 @@ export const contextCreateCommand: Command = {
 
 export const contextUpdateCommand: Command = {
   usage: "[OPTIONS] CONTEXT",
+  long: endpointHelp("update"),
   flags: [{ name: "description", type: "string", usage: "Description of the context" }, dockerFlag],
   args: { exact: 1 },
   async run(ctx, flags, args) {

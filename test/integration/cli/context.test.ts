@@ -217,6 +217,14 @@ describe("wharf context with the docker CLI", { skip: !hasDocker && "docker CLI 
     assert.equal("currentContext" in configJson(), false);
   });
 
+  test("help reads as docker's", () => {
+    for (const sub of ["create", "export", "import", "inspect", "ls", "rm", "show", "update", "use"]) {
+      const d = ok(docker(["context", sub, "--help"]));
+      const w = ok(wharf(["context", sub, "--help"]));
+      assert.equal(w.out.replaceAll("wharf", "docker"), d.out, `context ${sub} --help`);
+    }
+  });
+
   test("errors read as docker's", () => {
     ok(docker(["context", "create", "there", "--docker", "host=unix:///tmp/t.sock"]));
     same(["context", "create", "there", "--docker", "host=unix:///x"]);
