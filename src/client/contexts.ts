@@ -9,6 +9,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -291,7 +292,14 @@ export class ContextStore {
     if (name === defaultContextName || name === "") delete data.currentContext;
     else data.currentContext = name;
     mkdirSync(this.configDir, { recursive: true, mode: 0o700 });
-    atomicWrite(this.configFile, JSON.stringify(data, null, "\t"), 0o600);
+    // A symlinked config.json (dotfiles repos) stays a symlink: the file it points to is replaced.
+    let target = this.configFile;
+    try {
+      target = realpathSync(target);
+    } catch {
+      // not there yet
+    }
+    atomicWrite(target, JSON.stringify(data, null, "\t"), 0o600);
   }
 }
 

@@ -3,7 +3,16 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -100,6 +109,15 @@ describe("context store", () => {
     s.setCurrentContext("default");
     assert.deepEqual(JSON.parse(readFileSync(config, "utf8")), before);
     assert.deepEqual(readdirSync(dir), ["config.json"]);
+  });
+
+  test("a symlinked config.json stays a symlink", () => {
+    const real = join(dir, "real-config.json");
+    writeFileSync(real, '{"auths":{}}');
+    symlinkSync(real, join(dir, "config.json"));
+    ContextStore.fromEnv(env).setCurrentContext("one");
+    assert.equal(lstatSync(join(dir, "config.json")).isSymbolicLink(), true);
+    assert.deepEqual(JSON.parse(readFileSync(real, "utf8")), { auths: {}, currentContext: "one" });
   });
 
   test("a broken config.json is reported, not overwritten", () => {
