@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { ContextError, resolveEndpoint } from "../client/contexts.ts";
+import { ContextError, defaultContextName, resolveEndpoint } from "../client/contexts.ts";
 import { EngineClient } from "../client/engine-client.ts";
 import type { TlsOptions } from "../client/transport.ts";
 import { cliVersion, prog } from "./build-info.ts";
@@ -110,7 +110,7 @@ function clientFactory(
         throw err;
       }
       // A stored context brings its own TLS settings; the default one takes them from the flags.
-      const tls = endpoint.contextName === "default" ? tlsOptions(globals, env) : endpoint.tls;
+      const tls = endpoint.contextName === defaultContextName ? tlsOptions(globals, env) : endpoint.tls;
       client = new EngineClient({ host: endpoint.host, env, tls });
       return client;
     },

@@ -1,4 +1,5 @@
 // Where the daemon listens: `-H`, then WHARF_HOST, then DOCKER_HOST, then the default socket.
+// (The CLI first picks a docker context, src/client/contexts.ts; this is the "default" one.)
 // Docker's forms: unix:///path, tcp://host[:port] (2375, or 2376 with TLS), a bare /path.
 
 export const defaultHost = "unix:///run/wharf/wharf.sock";
