@@ -387,6 +387,15 @@ export function currentContextName(
   }
 }
 
+/** The current context's name for display (version, info); "default" when it cannot be read. */
+export function currentContextLabel(choice: ContextChoice | undefined, env: NodeJS.ProcessEnv): string {
+  try {
+    return currentContextName(choice ?? { hosts: [] }, env, ContextStore.fromEnv(env));
+  } catch {
+    return defaultContextName;
+  }
+}
+
 export interface ResolvedEndpoint {
   contextName: string;
   /** The daemon address; undefined leaves it to resolveHost (the default context without -H). */

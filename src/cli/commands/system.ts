@@ -1,4 +1,6 @@
 // version, info, events.
+
+import { currentContextLabel } from "../../client/contexts.ts";
 import type { EventMessage, InfoResponse, VersionResponse } from "../../client/types.ts";
 import { clientMaxApiVersion } from "../../client/version.ts";
 import { cliVersion } from "../build-info.ts";
@@ -95,7 +97,7 @@ export const versionCommand: Command = {
         Os: "linux",
         Arch: arch,
         BuildTime: "",
-        Context: "default",
+        Context: currentContextLabel(ctx.contextChoice, ctx.env),
       },
       { APIVersion: "ApiVersion" },
     );
@@ -265,7 +267,13 @@ export const infoCommand: Command = {
     } catch (err) {
       serverError = err;
     }
-    const clientInfo = { Debug: false, Context: "default", Version: cliVersion, Plugins: [], Warnings: null };
+    const clientInfo = {
+      Debug: false,
+      Context: currentContextLabel(ctx.contextChoice, ctx.env),
+      Version: cliVersion,
+      Plugins: [],
+      Warnings: null,
+    };
     const format = flags.string("format");
     if (format) {
       if (serverError) throw serverError;
@@ -275,7 +283,7 @@ export const infoCommand: Command = {
     }
     let out = "Client:\n";
     out += println(" Version:   ", cliVersion);
-    out += println(" Context:   ", "default");
+    out += println(" Context:   ", clientInfo.Context);
     out += println(" Debug Mode:", false);
     out += "\nServer:\n";
     if (info) out += serverInfoText(info);

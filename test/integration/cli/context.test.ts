@@ -303,6 +303,13 @@ describe("--context reaches the daemon", { skip: skipDaemon, concurrency: false 
     assert.match(ok(wharf(["--context", "fromdocker", "ps"])).out, /^CONTAINER ID\s+IMAGE/);
     assert.match(ok(docker(["--context", "fromwharf", "ps"])).out, /^CONTAINER ID\s+IMAGE/);
 
+    // version and info name the context in use, as docker's do.
+    const fmt = "{{.Client.Context}}";
+    assert.equal(ok(wharf(["--context", "fromdocker", "version", "--format", fmt])).out, "fromdocker\n");
+    assert.equal(ok(docker(["--context", "fromdocker", "version", "--format", fmt])).out, "fromdocker\n");
+    const info = ok(wharf(["info", "--format", "{{.ClientInfo.Context}}"], { DOCKER_CONTEXT: "fromwharf" }));
+    assert.equal(info.out, "fromwharf\n");
+
     // The context docker selected is the one wharf uses without flags, and DOCKER_CONTEXT too.
     ok(docker(["context", "use", "fromdocker"]));
     assert.ok(
