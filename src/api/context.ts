@@ -112,9 +112,17 @@ export class RequestContext {
     return body;
   }
 
-  /** Parses a JSON object body; an empty body is `{}`. Malformed JSON is a 400. */
+  /**
+   * Parses a JSON object body; an empty body is `{}`. Malformed JSON is a 400, and so is a body
+   * not declared as JSON (Docker's CheckForJSON: no Content-Type is fine only without a body).
+   */
   async json<T>(): Promise<T> {
     const raw = (await this.rawBody()).toString("utf8").trim();
+    const type = this.req.headers["content-type"] ?? "";
+    const declaredJson = type.split(";")[0]?.trim().toLowerCase() === "application/json";
+    if (!declaredJson && (type !== "" || raw !== "")) {
+      throw new InvalidParameterError(`Content-Type specified (${type}) must be 'application/json'`);
+    }
     if (raw === "") return {} as T;
     try {
       return JSON.parse(raw) as T;

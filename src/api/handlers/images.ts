@@ -53,7 +53,8 @@ export function imageSummary(
     Containers: usage.containers,
     Created: Math.floor(Date.parse(image.created) / 1000),
     Id: image.id,
-    Labels: labels,
+    // Docker answers null for an image without labels.
+    Labels: Object.keys(labels).length > 0 ? labels : null,
     ParentId: image.parent ?? "",
     RepoDigests: images.repoDigestsOf(image),
     RepoTags: tags,

@@ -167,6 +167,14 @@ describe("containers", { skip }, () => {
       400,
       "Decoding seccomp profile failed: defaultAction is required",
     ]);
+    // Docker's CheckForJSON: a body must be declared as JSON.
+    const notJson = await d.api.call("POST", "/containers/create", Buffer.from('{"Image":"busybox"}'), {
+      headers: { "Content-Type": "text/plain" },
+    });
+    assert.deepEqual(
+      [notJson.status, notJson.json<{ message: string }>().message],
+      [400, "Content-Type specified (text/plain) must be 'application/json'"],
+    );
     for (const [HostConfig, message] of [
       [{ PidMode: "bogus" }, "invalid PID mode: bogus"],
       [{ IpcMode: "bogus" }, "invalid IPC mode: bogus"],

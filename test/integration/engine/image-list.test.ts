@@ -57,6 +57,23 @@ describe("image list", { skip: !isRoot() && "needs root" }, () => {
     assert.deepEqual(now?.RepoDigests, []);
   });
 
+  test("Labels: null for an image without any, as Docker answers; the map otherwise", async () => {
+    const c = await d.api.run({ Image: "bb", Cmd: ["true"] });
+    await d.api.waitExit(c);
+    const res = await d.api.call("POST", `/commit?container=${c}&repo=labelled&tag=v1`, {
+      Labels: { a: "1" },
+    });
+    assert.equal(res.status, 201, res.text());
+    await d.api.ok("DELETE", `/containers/${c}`);
+    const list = await d.api.ok<Array<Summary & { Labels: Record<string, string> | null }>>(
+      "GET",
+      "/images/json",
+    );
+    assert.equal(list.find((i) => i.RepoTags.includes("bb:latest"))?.Labels, null);
+    assert.deepEqual(list.find((i) => i.RepoTags.includes("labelled:v1"))?.Labels, { a: "1" });
+    await d.api.ok("DELETE", "/images/labelled:v1");
+  });
+
   test("dangling: an untagged image with a child is not dangling; values checked as Docker", async () => {
     const dangling = await d.api.ok<Summary[]>(
       "GET",
