@@ -217,7 +217,7 @@ describe("container files", { skip: !isRoot() && "needs root" }, () => {
     const events = (
       await d.api.call(
         "GET",
-        `/events?since=${since.toFixed(3)}&until=${(Date.now() / 1000 + 0.001).toFixed(3)}&filters=${encodeURIComponent(JSON.stringify({ container: [id] }))}`,
+        `/events?since=${since.toFixed(3)}&until=${(Date.now() / 1000 + 0.001).toFixed(3)}&filters=${encodeURIComponent(JSON.stringify({ container: [id], event: ["pause", "commit", "unpause"] }))}`,
       )
     )
       .text()
