@@ -3,6 +3,9 @@
 // image from Docker Hub, so it is disabled (offline machine); each test removes what it started.
 // Set WHARF_TEST_SOCKET to a reference dockerd's socket to run the same checks against Docker.
 import assert from "node:assert/strict";
+import { readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { settlesWithin } from "../helpers/bounded.ts";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
@@ -29,6 +32,10 @@ describe("Testcontainers for Node against the daemon", { skip: !isRoot() && "nee
   });
 
   after(async () => {
+    // Testcontainers leaves its lock file (testcontainers-node-<uid>.lock) in the temp dir.
+    for (const f of readdirSync(tmpdir())) {
+      if (/^testcontainers-node-\d+\.lock$/.test(f)) rmSync(join(tmpdir(), f), { force: true });
+    }
     if (!d) return;
     const cleanup = (async () => {
       for (const id of containerIds) await d.api.call("DELETE", `/containers/${id}?force=1&v=1`);
