@@ -10,13 +10,13 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
-  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { writeFileAtomicSync } from "../util/fs-atomic.ts";
 import { type ArchiveEntry, packArchive, unpackArchive } from "./context-archive.ts";
 import { defaultHost } from "./host.ts";
 import type { TlsOptions } from "./transport.ts";
@@ -170,7 +170,7 @@ export class ContextStore {
   write(meta: ContextMeta): void {
     const dir = this.metaDir(meta.Name);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
-    atomicWrite(join(dir, "meta.json"), JSON.stringify(meta), 0o644);
+    writeFileAtomicSync(join(dir, "meta.json"), JSON.stringify(meta), 0o644);
   }
 
   /** Replaces the docker endpoint's TLS files (none given: the folder is removed). */
@@ -299,7 +299,8 @@ export class ContextStore {
     } catch {
       // not there yet
     }
-    atomicWrite(target, JSON.stringify(data, null, "\t"), 0o600);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileAtomicSync(target, JSON.stringify(data, null, "\t"), 0o600);
   }
 }
 
@@ -345,13 +346,6 @@ function parseMeta(file: string, raw: string): ContextMeta {
     Metadata: meta.Metadata && typeof meta.Metadata === "object" ? meta.Metadata : {},
     Endpoints: meta.Endpoints && typeof meta.Endpoints === "object" ? meta.Endpoints : {},
   };
-}
-
-function atomicWrite(path: string, text: string, mode: number): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, path);
 }
 
 // ---- which context ---------------------------------------------------------------------
