@@ -19,6 +19,7 @@ import { prog } from "../build-info.ts";
 import { type Command, type CommandContext, StatusError, writeOut } from "../command.ts";
 import { formatUsage, formatUsageNoTable } from "../container-flags.ts";
 import { type FlagSpec, parseGoBool } from "../flags.ts";
+import { printInspected } from "./inspect.ts";
 
 const store = (ctx: CommandContext) => ContextStore.fromEnv(ctx.env);
 
@@ -329,44 +330,21 @@ function inspectView(ctx: CommandContext, s: ContextStore, name: string): unknow
   };
 }
 
-/** encoding/json's HTML escaping, which docker's inspect output keeps. */
-const goEscape = (json: string) =>
-  json.replaceAll("<", "\\u003c").replaceAll(">", "\\u003e").replaceAll("&", "\\u0026");
-
 export const contextInspectCommand: Command = {
   usage: "[OPTIONS] [CONTEXT] [CONTEXT...]",
   flags: [{ name: "format", short: "f", type: "string", usage: formatUsageNoTable }],
   async run(ctx, flags, args) {
     const s = store(ctx);
     const names = args.length > 0 ? args : [asStatus(() => currentContextName(choice(ctx), ctx.env, s))];
-    const format = flags.string("format") ?? "";
-    const { Template } = await import("../format/template.ts");
-    let tmpl: InstanceType<typeof Template> | undefined;
-    if (format !== "" && format !== "json") {
-      try {
-        tmpl = new Template(format);
-      } catch (err) {
-        throw new StatusError(`template parsing error: ${(err as Error).message}`, 64);
-      }
-    }
-    const errors: string[] = [];
-    const found: unknown[] = [];
-    let out = "";
-    for (const name of names) {
-      let view: unknown;
-      try {
-        view = inspectView(ctx, s, name);
-      } catch (err) {
-        errors.push((err as Error).message);
-        continue;
-      }
-      if (!tmpl) found.push(view);
-      else out += `${tmpl.execute(view)}\n`;
-    }
-    if (!tmpl) out = found.length === 0 ? "[]\n" : `${goEscape(JSON.stringify(found, null, 4))}\n`;
-    await writeOut(ctx.streams.stdout, out);
-    if (errors.length > 0) throw new StatusError(errors.join("\n"), 1);
-    return 0;
+    return printInspected(
+      ctx,
+      flags.string("format") ?? "",
+      names,
+      async (name) => inspectView(ctx, s, name),
+      {
+        escapeHTML: true,
+      },
+    );
   },
 };
 

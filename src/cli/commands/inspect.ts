@@ -63,15 +63,34 @@ async function lookup(
   throw new Error(`Error: No such object: ${ref}`);
 }
 
-/** inspect.Inspect: an indented JSON array, or the template once per object. */
-async function inspectObjects(
+/** docker's inspect of API objects: containers, images, networks, volumes (in the kinds given). */
+function inspectObjects(
   ctx: CommandContext,
   flags: ParsedFlags,
   refs: string[],
   kinds: readonly Kind[],
   constrained: boolean,
 ): Promise<number> {
-  const format = flags.string("format") ?? "";
+  const client = ctx.client();
+  const size = flags.bool("size");
+  return printInspected(ctx, flags.string("format") ?? "", refs, (ref) =>
+    lookup(client, ref, kinds, size, constrained),
+  );
+}
+
+/**
+ * docker/cli's inspect.Inspect: each ref looked up with `find`, then an indented JSON array (Go's
+ * HTML escaping when `escapeHTML`, as for objects the CLI marshals itself rather than the daemon's
+ * raw JSON), or the template once per object. Lookup and template errors are gathered and end
+ * the command with status 1 after the rest is printed.
+ */
+export async function printInspected(
+  ctx: CommandContext,
+  format: string,
+  refs: readonly string[],
+  find: (ref: string) => Promise<unknown>,
+  opts: { escapeHTML?: boolean } = {},
+): Promise<number> {
   let tmpl: Template | undefined;
   if (format !== "" && format !== "json") {
     const { Template } = await import("../format/template.ts");
@@ -81,15 +100,13 @@ async function inspectObjects(
       throw new StatusError(`template parsing error: ${(err as Error).message}`, 64);
     }
   }
-  const client = ctx.client();
-  const size = flags.bool("size");
   const errors: string[] = [];
   const found: unknown[] = [];
   let out = "";
   for (const ref of refs) {
     let obj: unknown;
     try {
-      obj = await lookup(client, ref, kinds, size, constrained);
+      obj = await find(ref);
     } catch (err) {
       errors.push(describeError(err));
       continue;
@@ -104,12 +121,18 @@ async function inspectObjects(
       errors.push(`template parsing error: ${(err as Error).message}`);
     }
   }
-  if (!tmpl) out = found.length === 0 ? "[]\n" : `${JSON.stringify(found, null, 4)}\n`;
-  else if (out === "") out = "\n"; // docker's inspector flushes an empty line when nothing rendered
+  if (!tmpl) {
+    const json = JSON.stringify(found, null, 4);
+    out = found.length === 0 ? "[]\n" : `${opts.escapeHTML ? escapeHtml(json) : json}\n`;
+  } else if (out === "") out = "\n"; // docker's inspector flushes an empty line when nothing rendered
   await writeOut(ctx.streams.stdout, out);
   if (errors.length > 0) throw new StatusError(errors.join("\n"), 1);
   return 0;
 }
+
+/** encoding/json's HTML escaping. */
+const escapeHtml = (json: string) =>
+  json.replaceAll("<", "\\u003c").replaceAll(">", "\\u003e").replaceAll("&", "\\u0026");
 
 const formatFlag = { name: "format", short: "f", type: "string", usage: formatUsageNoTable };
 
