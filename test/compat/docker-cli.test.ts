@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { dockerAgainst } from "../helpers/docker-cli.ts";
+import { dockerAgainst, nowSeconds, pastEvents } from "../helpers/docker-cli.ts";
 import { busyboxTar } from "../helpers/images.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
@@ -71,7 +71,7 @@ describe("docker CLI compatibility", {
 
   test("top, cp both ways and export are reported as events", () => {
     const name = `evfiles-${suffix}`;
-    const since = `${Math.floor(Date.now() / 1000) - 1}`;
+    const since = nowSeconds() - 1;
     try {
       assert.equal(docker("run", "-d", "--name", name, image, "sleep", "60").code, 0);
       assert.equal(docker("top", name).code, 0);
@@ -84,18 +84,7 @@ describe("docker CLI compatibility", {
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
-      const events = docker(
-        "events",
-        "--since",
-        since,
-        "--until",
-        `${Math.floor(Date.now() / 1000) + 1}`,
-        "--filter",
-        `container=${name}`,
-        "--format",
-        "{{.Action}}",
-      );
-      const actions = events.out.trim().split("\n");
+      const actions = pastEvents(docker, since, [`container=${name}`], "{{.Action}}");
       for (const expected of ["top", "extract-to-dir", "archive-path", "export"]) {
         assert.ok(actions.includes(expected), `${expected} in ${JSON.stringify(actions)}`);
       }

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { isRoot, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { dockerAgainst } from "../helpers/docker-cli.ts";
+import { dockerAgainst, nowSeconds, pastEvents } from "../helpers/docker-cli.ts";
 import { busyboxTar } from "../helpers/images.ts";
 
 const hasDocker = spawnSync("docker", ["--version"]).status === 0;
@@ -168,7 +168,7 @@ describe("docker CLI: networks and ports", {
   });
 
   test("events: a container joining and leaving a network is reported, as well as create and destroy", () => {
-    const since = `${Math.floor(Date.now() / 1000) - 1}`;
+    const since = nowSeconds() - 1;
     const evNet = `${net}-ev`;
     assert.equal(docker("network", "create", evNet).code, 0);
     const run = docker("run", "-d", "--name", `ev-${suffix}`, "--network", evNet, image, "true");
@@ -177,26 +177,17 @@ describe("docker CLI: networks and ports", {
     assert.equal(docker("wait", id).out, "0\n");
     assert.equal(docker("rm", id).code, 0);
     assert.equal(docker("network", "rm", evNet).code, 0);
-    const events = docker(
-      "events",
-      "--since",
+    const events = pastEvents(
+      docker,
       since,
-      "--until",
-      `${Math.floor(Date.now() / 1000) + 1}`,
-      "--filter",
-      "type=network",
-      "--filter",
-      `network=${evNet}`,
-      "--format",
+      ["type=network", `network=${evNet}`],
       `{{.Action}} {{.Actor.Attributes.name}} {{index .Actor.Attributes "container"}}`,
     );
-    assert.equal(events.code, 0, events.err);
-    assert.deepEqual(
-      events.out
-        .trimEnd()
-        .split("\n")
-        .map((line) => line.trimEnd()),
-      [`create ${evNet}`, `connect ${evNet} ${id}`, `disconnect ${evNet} ${id}`, `destroy ${evNet}`],
-    );
+    assert.deepEqual(events, [
+      `create ${evNet}`,
+      `connect ${evNet} ${id}`,
+      `disconnect ${evNet} ${id}`,
+      `destroy ${evNet}`,
+    ]);
   });
 });

@@ -62,3 +62,33 @@ export function useDockerDaemon(prefix: string): {
   };
   return { docker, image, track, daemon: () => d as TestDaemon };
 }
+
+/** Unix seconds now, as `docker events --since/--until` take them. */
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * The events from `since` (unix seconds) to now, through `docker events --filter … --format`,
+ * one line each with trailing spaces dropped.
+ */
+export function pastEvents(
+  docker: (...args: string[]) => DockerResult,
+  since: number,
+  filters: string[],
+  format: string,
+): string[] {
+  const r = docker(
+    "events",
+    "--since",
+    `${since}`,
+    "--until",
+    `${nowSeconds() + 1}`,
+    ...filters.flatMap((f) => ["--filter", f]),
+    "--format",
+    format,
+  );
+  assert.equal(r.code, 0, r.err);
+  return r.out
+    .trimEnd()
+    .split("\n")
+    .map((line) => line.trimEnd());
+}
