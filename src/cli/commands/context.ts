@@ -19,6 +19,7 @@ import { prog } from "../build-info.ts";
 import { type Command, type CommandContext, StatusError, writeOut } from "../command.ts";
 import { formatUsage, formatUsageNoTable } from "../container-flags.ts";
 import { type FlagSpec, parseGoBool } from "../flags.ts";
+import { ellipsis } from "../format/text.ts";
 import { printInspected } from "./inspect.ts";
 
 const store = (ctx: CommandContext) => ContextStore.fromEnv(ctx.env);
@@ -52,12 +53,6 @@ async function warnHostOverride(ctx: CommandContext, name?: string): Promise<voi
     ctx.streams.stderr,
     `Warning: ${v.name} environment variable overrides the active context. To use ${target}, either set the global --context flag, or unset ${v.name} environment variable.\n`,
   );
-}
-
-/** formatter.Ellipsis for the ERROR column. */
-function ellipsis(s: string, max: number): string {
-  const chars = [...s];
-  return chars.length <= max ? s : `${chars.slice(0, max - 1).join("")}…`;
 }
 
 interface LsRow {
