@@ -1,6 +1,8 @@
 // The `.dockercontext` archive of `docker context export/import`: a plain tar holding meta.json
 // and tls/<endpoint>/<file>, owned by 0:0 with a zero mtime, as docker/cli's store.Export
-// writes it. The members are a few KiB, so the archive is built and read in memory.
+// writes it. The members are a few KiB, so the archive is built and read in memory. Read by hand
+// rather than with tar-stream: docker's export never closes its tar writer, so the last member's
+// padding is missing as well as the end blocks, which tar-stream refuses as a cut archive.
 
 const BLOCK = 512;
 
